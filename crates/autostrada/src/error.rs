@@ -1,0 +1,71 @@
+//! The front end's error type.
+
+use crate::proto::handshake::HandshakeError;
+use crate::proto::{ProtocolError, SendError};
+
+/// What went wrong on a connection.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The socket failed.
+    Io(std::io::Error),
+    /// The opening handshake failed.
+    Handshake(HandshakeError),
+    /// The opening handshake did not finish within `Config::handshake_timeout`.
+    HandshakeTimeout,
+    /// The peer broke the protocol; we sent a close frame with the matching code.
+    Protocol(ProtocolError),
+    /// A message could not be sent.
+    Send(SendError),
+    /// The peer dropped TCP without a closing handshake (reported as 1006).
+    ConnectionReset,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "I/O error: {e}"),
+            Self::Handshake(e) => write!(f, "WebSocket handshake failed: {e}"),
+            Self::HandshakeTimeout => f.write_str("WebSocket handshake timed out; raise Config::handshake_timeout for slow peers"),
+            Self::Protocol(e) => write!(f, "peer broke the WebSocket protocol: {e} (connection failed with close code {})", e.close_code()),
+            Self::Send(e) => write!(f, "cannot send: {e}"),
+            Self::ConnectionReset => f.write_str("peer closed the TCP connection without a closing handshake"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(e) => Some(e),
+            Self::Handshake(e) => Some(e),
+            Self::Protocol(e) => Some(e),
+            Self::Send(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<HandshakeError> for Error {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(e: SendError) -> Self {
+        Self::Send(e)
+    }
+}

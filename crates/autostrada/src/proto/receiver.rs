@@ -1,0 +1,349 @@
+//! The read side of the state machine: octets in, messages out, with every
+//! check RFC 6455 asks of a receiver.
+//!
+//! Buffer hops: the socket reads into [`Receiver::buffer_mut`]; a frame's
+//! payload is unmasked and (for text) validated in place as its octets
+//! arrive; a single-frame message is then split off that buffer without a
+//! copy; fragments of a longer message are copied once into the message
+//! buffer.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::close::{ClosePayloadError, parse_close_payload};
+use super::frame::{FrameHeader, OpCode};
+use super::mask::apply_mask;
+use super::utf8::Utf8Validator;
+use super::{CloseCode, Role};
+use crate::config::Config;
+use crate::message::{Message, Utf8Bytes};
+
+/// A protocol violation by the peer. The connection is failed with
+/// [`close_code`](Self::close_code) and the message as reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// RSV bits set without an extension that defines them (RFC 6455 §5.2).
+    ReservedBits(u8),
+    /// An opcode RFC 6455 reserves (§5.2).
+    ReservedOpcode(u8),
+    /// A control frame without FIN (§5.5).
+    FragmentedControl,
+    /// A control frame longer than 125 octets (§5.5).
+    ControlTooLong(u64),
+    /// A client frame without a mask, or a server frame with one (§5.1).
+    Masking {
+        /// Whether the frame was masked.
+        masked: bool,
+    },
+    /// A 64-bit length with the top bit set, or a non-minimal length (§5.2).
+    BadLength,
+    /// A continuation frame with no message to continue (§5.4).
+    UnexpectedContinuation,
+    /// A new data frame while a fragmented message is unfinished (§5.4).
+    ExpectedContinuation,
+    /// A frame larger than [`Config::max_frame_size`].
+    FrameTooLarge {
+        /// The declared payload length.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// A message larger than [`Config::max_message_size`].
+    MessageTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// More fragments than [`Config::max_fragments`].
+    TooManyFragments {
+        /// The limit.
+        max: usize,
+    },
+    /// A text message that is not UTF-8 (§8.1).
+    InvalidUtf8,
+    /// A malformed close frame payload (§5.5.1).
+    InvalidClose(ClosePayloadError),
+}
+
+impl ProtocolError {
+    /// The close code to fail the connection with (RFC 6455 §7.4.1).
+    #[must_use]
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidClose(e) => e.close_code(),
+            _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ReservedBits(r) => write!(f, "reserved bits {r:#05b} set with no extension negotiated"),
+            Self::ReservedOpcode(o) => write!(f, "reserved opcode {o:#x}"),
+            Self::FragmentedControl => f.write_str("fragmented control frame"),
+            Self::ControlTooLong(n) => write!(f, "control frame of {n} octets (limit 125)"),
+            Self::Masking { masked: false } => f.write_str("unmasked frame from a client"),
+            Self::Masking { masked: true } => f.write_str("masked frame from a server"),
+            Self::BadLength => f.write_str("invalid payload length encoding"),
+            Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),
+            Self::ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
+            Self::FrameTooLarge { len, max } => write!(f, "frame of {len} octets exceeds the limit of {max}"),
+            Self::MessageTooLarge { max } => write!(f, "message exceeds the limit of {max} octets"),
+            Self::TooManyFragments { max } => write!(f, "message has more than {max} fragments"),
+            Self::InvalidUtf8 => f.write_str("invalid UTF-8 in text message"),
+            Self::InvalidClose(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// A frame whose header is parsed and whose payload is (partly) in the buffer.
+#[derive(Debug)]
+struct InFrame {
+    header: FrameHeader,
+    len: usize,
+    /// Payload octets at the front of the buffer already unmasked and validated.
+    checked: usize,
+    /// Whether the payload is text to validate as it arrives.
+    text: bool,
+}
+
+/// A fragmented message being assembled.
+#[derive(Debug)]
+struct InMessage {
+    text: bool,
+    data: BytesMut,
+    fragments: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// A close frame was received: nothing more is read.
+    CloseReceived,
+    /// The peer broke the protocol: nothing more is read.
+    Failed,
+}
+
+/// The read side of a connection (sans-IO): feed it octets, take messages.
+///
+/// ```
+/// use autostrada::proto::{Receiver, Role};
+/// use autostrada::{Config, Message};
+///
+/// let mut rx = Receiver::new(Role::Client, &Config::default());
+/// rx.receive_data(&[0x81, 0x05, b'H', b'e']); // half a frame
+/// assert_eq!(rx.next_message(), Ok(None));
+/// rx.receive_data(b"llo");
+/// assert_eq!(rx.next_message(), Ok(Some(Message::text("Hello"))));
+/// ```
+#[derive(Debug)]
+pub struct Receiver {
+    role: Role,
+    max_frame_size: usize,
+    max_message_size: usize,
+    max_fragments: usize,
+    buf: BytesMut,
+    frame: Option<InFrame>,
+    message: Option<InMessage>,
+    utf8: Utf8Validator,
+    state: State,
+}
+
+impl Receiver {
+    /// A receiver for the given role; `config` supplies the limits.
+    #[must_use]
+    pub fn new(role: Role, config: &Config) -> Self {
+        Self {
+            role,
+            max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
+            max_fragments: config.max_fragments,
+            buf: BytesMut::new(),
+            frame: None,
+            message: None,
+            utf8: Utf8Validator::new(),
+            state: State::Open,
+        }
+    }
+
+    /// Appends received octets (copying). See [`buffer_mut`](Self::buffer_mut)
+    /// to read into the buffer directly.
+    pub fn receive_data(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The buffer received octets go into; read from the socket straight into it.
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// How many more octets the current frame needs (0 when between frames).
+    /// A reader may size its next read by it.
+    #[must_use]
+    pub fn frame_remaining(&self) -> usize {
+        self.frame.as_ref().map_or(0, |f| f.len.saturating_sub(self.buf.len()))
+    }
+
+    /// True once a close frame was received or the peer broke the protocol:
+    /// the receiver reads nothing more.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.state != State::Open
+    }
+
+    /// The next complete message, `Ok(None)` when more octets are needed.
+    ///
+    /// After a [`Message::Close`] or an error, returns `Ok(None)` for good.
+    pub fn next_message(&mut self) -> Result<Option<Message>, ProtocolError> {
+        if self.state != State::Open {
+            return Ok(None);
+        }
+        let result = self.decode();
+        match &result {
+            Err(_) => self.state = State::Failed,
+            Ok(Some(Message::Close(_))) => self.state = State::CloseReceived,
+            Ok(_) => {}
+        }
+        result
+    }
+
+    fn decode(&mut self) -> Result<Option<Message>, ProtocolError> {
+        loop {
+            if self.frame.is_none() {
+                let Some(parsed) = FrameHeader::parse(&self.buf) else { return Ok(None) };
+                if !parsed.length_is_minimal() {
+                    return Err(ProtocolError::BadLength);
+                }
+                let frame = self.check_header(parsed.header)?;
+                self.buf.advance(parsed.header_len);
+                self.frame = Some(frame);
+            }
+            let Some(frame) = self.frame.as_mut() else { return Ok(None) };
+            let avail = self.buf.len().min(frame.len);
+            if avail > frame.checked {
+                let fresh = &mut self.buf[frame.checked..avail];
+                if let Some(key) = frame.header.mask {
+                    apply_mask(fresh, key, frame.checked);
+                }
+                // RFC 6455 §8.1 + fail fast: validate text as it arrives, not
+                // when the frame or message is complete.
+                if frame.text {
+                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                frame.checked = avail;
+            }
+            if avail < frame.len {
+                return Ok(None);
+            }
+            let header = frame.header;
+            let payload = self.buf.split_to(frame.len).freeze();
+            self.frame = None;
+            if let Some(message) = self.complete_frame(header, payload)? {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    /// Applies RFC 6455's rules to a header before its payload is read.
+    fn check_header(&mut self, h: FrameHeader) -> Result<InFrame, ProtocolError> {
+        // §5.2: RSV bits must be 0 unless an extension defines them.
+        if h.rsv != 0 {
+            return Err(ProtocolError::ReservedBits(h.rsv));
+        }
+        // §5.2: reserved opcodes must fail the connection.
+        if let OpCode::Reserved(bits) = h.opcode {
+            return Err(ProtocolError::ReservedOpcode(bits));
+        }
+        // §5.1: clients mask every frame, servers none.
+        let must_be_masked = self.role == Role::Server;
+        if h.mask.is_some() != must_be_masked {
+            return Err(ProtocolError::Masking { masked: h.mask.is_some() });
+        }
+        // §5.2: the most significant bit of a 64-bit length must be 0.
+        if h.payload_len > i64::MAX as u64 {
+            return Err(ProtocolError::BadLength);
+        }
+        if h.opcode.is_control() {
+            // §5.5: control frames are never fragmented and carry at most 125 octets.
+            if !h.fin {
+                return Err(ProtocolError::FragmentedControl);
+            }
+            if h.payload_len > 125 {
+                return Err(ProtocolError::ControlTooLong(h.payload_len));
+            }
+            return Ok(InFrame { header: h, len: h.payload_len as usize, checked: 0, text: false });
+        }
+        if h.payload_len > self.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge { len: h.payload_len, max: self.max_frame_size });
+        }
+        let len = h.payload_len as usize;
+        let text = match (h.opcode, &mut self.message) {
+            // §5.4: a continuation needs a message in progress, and a new
+            // message may not start inside one.
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Some(m)) => {
+                m.fragments += 1;
+                if m.fragments > self.max_fragments {
+                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
+                }
+                if m.data.len() + len > self.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+                }
+                m.text
+            }
+            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (opcode, None) => {
+                if len > self.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+                }
+                opcode == OpCode::Text
+            }
+        };
+        Ok(InFrame { header: h, len, checked: 0, text })
+    }
+
+    /// Turns a complete frame into a message, or folds it into the one being assembled.
+    fn complete_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+        let message = match h.opcode {
+            OpCode::Ping => Message::Ping(payload),
+            OpCode::Pong => Message::Pong(payload),
+            OpCode::Close => Message::Close(parse_close_payload(&payload).map_err(ProtocolError::InvalidClose)?),
+            OpCode::Text | OpCode::Binary if h.fin => self.finish_data(h.opcode == OpCode::Text, payload)?,
+            OpCode::Text | OpCode::Binary => {
+                let mut data = BytesMut::with_capacity(payload.len());
+                data.extend_from_slice(&payload);
+                self.message = Some(InMessage { text: h.opcode == OpCode::Text, data, fragments: 1 });
+                return Ok(None);
+            }
+            OpCode::Continuation => {
+                let Some(m) = self.message.as_mut() else { return Err(ProtocolError::UnexpectedContinuation) };
+                m.data.extend_from_slice(&payload);
+                if !h.fin {
+                    return Ok(None);
+                }
+                let Some(m) = self.message.take() else { return Ok(None) };
+                self.finish_data(m.text, m.data.freeze())?
+            }
+            OpCode::Reserved(bits) => return Err(ProtocolError::ReservedOpcode(bits)),
+        };
+        Ok(Some(message))
+    }
+
+    fn finish_data(&mut self, text: bool, data: Bytes) -> Result<Message, ProtocolError> {
+        if text {
+            // §8.1: a text message may not end inside a code point.
+            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Message::Text(Utf8Bytes::from_validated(data)))
+        } else {
+            Ok(Message::Binary(data))
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "receiver_tests.rs"]
+mod tests;

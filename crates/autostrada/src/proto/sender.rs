@@ -1,0 +1,255 @@
+//! The write side of the state machine: messages in, octets out.
+//!
+//! Small frames are coalesced into one buffer; a large unmasked payload is
+//! queued as its own `Bytes` (no copy) so the front end can hand header and
+//! payload to one vectored write. Masked payloads (client role) are copied
+//! once, into the buffer where they are masked.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::frame::{FrameHeader, OpCode};
+use super::mask::apply_mask;
+use super::{CloseCode, CloseFrame, Role};
+use crate::config::Config;
+use crate::message::Message;
+
+/// Payloads at least this long are queued by reference instead of copied.
+const ZERO_COPY_MIN: usize = 4096;
+
+/// Why a message could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// A close frame was already sent: RFC 6455 §5.5.1 forbids data after it.
+    AlreadyClosed,
+    /// A ping, pong or close payload over 125 octets (RFC 6455 §5.5).
+    ControlTooLong(usize),
+    /// A close code that may not be sent (RFC 6455 §7.4); use 1000, 1001,
+    /// 1002, 1003, 1007–1014 or 3000–4999.
+    InvalidCloseCode(u16),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AlreadyClosed => f.write_str("a close frame was already sent; nothing may follow it"),
+            Self::ControlTooLong(n) => write!(f, "control frame payload of {n} octets; the limit is 125"),
+            Self::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent; use 1000-1003, 1007-1014 or 3000-4999"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The write side of a connection (sans-IO): queue messages, take octets.
+///
+/// ```
+/// use autostrada::proto::{Role, Sender};
+/// use autostrada::{Config, Message};
+///
+/// let mut tx = Sender::new(Role::Server, &Config::default());
+/// tx.send(Message::text("Hello")).unwrap();
+/// assert_eq!(tx.take_bytes(), b"\x81\x05Hello");
+/// ```
+#[derive(Debug)]
+pub struct Sender {
+    role: Role,
+    frame_size: usize,
+    /// Complete chunks, in order, before `tail`.
+    queue: VecDeque<Bytes>,
+    /// Where small frames are assembled.
+    tail: BytesMut,
+    /// Octets in `queue` and `tail` together.
+    pending: usize,
+    close_sent: bool,
+}
+
+impl Sender {
+    /// A sender for the given role; `config` supplies the send frame size.
+    #[must_use]
+    pub fn new(role: Role, config: &Config) -> Self {
+        Self {
+            role,
+            frame_size: config.send_frame_size.max(1),
+            queue: VecDeque::new(),
+            tail: BytesMut::new(),
+            pending: 0,
+            close_sent: false,
+        }
+    }
+
+    /// True once a close frame was queued.
+    #[must_use]
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Octets waiting to be written.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Queues a message, fragmenting data messages longer than the send frame size.
+    pub fn send(&mut self, message: Message) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::AlreadyClosed);
+        }
+        match message {
+            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => self.send_data(OpCode::Binary, b),
+            Message::Ping(p) => self.send_control(OpCode::Ping, p)?,
+            Message::Pong(p) => self.send_control(OpCode::Pong, p)?,
+            Message::Close(frame) => self.send_close(frame.as_ref())?,
+        }
+        Ok(())
+    }
+
+    /// Queues a close frame, the last frame this sender will write.
+    pub fn send_close(&mut self, frame: Option<&CloseFrame>) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::AlreadyClosed);
+        }
+        let payload = match frame {
+            None => Bytes::new(),
+            Some(f) if !f.code.is_sendable() => return Err(SendError::InvalidCloseCode(f.code.0)),
+            Some(f) => f.to_payload(),
+        };
+        self.send_control(OpCode::Close, payload)?;
+        self.close_sent = true;
+        Ok(())
+    }
+
+    /// Answers a ping (RFC 6455 §5.5.2) unless a close frame already went out
+    /// (§5.5.1: nothing follows a close).
+    pub fn reply_pong(&mut self, payload: Bytes) {
+        if !self.close_sent {
+            // A received ping is at most 125 octets, so this cannot fail.
+            let _ = self.send_control(OpCode::Pong, payload);
+        }
+    }
+
+    /// Answers a received close (RFC 6455 §5.5.1) by echoing its status code,
+    /// unless we already sent our own close.
+    pub fn reply_close(&mut self, received: Option<&CloseFrame>) {
+        if !self.close_sent {
+            let echo = received.map(|f| CloseFrame { code: f.code, reason: String::new() });
+            // A received code passed validation, so it is sendable.
+            let _ = self.send_close(echo.as_ref());
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): sends a close with `code` and
+    /// `reason` unless a close already went out.
+    pub fn fail(&mut self, code: CloseCode, reason: &str) {
+        if !self.close_sent {
+            let _ = self.send_close(Some(&CloseFrame::new(code, reason)));
+        }
+    }
+
+    fn send_data(&mut self, opcode: OpCode, payload: Bytes) {
+        if payload.len() <= self.frame_size {
+            self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
+            return;
+        }
+        let mut rest = payload;
+        let mut opcode = opcode;
+        while !rest.is_empty() {
+            let chunk = rest.split_to(rest.len().min(self.frame_size));
+            let header = FrameHeader { fin: rest.is_empty(), ..FrameHeader::new(opcode, chunk.len() as u64) };
+            self.write_frame(header, chunk);
+            opcode = OpCode::Continuation;
+        }
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
+        // RFC 6455 §5.5: control frames carry at most 125 octets.
+        if payload.len() > 125 {
+            return Err(SendError::ControlTooLong(payload.len()));
+        }
+        self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
+        Ok(())
+    }
+
+    /// Writes one frame, masking it in the client role (RFC 6455 §5.3, with a
+    /// fresh key from the thread's CSPRNG for every frame).
+    fn write_frame(&mut self, mut header: FrameHeader, payload: Bytes) {
+        if self.role == Role::Client {
+            header.mask = Some(rand::random());
+        }
+        self.write_raw(&header, &payload);
+    }
+
+    /// Writes `header` and `payload` exactly as given, masking the payload if
+    /// the header has a key. The header's length is not checked against the
+    /// payload: this is the fuzzer's door to malformed frames.
+    pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
+        let (head, n) = header.encode();
+        self.tail.put_slice(&head[..n]);
+        self.pending += n + payload.len();
+        if let Some(key) = header.mask {
+            let start = self.tail.len();
+            self.tail.put_slice(payload);
+            apply_mask(&mut self.tail[start..], key, 0);
+        } else if payload.len() >= ZERO_COPY_MIN {
+            self.queue.push_back(self.tail.split().freeze());
+            self.queue.push_back(payload.clone());
+        } else {
+            self.tail.put_slice(payload);
+        }
+    }
+
+    /// Writes octets as they are (no framing): for a fuzzer's raw writes.
+    pub fn write_octets(&mut self, octets: &[u8]) {
+        self.tail.put_slice(octets);
+        self.pending += octets.len();
+    }
+
+    /// Fills `dst` with the pending chunks, in order, for a vectored write;
+    /// returns how many slots were used.
+    pub fn chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
+        let sources = self.queue.iter().map(|b| &b[..]).chain(tail);
+        let mut n = 0;
+        for (slot, chunk) in dst.iter_mut().zip(sources) {
+            *slot = IoSlice::new(chunk);
+            n += 1;
+        }
+        n
+    }
+
+    /// Marks `n` octets as written.
+    pub fn advance(&mut self, mut n: usize) {
+        self.pending -= n;
+        while n > 0 {
+            let Some(front) = self.queue.front_mut() else { break };
+            if n < front.len() {
+                front.advance(n);
+                return;
+            }
+            n -= front.len();
+            self.queue.pop_front();
+        }
+        self.tail.advance(n);
+    }
+
+    /// Takes every pending octet as one buffer (copying if need be); for
+    /// tests and simple integrations.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.pending);
+        for chunk in self.queue.drain(..) {
+            out.extend_from_slice(&chunk);
+        }
+        out.extend_from_slice(&self.tail);
+        self.tail.clear();
+        self.pending = 0;
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "sender_tests.rs"]
+mod tests;
