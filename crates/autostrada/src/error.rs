@@ -19,6 +19,9 @@ pub enum Error {
     Send(SendError),
     /// The peer dropped TCP without a closing handshake (reported as 1006).
     ConnectionReset,
+    /// We sent a close frame and the peer did not answer within
+    /// `Config::close_timeout`; the connection was dropped.
+    CloseTimeout,
 }
 
 impl std::fmt::Display for Error {
@@ -30,6 +33,7 @@ impl std::fmt::Display for Error {
             Self::Protocol(e) => write!(f, "peer broke the WebSocket protocol: {e} (connection failed with close code {})", e.close_code()),
             Self::Send(e) => write!(f, "cannot send: {e}"),
             Self::ConnectionReset => f.write_str("peer closed the TCP connection without a closing handshake"),
+            Self::CloseTimeout => f.write_str("peer did not answer our close frame in time; raise Config::close_timeout for slow peers"),
         }
     }
 }

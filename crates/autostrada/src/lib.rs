@@ -36,3 +36,13 @@ pub use config::Config;
 pub use error::Error;
 pub use message::{Message, Utf8Bytes};
 pub use proto::{CloseCode, CloseFrame, Role};
+
+pub mod client;
+pub mod server;
+pub mod stream;
+mod writer;
+
+pub use client::{ClientBuilder, connect};
+pub use server::{ServerBuilder, accept};
+pub use stream::{ReadHalf, WebSocket};
+pub use writer::WriteHalf;

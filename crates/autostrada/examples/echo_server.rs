@@ -1,0 +1,52 @@
+//! Echoes every text and binary message back to its sender.
+//!
+//! ```text
+//! cargo run --release -p autostrada --example echo_server -- 127.0.0.1:9001
+//! ```
+//!
+//! Limits are raised above the defaults so the reference suite's 16 MiB
+//! messages (case 9.1.6 and friends) fit. Logs connections that fail, never
+//! individual messages.
+
+use autostrada::{Config, ServerBuilder};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".to_owned());
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let mut config = Config::default();
+    config.max_frame_size = 64 << 20;
+    config.max_message_size = 64 << 20;
+    let server = ServerBuilder::new().config(config);
+    eprintln!("echo_server: listening on ws://{}", listener.local_addr()?);
+    loop {
+        let (tcp, peer) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut ws = match server.accept(tcp).await {
+                Ok(ws) => ws,
+                Err(e) => return eprintln!("echo_server: {peer}: {e}"),
+            };
+            while let Some(message) = ws.next().await {
+                match message {
+                    Ok(m) if m.is_data() => {
+                        if ws.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Pings, pongs and closes are answered by the library.
+                    Ok(_) => {}
+                    // A protocol error: the close frame is out; let the stream finish.
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,164 @@
+//! Accepting connections: the server side of the opening handshake on tokio.
+
+use bytes::BytesMut;
+use http::{HeaderMap, HeaderValue, Request, header};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::proto::Role;
+use crate::proto::handshake::{self, HandshakeError};
+use crate::stream::WebSocket;
+
+/// Accepts WebSocket connections with a chosen configuration.
+///
+/// ```no_run
+/// use autostrada::{Config, ServerBuilder};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut config = Config::default();
+/// config.max_message_size = 1 << 20;
+/// let server = ServerBuilder::new().config(config).protocols(["chat.v1"]);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+/// loop {
+///     let (tcp, _) = listener.accept().await?;
+///     let server = server.clone();
+///     tokio::spawn(async move {
+///         if let Ok((ws, request)) = server.accept_with_request(tcp).await {
+///             println!("{} connected", request.uri());
+///             drop(ws);
+///         }
+///     });
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ServerBuilder {
+    config: Config,
+    protocols: Vec<String>,
+}
+
+impl ServerBuilder {
+    /// A builder with [`Config::default`] and no subprotocols.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the connection configuration.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The subprotocols we speak, in our order of preference; the first one
+    /// the client also offers is selected. By default none is.
+    #[must_use]
+    pub fn protocols<I: IntoIterator<Item = P>, P: Into<String>>(mut self, protocols: I) -> Self {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Performs the opening handshake on `stream`.
+    pub async fn accept<S>(&self, stream: S) -> Result<WebSocket<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.accept_with_request(stream).await.map(|(ws, _)| ws)
+    }
+
+    /// Performs the opening handshake and also returns the client's request
+    /// (path, query, headers such as `Origin` or cookies).
+    ///
+    /// A request that is not a valid upgrade is answered with 400 (or 426
+    /// for a wrong version) carrying the reason, and returned as
+    /// [`Error::Handshake`]. Bounded by [`Config::handshake_timeout`] and
+    /// [`Config::handshake_limits`].
+    pub async fn accept_with_request<S>(
+        &self,
+        mut stream: S,
+    ) -> Result<(WebSocket<S>, Request<()>), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let handshake =
+            tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream));
+        let (request, leftover) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
+        Ok((
+            WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover),
+            request,
+        ))
+    }
+
+    async fn handshake<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let limits = &self.config.handshake_limits;
+        let mut buf = BytesMut::with_capacity(1024);
+        let checked = loop {
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let parsed = handshake::parse_request(&buf, limits).and_then(|parsed| {
+                parsed
+                    .map(|(request, n)| {
+                        handshake::check_request(&request).map(|accept| (request, n, accept))
+                    })
+                    .transpose()
+            });
+            match parsed {
+                Ok(Some(done)) => break done,
+                Ok(None) => {}
+                Err(e) => return Err(reject(stream, e).await),
+            }
+        };
+        let (request, n, accept) = checked;
+        let mut extra = HeaderMap::new();
+        let offered = handshake::offered_protocols(&request);
+        if let Some(p) = self.protocols.iter().find(|p| offered.contains(p)) {
+            if let Ok(v) = HeaderValue::from_str(p) {
+                extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+            }
+        }
+        stream
+            .write_all(&handshake::server_response(&accept, &extra))
+            .await?;
+        stream.flush().await?;
+        let _ = buf.split_to(n);
+        Ok((request, buf))
+    }
+}
+
+/// Answers a bad request with an HTTP error naming the problem.
+async fn reject<S: AsyncWrite + Unpin>(stream: &mut S, e: HandshakeError) -> Error {
+    // Best effort: the client may already be gone.
+    let _ = stream.write_all(&handshake::rejection(&e)).await;
+    let _ = stream.shutdown().await;
+    Error::Handshake(e)
+}
+
+/// Accepts a WebSocket connection on `stream` with the default configuration.
+///
+/// ```no_run
+/// use futures_util::{SinkExt, StreamExt};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+/// let (tcp, _) = listener.accept().await?;
+/// let mut ws = autostrada::accept(tcp).await?;
+/// while let Some(Ok(message)) = ws.next().await {
+///     if message.is_data() {
+///         ws.send(message).await?;
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    ServerBuilder::new().accept(stream).await
+}

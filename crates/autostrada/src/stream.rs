@@ -1,0 +1,309 @@
+//! [`WebSocket`]: the tokio front end over the sans-IO core, and its read half.
+//!
+//! The read half drives the connection: it reads octets, turns them into
+//! messages, queues automatic replies on the shared writer and pushes them
+//! out at once, and runs the closing handshake to its end — a server
+//! half-closes TCP first (RFC 6455 §7.1.1), a client waits for the server to
+//! do so, up to [`Config::close_timeout`].
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::BytesMut;
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf as IoReadHalf};
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::message::Message;
+use crate::proto::{Receiver, Role, Sender, auto_reply};
+use crate::writer::{Shared, Side, WriteHalf};
+
+/// Reads at most this far ahead into a large frame per read.
+const MAX_READ_AHEAD: usize = 1 << 20;
+
+/// Where the read half is in the connection's life.
+#[derive(Debug)]
+enum ReadState {
+    /// Messages flow.
+    Open,
+    /// A close frame was received, or the peer broke the protocol (the error
+    /// is returned once our close frame is out): write out our close, then
+    /// (server) half-close TCP.
+    Closing(Option<crate::proto::ProtocolError>),
+    /// Waiting for the peer to close TCP.
+    AwaitEof,
+    /// The stream has ended.
+    Done,
+}
+
+/// The receiving half of a [`WebSocket`]: a `Stream` of messages.
+///
+/// Keep polling it even if you only send: it answers pings and closes, and
+/// it is what completes the closing handshake.
+pub struct ReadHalf<S> {
+    role: Role,
+    rx: Receiver,
+    io: IoReadHalf<S>,
+    shared: Arc<Shared<S>>,
+    state: ReadState,
+    read_buffer_size: usize,
+    close_timeout: std::time::Duration,
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> std::fmt::Debug for ReadHalf<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadHalf")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
+    /// Reads more octets into the receiver. `Ok(0)` is end of stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let want = self
+            .rx
+            .frame_remaining()
+            .min(MAX_READ_AHEAD)
+            .max(self.read_buffer_size);
+        let buf = self.rx.buffer_mut();
+        buf.reserve(want);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
+    }
+
+    /// Starts the close timer if it is not running; true once it has fired.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
+        let timeout = self.close_timeout;
+        let timer = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(sleep_until(Instant::now() + timeout)));
+        timer.as_mut().poll(cx).is_ready()
+    }
+
+    /// Pushes out queued automatic replies without blocking the read path.
+    fn flush_replies(&self, cx: &Context<'_>) {
+        self.shared.poll_io(Side::Reader, cx, |w, cx| {
+            if w.tx.pending() > 0 {
+                // A failed or pending write is seen again by the next send or poll.
+                let _ = w.poll_write_out(cx);
+            }
+        });
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            match &mut self.state {
+                ReadState::Open => {
+                    let event = self.rx.next_message();
+                    if matches!(
+                        event,
+                        Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)
+                    ) {
+                        auto_reply(&mut self.shared.lock().tx, &event);
+                    }
+                    match event {
+                        Ok(Some(Message::Close(frame))) => {
+                            self.state = ReadState::Closing(None);
+                            return Poll::Ready(Some(Ok(Message::Close(frame))));
+                        }
+                        Ok(Some(message)) => {
+                            if matches!(message, Message::Ping(_)) {
+                                self.flush_replies(cx);
+                            }
+                            return Poll::Ready(Some(Ok(message)));
+                        }
+                        Err(e) => self.state = ReadState::Closing(Some(e)),
+                        Ok(None) => match self.poll_fill(cx) {
+                            Poll::Pending => {
+                                self.flush_replies(cx);
+                                // We sent a close and wait for the answer: not forever.
+                                if self.shared.lock().tx.close_sent() && self.poll_deadline(cx) {
+                                    self.state = ReadState::Done;
+                                    return Poll::Ready(Some(Err(Error::CloseTimeout)));
+                                }
+                                return Poll::Pending;
+                            }
+                            Poll::Ready(Ok(0)) => {
+                                self.state = ReadState::Done;
+                                return Poll::Ready(Some(Err(Error::ConnectionReset)));
+                            }
+                            Poll::Ready(Ok(_)) => {}
+                            Poll::Ready(Err(e)) => {
+                                self.state = ReadState::Done;
+                                return Poll::Ready(Some(Err(Error::Io(e))));
+                            }
+                        },
+                    }
+                }
+                ReadState::Closing(error) => {
+                    let error = error.take();
+                    let role = self.role;
+                    let flushed = self.shared.poll_io(Side::Reader, cx, |w, cx| match role {
+                        // RFC 6455 §7.1.1: the server closes TCP first.
+                        Role::Server => w.poll_shutdown(cx),
+                        Role::Client => w.poll_write_out(cx),
+                    });
+                    match flushed {
+                        Poll::Pending if !self.poll_deadline(cx) => {
+                            self.state = ReadState::Closing(error);
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Ok(())) => {
+                            self.deadline = None;
+                            self.state = ReadState::AwaitEof;
+                        }
+                        // Timed out or failed: nothing more to do on this socket.
+                        _ => self.state = ReadState::Done,
+                    }
+                    if let Some(e) = error {
+                        return Poll::Ready(Some(Err(Error::Protocol(e))));
+                    }
+                }
+                ReadState::AwaitEof => {
+                    // Discard whatever still arrives until the peer closes TCP.
+                    self.rx.buffer_mut().clear();
+                    let eof = match self.poll_fill(cx) {
+                        Poll::Ready(Ok(0) | Err(_)) => true,
+                        Poll::Ready(Ok(_)) => continue,
+                        Poll::Pending => self.poll_deadline(cx),
+                    };
+                    if !eof {
+                        return Poll::Pending;
+                    }
+                    // A client closes its side once the server has (or after the timeout).
+                    let _ = self
+                        .shared
+                        .poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
+                    self.state = ReadState::Done;
+                }
+                ReadState::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> Stream for ReadHalf<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_message(cx)
+    }
+}
+
+/// A WebSocket connection over a stream `S` (a `TcpStream`, a TLS stream, …):
+/// a `Stream` of received [`Message`]s and a `Sink` for messages to send.
+///
+/// Get one from [`accept`](crate::accept) / [`ServerBuilder`](crate::ServerBuilder)
+/// or [`connect`](crate::connect) / [`ClientBuilder`](crate::ClientBuilder), or
+/// wrap a stream whose handshake happened elsewhere with
+/// [`from_upgraded`](Self::from_upgraded).
+///
+/// Received pings are answered and received closes are echoed for you, as
+/// soon as they are read. The stream ends (`None`) after the closing
+/// handshake; a protocol violation by the peer is reported once as
+/// [`Error::Protocol`] after the matching close frame went out.
+///
+/// ```no_run
+/// use autostrada::{Message, accept};
+/// use futures_util::{SinkExt, StreamExt};
+///
+/// # async fn serve(stream: tokio::net::TcpStream) -> Result<(), autostrada::Error> {
+/// let ws = accept(stream).await?;
+/// let (mut read, mut write) = ws.split();
+/// tokio::spawn(async move {
+///     let _ = write.send(Message::text("welcome")).await;
+/// });
+/// while let Some(message) = read.next().await {
+///     println!("got {:?}", message?);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct WebSocket<S> {
+    read: ReadHalf<S>,
+    write: WriteHalf<S>,
+}
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
+    /// Wraps a stream on which the opening handshake is already done.
+    /// `leftover` holds octets read past the handshake (often empty).
+    pub fn from_upgraded(stream: S, role: Role, config: &Config, leftover: BytesMut) -> Self {
+        let (io_read, io_write) = tokio::io::split(stream);
+        let mut rx = Receiver::new(role, config);
+        rx.receive_data(&leftover);
+        let shared = Arc::new(Shared::new(
+            Sender::new(role, config),
+            io_write,
+            config.flush_threshold,
+        ));
+        let read = ReadHalf {
+            role,
+            rx,
+            io: io_read,
+            shared: Arc::clone(&shared),
+            state: ReadState::Open,
+            read_buffer_size: config.read_buffer_size.max(1),
+            close_timeout: config.close_timeout,
+            deadline: None,
+        };
+        Self {
+            read,
+            write: WriteHalf { shared },
+        }
+    }
+
+    /// Splits into a read half and a write half, each usable from its own
+    /// task. Automatic replies keep flowing from the read half.
+    pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
+        (self.read, self.write)
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.read.role
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> Stream for WebSocket<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().read.poll_message(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite> Sink<Message> for WebSocket<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.write.poll_ready_inner(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        self.write.start_send_inner(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.write.poll_flush_inner(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        ready!(self.write.poll_close_inner(cx))?;
+        Poll::Ready(Ok(()))
+    }
+}
