@@ -350,6 +350,23 @@ mod tests {
         assert!(!FrameHeader::parse(&buf[..n]).unwrap().length_is_minimal());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_header_roundtrips(fin: bool, rsv in 0u8..8, op in 0u8..16, mask: Option<[u8; 4]>, len: u64) {
+            let h = FrameHeader { fin, rsv, opcode: OpCode::from_bits(op), mask, payload_len: len };
+            roundtrip(h);
+        }
+
+        #[test]
+        fn parse_never_panics_and_respects_its_length(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20)) {
+            if let Some(p) = FrameHeader::parse(&bytes) {
+                proptest::prop_assert!(p.header_len <= bytes.len());
+                let (again, n) = p.header.encode_with(p.length_form);
+                proptest::prop_assert_eq!(&again[..n], &bytes[..n]);
+            }
+        }
+    }
+
     #[test]
     fn opcode_bits_roundtrip() {
         for bits in 0..16u8 {
