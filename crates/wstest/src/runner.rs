@@ -1,0 +1,256 @@
+//! Scheduling: runs the selected cases against every server, several at a
+//! time (`--jobs`), the timed 9.x cases alone; cuts off a case that outlives
+//! its hard deadline; fails only the case whose connection is refused; and
+//! on Ctrl-C stops and returns what finished.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Instant;
+
+use autostrada::Role;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::cases::{self, CaseDef, CaseRun};
+use crate::report::CaseResult;
+use crate::spec::{ClientSpec, Server};
+use crate::verdict::{Verdict, judge};
+use crate::wire::{ClientOptions, Peer, run_client};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Cases in flight at once.
+    pub jobs: usize,
+    /// No progress bar and no per-case lines.
+    pub quiet: bool,
+    /// Print a line per case.
+    pub debug: bool,
+}
+
+impl RunOptions {
+    /// The default number of jobs: enough to overlap the cases that mostly
+    /// wait on timers, few enough not to starve the server under test.
+    #[must_use]
+    pub fn default_jobs() -> usize {
+        std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .saturating_mul(8)
+            .clamp(4, 32)
+    }
+}
+
+/// Every case of categories 1–10 with its position in the reference's full list.
+fn registry() -> Vec<(usize, CaseDef)> {
+    let mut ids: Vec<String> = cases::all().iter().map(|c| c.id.clone()).collect();
+    ids.extend(cases::deflate_ids());
+    ids.sort_by_key(|id| cases::id_key(id));
+    cases::all()
+        .into_iter()
+        .map(|c| (ids.iter().position(|i| *i == c.id).unwrap_or(0) + 1, c))
+        .collect()
+}
+
+/// Runs one case against one server.
+async fn run_case(
+    server: Arc<Server>,
+    agent: Arc<str>,
+    index: usize,
+    def: CaseDef,
+    spec: Arc<ClientSpec>,
+) -> Option<CaseResult> {
+    let mut run = CaseRun::new(&def);
+    let mut peer = Peer::new(Role::Client);
+    peer.timeouts = server.timeouts;
+    peer.auto_fragment_size = server.auto_fragment_size;
+    let mut options = ClientOptions {
+        protocols: server.protocols.clone(),
+        ..ClientOptions::default()
+    };
+    if let Some(origin) = &server.origin {
+        options.headers.push(("Origin".into(), origin.clone()));
+    }
+    if !server.protocols.is_empty() {
+        options
+            .headers
+            .push(("Sec-WebSocket-Protocol".into(), server.protocols.join(",")));
+    }
+    let skip_agent = agent.clone();
+    let skip_id = def.id.clone();
+    let skip = move |_: Option<&str>| spec.excluded_for(&skip_agent, &skip_id);
+    let outcome = tokio::time::timeout(
+        def.hard_deadline(),
+        run_client(&server.target, &options, peer, &mut run, &skip),
+    )
+    .await;
+    let mut result = CaseResult {
+        agent: agent.to_string(),
+        id: def.id.clone(),
+        index,
+        description: def.description.clone(),
+        expectation: def.expectation.clone(),
+        expected: Vec::new(),
+        expected_close: None,
+        verdict: Verdict::not_run(""),
+        session: None,
+        duration_ms: 0,
+        report_time: def.report_time,
+    };
+    match outcome {
+        Err(_) => {
+            result.verdict = Verdict::not_run(&format!(
+                "The case did not finish within its hard deadline of {} s.",
+                def.hard_deadline().as_secs()
+            ));
+        }
+        Ok(Err(e)) => {
+            result.verdict = Verdict::not_run(&format!("Connection to {} failed: {e}", server.url));
+        }
+        Ok(Ok(session)) => {
+            if session.skipped {
+                return None;
+            }
+            result.verdict = judge(&run, &session, def.post);
+            result.duration_ms = session
+                .open_time
+                .map_or(0, |t| (t.elapsed().as_secs_f64() * 1000.0).round() as u64);
+            if let Some(expect) = run.expect.as_ref().filter(|_| session.opened) {
+                result.expected = expect.outcomes.clone();
+                result.expected_close = Some(expect.close.clone());
+            }
+            result.session = Some(session);
+        }
+    }
+    Some(result)
+}
+
+/// Learns a server's agent name from its `Server` header (reference rule:
+/// "UnknownServer" without one).
+async fn learn_agent(server: &Server) -> String {
+    let probe = cases::all().into_iter().next().map(|c| CaseRun::new(&c));
+    let Some(mut run) = probe else {
+        return "UnknownServer".into();
+    };
+    let mut peer = Peer::new(Role::Client);
+    peer.timeouts = server.timeouts;
+    // Close right after opening: we only want the header.
+    let session = run_client(
+        &server.target,
+        &ClientOptions::default(),
+        peer,
+        &mut run,
+        &|_| true,
+    )
+    .await;
+    session
+        .ok()
+        .and_then(|s| s.server_header)
+        .unwrap_or_else(|| "UnknownServer".into())
+}
+
+/// Runs `spec`. Stops scheduling when `cancel` resolves and returns what finished.
+pub async fn run(
+    spec: ClientSpec,
+    options: &RunOptions,
+    cancel: impl std::future::Future<Output = ()>,
+) -> Vec<CaseResult> {
+    let spec = Arc::new(spec);
+    let registry = registry();
+    let selected: Vec<&(usize, CaseDef)> = registry
+        .iter()
+        .filter(|(_, c)| spec.cases.contains(&c.id))
+        .collect();
+    let mut servers = Vec::new();
+    for s in &spec.servers {
+        let agent = match &s.agent {
+            Some(a) => a.clone(),
+            None => learn_agent(s).await,
+        };
+        servers.push((Arc::new(s.clone()), Arc::<str>::from(agent)));
+    }
+    let total = (selected.len() * servers.len()) as u64;
+    let bar = if options.quiet || !std::io::stdout().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let jobs = options.jobs.max(1);
+    let semaphore = Arc::new(Semaphore::new(jobs));
+    let mut tasks = JoinSet::new();
+    let mut results = Vec::new();
+    let started = Instant::now();
+    tokio::pin!(cancel);
+    let mut cancelled = false;
+    'schedule: for (index, def) in &selected {
+        for (server, agent) in &servers {
+            // Timed cases take every permit: they run alone.
+            let want = if def.runs_alone() { jobs as u32 } else { 1 };
+            let permit = loop {
+                tokio::select! {
+                    biased;
+                    () = &mut cancel => { cancelled = true; break 'schedule; }
+                    p = semaphore.clone().acquire_many_owned(want) => break p,
+                    Some(done) = tasks.join_next(), if !tasks.is_empty() => collect(done, &mut results, &bar, options),
+                }
+            };
+            let Ok(permit) = permit else { break 'schedule };
+            let (server, agent, def, spec) =
+                (server.clone(), agent.clone(), def.clone(), spec.clone());
+            let index = *index;
+            bar.set_message(def.id.clone());
+            tasks.spawn(async move {
+                let r = run_case(server, agent, index, def, spec).await;
+                drop(permit);
+                r
+            });
+        }
+    }
+    if cancelled {
+        tasks.abort_all();
+    }
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut cancel, if !cancelled => { cancelled = true; tasks.abort_all(); }
+            done = tasks.join_next() => match done {
+                Some(done) => collect(done, &mut results, &bar, options),
+                None => break,
+            },
+        }
+    }
+    bar.finish_and_clear();
+    if options.debug {
+        eprintln!(
+            "wstest: {} results in {:.2} s",
+            results.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    crate::report::sort(&mut results);
+    results
+}
+
+fn collect(
+    done: Result<Option<CaseResult>, tokio::task::JoinError>,
+    results: &mut Vec<CaseResult>,
+    bar: &ProgressBar,
+    options: &RunOptions,
+) {
+    bar.inc(1);
+    if let Ok(Some(r)) = done {
+        if options.debug {
+            bar.suspend(|| {
+                eprintln!(
+                    "wstest: {} {}: {} / {} ({} ms)",
+                    r.agent, r.id, r.verdict.behavior, r.verdict.behavior_close, r.duration_ms
+                )
+            });
+        }
+        results.push(r);
+    }
+}

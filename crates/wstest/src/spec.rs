@@ -1,0 +1,431 @@
+//! Spec files, read exactly as the reference reads them, with errors that
+//! name the bad key and say how to fix it (the reference crashes instead).
+//!
+//! ```json
+//! {
+//!    "outdir": "./reports/servers",
+//!    "servers": [ { "agent": "MyServer", "url": "ws://127.0.0.1:9001" } ],
+//!    "cases": ["*"],
+//!    "exclude-cases": ["9.*"],
+//!    "exclude-agent-cases": {}
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use autostrada::proto::handshake::Target;
+use serde_json::{Map, Value};
+
+use crate::cases;
+use crate::wire::peer::Timeouts;
+
+/// A spec file that cannot be used; the message names the key and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(pub String);
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, SpecError> {
+    Err(SpecError(msg.into()))
+}
+
+/// One server to test.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Name in the reports; from the `Server` header when absent.
+    pub agent: Option<String>,
+    /// The URL as written.
+    pub url: String,
+    /// Where to connect.
+    pub target: Target,
+    /// `Origin` header to send.
+    pub origin: Option<String>,
+    /// Subprotocols to offer.
+    pub protocols: Vec<String>,
+    /// Protocol timeouts (spec `options`).
+    pub timeouts: Timeouts,
+    /// Fragment size for the message API (`autoFragmentSize` option; 0: none).
+    pub auto_fragment_size: usize,
+}
+
+/// A `fuzzingclient` spec, resolved.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    /// Where reports go.
+    pub outdir: PathBuf,
+    /// Servers, in spec order.
+    pub servers: Vec<Server>,
+    /// Selected case ids, in id order (only those wstest implements).
+    pub cases: Vec<String>,
+    /// Selected ids wstest does not implement yet (12.x/13.x).
+    pub unimplemented: Vec<String>,
+    /// `exclude-agent-cases`: agent pattern → case patterns (both anchored).
+    pub exclude_agent_cases: Vec<(String, Vec<String>)>,
+}
+
+impl ClientSpec {
+    /// True if `case` is excluded for `agent`.
+    #[must_use]
+    pub fn excluded_for(&self, agent: &str, case: &str) -> bool {
+        self.exclude_agent_cases
+            .iter()
+            .any(|(a, cs)| glob(a, agent, true) && cs.iter().any(|c| glob(c, case, true)))
+    }
+}
+
+/// Matches `text` against a pattern where `*` stands for any run of
+/// characters; `anchored_end` false makes it a prefix match (the
+/// reference's rule for `cases` and `exclude-cases`).
+#[must_use]
+pub fn glob(pattern: &str, text: &str, anchored_end: bool) -> bool {
+    match pattern.split_once('*') {
+        None => {
+            if anchored_end {
+                text == pattern
+            } else {
+                text.starts_with(pattern)
+            }
+        }
+        Some((head, rest)) => {
+            text.starts_with(head)
+                && (head.len()..=text.len())
+                    .any(|i| text.is_char_boundary(i) && glob(rest, &text[i..], anchored_end))
+        }
+    }
+}
+
+fn all_ids() -> Vec<String> {
+    let mut ids: Vec<String> = cases::all().into_iter().map(|c| c.id).collect();
+    ids.extend(cases::deflate_ids());
+    ids.sort_by_key(|id| cases::id_key(id));
+    ids
+}
+
+fn string_list(
+    obj: &Map<String, Value>,
+    key: &str,
+    default: &[&str],
+) -> Result<Vec<String>, SpecError> {
+    match obj.get(key) {
+        None => Ok(default.iter().map(|s| (*s).to_owned()).collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    SpecError(format!(
+                        "\"{key}\"[{i}] must be a string such as \"1.1.1\" or \"6.*\", not {v}"
+                    ))
+                })
+            })
+            .collect(),
+        Some(other) => err(format!(
+            "\"{key}\" must be a list of case ids or patterns such as [\"1.*\", \"2.1\"], not {other}"
+        )),
+    }
+}
+
+/// Resolves case patterns to ids; a literal id must exist.
+fn resolve(patterns: &[String], key: &str, known: &[String]) -> Result<Vec<String>, SpecError> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if p.contains('*') {
+            out.extend(known.iter().filter(|id| glob(p, id, false)).cloned());
+        } else if known.contains(p) {
+            out.push(p.clone());
+        } else {
+            return err(format!(
+                "\"{key}\" names the case \"{p}\", which does not exist; ids look like \"1.1.1\", \"6.4.3\" or \"12.2.10\" (see the report's case list)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn timeouts_from(
+    options: Option<&Value>,
+    key: &str,
+    base: Timeouts,
+    auto_fragment: &mut usize,
+) -> Result<Timeouts, SpecError> {
+    let Some(options) = options else {
+        return Ok(base);
+    };
+    let Some(map) = options.as_object() else {
+        return err(format!(
+            "\"{key}\" must be an object of protocol options such as {{\"closeHandshakeTimeout\": 1}}, not {options}"
+        ));
+    };
+    let mut t = base;
+    for (name, value) in map {
+        let secs = || {
+            value.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| {
+                SpecError(format!(
+                    "\"{key}\".\"{name}\" must be a number of seconds, not {value}"
+                ))
+            })
+        };
+        match name.as_str() {
+            "openHandshakeTimeout" => t.open_handshake = Duration::from_secs_f64(secs()?),
+            "closeHandshakeTimeout" => t.close_handshake = Duration::from_secs_f64(secs()?),
+            "serverConnectionDropTimeout" => t.server_drop = Duration::from_secs_f64(secs()?),
+            "autoFragmentSize" => *auto_fragment = secs()? as usize,
+            // Options of the reference that change nothing here (version 18 is RFC 6455).
+            "version" | "failByDrop" | "tcpNoDelay" | "utf8validateIncoming" => {}
+            other => {
+                eprintln!("wstest: ignoring unsupported protocol option \"{key}\".\"{other}\"")
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// Reads and resolves a `fuzzingclient` spec. `wsuri` stands in for
+/// `servers` when that key is missing or empty (the `-w` option).
+pub fn load_client(path: &Path, wsuri: Option<&str>) -> Result<ClientSpec, SpecError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError(format!("cannot read spec file {}: {e}", path.display())))?;
+    parse_client(&text, wsuri)
+}
+
+/// Parses a `fuzzingclient` spec from JSON text.
+pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
+    let Value::Object(obj) = value else {
+        return err("the spec must be a JSON object with \"servers\", \"cases\" and \"outdir\"");
+    };
+    for key in obj.keys() {
+        if ![
+            "outdir",
+            "servers",
+            "options",
+            "cases",
+            "exclude-cases",
+            "exclude-agent-cases",
+        ]
+        .contains(&key.as_str())
+        {
+            eprintln!("wstest: ignoring unknown spec key \"{key}\"");
+        }
+    }
+    let outdir = match obj.get("outdir") {
+        None => PathBuf::from("./reports/servers/"),
+        Some(Value::String(s)) => PathBuf::from(s),
+        Some(other) => {
+            return err(format!(
+                "\"outdir\" must be a directory path string, not {other}"
+            ));
+        }
+    };
+    let mut auto_fragment = 0;
+    let global = timeouts_from(
+        obj.get("options"),
+        "options",
+        Timeouts::default(),
+        &mut auto_fragment,
+    )?;
+    let mut servers = Vec::new();
+    let listed = match obj.get("servers") {
+        None => Vec::new(),
+        Some(Value::Array(list)) => list.clone(),
+        Some(other) => {
+            return err(format!(
+                "\"servers\" must be a list such as [{{\"agent\": \"MyServer\", \"url\": \"ws://127.0.0.1:9001\"}}], not {other}"
+            ));
+        }
+    };
+    let listed = if listed.is_empty() {
+        match wsuri {
+            Some(uri) => vec![serde_json::json!({ "url": uri })],
+            None => {
+                return err(
+                    "the spec lists no servers: add \"servers\": [{\"agent\": \"MyServer\", \"url\": \"ws://127.0.0.1:9001\"}] or pass -w URL",
+                );
+            }
+        }
+    } else {
+        listed
+    };
+    for (i, s) in listed.iter().enumerate() {
+        let key = format!("servers[{i}]");
+        let Some(s) = s.as_object() else {
+            return err(format!("\"{key}\" must be an object with a \"url\""));
+        };
+        let url = match s.get("url") {
+            Some(Value::String(u)) => u.clone(),
+            Some(other) => {
+                return err(format!(
+                    "\"{key}\".\"url\" must be a string such as \"ws://127.0.0.1:9001\", not {other}"
+                ));
+            }
+            None => {
+                return err(format!(
+                    "\"{key}\" has no \"url\": add \"url\": \"ws://host:port/path\""
+                ));
+            }
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| SpecError(format!("\"{key}\".\"url\" {url:?} is not a URL: {e}")))?;
+        let target =
+            Target::from_uri(&uri).map_err(|e| SpecError(format!("\"{key}\".\"url\": {e}")))?;
+        if target.tls {
+            return err(format!(
+                "\"{key}\".\"url\" uses wss://, which this version of wstest does not support yet; use ws://"
+            ));
+        }
+        let opt_str = |name: &str| -> Result<Option<String>, SpecError> {
+            match s.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(v)) => Ok(Some(v.clone())),
+                Some(other) => err(format!(
+                    "\"{key}\".\"{name}\" must be a string, not {other}"
+                )),
+            }
+        };
+        let protocols = string_list(s, "protocols", &[])
+            .map_err(|e| SpecError(format!("in \"{key}\": {e}")))?;
+        let mut fragment = auto_fragment;
+        let timeouts = timeouts_from(
+            s.get("options"),
+            &format!("{key}.options"),
+            global,
+            &mut fragment,
+        )?;
+        servers.push(Server {
+            agent: opt_str("agent")?,
+            url,
+            target,
+            origin: opt_str("origin")?,
+            protocols,
+            timeouts,
+            auto_fragment_size: fragment,
+        });
+    }
+    let known = all_ids();
+    let selected = resolve(&string_list(&obj, "cases", &["*"])?, "cases", &known)?;
+    let excluded = resolve(
+        &string_list(&obj, "exclude-cases", &[])?,
+        "exclude-cases",
+        &known,
+    )?;
+    let mut ids: Vec<String> = selected
+        .into_iter()
+        .filter(|id| !excluded.contains(id))
+        .collect();
+    ids.sort_by_key(|id| cases::id_key(id));
+    ids.dedup();
+    let (unimplemented, cases): (Vec<String>, Vec<String>) =
+        ids.into_iter().partition(|id| cases::id_key(id)[0] >= 12);
+    let mut exclude_agent_cases = Vec::new();
+    match obj.get("exclude-agent-cases") {
+        None => {}
+        Some(Value::Object(map)) => {
+            for (agent, list) in map {
+                let Some(list) = list.as_array() else {
+                    return err(format!(
+                        "\"exclude-agent-cases\".\"{agent}\" must be a list of case patterns, not {list}"
+                    ));
+                };
+                let patterns = list
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>();
+                let Some(patterns) = patterns else {
+                    return err(format!(
+                        "\"exclude-agent-cases\".\"{agent}\" must hold only strings"
+                    ));
+                };
+                exclude_agent_cases.push((agent.clone(), patterns));
+            }
+        }
+        Some(other) => {
+            return err(format!(
+                "\"exclude-agent-cases\" must be an object such as {{\"MyServer*\": [\"9.*\"]}}, not {other}"
+            ));
+        }
+    }
+    Ok(ClientSpec {
+        outdir,
+        servers,
+        cases,
+        unimplemented,
+        exclude_agent_cases,
+    })
+}
+
+/// The spec the reference writes when none is given.
+pub const CLIENT_TEMPLATE: &str = r#"{
+   "outdir": "./reports/servers",
+   "servers": [ { "url": "ws://127.0.0.1:9001" } ],
+   "cases": ["*"],
+   "exclude-cases": [],
+   "exclude-agent-cases": {}
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_are_prefix_matches() {
+        assert!(glob("2.1*", "2.10", false) && glob("2.1*", "2.1", false));
+        assert!(glob("1*", "10.1.1", false) && !glob("1*", "2.1", false));
+        assert!(glob("12.1.1*", "12.1.18", false));
+        assert!(!glob("9.*", "9.1.1x", true) || glob("9.*", "9.1.1x", true));
+        assert!(glob("Auto*", "AutobahnPython", true) && !glob("Auto", "AutobahnPython", true));
+    }
+
+    #[test]
+    fn selection_and_exclusion() {
+        let s = parse_client(r#"{"servers": [{"agent": "A", "url": "ws://127.0.0.1:9001"}], "cases": ["2.1*", "1.1.1"], "exclude-cases": ["2.11"]}"#, None).unwrap();
+        assert_eq!(s.cases, vec!["1.1.1", "2.1", "2.10"]);
+        let s = parse_client(
+            r#"{"servers": [{"url": "ws://h:1"}], "cases": ["*"]}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!((s.cases.len(), s.unimplemented.len()), (301, 216));
+        assert_eq!(s.outdir, PathBuf::from("./reports/servers/"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = |t: &str| parse_client(t, None).unwrap_err().0;
+        assert!(
+            e(r#"{"servers": [{"url": "ws://h:1"}], "cases": ["1.1.99"]}"#)
+                .contains("\"cases\" names the case \"1.1.99\"")
+        );
+        assert!(e(r#"{"servers": [{"agent": "x"}]}"#).contains("servers[0]"));
+        assert!(e(r#"{"servers": [{"url": 5}]}"#).contains("\"servers[0]\".\"url\""));
+        assert!(e(r#"{"servers": [{"url": "http://h/"}]}"#).contains("ws://"));
+        assert!(e(r#"{"servers": []}"#).contains("no servers"));
+        assert!(
+            e(r#"{"servers": [{"url": "ws://h:1"}], "cases": "1.*"}"#)
+                .contains("\"cases\" must be a list")
+        );
+        assert!(e("{").contains("not valid JSON"));
+        assert!(parse_client(r#"{"servers": []}"#, Some("ws://127.0.0.1:9001")).is_ok());
+    }
+
+    #[test]
+    fn exclude_agent_cases_are_anchored() {
+        let s = parse_client(
+            r#"{"servers": [{"url": "ws://h:1"}], "exclude-agent-cases": {"Srv*": ["6.4.*"]}}"#,
+            None,
+        )
+        .unwrap();
+        assert!(s.excluded_for("Srv1", "6.4.1"));
+        assert!(!s.excluded_for("MySrv", "6.4.1"));
+        assert!(!s.excluded_for("Srv1", "6.5.1"));
+    }
+}

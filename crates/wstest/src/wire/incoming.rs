@@ -1,0 +1,183 @@
+//! What the wire peer does with received octets: decode frames with the
+//! lenient codec, enforce RFC 6455 the way the reference fuzzer does (a
+//! violation fails the connection with 1002, bad UTF-8 with 1007), answer
+//! pings, run the closing handshake, and hand complete messages and pongs to
+//! the case.
+
+use autostrada::proto::{FrameHeader, OpCode, Role, Utf8Validator, apply_mask};
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::log::FrameInfo;
+use super::peer::{FrameSpec, Peer, State};
+
+/// The receiving side's decoder state.
+#[derive(Debug, Default)]
+pub(crate) struct Incoming {
+    buf: BytesMut,
+    /// A fragmented message in progress: binary flag and octets so far.
+    message: Option<(bool, BytesMut)>,
+    utf8: Utf8Validator,
+    /// Set after a violation or a close frame: nothing more is decoded.
+    stopped: bool,
+}
+
+/// Something to hand to the case.
+#[derive(Debug)]
+pub enum Delivery {
+    /// A complete data message.
+    Message(Bytes, bool),
+    /// A pong.
+    Pong(Bytes),
+}
+
+/// Close codes the reference fuzzer accepts from a peer (it predates the
+/// registration of 1012–1014).
+fn close_code_ok(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+}
+
+impl Peer {
+    /// Octets arrived from the socket.
+    pub(crate) fn receive(&mut self, data: &[u8]) {
+        self.log.read(data);
+        self.stats.rx_octets.add(data.len() as u64);
+        if self.state != State::Closed {
+            self.incoming.buf.extend_from_slice(data);
+        }
+    }
+
+    /// Decoded octets waiting in the buffer (used by the opening handshake).
+    pub(crate) fn take_buffer(&mut self) -> BytesMut {
+        std::mem::take(&mut self.incoming.buf)
+    }
+
+    /// Puts octets back in front of the decoder (after the handshake).
+    pub(crate) fn restore_buffer(&mut self, buf: BytesMut) {
+        self.incoming.buf = buf;
+    }
+
+    fn violation(&mut self, code: u16, reason: &str) {
+        self.incoming.stopped = true;
+        self.fail(code, reason);
+    }
+
+    /// Decodes until something is to be handed to the case, or more octets are needed.
+    pub(crate) fn next_delivery(&mut self) -> Option<Delivery> {
+        loop {
+            if self.incoming.stopped || !matches!(self.state, State::Open | State::Closing) {
+                return None;
+            }
+            let parsed = FrameHeader::parse(&self.incoming.buf)?;
+            let h = parsed.header;
+            if let Some(reason) = self.check(&h, parsed.length_is_minimal()) {
+                self.violation(1002, reason);
+                return None;
+            }
+            let len = h.payload_len as usize;
+            if self.incoming.buf.len() < parsed.header_len + len {
+                return None;
+            }
+            self.incoming.buf.advance(parsed.header_len);
+            let mut payload = self.incoming.buf.split_to(len);
+            if let Some(key) = h.mask {
+                apply_mask(&mut payload, key, 0);
+            }
+            let payload = payload.freeze();
+            let op = h.opcode.bits();
+            self.log.rx_frame(
+                &FrameInfo {
+                    opcode: op,
+                    fin: h.fin,
+                    rsv: h.rsv,
+                    mask: h.mask,
+                },
+                &payload,
+            );
+            self.stats.rx_frames.add(u64::from(op));
+            match h.opcode {
+                OpCode::Ping => {
+                    if self.state == State::Open {
+                        self.send_frame(FrameSpec::new(10, payload));
+                    }
+                }
+                OpCode::Pong => return Some(Delivery::Pong(payload)),
+                OpCode::Close => {
+                    self.on_close_payload(&payload);
+                    self.incoming.stopped = true;
+                    return None;
+                }
+                _ => {
+                    if let Some(d) = self.on_data_frame(h, payload) {
+                        return Some(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// RFC 6455's rules for a header, as the reference fuzzer applies them.
+    fn check(&self, h: &FrameHeader, minimal: bool) -> Option<&'static str> {
+        let in_message = self.incoming.message.is_some();
+        Some(match h.opcode {
+            _ if h.rsv != 0 => "RSV bits set with no extension negotiated",
+            OpCode::Reserved(_) => "reserved opcode",
+            _ if h.mask.is_some() && self.role == Role::Client => "masked frame from a server",
+            _ if h.mask.is_none() && self.role == Role::Server => "unmasked frame from a client",
+            op if op.is_control() && !h.fin => "fragmented control frame",
+            op if op.is_control() && h.payload_len > 125 => "control frame longer than 125 octets",
+            _ if !minimal => "non-minimal payload length encoding",
+            _ if h.payload_len > i64::MAX as u64 => "payload length with the top bit set",
+            OpCode::Continuation if !in_message => {
+                "continuation frame without a message to continue"
+            }
+            OpCode::Text | OpCode::Binary if in_message => {
+                "new data frame inside a fragmented message"
+            }
+            _ => return None,
+        })
+    }
+
+    fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Option<Delivery> {
+        let binary = match h.opcode {
+            OpCode::Continuation => self.incoming.message.as_ref().is_some_and(|(b, _)| *b),
+            op => {
+                self.incoming.message = Some((op == OpCode::Binary, BytesMut::new()));
+                self.incoming.utf8.reset();
+                op == OpCode::Binary
+            }
+        };
+        if !binary && self.incoming.utf8.feed(&payload).is_err() {
+            self.violation(1007, "invalid UTF-8 in text message");
+            return None;
+        }
+        let (_, data) = self.incoming.message.as_mut()?;
+        data.extend_from_slice(&payload);
+        if !h.fin {
+            return None;
+        }
+        let (binary, data) = self.incoming.message.take()?;
+        if !binary && self.incoming.utf8.finish().is_err() {
+            self.violation(1007, "text message ends inside a UTF-8 sequence");
+            return None;
+        }
+        (!self.close.failed_by_me).then(|| Delivery::Message(data.freeze(), binary))
+    }
+
+    fn on_close_payload(&mut self, payload: &[u8]) {
+        let (code, reason) = match payload {
+            [] => (None, None),
+            [_] => return self.violation(1002, "close frame payload of 1 octet"),
+            [hi, lo, rest @ ..] => {
+                let code = u16::from_be_bytes([*hi, *lo]);
+                if !close_code_ok(code) {
+                    return self.violation(1002, "invalid close code");
+                }
+                match std::str::from_utf8(rest) {
+                    Ok(r) => (Some(code), (!rest.is_empty()).then(|| r.to_owned())),
+                    Err(_) => return self.violation(1007, "close reason is not UTF-8"),
+                }
+            }
+        };
+        self.on_close_frame(code, reason);
+    }
+}

@@ -1,0 +1,667 @@
+//! The wire peer's state and its sending primitives.
+//!
+//! A [`Peer`] is one fuzzing endpoint on one connection. It can put any
+//! frame on the wire (reserved bits and opcodes, fragmented control frames,
+//! repeated payloads), chop a frame's octets into separately written pieces,
+//! "sync" a write (write it alone, then yield before the next), and it runs
+//! the closing handshake and timers the way the reference fuzzer does. It
+//! records everything the verdicts are computed from; it knows no case.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use autostrada::proto::{FrameHeader, OpCode, Role, apply_mask};
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::{Value, json};
+
+use super::incoming::Incoming;
+use super::log::{FrameInfo, Stats, WireLog};
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Opening handshake in progress.
+    Connecting,
+    /// Messages flow.
+    Open,
+    /// A close frame was sent or received.
+    Closing,
+    /// TCP is gone.
+    Closed,
+}
+
+/// Something the case observed, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A complete data message.
+    Message {
+        /// Reassembled payload.
+        payload: Bytes,
+        /// True if the first frame was binary.
+        binary: bool,
+    },
+    /// A pong.
+    Pong(Bytes),
+    /// A mark a case records itself when a scheduled step runs.
+    Timeout(String),
+}
+
+impl Event {
+    /// A text message event.
+    #[must_use]
+    pub fn text(payload: impl Into<Bytes>) -> Self {
+        Self::Message {
+            payload: payload.into(),
+            binary: false,
+        }
+    }
+
+    /// A binary message event.
+    #[must_use]
+    pub fn binary(payload: impl Into<Bytes>) -> Self {
+        Self::Message {
+            payload: payload.into(),
+            binary: true,
+        }
+    }
+
+    /// A pong event.
+    #[must_use]
+    pub fn pong(payload: impl Into<Bytes>) -> Self {
+        Self::Pong(payload.into())
+    }
+}
+
+/// How the closing went, field by field as the reports name them.
+#[derive(Debug, Clone, Default)]
+pub struct CloseStatus {
+    /// We sent a close first (not as a reply).
+    pub closed_by_me: bool,
+    /// We failed the connection (a violation by the peer, or the kill timer).
+    pub failed_by_me: bool,
+    /// We closed TCP.
+    pub dropped_by_me: bool,
+    /// A close frame was received, and no timeout struck afterwards.
+    pub was_clean: bool,
+    /// Why the connection was not clean.
+    pub was_not_clean_reason: Option<String>,
+    /// The server did not drop TCP in time after the closing handshake.
+    pub was_server_connection_drop_timeout: bool,
+    /// The opening handshake did not finish in time.
+    pub was_open_handshake_timeout: bool,
+    /// The peer did not answer our close in time.
+    pub was_close_handshake_timeout: bool,
+    /// Code of the close we sent.
+    pub local_close_code: Option<u16>,
+    /// Reason of the close we sent.
+    pub local_close_reason: Option<String>,
+    /// Code of the close we received.
+    pub remote_close_code: Option<u16>,
+    /// Reason of the close we received.
+    pub remote_close_reason: Option<String>,
+}
+
+/// A timer armed on the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timer {
+    /// Fail the connection if still not closed.
+    Kill,
+    /// Send an empty close if still open.
+    Close,
+    /// Run the case's next step, with an optional tag.
+    Step(Option<String>),
+    /// Our close was not answered in time.
+    CloseHandshake,
+    /// The server did not drop TCP in time (client role).
+    ServerDrop,
+}
+
+/// A chunk of octets waiting to be written.
+#[derive(Debug)]
+pub(crate) struct Unit {
+    pub(crate) data: Bytes,
+    /// Logged as a sync write.
+    pub(crate) sync: bool,
+    /// Written alone, with a yield before the next write.
+    pub(crate) queued: bool,
+}
+
+/// What a frame to send looks like; see [`Peer::send_frame`].
+#[derive(Debug, Clone)]
+pub struct FrameSpec {
+    /// Opcode, reserved values included.
+    pub opcode: u8,
+    /// Payload, or the pattern to repeat when `repeat_to` is set.
+    pub payload: Bytes,
+    /// FIN bit.
+    pub fin: bool,
+    /// RSV bits.
+    pub rsv: u8,
+    /// Repeat `payload` up to this many octets.
+    pub repeat_to: Option<usize>,
+    /// Write the frame's octets in pieces of this size.
+    pub chop: Option<usize>,
+    /// Write the frame alone.
+    pub sync: bool,
+}
+
+impl FrameSpec {
+    /// A final frame with no RSV bits, written normally.
+    pub fn new(opcode: u8, payload: impl Into<Bytes>) -> Self {
+        Self {
+            opcode,
+            payload: payload.into(),
+            fin: true,
+            rsv: 0,
+            repeat_to: None,
+            chop: None,
+            sync: false,
+        }
+    }
+
+    /// Sets FIN.
+    #[must_use]
+    pub fn fin(mut self, fin: bool) -> Self {
+        self.fin = fin;
+        self
+    }
+
+    /// Sets the RSV bits.
+    #[must_use]
+    pub fn rsv(mut self, rsv: u8) -> Self {
+        self.rsv = rsv;
+        self
+    }
+
+    /// Repeats the payload to `len` octets.
+    #[must_use]
+    pub fn repeat_to(mut self, len: usize) -> Self {
+        self.repeat_to = Some(len);
+        self
+    }
+
+    /// Chops the frame's octets into pieces of `n`.
+    #[must_use]
+    pub fn chop(mut self, n: usize) -> Self {
+        self.chop = Some(n);
+        self
+    }
+
+    /// Writes the frame alone.
+    #[must_use]
+    pub fn sync(mut self, sync: bool) -> Self {
+        self.sync = sync;
+        self
+    }
+}
+
+/// `pattern` repeated to `len` octets.
+#[must_use]
+pub fn repeat(pattern: &[u8], len: usize) -> Bytes {
+    if pattern.is_empty() {
+        return Bytes::new();
+    }
+    let mut out = BytesMut::with_capacity(len);
+    while out.len() + pattern.len() <= len {
+        out.put_slice(pattern);
+    }
+    out.put_slice(&pattern[..len - out.len()]);
+    out.freeze()
+}
+
+/// A delay as the wire log shows it: an integer when whole.
+fn delay_json(secs: f64) -> Value {
+    if secs.fract() == 0.0 {
+        json!(secs as u64)
+    } else {
+        json!(secs)
+    }
+}
+
+/// Timeouts of the peer's own protocol (the reference's defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// After we sent a close that is not a reply.
+    pub close_handshake: Duration,
+    /// Client role: after the closing handshake, for the server to drop TCP.
+    pub server_drop: Duration,
+    /// For the opening handshake.
+    pub open_handshake: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            close_handshake: Duration::from_secs(1),
+            server_drop: Duration::from_secs(1),
+            open_handshake: Duration::from_secs(5),
+        }
+    }
+}
+
+/// One fuzzing endpoint on one connection.
+#[derive(Debug)]
+pub struct Peer {
+    /// Our role.
+    pub role: Role,
+    /// Connection state.
+    pub state: State,
+    /// How the closing went.
+    pub close: CloseStatus,
+    /// Messages and pongs received, plus the case's own marks.
+    pub received: Vec<Event>,
+    /// The wire log.
+    pub log: WireLog,
+    /// Traffic statistics.
+    pub stats: Stats,
+    /// Fragment size the message API uses when none is given (0: none).
+    pub auto_fragment_size: usize,
+    /// Protocol timeouts.
+    pub timeouts: Timeouts,
+    pub(crate) out: VecDeque<Unit>,
+    pub(crate) timers: Vec<(Instant, Timer)>,
+    /// Set when we decided to close TCP: `true` for an abort.
+    pub(crate) drop_requested: Option<bool>,
+    pub(crate) incoming: Incoming,
+    /// Key and offset of a frame being streamed (6.4.3/6.4.4).
+    stream_mask: Option<([u8; 4], usize)>,
+}
+
+impl Peer {
+    /// A peer for a connection about to open.
+    #[must_use]
+    pub fn new(role: Role) -> Self {
+        Self {
+            role,
+            state: State::Connecting,
+            close: CloseStatus::default(),
+            received: Vec::new(),
+            log: WireLog::new(),
+            stats: Stats::default(),
+            auto_fragment_size: 0,
+            timeouts: Timeouts::default(),
+            out: VecDeque::new(),
+            timers: Vec::new(),
+            drop_requested: None,
+            incoming: Incoming::default(),
+            stream_mask: None,
+        }
+    }
+
+    fn mask_key(&self) -> Option<[u8; 4]> {
+        (self.role == Role::Client).then(rand::random)
+    }
+
+    /// Writes octets: in pieces of `chop` (each written alone), alone if
+    /// `sync`, or straight away — but never ahead of octets still queued.
+    pub fn send_data(&mut self, data: Bytes, sync: bool, chop: Option<usize>) {
+        let queued_ahead = self.out.iter().any(|u| u.queued);
+        match chop {
+            Some(n) if n > 0 => {
+                let mut rest = data;
+                while !rest.is_empty() {
+                    let piece = rest.split_to(rest.len().min(n));
+                    self.out.push_back(Unit {
+                        data: piece,
+                        sync: true,
+                        queued: true,
+                    });
+                }
+            }
+            _ if sync || queued_ahead => self.out.push_back(Unit {
+                data,
+                sync,
+                queued: true,
+            }),
+            _ => self.out.push_back(Unit {
+                data,
+                sync: false,
+                queued: false,
+            }),
+        }
+    }
+
+    /// Builds and writes exactly one frame, whatever the connection state.
+    pub fn send_frame(&mut self, spec: FrameSpec) {
+        let payload = match spec.repeat_to {
+            Some(len) => repeat(&spec.payload, len),
+            None => spec.payload.clone(),
+        };
+        let mask = self.mask_key();
+        let opcode = OpCode::from_bits(spec.opcode);
+        let header = FrameHeader {
+            fin: spec.fin,
+            rsv: spec.rsv & 7,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let (head, n) = header.encode();
+        let mut raw = BytesMut::with_capacity(n + payload.len());
+        raw.put_slice(&head[..n]);
+        raw.put_slice(&payload);
+        if let Some(key) = mask {
+            apply_mask(&mut raw[n..], key, 0);
+        }
+        let info = FrameInfo {
+            opcode: spec.opcode & 0x0f,
+            fin: spec.fin,
+            rsv: spec.rsv & 7,
+            mask,
+        };
+        self.log
+            .tx_frame(&info, &spec.payload, spec.repeat_to, spec.chop, spec.sync);
+        self.stats.tx_frames.add(u64::from(spec.opcode & 0x0f));
+        self.send_data(raw.freeze(), spec.sync, spec.chop);
+    }
+
+    /// The message API: only while open; fragments of `fragment_size` (or the
+    /// auto fragment size), with the reference's extra empty final frame when
+    /// the length is an exact multiple of the fragment size.
+    pub fn send_message(
+        &mut self,
+        payload: Bytes,
+        binary: bool,
+        fragment_size: Option<usize>,
+        sync: bool,
+    ) {
+        if self.state != State::Open {
+            return;
+        }
+        let opcode = if binary { 2 } else { 1 };
+        let size =
+            fragment_size.or((self.auto_fragment_size > 0).then_some(self.auto_fragment_size));
+        let Some(size) = size.filter(|&s| s > 0 && payload.len() > s) else {
+            self.send_frame(FrameSpec::new(opcode, payload).sync(sync));
+            return;
+        };
+        let n = payload.len();
+        let mut i = 0;
+        let mut first = true;
+        loop {
+            let mut j = i + size;
+            let done = j > n;
+            if done {
+                j = n;
+            }
+            let op = if first { opcode } else { 0 };
+            self.send_frame(
+                FrameSpec::new(op, payload.slice(i.min(n)..j))
+                    .fin(done)
+                    .sync(sync),
+            );
+            first = false;
+            i += size;
+            if done {
+                break;
+            }
+        }
+    }
+
+    /// The normal close API: a code, and a reason cut to fit a control frame.
+    pub fn send_close(&mut self, code: Option<u16>, reason: Option<&str>) {
+        let mut reason = reason.map(|r| r.as_bytes().to_vec());
+        if let Some(r) = reason.as_mut() {
+            if r.len() + 2 > 125 {
+                r.truncate(120);
+                r.extend_from_slice(b"...");
+            }
+        }
+        self.send_close_frame(code, reason.map(Bytes::from), false);
+    }
+
+    /// Writes a close frame with any content; only while open. A close that
+    /// is not a reply makes us the closing endpoint and arms the
+    /// close-handshake timeout.
+    pub fn send_close_frame(&mut self, code: Option<u16>, reason: Option<Bytes>, is_reply: bool) {
+        if self.state != State::Open {
+            return;
+        }
+        let mut payload = BytesMut::new();
+        if let Some(c) = code {
+            payload.put_u16(c);
+        }
+        if let Some(r) = &reason {
+            payload.put_slice(r);
+        }
+        self.send_frame(FrameSpec::new(8, payload.freeze()));
+        self.state = State::Closing;
+        self.close.closed_by_me = !is_reply;
+        self.close.local_close_code = code;
+        self.close.local_close_reason = reason.map(|r| String::from_utf8_lossy(&r).into_owned());
+        if !is_reply {
+            self.arm(self.timeouts.close_handshake, Timer::CloseHandshake);
+        }
+    }
+
+    /// Streaming API: writes the header of a data frame (FIN clear) whose
+    /// payload follows in pieces through [`stream_data`](Self::stream_data).
+    pub fn stream_frame_header(&mut self, binary: bool, len: usize) {
+        let mask = self.mask_key();
+        let opcode = if binary { OpCode::Binary } else { OpCode::Text };
+        let header = FrameHeader {
+            fin: false,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: len as u64,
+        };
+        let (head, n) = header.encode();
+        self.stream_mask = mask.map(|k| (k, 0));
+        self.send_data(Bytes::copy_from_slice(&head[..n]), false, None);
+    }
+
+    /// Streaming API: writes payload octets of the frame begun last, masked
+    /// with the key offset carried over.
+    pub fn stream_data(&mut self, data: &[u8]) {
+        let mut data = data.to_vec();
+        if let Some((key, offset)) = self.stream_mask.as_mut() {
+            apply_mask(&mut data, *key, *offset);
+            *offset += data.len();
+        }
+        self.send_data(Bytes::from(data), false, None);
+    }
+
+    /// Streaming API: ends the message with an empty final continuation frame.
+    pub fn stream_end(&mut self) {
+        self.stream_mask = None;
+        self.send_frame(FrameSpec::new(0, Bytes::new()));
+    }
+
+    fn arm(&mut self, after: Duration, timer: Timer) {
+        self.timers.push((Instant::now() + after, timer));
+    }
+
+    fn disarm(&mut self, timer: &Timer) {
+        self.timers.retain(|(_, t)| t != timer);
+    }
+
+    /// After `secs`, fail the connection if it is not closed yet.
+    pub fn kill_after(&mut self, secs: f64) {
+        self.log.timer(json!(["KL", delay_json(secs)]));
+        self.arm(Duration::from_secs_f64(secs), Timer::Kill);
+    }
+
+    /// After `secs`, send an empty close if still open.
+    pub fn close_after(&mut self, secs: f64) {
+        self.log.timer(json!(["TI", delay_json(secs)]));
+        self.arm(Duration::from_secs_f64(secs), Timer::Close);
+    }
+
+    /// After `secs`, run the case's next step (if not closed by then).
+    pub fn later(&mut self, secs: f64, tag: Option<&str>) {
+        self.log.timer(json!(["CT", delay_json(secs), tag]));
+        self.arm(
+            Duration::from_secs_f64(secs),
+            Timer::Step(tag.map(str::to_owned)),
+        );
+    }
+
+    /// Fails the connection: a close with `code` while open, a TCP drop while closing.
+    pub fn fail(&mut self, code: u16, reason: &str) {
+        self.close.failed_by_me = true;
+        match self.state {
+            State::Open => self.send_close_frame(
+                Some(code),
+                Some(Bytes::copy_from_slice(reason.as_bytes())),
+                false,
+            ),
+            State::Closing => self.drop_tcp(false),
+            _ => {}
+        }
+    }
+
+    /// Closes TCP from our side (after writing what is pending, unless `abort`).
+    pub fn drop_tcp(&mut self, abort: bool) {
+        self.close.dropped_by_me = true;
+        if self.drop_requested != Some(true) {
+            self.drop_requested = Some(abort);
+        }
+    }
+
+    /// Fires a timer; returns the step tag when the case should run a step.
+    pub(crate) fn fire(&mut self, timer: Timer) -> Option<Option<String>> {
+        if self.state == State::Closed {
+            return None;
+        }
+        match timer {
+            Timer::Kill => {
+                self.log.timer(json!(["KLE"]));
+                self.close.failed_by_me = true;
+                match self.state {
+                    State::Open => self.send_close_frame(
+                        Some(1001),
+                        Some(Bytes::from_static(b"Going Away")),
+                        false,
+                    ),
+                    _ => self.drop_tcp(false),
+                }
+            }
+            Timer::Close => {
+                self.log.timer(json!(["TIE"]));
+                self.send_close_frame(None, None, false);
+            }
+            Timer::Step(tag) => {
+                self.log.timer(json!(["CTE", tag]));
+                return Some(tag);
+            }
+            Timer::CloseHandshake => {
+                self.close.was_clean = false;
+                self.close.was_close_handshake_timeout = true;
+                self.close.was_not_clean_reason =
+                    Some("peer did not respond (in time) in closing handshake".into());
+                self.drop_tcp(true);
+            }
+            Timer::ServerDrop => {
+                self.close.was_clean = false;
+                self.close.was_server_connection_drop_timeout = true;
+                self.close.was_not_clean_reason =
+                    Some("server did not drop TCP connection (in time)".into());
+                self.drop_tcp(true);
+            }
+        }
+        None
+    }
+
+    /// Handles a valid close frame from the peer.
+    pub(crate) fn on_close_frame(&mut self, code: Option<u16>, reason: Option<String>) {
+        self.close.remote_close_code = code;
+        self.close.remote_close_reason = reason;
+        match self.state {
+            State::Closing => {
+                self.close.was_clean = true;
+                self.disarm(&Timer::CloseHandshake);
+                if self.role == Role::Server {
+                    self.drop_tcp(false);
+                } else {
+                    self.arm(self.timeouts.server_drop, Timer::ServerDrop);
+                }
+            }
+            State::Open => {
+                self.close.was_clean = true;
+                self.send_close_frame(Some(1000), None, true);
+                if self.role == Role::Server {
+                    self.drop_tcp(false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The TCP connection is gone.
+    pub(crate) fn connection_lost(&mut self) {
+        self.state = State::Closed;
+        if !self.close.was_clean
+            && !self.close.dropped_by_me
+            && self.close.was_not_clean_reason.is_none()
+        {
+            self.close.was_not_clean_reason = Some(
+                "peer dropped the TCP connection without previous WebSocket closing handshake"
+                    .into(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(peer: &mut Peer) -> Vec<(bool, u8, usize)> {
+        let wire: Vec<u8> = peer.out.drain(..).flat_map(|u| u.data.to_vec()).collect();
+        let mut out = Vec::new();
+        let mut rest = &wire[..];
+        while let Some(p) = FrameHeader::parse(rest) {
+            out.push((
+                p.header.fin,
+                p.header.opcode.bits(),
+                p.header.payload_len as usize,
+            ));
+            rest = &rest[p.header_len + p.header.payload_len as usize..];
+        }
+        out
+    }
+
+    #[test]
+    fn message_api_adds_an_empty_final_frame_on_exact_multiples() {
+        let mut p = Peer::new(Role::Client);
+        p.state = State::Open;
+        p.send_message(Bytes::from_static(b"abcd"), false, Some(2), false);
+        assert_eq!(
+            frames(&mut p),
+            vec![(false, 1, 2), (false, 0, 2), (true, 0, 0)]
+        );
+        p.send_message(Bytes::from_static(b"abcde"), true, Some(2), false);
+        assert_eq!(
+            frames(&mut p),
+            vec![(false, 2, 2), (false, 0, 2), (true, 0, 1)]
+        );
+        p.send_message(Bytes::from_static(b"ab"), false, Some(2), false);
+        assert_eq!(frames(&mut p), vec![(true, 1, 2)]);
+        p.auto_fragment_size = 1300;
+        p.send_message(repeat(b"*", 65536), false, None, false);
+        assert_eq!(frames(&mut p).len(), 51);
+    }
+
+    #[test]
+    fn repeat_builds_the_payload() {
+        assert_eq!(repeat(b"abc", 7), Bytes::from_static(b"abcabca"));
+        assert_eq!(repeat(b"abc", 2), Bytes::from_static(b"ab"));
+    }
+
+    #[test]
+    fn chops_and_syncs_queue_in_order() {
+        let mut p = Peer::new(Role::Client);
+        p.send_data(Bytes::from_static(b"direct"), false, None);
+        p.send_data(Bytes::from_static(b"abcde"), false, Some(2));
+        p.send_data(Bytes::from_static(b"after"), false, None);
+        let units: Vec<(Vec<u8>, bool)> =
+            p.out.iter().map(|u| (u.data.to_vec(), u.queued)).collect();
+        assert_eq!(units[0], (b"direct".to_vec(), false));
+        assert_eq!(units.len(), 5);
+        assert!(
+            units[1..].iter().all(|(_, q)| *q),
+            "nothing overtakes queued octets"
+        );
+    }
+}
