@@ -12,9 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let base = args
-        .next()
-        .unwrap_or_else(|| "ws://127.0.0.1:9001".to_owned());
+    let base = args.next().unwrap_or_else(|| "ws://127.0.0.1:9001".to_owned());
     let agent = args.next().unwrap_or_else(|| "autostrada".to_owned());
     let base = base.trim_end_matches('/');
     let mut config = Config::default();
@@ -30,9 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("autobahn_client: case {case}: {e}");
         }
     }
-    let (mut ws, _) = client
-        .connect(&format!("{base}/updateReports?agent={}", encode(&agent)))
-        .await?;
+    let (mut ws, _) = client.connect(&format!("{base}/updateReports?agent={}", encode(&agent))).await?;
     while ws.next().await.is_some() {}
     eprintln!("autobahn_client: reports updated");
     Ok(())

@@ -59,9 +59,7 @@ impl ClientBuilder {
     /// Adds a header to the upgrade request (e.g. `Origin`, `Authorization`).
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
         let bad = |what: &str| {
-            Error::Handshake(HandshakeError::MalformedHttp(format!(
-                "invalid header {what} {name:?}: {value:?}"
-            )))
+            Error::Handshake(HandshakeError::MalformedHttp(format!("invalid header {what} {name:?}: {value:?}")))
         };
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("name"))?;
         let value = HeaderValue::from_str(value).map_err(|_| bad("value"))?;
@@ -75,8 +73,7 @@ impl ClientBuilder {
         let target = parse_url(url)?;
         if target.tls {
             return Err(Error::Handshake(HandshakeError::Url(
-                "wss:// is not supported yet; connect a TLS stream yourself and use connect_on"
-                    .into(),
+                "wss:// is not supported yet; connect a TLS stream yourself and use connect_on".into(),
             )));
         }
         let connecting = TcpStream::connect((target.host.as_str(), target.port));
@@ -89,57 +86,35 @@ impl ClientBuilder {
 
     /// Performs the opening handshake for `url` over an already connected
     /// stream (plain TCP, TLS, a Unix socket, …).
-    pub async fn connect_on<S>(
-        &self,
-        mut stream: S,
-        url: &str,
-    ) -> Result<(WebSocket<S>, Response<()>), Error>
+    pub async fn connect_on<S>(&self, mut stream: S, url: &str) -> Result<(WebSocket<S>, Response<()>), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let target = parse_url(url)?;
-        let handshake = tokio::time::timeout(
-            self.config.handshake_timeout,
-            self.handshake(&mut stream, &target),
-        );
+        let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target));
         let (response, leftover) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((
-            WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover),
-            response,
-        ))
+        Ok((WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover), response))
     }
 
-    async fn handshake<S>(
-        &self,
-        stream: &mut S,
-        target: &Target,
-    ) -> Result<(Response<()>, BytesMut), Error>
+    async fn handshake<S>(&self, stream: &mut S, target: &Target) -> Result<(Response<()>, BytesMut), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let key = handshake::generate_key();
         let mut extra = self.headers.clone();
         if !self.protocols.is_empty() {
-            let offer = HeaderValue::from_str(&self.protocols.join(", ")).map_err(|_| {
-                HandshakeError::MalformedHttp(format!(
-                    "invalid subprotocol list {:?}",
-                    self.protocols
-                ))
-            })?;
+            let offer = HeaderValue::from_str(&self.protocols.join(", "))
+                .map_err(|_| HandshakeError::MalformedHttp(format!("invalid subprotocol list {:?}", self.protocols)))?;
             extra.insert(header::SEC_WEBSOCKET_PROTOCOL, offer);
         }
-        stream
-            .write_all(&handshake::client_request(target, &key, &extra))
-            .await?;
+        stream.write_all(&handshake::client_request(target, &key, &extra)).await?;
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
         loop {
             if stream.read_buf(&mut buf).await? == 0 {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
-            if let Some((response, n)) =
-                handshake::parse_response(&buf, &self.config.handshake_limits)?
-            {
+            if let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? {
                 handshake::check_response(&response, &key, &self.protocols)?;
                 let _ = buf.split_to(n);
                 return Ok((response, buf));
@@ -149,9 +124,7 @@ impl ClientBuilder {
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| HandshakeError::Url(format!("{url:?}: {e}")))?;
+    let uri: Uri = url.parse().map_err(|e| HandshakeError::Url(format!("{url:?}: {e}")))?;
     Ok(Target::from_uri(&uri)?)
 }
 

@@ -29,11 +29,19 @@ impl std::fmt::Display for Error {
         match self {
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::Handshake(e) => write!(f, "WebSocket handshake failed: {e}"),
-            Self::HandshakeTimeout => f.write_str("WebSocket handshake timed out; raise Config::handshake_timeout for slow peers"),
-            Self::Protocol(e) => write!(f, "peer broke the WebSocket protocol: {e} (connection failed with close code {})", e.close_code()),
+            Self::HandshakeTimeout => {
+                f.write_str("WebSocket handshake timed out; raise Config::handshake_timeout for slow peers")
+            }
+            Self::Protocol(e) => write!(
+                f,
+                "peer broke the WebSocket protocol: {e} (connection failed with close code {})",
+                e.close_code()
+            ),
             Self::Send(e) => write!(f, "cannot send: {e}"),
             Self::ConnectionReset => f.write_str("peer closed the TCP connection without a closing handshake"),
-            Self::CloseTimeout => f.write_str("peer did not answer our close frame in time; raise Config::close_timeout for slow peers"),
+            Self::CloseTimeout => {
+                f.write_str("peer did not answer our close frame in time; raise Config::close_timeout for slow peers")
+            }
         }
     }
 }

@@ -75,20 +75,13 @@ impl ServerBuilder {
     /// for a wrong version) carrying the reason, and returned as
     /// [`Error::Handshake`]. Bounded by [`Config::handshake_timeout`] and
     /// [`Config::handshake_limits`].
-    pub async fn accept_with_request<S>(
-        &self,
-        mut stream: S,
-    ) -> Result<(WebSocket<S>, Request<()>), Error>
+    pub async fn accept_with_request<S>(&self, mut stream: S) -> Result<(WebSocket<S>, Request<()>), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let handshake =
-            tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream));
+        let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream));
         let (request, leftover) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((
-            WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover),
-            request,
-        ))
+        Ok((WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover), request))
     }
 
     async fn handshake<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut), Error>
@@ -103,9 +96,7 @@ impl ServerBuilder {
             }
             let parsed = handshake::parse_request(&buf, limits).and_then(|parsed| {
                 parsed
-                    .map(|(request, n)| {
-                        handshake::check_request(&request).map(|accept| (request, n, accept))
-                    })
+                    .map(|(request, n)| handshake::check_request(&request).map(|accept| (request, n, accept)))
                     .transpose()
             });
             match parsed {
@@ -122,9 +113,7 @@ impl ServerBuilder {
                 extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
             }
         }
-        stream
-            .write_all(&handshake::server_response(&accept, &extra))
-            .await?;
+        stream.write_all(&handshake::server_response(&accept, &extra)).await?;
         stream.flush().await?;
         let _ = buf.split_to(n);
         Ok((request, buf))

@@ -58,21 +58,14 @@ pub struct ReadHalf<S> {
 
 impl<S> std::fmt::Debug for ReadHalf<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadHalf")
-            .field("role", &self.role)
-            .field("state", &self.state)
-            .finish_non_exhaustive()
+        f.debug_struct("ReadHalf").field("role", &self.role).field("state", &self.state).finish_non_exhaustive()
     }
 }
 
 impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// Reads more octets into the receiver. `Ok(0)` is end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let want = self
-            .rx
-            .frame_remaining()
-            .min(MAX_READ_AHEAD)
-            .max(self.read_buffer_size);
+        let want = self.rx.frame_remaining().min(MAX_READ_AHEAD).max(self.read_buffer_size);
         let buf = self.rx.buffer_mut();
         buf.reserve(want);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
@@ -81,9 +74,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// Starts the close timer if it is not running; true once it has fired.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
         let timeout = self.close_timeout;
-        let timer = self
-            .deadline
-            .get_or_insert_with(|| Box::pin(sleep_until(Instant::now() + timeout)));
+        let timer = self.deadline.get_or_insert_with(|| Box::pin(sleep_until(Instant::now() + timeout)));
         timer.as_mut().poll(cx).is_ready()
     }
 
@@ -102,10 +93,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
             match &mut self.state {
                 ReadState::Open => {
                     let event = self.rx.next_message();
-                    if matches!(
-                        event,
-                        Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)
-                    ) {
+                    if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
                         auto_reply(&mut self.shared.lock().tx, &event);
                     }
                     match event {
@@ -178,9 +166,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                         return Poll::Pending;
                     }
                     // A client closes its side once the server has (or after the timeout).
-                    let _ = self
-                        .shared
-                        .poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
+                    let _ = self.shared.poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
                     self.state = ReadState::Done;
                 }
                 ReadState::Done => return Poll::Ready(None),
@@ -233,9 +219,7 @@ pub struct WebSocket<S> {
 
 impl<S> std::fmt::Debug for WebSocket<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocket")
-            .field("read", &self.read)
-            .finish_non_exhaustive()
+        f.debug_struct("WebSocket").field("read", &self.read).finish_non_exhaustive()
     }
 }
 
@@ -246,11 +230,7 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
         let (io_read, io_write) = tokio::io::split(stream);
         let mut rx = Receiver::new(role, config);
         rx.receive_data(&leftover);
-        let shared = Arc::new(Shared::new(
-            Sender::new(role, config),
-            io_write,
-            config.flush_threshold,
-        ));
+        let shared = Arc::new(Shared::new(Sender::new(role, config), io_write, config.flush_threshold));
         let read = ReadHalf {
             role,
             rx,
@@ -261,10 +241,7 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             close_timeout: config.close_timeout,
             deadline: None,
         };
-        Self {
-            read,
-            write: WriteHalf { shared },
-        }
+        Self { read, write: WriteHalf { shared } }
     }
 
     /// Splits into a read half and a write half, each usable from its own

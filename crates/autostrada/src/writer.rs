@@ -44,9 +44,7 @@ impl WakerSet {
             Side::Reader => &self.reader,
             Side::Writer => &self.writer,
         };
-        let mut slot = slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
@@ -60,10 +58,7 @@ impl Wake for WakerSet {
 
     fn wake_by_ref(self: &Arc<Self>) {
         for slot in [&self.reader, &self.writer] {
-            let waker = slot
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take();
+            let waker = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             if let Some(w) = waker {
                 w.wake();
             }
@@ -116,22 +111,11 @@ impl<S> Shared<S> {
     pub(crate) fn new(tx: Sender, io: IoWriteHalf<S>, flush_threshold: usize) -> Self {
         let wakers = Arc::new(WakerSet::default());
         let waker = Waker::from(Arc::clone(&wakers));
-        Self {
-            writer: Mutex::new(Writer {
-                tx,
-                io,
-                flush_threshold,
-                shut_down: false,
-            }),
-            wakers,
-            waker,
-        }
+        Self { writer: Mutex::new(Writer { tx, io, flush_threshold, shut_down: false }), wakers, waker }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Writer<S>> {
-        self.writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `f` on the writer with a context that wakes both halves.
@@ -181,17 +165,14 @@ impl<S: AsyncWrite> WriteHalf<S> {
     }
 
     pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.poll_io(Side::Writer, cx, |w, cx| {
-            w.poll_write_out(cx).map_err(Error::Io)
-        })
+        self.shared.poll_io(Side::Writer, cx, |w, cx| w.poll_write_out(cx).map_err(Error::Io))
     }
 
     pub(crate) fn poll_close_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
         {
             let mut w = self.shared.lock();
             if !w.tx.close_sent() {
-                w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, "")))
-                    .map_err(Error::Send)?;
+                w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, ""))).map_err(Error::Send)?;
             }
         }
         self.poll_flush_inner(cx)

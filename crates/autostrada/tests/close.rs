@@ -15,31 +15,14 @@ use tokio::net::TcpListener;
 async fn client_initiated_close() {
     let (addr, mut logs) = echo_server(Config::default()).await;
     let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
-    ws.send(Message::Close(Some(CloseFrame::new(
-        CloseCode(4000),
-        "done",
-    ))))
-    .await
-    .unwrap();
+    ws.send(Message::Close(Some(CloseFrame::new(CloseCode(4000), "done")))).await.unwrap();
     // The server echoes the code, then closes TCP; our stream then ends.
     let reply = ws.next().await.unwrap().unwrap();
-    assert_eq!(
-        reply,
-        Message::Close(Some(CloseFrame::new(CloseCode(4000), "")))
-    );
+    assert_eq!(reply, Message::Close(Some(CloseFrame::new(CloseCode(4000), ""))));
     assert!(ws.next().await.is_none());
-    assert!(matches!(
-        ws.send(Message::text("late")).await,
-        Err(Error::Send(_))
-    ));
+    assert!(matches!(ws.send(Message::text("late")).await, Err(Error::Send(_))));
     let log = logs.recv().await.unwrap();
-    assert_eq!(
-        log.messages,
-        vec![Message::Close(Some(CloseFrame::new(
-            CloseCode(4000),
-            "done"
-        )))]
-    );
+    assert_eq!(log.messages, vec![Message::Close(Some(CloseFrame::new(CloseCode(4000), "done")))]);
     assert!(log.error.is_none());
 }
 
@@ -50,12 +33,7 @@ async fn server_initiated_close() {
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut ws = autostrada::accept(tcp).await.unwrap();
-        ws.send(Message::Close(Some(CloseFrame::new(
-            CloseCode::GOING_AWAY,
-            "bye",
-        ))))
-        .await
-        .unwrap();
+        ws.send(Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye")))).await.unwrap();
         let mut seen = Vec::new();
         while let Some(m) = ws.next().await {
             seen.push(m.unwrap());
@@ -63,21 +41,9 @@ async fn server_initiated_close() {
         seen
     });
     let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
-    assert_eq!(
-        ws.next().await.unwrap().unwrap(),
-        Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye")))
-    );
-    assert!(
-        ws.next().await.is_none(),
-        "client stream ends once the server drops TCP"
-    );
-    assert_eq!(
-        server.await.unwrap(),
-        vec![Message::Close(Some(CloseFrame::new(
-            CloseCode::GOING_AWAY,
-            ""
-        )))]
-    );
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye"))));
+    assert!(ws.next().await.is_none(), "client stream ends once the server drops TCP");
+    assert_eq!(server.await.unwrap(), vec![Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "")))]);
 }
 
 async fn protocol_error(frames: &[(bool, u8, OpCode, &[u8])], code: CloseCode) {
@@ -90,47 +56,26 @@ async fn protocol_error(frames: &[(bool, u8, OpCode, &[u8])], code: CloseCode) {
         Some(Message::Close(Some(f))) => assert_eq!(f.code, code, "reason: {}", f.reason),
         other => panic!("expected a close frame with {code}, got {other:?}"),
     }
-    assert!(
-        raw.expect_eof().await,
-        "the server closes TCP after failing"
-    );
+    assert!(raw.expect_eof().await, "the server closes TCP after failing");
     // The server lingers until we close our side too.
     drop(raw);
-    assert!(
-        logs.recv()
-            .await
-            .unwrap()
-            .error
-            .unwrap()
-            .contains(&code.to_string())
-    );
+    assert!(logs.recv().await.unwrap().error.unwrap().contains(&code.to_string()));
 }
 
 #[tokio::test]
 async fn reserved_bits_fail_with_1002() {
-    protocol_error(
-        &[(true, 0b010, OpCode::Text, b"x")],
-        CloseCode::PROTOCOL_ERROR,
-    )
-    .await;
+    protocol_error(&[(true, 0b010, OpCode::Text, b"x")], CloseCode::PROTOCOL_ERROR).await;
 }
 
 #[tokio::test]
 async fn reserved_opcode_fails_with_1002() {
-    protocol_error(
-        &[(true, 0, OpCode::Reserved(0xb), b"")],
-        CloseCode::PROTOCOL_ERROR,
-    )
-    .await;
+    protocol_error(&[(true, 0, OpCode::Reserved(0xb), b"")], CloseCode::PROTOCOL_ERROR).await;
 }
 
 #[tokio::test]
 async fn invalid_utf8_fails_with_1007() {
     protocol_error(
-        &[
-            (false, 0, OpCode::Text, b"ok"),
-            (true, 0, OpCode::Continuation, b"\xed\xa0\x80"),
-        ],
+        &[(false, 0, OpCode::Text, b"ok"), (true, 0, OpCode::Continuation, b"\xed\xa0\x80")],
         CloseCode::INVALID_PAYLOAD,
     )
     .await;
@@ -138,11 +83,7 @@ async fn invalid_utf8_fails_with_1007() {
 
 #[tokio::test]
 async fn invalid_close_code_fails_with_1002() {
-    protocol_error(
-        &[(true, 0, OpCode::Close, b"\x03\xed")],
-        CloseCode::PROTOCOL_ERROR,
-    )
-    .await;
+    protocol_error(&[(true, 0, OpCode::Close, b"\x03\xed")], CloseCode::PROTOCOL_ERROR).await;
 }
 
 #[tokio::test]
@@ -177,11 +118,7 @@ async fn unanswered_close_times_out() {
     let (tcp, _) = listener.accept().await.unwrap();
     let mut config = Config::default();
     config.close_timeout = Duration::from_millis(100);
-    let mut ws = ServerBuilder::new()
-        .config(config)
-        .accept(tcp)
-        .await
-        .unwrap();
+    let mut ws = ServerBuilder::new().config(config).accept(tcp).await.unwrap();
     let _peer = peer.await.unwrap();
     ws.send(Message::Close(None)).await.unwrap();
     assert!(matches!(ws.next().await, Some(Err(Error::CloseTimeout))));
@@ -198,14 +135,7 @@ async fn bad_handshakes_get_an_http_error() {
     tcp.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 426"), "{response}");
     assert!(response.contains("Sec-WebSocket-Version"));
-    assert!(
-        logs.recv()
-            .await
-            .unwrap()
-            .error
-            .unwrap()
-            .contains("handshake")
-    );
+    assert!(logs.recv().await.unwrap().error.unwrap().contains("handshake"));
 }
 
 #[tokio::test]

@@ -36,10 +36,7 @@ async fn fragmented_messages_reassemble() {
     let (mut ws, _) = client.connect(&format!("ws://{addr}/")).await.unwrap();
     let text = "fragmented across many frames: ½ ⅓ ¼ 🎉".repeat(20);
     ws.send(Message::text(text.clone())).await.unwrap();
-    assert_eq!(
-        ws.next().await.unwrap().unwrap(),
-        Message::text(text.clone())
-    );
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(text.clone()));
     ws.close().await.unwrap();
     while ws.next().await.is_some() {}
     let log = logs.recv().await.unwrap();
@@ -134,8 +131,5 @@ async fn auto_pong_flows_from_the_read_half_while_the_writer_idles() {
     let (addr, _logs) = echo_server(Config::default()).await;
     let mut raw = common::RawClient::connect(addr).await;
     raw.frame(true, 0, OpCode::Ping, b"are you there").await;
-    assert_eq!(
-        raw.next().await,
-        Some(Message::Pong("are you there".into()))
-    );
+    assert_eq!(raw.next().await, Some(Message::Pong("are you there".into())));
 }

@@ -62,7 +62,7 @@ fn usage(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.cert.is_some() || cli.key.is_some() {
@@ -74,19 +74,12 @@ async fn main() -> ExitCode {
         None => usage("a mode must be given with -m: fuzzingclient, echoserver or testeeserver"),
         Some("fuzzingclient") => fuzzingclient(&cli).await,
         Some("echoserver" | "testeeserver") => echoserver(&cli).await,
-        Some(other) => usage(&format!(
-            "unknown mode {other:?}; this wstest supports {}",
-            MODES.join(", ")
-        )),
+        Some(other) => usage(&format!("unknown mode {other:?}; this wstest supports {}", MODES.join(", "))),
     }
 }
 
 fn run_options(cli: &Cli) -> RunOptions {
-    RunOptions {
-        jobs: cli.jobs.map_or_else(RunOptions::default_jobs, usize::from),
-        quiet: cli.quiet,
-        debug: cli.debug,
-    }
+    RunOptions { jobs: cli.jobs.map_or_else(RunOptions::default_jobs, usize::from), quiet: cli.quiet, debug: cli.debug }
 }
 
 /// Finds the spec file: explicit, implicit (./fuzzingclient.json), or a fresh template.
@@ -127,12 +120,7 @@ async fn execute(cli: &Cli, spec: ClientSpec) -> ExitCode {
     }
     let outdir = spec.outdir.clone();
     let servers: Vec<String> = spec.servers.iter().map(|s| s.url.clone()).collect();
-    eprintln!(
-        "wstest: running {} cases against {} server(s): {}",
-        spec.cases.len(),
-        servers.len(),
-        servers.join(", ")
-    );
+    eprintln!("wstest: running {} cases against {} server(s): {}", spec.cases.len(), servers.len(), servers.join(", "));
     let started = std::time::Instant::now();
     let cancel = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -143,12 +131,8 @@ async fn execute(cli: &Cli, spec: ClientSpec) -> ExitCode {
     finish(cli, &outdir, &results, elapsed)
 }
 
-fn finish(
-    cli: &Cli,
-    outdir: &Path,
-    results: &[CaseResult],
-    elapsed: std::time::Duration,
-) -> ExitCode {
+fn finish(cli: &Cli, outdir: &Path, results: &[CaseResult], elapsed: std::time::Duration) -> ExitCode {
+    let writing = std::time::Instant::now();
     if let Err(e) = report::write_json(outdir, results) {
         eprintln!("wstest: cannot write reports to {}: {e}", outdir.display());
         return ExitCode::from(2);
@@ -159,6 +143,9 @@ fn finish(
             return ExitCode::from(2);
         }
     }
+    if cli.debug {
+        eprintln!("wstest: reports written in {:.3} s", writing.elapsed().as_secs_f64());
+    }
     print!("{}", report::console::summary(results));
     println!(
         "\n{} cases in {:.1} s; report: {}",
@@ -167,24 +154,21 @@ fn finish(
         outdir.join("index.json").display()
     );
     let all_pass = !results.is_empty() && results.iter().all(|r| r.verdict.passed());
-    if all_pass || cli.exit_zero {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    if all_pass || cli.exit_zero { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 async fn echoserver(cli: &Cli) -> ExitCode {
     let Some(uri) = &cli.wsuri else {
         return usage("this mode needs a WebSocket URI: -w ws://127.0.0.1:9001");
     };
-    let target =
-        match uri.parse().map_err(|e| format!("{e}")).and_then(|u| {
-            autostrada::proto::handshake::Target::from_uri(&u).map_err(|e| e.to_string())
-        }) {
-            Ok(t) => t,
-            Err(e) => return usage(&format!("bad -w {uri:?}: {e}")),
-        };
+    let target = match uri
+        .parse()
+        .map_err(|e| format!("{e}"))
+        .and_then(|u| autostrada::proto::handshake::Target::from_uri(&u).map_err(|e| e.to_string()))
+    {
+        Ok(t) => t,
+        Err(e) => return usage(&format!("bad -w {uri:?}: {e}")),
+    };
     let addr = if target.host.contains(':') {
         format!("[{}]:{}", target.host, target.port)
     } else {

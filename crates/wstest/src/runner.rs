@@ -34,10 +34,7 @@ impl RunOptions {
     /// wait on timers, few enough not to starve the server under test.
     #[must_use]
     pub fn default_jobs() -> usize {
-        std::thread::available_parallelism()
-            .map_or(2, usize::from)
-            .saturating_mul(8)
-            .clamp(4, 32)
+        std::thread::available_parallelism().map_or(2, usize::from).saturating_mul(8).clamp(4, 32)
     }
 }
 
@@ -46,10 +43,7 @@ fn registry() -> Vec<(usize, CaseDef)> {
     let mut ids: Vec<String> = cases::all().iter().map(|c| c.id.clone()).collect();
     ids.extend(cases::deflate_ids());
     ids.sort_by_key(|id| cases::id_key(id));
-    cases::all()
-        .into_iter()
-        .map(|c| (ids.iter().position(|i| *i == c.id).unwrap_or(0) + 1, c))
-        .collect()
+    cases::all().into_iter().map(|c| (ids.iter().position(|i| *i == c.id).unwrap_or(0) + 1, c)).collect()
 }
 
 /// Runs one case against one server.
@@ -64,26 +58,18 @@ async fn run_case(
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     peer.auto_fragment_size = server.auto_fragment_size;
-    let mut options = ClientOptions {
-        protocols: server.protocols.clone(),
-        ..ClientOptions::default()
-    };
+    let mut options = ClientOptions { protocols: server.protocols.clone(), ..ClientOptions::default() };
     if let Some(origin) = &server.origin {
         options.headers.push(("Origin".into(), origin.clone()));
     }
     if !server.protocols.is_empty() {
-        options
-            .headers
-            .push(("Sec-WebSocket-Protocol".into(), server.protocols.join(",")));
+        options.headers.push(("Sec-WebSocket-Protocol".into(), server.protocols.join(",")));
     }
     let skip_agent = agent.clone();
     let skip_id = def.id.clone();
     let skip = move |_: Option<&str>| spec.excluded_for(&skip_agent, &skip_id);
-    let outcome = tokio::time::timeout(
-        def.hard_deadline(),
-        run_client(&server.target, &options, peer, &mut run, &skip),
-    )
-    .await;
+    let outcome =
+        tokio::time::timeout(def.hard_deadline(), run_client(&server.target, &options, peer, &mut run, &skip)).await;
     let mut result = CaseResult {
         agent: agent.to_string(),
         id: def.id.clone(),
@@ -112,9 +98,7 @@ async fn run_case(
                 return None;
             }
             result.verdict = judge(&run, &session, def.post);
-            result.duration_ms = session
-                .open_time
-                .map_or(0, |t| (t.elapsed().as_secs_f64() * 1000.0).round() as u64);
+            result.duration_ms = session.open_time.map_or(0, |t| (t.elapsed().as_secs_f64() * 1000.0).round() as u64);
             if let Some(expect) = run.expect.as_ref().filter(|_| session.opened) {
                 result.expected = expect.outcomes.clone();
                 result.expected_close = Some(expect.close.clone());
@@ -135,18 +119,8 @@ async fn learn_agent(server: &Server) -> String {
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     // Close right after opening: we only want the header.
-    let session = run_client(
-        &server.target,
-        &ClientOptions::default(),
-        peer,
-        &mut run,
-        &|_| true,
-    )
-    .await;
-    session
-        .ok()
-        .and_then(|s| s.server_header)
-        .unwrap_or_else(|| "UnknownServer".into())
+    let session = run_client(&server.target, &ClientOptions::default(), peer, &mut run, &|_| true).await;
+    session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into())
 }
 
 /// Runs `spec`. Stops scheduling when `cancel` resolves and returns what finished.
@@ -157,10 +131,7 @@ pub async fn run(
 ) -> Vec<CaseResult> {
     let spec = Arc::new(spec);
     let registry = registry();
-    let selected: Vec<&(usize, CaseDef)> = registry
-        .iter()
-        .filter(|(_, c)| spec.cases.contains(&c.id))
-        .collect();
+    let selected: Vec<&(usize, CaseDef)> = registry.iter().filter(|(_, c)| spec.cases.contains(&c.id)).collect();
     let mut servers = Vec::new();
     for s in &spec.servers {
         let agent = match &s.agent {
@@ -170,11 +141,8 @@ pub async fn run(
         servers.push((Arc::new(s.clone()), Arc::<str>::from(agent)));
     }
     let total = (selected.len() * servers.len()) as u64;
-    let bar = if options.quiet || !std::io::stdout().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
+    let bar =
+        if options.quiet || !std::io::stdout().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new(total) };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -186,21 +154,31 @@ pub async fn run(
     let started = Instant::now();
     tokio::pin!(cancel);
     let mut cancelled = false;
-    'schedule: for (index, def) in &selected {
+    // Timer-paced cases first, on their own lane: they mostly wait, so they
+    // overlap the rest of the run without disturbing the timed cases.
+    let (waiting, busy): (Vec<&(usize, CaseDef)>, Vec<_>) =
+        selected.iter().copied().partition(|(_, def)| def.mostly_waits());
+    let lane = Arc::new(Semaphore::new(jobs));
+    'schedule: for (index, def) in waiting.into_iter().chain(busy) {
         for (server, agent) in &servers {
-            // Timed cases take every permit: they run alone.
-            let want = if def.runs_alone() { jobs as u32 } else { 1 };
+            // Timed cases take every permit of the main lane: they run alone.
+            let (sem, want) = if def.mostly_waits() {
+                (&lane, 1)
+            } else if def.runs_alone() {
+                (&semaphore, jobs as u32)
+            } else {
+                (&semaphore, 1)
+            };
             let permit = loop {
                 tokio::select! {
                     biased;
                     () = &mut cancel => { cancelled = true; break 'schedule; }
-                    p = semaphore.clone().acquire_many_owned(want) => break p,
+                    p = sem.clone().acquire_many_owned(want) => break p,
                     Some(done) = tasks.join_next(), if !tasks.is_empty() => collect(done, &mut results, &bar, options),
                 }
             };
             let Ok(permit) = permit else { break 'schedule };
-            let (server, agent, def, spec) =
-                (server.clone(), agent.clone(), def.clone(), spec.clone());
+            let (server, agent, def, spec) = (server.clone(), agent.clone(), def.clone(), spec.clone());
             let index = *index;
             bar.set_message(def.id.clone());
             tasks.spawn(async move {
@@ -225,11 +203,7 @@ pub async fn run(
     }
     bar.finish_and_clear();
     if options.debug {
-        eprintln!(
-            "wstest: {} results in {:.2} s",
-            results.len(),
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("wstest: {} results in {:.2} s", results.len(), started.elapsed().as_secs_f64());
     }
     crate::report::sort(&mut results);
     results

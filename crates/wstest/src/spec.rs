@@ -74,9 +74,7 @@ impl ClientSpec {
     /// True if `case` is excluded for `agent`.
     #[must_use]
     pub fn excluded_for(&self, agent: &str, case: &str) -> bool {
-        self.exclude_agent_cases
-            .iter()
-            .any(|(a, cs)| glob(a, agent, true) && cs.iter().any(|c| glob(c, case, true)))
+        self.exclude_agent_cases.iter().any(|(a, cs)| glob(a, agent, true) && cs.iter().any(|c| glob(c, case, true)))
     }
 }
 
@@ -95,8 +93,7 @@ pub fn glob(pattern: &str, text: &str, anchored_end: bool) -> bool {
         }
         Some((head, rest)) => {
             text.starts_with(head)
-                && (head.len()..=text.len())
-                    .any(|i| text.is_char_boundary(i) && glob(rest, &text[i..], anchored_end))
+                && (head.len()..=text.len()).any(|i| text.is_char_boundary(i) && glob(rest, &text[i..], anchored_end))
         }
     }
 }
@@ -108,11 +105,7 @@ fn all_ids() -> Vec<String> {
     ids
 }
 
-fn string_list(
-    obj: &Map<String, Value>,
-    key: &str,
-    default: &[&str],
-) -> Result<Vec<String>, SpecError> {
+fn string_list(obj: &Map<String, Value>, key: &str, default: &[&str]) -> Result<Vec<String>, SpecError> {
     match obj.get(key) {
         None => Ok(default.iter().map(|s| (*s).to_owned()).collect()),
         Some(Value::Array(items)) => items
@@ -120,15 +113,13 @@ fn string_list(
             .enumerate()
             .map(|(i, v)| {
                 v.as_str().map(str::to_owned).ok_or_else(|| {
-                    SpecError(format!(
-                        "\"{key}\"[{i}] must be a string such as \"1.1.1\" or \"6.*\", not {v}"
-                    ))
+                    SpecError(format!("\"{key}\"[{i}] must be a string such as \"1.1.1\" or \"6.*\", not {v}"))
                 })
             })
             .collect(),
-        Some(other) => err(format!(
-            "\"{key}\" must be a list of case ids or patterns such as [\"1.*\", \"2.1\"], not {other}"
-        )),
+        Some(other) => {
+            err(format!("\"{key}\" must be a list of case ids or patterns such as [\"1.*\", \"2.1\"], not {other}"))
+        }
     }
 }
 
@@ -166,11 +157,10 @@ fn timeouts_from(
     let mut t = base;
     for (name, value) in map {
         let secs = || {
-            value.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| {
-                SpecError(format!(
-                    "\"{key}\".\"{name}\" must be a number of seconds, not {value}"
-                ))
-            })
+            value
+                .as_f64()
+                .filter(|s| *s >= 0.0)
+                .ok_or_else(|| SpecError(format!("\"{key}\".\"{name}\" must be a number of seconds, not {value}")))
         };
         match name.as_str() {
             "openHandshakeTimeout" => t.open_handshake = Duration::from_secs_f64(secs()?),
@@ -197,22 +187,12 @@ pub fn load_client(path: &Path, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
 
 /// Parses a `fuzzingclient` spec from JSON text.
 pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
     let Value::Object(obj) = value else {
         return err("the spec must be a JSON object with \"servers\", \"cases\" and \"outdir\"");
     };
     for key in obj.keys() {
-        if ![
-            "outdir",
-            "servers",
-            "options",
-            "cases",
-            "exclude-cases",
-            "exclude-agent-cases",
-        ]
-        .contains(&key.as_str())
-        {
+        if !["outdir", "servers", "options", "cases", "exclude-cases", "exclude-agent-cases"].contains(&key.as_str()) {
             eprintln!("wstest: ignoring unknown spec key \"{key}\"");
         }
     }
@@ -220,18 +200,11 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
         None => PathBuf::from("./reports/servers/"),
         Some(Value::String(s)) => PathBuf::from(s),
         Some(other) => {
-            return err(format!(
-                "\"outdir\" must be a directory path string, not {other}"
-            ));
+            return err(format!("\"outdir\" must be a directory path string, not {other}"));
         }
     };
     let mut auto_fragment = 0;
-    let global = timeouts_from(
-        obj.get("options"),
-        "options",
-        Timeouts::default(),
-        &mut auto_fragment,
-    )?;
+    let global = timeouts_from(obj.get("options"), "options", Timeouts::default(), &mut auto_fragment)?;
     let mut servers = Vec::new();
     let listed = match obj.get("servers") {
         None => Vec::new(),
@@ -262,21 +235,15 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
         let url = match s.get("url") {
             Some(Value::String(u)) => u.clone(),
             Some(other) => {
-                return err(format!(
-                    "\"{key}\".\"url\" must be a string such as \"ws://127.0.0.1:9001\", not {other}"
-                ));
+                return err(format!("\"{key}\".\"url\" must be a string such as \"ws://127.0.0.1:9001\", not {other}"));
             }
             None => {
-                return err(format!(
-                    "\"{key}\" has no \"url\": add \"url\": \"ws://host:port/path\""
-                ));
+                return err(format!("\"{key}\" has no \"url\": add \"url\": \"ws://host:port/path\""));
             }
         };
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| SpecError(format!("\"{key}\".\"url\" {url:?} is not a URL: {e}")))?;
-        let target =
-            Target::from_uri(&uri).map_err(|e| SpecError(format!("\"{key}\".\"url\": {e}")))?;
+        let uri: http::Uri =
+            url.parse().map_err(|e| SpecError(format!("\"{key}\".\"url\" {url:?} is not a URL: {e}")))?;
+        let target = Target::from_uri(&uri).map_err(|e| SpecError(format!("\"{key}\".\"url\": {e}")))?;
         if target.tls {
             return err(format!(
                 "\"{key}\".\"url\" uses wss://, which this version of wstest does not support yet; use ws://"
@@ -286,20 +253,12 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             match s.get(name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(v)) => Ok(Some(v.clone())),
-                Some(other) => err(format!(
-                    "\"{key}\".\"{name}\" must be a string, not {other}"
-                )),
+                Some(other) => err(format!("\"{key}\".\"{name}\" must be a string, not {other}")),
             }
         };
-        let protocols = string_list(s, "protocols", &[])
-            .map_err(|e| SpecError(format!("in \"{key}\": {e}")))?;
+        let protocols = string_list(s, "protocols", &[]).map_err(|e| SpecError(format!("in \"{key}\": {e}")))?;
         let mut fragment = auto_fragment;
-        let timeouts = timeouts_from(
-            s.get("options"),
-            &format!("{key}.options"),
-            global,
-            &mut fragment,
-        )?;
+        let timeouts = timeouts_from(s.get("options"), &format!("{key}.options"), global, &mut fragment)?;
         servers.push(Server {
             agent: opt_str("agent")?,
             url,
@@ -312,19 +271,11 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
     }
     let known = all_ids();
     let selected = resolve(&string_list(&obj, "cases", &["*"])?, "cases", &known)?;
-    let excluded = resolve(
-        &string_list(&obj, "exclude-cases", &[])?,
-        "exclude-cases",
-        &known,
-    )?;
-    let mut ids: Vec<String> = selected
-        .into_iter()
-        .filter(|id| !excluded.contains(id))
-        .collect();
+    let excluded = resolve(&string_list(&obj, "exclude-cases", &[])?, "exclude-cases", &known)?;
+    let mut ids: Vec<String> = selected.into_iter().filter(|id| !excluded.contains(id)).collect();
     ids.sort_by_key(|id| cases::id_key(id));
     ids.dedup();
-    let (unimplemented, cases): (Vec<String>, Vec<String>) =
-        ids.into_iter().partition(|id| cases::id_key(id)[0] >= 12);
+    let (unimplemented, cases): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| cases::id_key(id)[0] >= 12);
     let mut exclude_agent_cases = Vec::new();
     match obj.get("exclude-agent-cases") {
         None => {}
@@ -335,14 +286,9 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
                         "\"exclude-agent-cases\".\"{agent}\" must be a list of case patterns, not {list}"
                     ));
                 };
-                let patterns = list
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>();
+                let patterns = list.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>();
                 let Some(patterns) = patterns else {
-                    return err(format!(
-                        "\"exclude-agent-cases\".\"{agent}\" must hold only strings"
-                    ));
+                    return err(format!("\"exclude-agent-cases\".\"{agent}\" must hold only strings"));
                 };
                 exclude_agent_cases.push((agent.clone(), patterns));
             }
@@ -353,13 +299,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             ));
         }
     }
-    Ok(ClientSpec {
-        outdir,
-        servers,
-        cases,
-        unimplemented,
-        exclude_agent_cases,
-    })
+    Ok(ClientSpec { outdir, servers, cases, unimplemented, exclude_agent_cases })
 }
 
 /// The spec the reference writes when none is given.
@@ -389,11 +329,7 @@ mod tests {
     fn selection_and_exclusion() {
         let s = parse_client(r#"{"servers": [{"agent": "A", "url": "ws://127.0.0.1:9001"}], "cases": ["2.1*", "1.1.1"], "exclude-cases": ["2.11"]}"#, None).unwrap();
         assert_eq!(s.cases, vec!["1.1.1", "2.1", "2.10"]);
-        let s = parse_client(
-            r#"{"servers": [{"url": "ws://h:1"}], "cases": ["*"]}"#,
-            None,
-        )
-        .unwrap();
+        let s = parse_client(r#"{"servers": [{"url": "ws://h:1"}], "cases": ["*"]}"#, None).unwrap();
         assert_eq!((s.cases.len(), s.unimplemented.len()), (301, 216));
         assert_eq!(s.outdir, PathBuf::from("./reports/servers/"));
     }
@@ -409,21 +345,15 @@ mod tests {
         assert!(e(r#"{"servers": [{"url": 5}]}"#).contains("\"servers[0]\".\"url\""));
         assert!(e(r#"{"servers": [{"url": "http://h/"}]}"#).contains("ws://"));
         assert!(e(r#"{"servers": []}"#).contains("no servers"));
-        assert!(
-            e(r#"{"servers": [{"url": "ws://h:1"}], "cases": "1.*"}"#)
-                .contains("\"cases\" must be a list")
-        );
+        assert!(e(r#"{"servers": [{"url": "ws://h:1"}], "cases": "1.*"}"#).contains("\"cases\" must be a list"));
         assert!(e("{").contains("not valid JSON"));
         assert!(parse_client(r#"{"servers": []}"#, Some("ws://127.0.0.1:9001")).is_ok());
     }
 
     #[test]
     fn exclude_agent_cases_are_anchored() {
-        let s = parse_client(
-            r#"{"servers": [{"url": "ws://h:1"}], "exclude-agent-cases": {"Srv*": ["6.4.*"]}}"#,
-            None,
-        )
-        .unwrap();
+        let s = parse_client(r#"{"servers": [{"url": "ws://h:1"}], "exclude-agent-cases": {"Srv*": ["6.4.*"]}}"#, None)
+            .unwrap();
         assert!(s.excluded_for("Srv1", "6.4.1"));
         assert!(!s.excluded_for("MySrv", "6.4.1"));
         assert!(!s.excluded_for("Srv1", "6.5.1"));

@@ -35,8 +35,7 @@ impl Verdict {
     /// Both verdicts count as a pass.
     #[must_use]
     pub fn passed(&self) -> bool {
-        PASSING_BEHAVIOR.contains(&self.behavior.as_str())
-            && PASSING_CLOSE.contains(&self.behavior_close.as_str())
+        PASSING_BEHAVIOR.contains(&self.behavior.as_str()) && PASSING_CLOSE.contains(&self.behavior_close.as_str())
     }
 
     /// A verdict for a case that could not run at all.
@@ -70,42 +69,20 @@ pub fn judge(run: &CaseRun, session: &Session, post: Post) -> Verdict {
         }
         return v;
     };
-    if let Some((name, _)) = expect
-        .outcomes
-        .iter()
-        .find(|(_, events)| *events == peer.received)
-    {
+    if let Some((name, _)) = expect.outcomes.iter().find(|(_, events)| *events == peer.received) {
         v.behavior = (*name).into();
         v.result = "Actual events match at least one expected.".into();
     }
     let ec = &expect.close;
     let (verdict, text) = if ec.closed_by_me != close.closed_by_me {
-        (
-            "FAILED",
-            "The connection was failed by the wrong endpoint".to_owned(),
-        )
+        ("FAILED", "The connection was failed by the wrong endpoint".to_owned())
     } else if ec.require_clean && !close.was_clean {
-        (
-            "UNCLEAN",
-            "The spec requires the connection to be failed cleanly here".to_owned(),
-        )
-    } else if close
-        .remote_close_code
-        .is_some_and(|c| !ec.codes.contains(&c))
-    {
+        ("UNCLEAN", "The spec requires the connection to be failed cleanly here".to_owned())
+    } else if close.remote_close_code.is_some_and(|c| !ec.codes.contains(&c)) {
         let codes: Vec<String> = ec.codes.iter().map(u16::to_string).collect();
-        (
-            "WRONG CODE",
-            format!(
-                "The close code should have been {} or empty",
-                codes.join(",")
-            ),
-        )
+        ("WRONG CODE", format!("The close code should have been {} or empty", codes.join(",")))
     } else if session.peer.role == autostrada::Role::Client && close.dropped_by_me {
-        (
-            "FAILED BY CLIENT",
-            "It is preferred that the server close the TCP connection".to_owned(),
-        )
+        ("FAILED BY CLIENT", "It is preferred that the server close the TCP connection".to_owned())
     } else {
         ("OK", "Connection was properly closed".to_owned())
     };
@@ -115,9 +92,7 @@ pub fn judge(run: &CaseRun, session: &Session, post: Post) -> Verdict {
         v.behavior = "FAILED".into();
     }
     match post {
-        Post::WrongCodeFails | Post::WrongCodeFailsHexReason
-            if v.behavior_close == "WRONG CODE" =>
-        {
+        Post::WrongCodeFails | Post::WrongCodeFailsHexReason if v.behavior_close == "WRONG CODE" => {
             v.behavior = "FAILED".into();
             v.result = v.result_close.clone();
         }

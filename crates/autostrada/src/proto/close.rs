@@ -200,11 +200,7 @@ mod tests {
         for &(code, ok) in cases {
             assert_eq!(CloseCode(code).is_valid_on_wire(), ok, "code {code}");
             let payload = code.to_be_bytes();
-            assert_eq!(
-                parse_close_payload(&payload).is_ok(),
-                ok,
-                "payload for {code}"
-            );
+            assert_eq!(parse_close_payload(&payload).is_ok(), ok, "payload for {code}");
         }
     }
 
@@ -216,10 +212,7 @@ mod tests {
         assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye"));
         let bad = parse_close_payload(b"\x03\xe8\xce\xba\xed\xa0\x80").unwrap_err();
         assert_eq!(bad.close_code(), CloseCode::INVALID_PAYLOAD);
-        assert_eq!(
-            CloseFrame::new(CloseCode::NORMAL, "bye").to_payload(),
-            &b"\x03\xe8bye"[..]
-        );
+        assert_eq!(CloseFrame::new(CloseCode::NORMAL, "bye").to_payload(), &b"\x03\xe8bye"[..]);
     }
 
     #[test]

@@ -55,11 +55,7 @@ impl Connection {
     /// A connection in the OPEN state, after the opening handshake.
     #[must_use]
     pub fn new(role: Role, config: &Config) -> Self {
-        Self {
-            role,
-            rx: Receiver::new(role, config),
-            tx: Sender::new(role, config),
-        }
+        Self { role, rx: Receiver::new(role, config), tx: Sender::new(role, config) }
     }
 
     /// Our role.

@@ -139,13 +139,7 @@ impl FrameHeader {
     /// A final, unmasked frame with no reserved bits set.
     #[must_use]
     pub fn new(opcode: OpCode, payload_len: u64) -> Self {
-        Self {
-            fin: true,
-            rsv: 0,
-            opcode,
-            mask: None,
-            payload_len,
-        }
+        Self { fin: true, rsv: 0, opcode, mask: None, payload_len }
     }
 
     /// Parses a header from the front of `buf`.
@@ -161,11 +155,7 @@ impl FrameHeader {
         let (payload_len, len_octets, length_form) = match b1 & 0x7f {
             126 => {
                 let ext: [u8; 2] = rest.get(..2)?.try_into().ok()?;
-                (
-                    u64::from(u16::from_be_bytes(ext)),
-                    2,
-                    LengthForm::Extended16,
-                )
+                (u64::from(u16::from_be_bytes(ext)), 2, LengthForm::Extended16)
             }
             127 => {
                 let ext: [u8; 8] = rest.get(..8)?.try_into().ok()?;
@@ -173,11 +163,7 @@ impl FrameHeader {
             }
             short => (u64::from(short), 0, LengthForm::Short),
         };
-        let mask = if masked {
-            Some(rest.get(len_octets..len_octets + 4)?.try_into().ok()?)
-        } else {
-            None
-        };
+        let mask = if masked { Some(rest.get(len_octets..len_octets + 4)?.try_into().ok()?) } else { None };
         let header = FrameHeader {
             fin: b0 & 0x80 != 0,
             rsv: (b0 >> 4) & 0x07,
@@ -185,11 +171,7 @@ impl FrameHeader {
             mask,
             payload_len,
         };
-        Some(ParsedHeader {
-            header,
-            header_len: 2 + len_octets + if masked { 4 } else { 0 },
-            length_form,
-        })
+        Some(ParsedHeader { header, header_len: 2 + len_octets + if masked { 4 } else { 0 }, length_form })
     }
 
     /// The number of octets [`encode`](Self::encode) writes with the minimal length form.
@@ -262,10 +244,7 @@ mod tests {
         assert!(p.length_is_minimal());
         // Any shorter prefix is incomplete, never misparsed.
         for cut in 0..n {
-            assert!(
-                FrameHeader::parse(&buf[..cut]).is_none(),
-                "prefix {cut} of {n}"
-            );
+            assert!(FrameHeader::parse(&buf[..cut]).is_none(), "prefix {cut} of {n}");
         }
         p
     }
@@ -275,10 +254,7 @@ mod tests {
         // Unmasked "Hello".
         let p = FrameHeader::parse(&[0x81, 0x05, 0x48, 0x65]).unwrap();
         assert!(p.header.fin && p.header.mask.is_none());
-        assert_eq!(
-            (p.header.opcode, p.header.payload_len, p.header_len),
-            (OpCode::Text, 5, 2)
-        );
+        assert_eq!((p.header.opcode, p.header.payload_len, p.header_len), (OpCode::Text, 5, 2));
         // Masked "Hello".
         let p = FrameHeader::parse(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f]).unwrap();
         assert_eq!(p.header.mask, Some([0x37, 0xfa, 0x21, 0x3d]));
@@ -289,13 +265,8 @@ mod tests {
         assert!(!first.fin && first.opcode == OpCode::Text);
         assert!(last.fin && last.opcode == OpCode::Continuation);
         // Unmasked ping "Hello" and masked pong "Hello".
-        assert_eq!(
-            FrameHeader::parse(&[0x89, 0x05]).unwrap().header.opcode,
-            OpCode::Ping
-        );
-        let pong = FrameHeader::parse(&[0x8a, 0x85, 1, 2, 3, 4])
-            .unwrap()
-            .header;
+        assert_eq!(FrameHeader::parse(&[0x89, 0x05]).unwrap().header.opcode, OpCode::Ping);
+        let pong = FrameHeader::parse(&[0x8a, 0x85, 1, 2, 3, 4]).unwrap().header;
         assert_eq!(pong.opcode, OpCode::Pong);
         // 256 bytes binary in one unmasked frame: 16-bit length.
         let p = FrameHeader::parse(&[0x82, 0x7e, 0x01, 0x00]).unwrap();
@@ -307,33 +278,17 @@ mod tests {
 
     #[test]
     fn length_boundaries() {
-        for (len, header_len) in [
-            (0, 2),
-            (125, 2),
-            (126, 4),
-            (65535, 4),
-            (65536, 10),
-            (u64::MAX, 10),
-        ] {
+        for (len, header_len) in [(0, 2), (125, 2), (126, 4), (65535, 4), (65536, 10), (u64::MAX, 10)] {
             let p = roundtrip(FrameHeader::new(OpCode::Binary, len));
             assert_eq!(p.header_len, header_len, "length {len}");
-            let masked = FrameHeader {
-                mask: Some([9, 8, 7, 6]),
-                ..FrameHeader::new(OpCode::Text, len)
-            };
+            let masked = FrameHeader { mask: Some([9, 8, 7, 6]), ..FrameHeader::new(OpCode::Text, len) };
             assert_eq!(roundtrip(masked).header_len, header_len + 4);
         }
     }
 
     #[test]
     fn anything_goes_at_this_layer() {
-        let h = FrameHeader {
-            fin: false,
-            rsv: 0b111,
-            opcode: OpCode::Reserved(0xb),
-            mask: None,
-            payload_len: 300,
-        };
+        let h = FrameHeader { fin: false, rsv: 0b111, opcode: OpCode::Reserved(0xb), mask: None, payload_len: 300 };
         roundtrip(h);
         assert!(OpCode::Reserved(0xb).is_control() && OpCode::Reserved(0xb).is_reserved());
         assert!(!OpCode::Reserved(0x3).is_control());

@@ -36,10 +36,7 @@ pub struct HandshakeLimits {
 impl Default for HandshakeLimits {
     /// 16 KiB and 64 headers: far above what browsers send, far below what hurts.
     fn default() -> Self {
-        Self {
-            max_head_size: 16 * 1024,
-            max_headers: 64,
-        }
+        Self { max_head_size: 16 * 1024, max_headers: 64 }
     }
 }
 
@@ -98,24 +95,12 @@ impl std::fmt::Display for HandshakeError {
             Self::MalformedHttp(e) => write!(f, "handshake is not valid HTTP/1.1: {e}"),
             Self::NotGet(m) => write!(f, "a WebSocket upgrade must use GET, not {m}"),
             Self::HttpVersion => f.write_str("a WebSocket upgrade needs HTTP/1.1 or later"),
-            Self::Header {
-                name,
-                expected,
-                got,
-            } if got.is_empty() => write!(f, "missing header {name}: expected {expected}"),
-            Self::Header {
-                name,
-                expected,
-                got,
-            } => write!(f, "header {name} is {got:?}: expected {expected}"),
-            Self::BadKey(k) => write!(
-                f,
-                "Sec-WebSocket-Key {k:?} is not 16 octets encoded in base64"
-            ),
-            Self::Status(s) => write!(
-                f,
-                "server answered HTTP {s} instead of 101 Switching Protocols"
-            ),
+            Self::Header { name, expected, got } if got.is_empty() => {
+                write!(f, "missing header {name}: expected {expected}")
+            }
+            Self::Header { name, expected, got } => write!(f, "header {name} is {got:?}: expected {expected}"),
+            Self::BadKey(k) => write!(f, "Sec-WebSocket-Key {k:?} is not 16 octets encoded in base64"),
+            Self::Status(s) => write!(f, "server answered HTTP {s} instead of 101 Switching Protocols"),
             Self::BadAccept { expected, got } => write!(
                 f,
                 "Sec-WebSocket-Accept is {got:?}, expected {expected:?}: the server did not compute it from our key"
@@ -147,28 +132,16 @@ pub fn accept_key(key: &[u8]) -> String {
 
 /// Splits a comma-separated header into trimmed tokens.
 fn tokens(value: &HeaderValue) -> impl Iterator<Item = &str> {
-    value
-        .to_str()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    value.to_str().unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty())
 }
 
 /// True if any instance of `name` lists `token` (case-insensitive).
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .any(|v| tokens(v).any(|t| t.eq_ignore_ascii_case(token)))
+    headers.get_all(name).iter().any(|v| tokens(v).any(|t| t.eq_ignore_ascii_case(token)))
 }
 
 fn joined(headers: &HeaderMap, name: header::HeaderName) -> String {
-    let all: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("<non-ASCII>"))
-        .collect();
+    let all: Vec<&str> = headers.get_all(name).iter().map(|v| v.to_str().unwrap_or("<non-ASCII>")).collect();
     all.join(", ")
 }
 
@@ -199,22 +172,14 @@ fn head_error(e: httparse::Error, limits: &HandshakeLimits) -> HandshakeError {
 }
 
 fn check_partial(buf: &[u8], limits: &HandshakeLimits) -> Result<(), HandshakeError> {
-    if buf.len() > limits.max_head_size {
-        Err(HandshakeError::HeadTooLarge(limits.max_head_size))
-    } else {
-        Ok(())
-    }
+    if buf.len() > limits.max_head_size { Err(HandshakeError::HeadTooLarge(limits.max_head_size)) } else { Ok(()) }
 }
 
-fn copy_headers(
-    parsed: &[httparse::Header<'_>],
-    into: &mut HeaderMap,
-) -> Result<(), HandshakeError> {
+fn copy_headers(parsed: &[httparse::Header<'_>], into: &mut HeaderMap) -> Result<(), HandshakeError> {
     for h in parsed {
         let name = header::HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
         into.append(name, value);
     }
     Ok(())
@@ -224,10 +189,7 @@ fn copy_headers(
 ///
 /// `Ok(None)` means more bytes are needed; `Ok(Some((request, n)))` means the
 /// head took `n` octets and anything after it is already WebSocket data.
-pub fn parse_request(
-    buf: &[u8],
-    limits: &HandshakeLimits,
-) -> Result<Option<(Request<()>, usize)>, HandshakeError> {
+pub fn parse_request(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Request<()>, usize)>, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut req = httparse::Request::new(&mut headers);
     let n = match req.parse(buf).map_err(|e| head_error(e, limits))? {
@@ -259,45 +221,27 @@ pub fn parse_request(
 pub fn check_request(req: &Request<()>) -> Result<String, HandshakeError> {
     let headers = req.headers();
     if !headers.contains_key(header::HOST) {
-        return Err(HandshakeError::Header {
-            name: "Host",
-            expected: "the server's authority",
-            got: String::new(),
-        });
+        return Err(HandshakeError::Header { name: "Host", expected: "the server's authority", got: String::new() });
     }
     check_upgrade_headers(headers)?;
     let version = joined(headers, header::SEC_WEBSOCKET_VERSION);
     if version != "13" {
-        return Err(HandshakeError::Header {
-            name: "Sec-WebSocket-Version",
-            expected: "13",
-            got: version,
-        });
+        return Err(HandshakeError::Header { name: "Sec-WebSocket-Version", expected: "13", got: version });
     }
     let mut keys = headers.get_all(header::SEC_WEBSOCKET_KEY).iter();
     let (Some(key), None) = (keys.next(), keys.next()) else {
-        return Err(HandshakeError::BadKey(joined(
-            headers,
-            header::SEC_WEBSOCKET_KEY,
-        )));
+        return Err(HandshakeError::BadKey(joined(headers, header::SEC_WEBSOCKET_KEY)));
     };
     match BASE64.decode(key.as_bytes()) {
         Ok(raw) if raw.len() == 16 => Ok(accept_key(key.as_bytes())),
-        _ => Err(HandshakeError::BadKey(
-            String::from_utf8_lossy(key.as_bytes()).into_owned(),
-        )),
+        _ => Err(HandshakeError::BadKey(String::from_utf8_lossy(key.as_bytes()).into_owned())),
     }
 }
 
 /// The subprotocols a client offered, in its order of preference.
 #[must_use]
 pub fn offered_protocols(req: &Request<()>) -> Vec<String> {
-    req.headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .flat_map(tokens)
-        .map(str::to_owned)
-        .collect()
+    req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().flat_map(tokens).map(str::to_owned).collect()
 }
 
 /// Server: the 101 response head. `extra` headers are added as given
@@ -305,7 +249,9 @@ pub fn offered_protocols(req: &Request<()>) -> Vec<String> {
 #[must_use]
 pub fn server_response(accept: &str, extra: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(160);
-    out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+    out.extend_from_slice(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
+    );
     out.extend_from_slice(accept.as_bytes());
     out.extend_from_slice(b"\r\n");
     write_headers(&mut out, extra);
@@ -320,13 +266,9 @@ pub fn server_response(accept: &str, extra: &HeaderMap) -> Vec<u8> {
 pub fn rejection(err: &HandshakeError) -> Vec<u8> {
     let body = format!("{err}\n");
     let (status, extra) = match err {
-        HandshakeError::Header {
-            name: "Sec-WebSocket-Version",
-            ..
-        } => (
-            StatusCode::UPGRADE_REQUIRED,
-            "Sec-WebSocket-Version: 13\r\n",
-        ),
+        HandshakeError::Header { name: "Sec-WebSocket-Version", .. } => {
+            (StatusCode::UPGRADE_REQUIRED, "Sec-WebSocket-Version: 13\r\n")
+        }
         HandshakeError::HeadTooLarge(_) | HandshakeError::TooManyHeaders(_) => {
             (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "")
         }
@@ -370,52 +312,26 @@ impl Target {
             Some("ws") => false,
             Some("wss") => true,
             Some(other) => {
-                return Err(HandshakeError::Url(format!(
-                    "scheme {other:?}: use ws:// or wss://"
-                )));
+                return Err(HandshakeError::Url(format!("scheme {other:?}: use ws:// or wss://")));
             }
             None => {
-                return Err(HandshakeError::Url(format!(
-                    "{uri} has no scheme: use ws://host[:port]/path"
-                )));
+                return Err(HandshakeError::Url(format!("{uri} has no scheme: use ws://host[:port]/path")));
             }
         };
-        let host = uri
-            .host()
-            .ok_or_else(|| HandshakeError::Url(format!("{uri} has no host")))?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
+        let host = uri.host().ok_or_else(|| HandshakeError::Url(format!("{uri} has no host")))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let resource = uri.path_and_query().map_or("/", |p| p.as_str());
-        let resource = if resource.is_empty() {
-            "/".to_owned()
-        } else {
-            resource.to_owned()
-        };
-        Ok(Self {
-            tls,
-            host,
-            port,
-            resource,
-        })
+        let resource = if resource.is_empty() { "/".to_owned() } else { resource.to_owned() };
+        Ok(Self { tls, host, port, resource })
     }
 
     /// The `Host` header value: host, plus the port when it is not the default.
     #[must_use]
     pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         let default = if self.tls { 443 } else { 80 };
-        if self.port == default {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        if self.port == default { host } else { format!("{host}:{}", self.port) }
     }
 }
 
@@ -424,15 +340,10 @@ impl Target {
 #[must_use]
 pub fn client_request(target: &Target, key: &str, extra: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(format!("GET {} HTTP/1.1\r\nHost: {}\r\n", target.resource, target.host_header()).as_bytes());
     out.extend_from_slice(
-        format!(
-            "GET {} HTTP/1.1\r\nHost: {}\r\n",
-            target.resource,
-            target.host_header()
-        )
-        .as_bytes(),
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ",
     );
-    out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ");
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\r\n");
     write_headers(&mut out, extra);
@@ -442,10 +353,7 @@ pub fn client_request(target: &Target, key: &str, extra: &HeaderMap) -> Vec<u8> 
 
 /// Client: parses the server's response head at the front of `buf`.
 /// `Ok(None)` means more bytes are needed.
-pub fn parse_response(
-    buf: &[u8],
-    limits: &HandshakeLimits,
-) -> Result<Option<(Response<()>, usize)>, HandshakeError> {
+pub fn parse_response(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Response<()>, usize)>, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut resp = httparse::Response::new(&mut headers);
     let n = match resp.parse(buf).map_err(|e| head_error(e, limits))? {
@@ -470,11 +378,7 @@ pub fn parse_response(
 /// Client: verifies the server's answer to a request sent with `key`
 /// (RFC 6455 §4.1, "the client MUST validate the server's response").
 /// `protocols` are the subprotocols we offered.
-pub fn check_response(
-    resp: &Response<()>,
-    key: &str,
-    protocols: &[String],
-) -> Result<(), HandshakeError> {
+pub fn check_response(resp: &Response<()>, key: &str, protocols: &[String]) -> Result<(), HandshakeError> {
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         return Err(HandshakeError::Status(resp.status().as_u16()));
     }
@@ -485,18 +389,12 @@ pub fn check_response(
     match (accepts.next(), accepts.next()) {
         (Some(v), None) if v.as_bytes() == expected.as_bytes() => {}
         _ => {
-            return Err(HandshakeError::BadAccept {
-                expected,
-                got: joined(headers, header::SEC_WEBSOCKET_ACCEPT),
-            });
+            return Err(HandshakeError::BadAccept { expected, got: joined(headers, header::SEC_WEBSOCKET_ACCEPT) });
         }
     }
     // RFC 6455 §4.1: no extension we did not offer (we offer none here).
     if let Some(ext) = headers.get(header::SEC_WEBSOCKET_EXTENSIONS) {
-        return Err(HandshakeError::Unrequested(
-            "extension",
-            String::from_utf8_lossy(ext.as_bytes()).into_owned(),
-        ));
+        return Err(HandshakeError::Unrequested("extension", String::from_utf8_lossy(ext.as_bytes()).into_owned()));
     }
     if let Some(p) = headers.get(header::SEC_WEBSOCKET_PROTOCOL) {
         let p = p.to_str().unwrap_or("");

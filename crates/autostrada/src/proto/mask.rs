@@ -52,9 +52,7 @@ fn apply_mask_scalar(buf: &mut [u8], key: [u8; 4]) {
 
 /// Eight octets at a time, then the scalar path for the remaining 0–7.
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let word = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
     let mut chunks = buf.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let mut octets = [0u8; 8];

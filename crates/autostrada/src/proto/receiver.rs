@@ -69,9 +69,9 @@ impl ProtocolError {
     #[must_use]
     pub fn close_code(&self) -> CloseCode {
         match self {
-            Self::FrameTooLarge { .. }
-            | Self::MessageTooLarge { .. }
-            | Self::TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
+                CloseCode::MESSAGE_TOO_BIG
+            }
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
             Self::InvalidClose(e) => e.close_code(),
             _ => CloseCode::PROTOCOL_ERROR,
@@ -91,9 +91,7 @@ impl std::fmt::Display for ProtocolError {
             Self::Masking { masked: false } => f.write_str("unmasked frame from a client"),
             Self::Masking { masked: true } => f.write_str("masked frame from a server"),
             Self::BadLength => f.write_str("invalid payload length encoding"),
-            Self::UnexpectedContinuation => {
-                f.write_str("continuation frame without a message to continue")
-            }
+            Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),
             Self::ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
             Self::FrameTooLarge { len, max } => {
                 write!(f, "frame of {len} octets exceeds the limit of {max}")
@@ -193,9 +191,7 @@ impl Receiver {
     /// A reader may size its next read by it.
     #[must_use]
     pub fn frame_remaining(&self) -> usize {
-        self.frame
-            .as_ref()
-            .map_or(0, |f| f.len.saturating_sub(self.buf.len()))
+        self.frame.as_ref().map_or(0, |f| f.len.saturating_sub(self.buf.len()))
     }
 
     /// True once a close frame was received or the peer broke the protocol:
@@ -246,9 +242,7 @@ impl Receiver {
                 // RFC 6455 §8.1 + fail fast: validate text as it arrives, not
                 // when the frame or message is complete.
                 if frame.text {
-                    self.utf8
-                        .feed(fresh)
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
                 frame.checked = avail;
             }
@@ -277,9 +271,7 @@ impl Receiver {
         // §5.1: clients mask every frame, servers none.
         let must_be_masked = self.role == Role::Server;
         if h.mask.is_some() != must_be_masked {
-            return Err(ProtocolError::Masking {
-                masked: h.mask.is_some(),
-            });
+            return Err(ProtocolError::Masking { masked: h.mask.is_some() });
         }
         // §5.2: the most significant bit of a 64-bit length must be 0.
         if h.payload_len > i64::MAX as u64 {
@@ -293,18 +285,10 @@ impl Receiver {
             if h.payload_len > 125 {
                 return Err(ProtocolError::ControlTooLong(h.payload_len));
             }
-            return Ok(InFrame {
-                header: h,
-                len: h.payload_len as usize,
-                checked: 0,
-                text: false,
-            });
+            return Ok(InFrame { header: h, len: h.payload_len as usize, checked: 0, text: false });
         }
         if h.payload_len > self.max_frame_size as u64 {
-            return Err(ProtocolError::FrameTooLarge {
-                len: h.payload_len,
-                max: self.max_frame_size,
-            });
+            return Err(ProtocolError::FrameTooLarge { len: h.payload_len, max: self.max_frame_size });
         }
         let len = h.payload_len as usize;
         let text = match (h.opcode, &mut self.message) {
@@ -314,58 +298,35 @@ impl Receiver {
             (OpCode::Continuation, Some(m)) => {
                 m.fragments += 1;
                 if m.fragments > self.max_fragments {
-                    return Err(ProtocolError::TooManyFragments {
-                        max: self.max_fragments,
-                    });
+                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
                 }
                 if m.data.len() + len > self.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge {
-                        max: self.max_message_size,
-                    });
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }
                 m.text
             }
             (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, None) => {
                 if len > self.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge {
-                        max: self.max_message_size,
-                    });
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }
                 opcode == OpCode::Text
             }
         };
-        Ok(InFrame {
-            header: h,
-            len,
-            checked: 0,
-            text,
-        })
+        Ok(InFrame { header: h, len, checked: 0, text })
     }
 
     /// Turns a complete frame into a message, or folds it into the one being assembled.
-    fn complete_frame(
-        &mut self,
-        h: FrameHeader,
-        payload: Bytes,
-    ) -> Result<Option<Message>, ProtocolError> {
+    fn complete_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
         let message = match h.opcode {
             OpCode::Ping => Message::Ping(payload),
             OpCode::Pong => Message::Pong(payload),
-            OpCode::Close => {
-                Message::Close(parse_close_payload(&payload).map_err(ProtocolError::InvalidClose)?)
-            }
-            OpCode::Text | OpCode::Binary if h.fin => {
-                self.finish_data(h.opcode == OpCode::Text, payload)?
-            }
+            OpCode::Close => Message::Close(parse_close_payload(&payload).map_err(ProtocolError::InvalidClose)?),
+            OpCode::Text | OpCode::Binary if h.fin => self.finish_data(h.opcode == OpCode::Text, payload)?,
             OpCode::Text | OpCode::Binary => {
                 let mut data = BytesMut::with_capacity(payload.len());
                 data.extend_from_slice(&payload);
-                self.message = Some(InMessage {
-                    text: h.opcode == OpCode::Text,
-                    data,
-                    fragments: 1,
-                });
+                self.message = Some(InMessage { text: h.opcode == OpCode::Text, data, fragments: 1 });
                 return Ok(None);
             }
             OpCode::Continuation => {

@@ -4,13 +4,7 @@ use crate::proto::frame::LengthForm;
 /// Encodes a frame as a client would (masked), or as a server (unmasked).
 fn frame(role_of_sender: Role, fin: bool, rsv: u8, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
     let mask = (role_of_sender == Role::Client).then_some([0xa1, 0xb2, 0xc3, 0xd4]);
-    let h = FrameHeader {
-        fin,
-        rsv,
-        opcode,
-        mask,
-        payload_len: payload.len() as u64,
-    };
+    let h = FrameHeader { fin, rsv, opcode, mask, payload_len: payload.len() as u64 };
     let (head, n) = h.encode();
     let mut out = head[..n].to_vec();
     let mut body = payload.to_vec();
@@ -47,14 +41,7 @@ fn single_and_fragmented_messages() {
     wire.extend(c(false, OpCode::Continuation, b"cd"));
     wire.extend(c(true, OpCode::Continuation, b""));
     let got = feed(&mut rx, &wire).unwrap();
-    assert_eq!(
-        got,
-        vec![
-            Message::text("Hello"),
-            Message::Ping("p".into()),
-            Message::binary(&b"abcd"[..])
-        ]
-    );
+    assert_eq!(got, vec![Message::text("Hello"), Message::Ping("p".into()), Message::binary(&b"abcd"[..])]);
 }
 
 #[test]
@@ -81,46 +68,19 @@ fn error_of(wire: &[u8]) -> ProtocolError {
 #[test]
 fn rfc_violations_fail_with_the_right_code() {
     let cases: Vec<(Vec<u8>, CloseCode)> = vec![
-        (
-            frame(Role::Client, true, 0b100, OpCode::Text, b"x"),
-            CloseCode::PROTOCOL_ERROR,
-        ),
+        (frame(Role::Client, true, 0b100, OpCode::Text, b"x"), CloseCode::PROTOCOL_ERROR),
         (c(true, OpCode::Reserved(3), b""), CloseCode::PROTOCOL_ERROR),
-        (
-            c(true, OpCode::Reserved(0xb), b""),
-            CloseCode::PROTOCOL_ERROR,
-        ),
+        (c(true, OpCode::Reserved(0xb), b""), CloseCode::PROTOCOL_ERROR),
         (c(false, OpCode::Ping, b""), CloseCode::PROTOCOL_ERROR),
         (c(true, OpCode::Ping, &[0; 126]), CloseCode::PROTOCOL_ERROR),
-        (
-            frame(Role::Server, true, 0, OpCode::Text, b"unmasked"),
-            CloseCode::PROTOCOL_ERROR,
-        ),
-        (
-            c(true, OpCode::Continuation, b"x"),
-            CloseCode::PROTOCOL_ERROR,
-        ),
-        (
-            [c(false, OpCode::Text, b"a"), c(true, OpCode::Text, b"b")].concat(),
-            CloseCode::PROTOCOL_ERROR,
-        ),
-        (
-            c(true, OpCode::Text, b"\xce\xba\xed\xa0\x80"),
-            CloseCode::INVALID_PAYLOAD,
-        ),
-        (
-            c(true, OpCode::Text, b"ends mid \xe2\x82"),
-            CloseCode::INVALID_PAYLOAD,
-        ),
+        (frame(Role::Server, true, 0, OpCode::Text, b"unmasked"), CloseCode::PROTOCOL_ERROR),
+        (c(true, OpCode::Continuation, b"x"), CloseCode::PROTOCOL_ERROR),
+        ([c(false, OpCode::Text, b"a"), c(true, OpCode::Text, b"b")].concat(), CloseCode::PROTOCOL_ERROR),
+        (c(true, OpCode::Text, b"\xce\xba\xed\xa0\x80"), CloseCode::INVALID_PAYLOAD),
+        (c(true, OpCode::Text, b"ends mid \xe2\x82"), CloseCode::INVALID_PAYLOAD),
         (c(true, OpCode::Close, b"a"), CloseCode::PROTOCOL_ERROR),
-        (
-            c(true, OpCode::Close, b"\x03\xed"),
-            CloseCode::PROTOCOL_ERROR,
-        ),
-        (
-            c(true, OpCode::Close, b"\x03\xe8\xff"),
-            CloseCode::INVALID_PAYLOAD,
-        ),
+        (c(true, OpCode::Close, b"\x03\xed"), CloseCode::PROTOCOL_ERROR),
+        (c(true, OpCode::Close, b"\x03\xe8\xff"), CloseCode::INVALID_PAYLOAD),
     ];
     for (wire, code) in cases {
         assert_eq!(error_of(&wire).close_code(), code, "{wire:02x?}");
@@ -131,11 +91,7 @@ fn rfc_violations_fail_with_the_right_code() {
 fn masking_rules_per_role() {
     let mut client = Receiver::new(Role::Client, &Config::default());
     assert_eq!(
-        feed(
-            &mut client,
-            &frame(Role::Server, true, 0, OpCode::Text, b"ok")
-        )
-        .unwrap(),
+        feed(&mut client, &frame(Role::Server, true, 0, OpCode::Text, b"ok")).unwrap(),
         vec![Message::text("ok")]
     );
     let mut client = Receiver::new(Role::Client, &Config::default());
@@ -147,16 +103,10 @@ fn masking_rules_per_role() {
 
 #[test]
 fn non_minimal_and_huge_lengths_fail() {
-    let h = FrameHeader {
-        mask: Some([0; 4]),
-        ..FrameHeader::new(OpCode::Text, 3)
-    };
+    let h = FrameHeader { mask: Some([0; 4]), ..FrameHeader::new(OpCode::Text, 3) };
     let (head, n) = h.encode_with(LengthForm::Extended16);
     assert_eq!(error_of(&head[..n]), ProtocolError::BadLength);
-    let h = FrameHeader {
-        mask: Some([0; 4]),
-        ..FrameHeader::new(OpCode::Binary, u64::MAX)
-    };
+    let h = FrameHeader { mask: Some([0; 4]), ..FrameHeader::new(OpCode::Binary, u64::MAX) };
     let (head, n) = h.encode();
     assert_eq!(error_of(&head[..n]), ProtocolError::BadLength);
 }
@@ -164,45 +114,24 @@ fn non_minimal_and_huge_lengths_fail() {
 #[test]
 fn invalid_utf8_fails_before_the_frame_is_complete() {
     let mut rx = server();
-    let wire = c(
-        true,
-        OpCode::Text,
-        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80 and much more text",
-    );
+    let wire =
+        c(true, OpCode::Text, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80 and much more text");
     // Header + the valid prefix: fine so far.
     assert_eq!(feed(&mut rx, &wire[..6 + 11]), Ok(vec![]));
     // The first impossible octet is enough.
-    assert_eq!(
-        feed(&mut rx, &wire[17..19]),
-        Err(ProtocolError::InvalidUtf8)
-    );
+    assert_eq!(feed(&mut rx, &wire[17..19]), Err(ProtocolError::InvalidUtf8));
     // Afterwards nothing more is read.
     assert_eq!(feed(&mut rx, &wire[19..]), Ok(vec![]));
 }
 
 #[test]
 fn limits() {
-    let config = Config {
-        max_frame_size: 10,
-        max_message_size: 15,
-        max_fragments: 3,
-        ..Config::default()
-    };
+    let config = Config { max_frame_size: 10, max_message_size: 15, max_fragments: 3, ..Config::default() };
     let mut rx = Receiver::new(Role::Server, &config);
-    assert!(matches!(
-        feed(&mut rx, &c(true, OpCode::Binary, &[0; 11])),
-        Err(ProtocolError::FrameTooLarge { .. })
-    ));
+    assert!(matches!(feed(&mut rx, &c(true, OpCode::Binary, &[0; 11])), Err(ProtocolError::FrameTooLarge { .. })));
     let mut rx = Receiver::new(Role::Server, &config);
-    let wire = [
-        c(false, OpCode::Binary, &[0; 10]),
-        c(true, OpCode::Continuation, &[0; 6]),
-    ]
-    .concat();
-    assert_eq!(
-        feed(&mut rx, &wire),
-        Err(ProtocolError::MessageTooLarge { max: 15 })
-    );
+    let wire = [c(false, OpCode::Binary, &[0; 10]), c(true, OpCode::Continuation, &[0; 6])].concat();
+    assert_eq!(feed(&mut rx, &wire), Err(ProtocolError::MessageTooLarge { max: 15 }));
     let mut rx = Receiver::new(Role::Server, &config);
     let wire = [
         c(false, OpCode::Text, b"a"),
@@ -211,14 +140,8 @@ fn limits() {
         c(true, OpCode::Continuation, b"d"),
     ]
     .concat();
-    assert_eq!(
-        feed(&mut rx, &wire),
-        Err(ProtocolError::TooManyFragments { max: 3 })
-    );
-    assert_eq!(
-        ProtocolError::TooManyFragments { max: 3 }.close_code(),
-        CloseCode::MESSAGE_TOO_BIG
-    );
+    assert_eq!(feed(&mut rx, &wire), Err(ProtocolError::TooManyFragments { max: 3 }));
+    assert_eq!(ProtocolError::TooManyFragments { max: 3 }.close_code(), CloseCode::MESSAGE_TOO_BIG);
     // A frame declared larger than the limit fails on its header alone.
     let mut rx = Receiver::new(Role::Server, &config);
     let header = &c(true, OpCode::Binary, &[0; 11])[..6];

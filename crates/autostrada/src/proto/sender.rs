@@ -35,16 +35,13 @@ pub enum SendError {
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::AlreadyClosed => {
-                f.write_str("a close frame was already sent; nothing may follow it")
-            }
+            Self::AlreadyClosed => f.write_str("a close frame was already sent; nothing may follow it"),
             Self::ControlTooLong(n) => {
                 write!(f, "control frame payload of {n} octets; the limit is 125")
             }
-            Self::InvalidCloseCode(c) => write!(
-                f,
-                "close code {c} may not be sent; use 1000-1003, 1007-1014 or 3000-4999"
-            ),
+            Self::InvalidCloseCode(c) => {
+                write!(f, "close code {c} may not be sent; use 1000-1003, 1007-1014 or 3000-4999")
+            }
         }
     }
 }
@@ -143,10 +140,7 @@ impl Sender {
     /// unless we already sent our own close.
     pub fn reply_close(&mut self, received: Option<&CloseFrame>) {
         if !self.close_sent {
-            let echo = received.map(|f| CloseFrame {
-                code: f.code,
-                reason: String::new(),
-            });
+            let echo = received.map(|f| CloseFrame { code: f.code, reason: String::new() });
             // A received code passed validation, so it is sendable.
             let _ = self.send_close(echo.as_ref());
         }
@@ -169,10 +163,7 @@ impl Sender {
         let mut opcode = opcode;
         while !rest.is_empty() {
             let chunk = rest.split_to(rest.len().min(self.frame_size));
-            let header = FrameHeader {
-                fin: rest.is_empty(),
-                ..FrameHeader::new(opcode, chunk.len() as u64)
-            };
+            let header = FrameHeader { fin: rest.is_empty(), ..FrameHeader::new(opcode, chunk.len() as u64) };
             self.write_frame(header, chunk);
             opcode = OpCode::Continuation;
         }

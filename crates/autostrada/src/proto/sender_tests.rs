@@ -6,11 +6,7 @@ fn roundtrip(role: Role, config: &Config, messages: Vec<Message>) -> Vec<Message
     for m in messages {
         tx.send(m).unwrap();
     }
-    let peer = if role == Role::Client {
-        Role::Server
-    } else {
-        Role::Client
-    };
+    let peer = if role == Role::Client { Role::Server } else { Role::Client };
     let mut rx = Receiver::new(peer, config);
     rx.receive_data(&tx.take_bytes());
     std::iter::from_fn(|| rx.next_message().unwrap()).collect()
@@ -27,28 +23,18 @@ fn both_roles_roundtrip() {
         Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "bye"))),
     ];
     for role in [Role::Client, Role::Server] {
-        assert_eq!(
-            roundtrip(role, &Config::default(), msgs.clone()),
-            msgs,
-            "{role:?}"
-        );
+        assert_eq!(roundtrip(role, &Config::default(), msgs.clone()), msgs, "{role:?}");
     }
 }
 
 #[test]
 fn auto_fragmentation() {
-    let config = Config {
-        send_frame_size: 4,
-        ..Config::default()
-    };
+    let config = Config { send_frame_size: 4, ..Config::default() };
     let mut tx = Sender::new(Role::Server, &config);
     tx.send(Message::text("abcdefghij")).unwrap();
     assert_eq!(tx.take_bytes(), b"\x01\x04abcd\x00\x04efgh\x80\x02ij");
     // Reassembled by a receiver into the one message.
-    assert_eq!(
-        roundtrip(Role::Client, &config, vec![Message::text("abcdefghij")]),
-        vec![Message::text("abcdefghij")]
-    );
+    assert_eq!(roundtrip(Role::Client, &config, vec![Message::text("abcdefghij")]), vec![Message::text("abcdefghij")]);
 }
 
 #[test]
@@ -59,21 +45,14 @@ fn client_frames_are_masked_with_fresh_keys() {
     let wire = tx.take_bytes();
     assert_eq!(wire.len(), 22);
     assert_eq!(&wire[..2], b"\x81\x85");
-    assert_ne!(
-        &wire[2..6],
-        &wire[13..17],
-        "two frames shared a masking key"
-    );
+    assert_ne!(&wire[2..6], &wire[13..17], "two frames shared a masking key");
 }
 
 #[test]
 fn nothing_after_close() {
     let mut tx = Sender::new(Role::Server, &Config::default());
     tx.send(Message::Close(None)).unwrap();
-    assert_eq!(
-        tx.send(Message::text("late")),
-        Err(SendError::AlreadyClosed)
-    );
+    assert_eq!(tx.send(Message::text("late")), Err(SendError::AlreadyClosed));
     tx.reply_pong(Bytes::from_static(b"x"));
     tx.reply_close(None);
     tx.fail(CloseCode::PROTOCOL_ERROR, "x");
@@ -83,18 +62,9 @@ fn nothing_after_close() {
 #[test]
 fn control_rules() {
     let mut tx = Sender::new(Role::Server, &Config::default());
-    assert_eq!(
-        tx.send(Message::Ping(vec![0; 126].into())),
-        Err(SendError::ControlTooLong(126))
-    );
-    let bad = CloseFrame {
-        code: CloseCode(1005),
-        reason: String::new(),
-    };
-    assert_eq!(
-        tx.send(Message::Close(Some(bad))),
-        Err(SendError::InvalidCloseCode(1005))
-    );
+    assert_eq!(tx.send(Message::Ping(vec![0; 126].into())), Err(SendError::ControlTooLong(126)));
+    let bad = CloseFrame { code: CloseCode(1005), reason: String::new() };
+    assert_eq!(tx.send(Message::Close(Some(bad))), Err(SendError::InvalidCloseCode(1005)));
     assert!(!tx.close_sent());
 }
 

@@ -105,9 +105,7 @@ impl Utf8Validator {
 
 /// Validates a complete text in one go.
 pub fn validate(text: &[u8]) -> Result<(), InvalidUtf8> {
-    simdutf8::basic::from_utf8(text)
-        .map(|_| ())
-        .map_err(|_| InvalidUtf8)
+    simdutf8::basic::from_utf8(text).map(|_| ()).map_err(|_| InvalidUtf8)
 }
 
 #[cfg(test)]
@@ -134,11 +132,7 @@ mod tests {
             }
             if let Some(e) = std_err {
                 if let Some(bad) = e.error_len() {
-                    assert!(
-                        w[1] <= e.valid_up_to() + bad,
-                        "missed an invalid sequence in {:?}",
-                        &data[w[0]..w[1]]
-                    );
+                    assert!(w[1] <= e.valid_up_to() + bad, "missed an invalid sequence in {:?}", &data[w[0]..w[1]]);
                 }
             }
         }
@@ -149,8 +143,7 @@ mod tests {
     fn reference_suite_6_4_sequences() {
         // 6.4.1: valid prefix, then a code point above U+10FFFF.
         let mut v = Utf8Validator::new();
-        v.feed(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5")
-            .unwrap();
+        v.feed(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5").unwrap();
         assert!(v.feed(b"\xf4\x90\x80\x80").is_err());
         // The same bad lead octets fail on their own, before the rest arrives.
         let mut v = Utf8Validator::new();
@@ -161,13 +154,7 @@ mod tests {
 
     #[test]
     fn surrogates_and_overlongs_rejected() {
-        for bad in [
-            &b"\xed\xa0\x80"[..],
-            b"\xc0\xaf",
-            b"\xe0\x80\xaf",
-            b"\xff",
-            b"\x80",
-        ] {
+        for bad in [&b"\xed\xa0\x80"[..], b"\xc0\xaf", b"\xe0\x80\xaf", b"\xff", b"\x80"] {
             assert!(!run(bad, &[1, 2]), "{bad:?}");
         }
     }

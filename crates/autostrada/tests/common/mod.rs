@@ -34,10 +34,7 @@ pub async fn echo_server(config: Config) -> (SocketAddr, mpsc::UnboundedReceiver
             let server = server.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                let mut log = ServerLog {
-                    messages: Vec::new(),
-                    error: None,
-                };
+                let mut log = ServerLog { messages: Vec::new(), error: None };
                 match server.accept(tcp).await {
                     Ok(mut ws) => {
                         while let Some(m) = ws.next().await {
@@ -72,16 +69,9 @@ impl RawClient {
     /// Connects and performs the opening handshake by hand.
     pub async fn connect(addr: SocketAddr) -> Self {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        let target =
-            handshake::Target::from_uri(&format!("ws://{addr}/").parse().unwrap()).unwrap();
+        let target = handshake::Target::from_uri(&format!("ws://{addr}/").parse().unwrap()).unwrap();
         let key = handshake::generate_key();
-        tcp.write_all(&handshake::client_request(
-            &target,
-            &key,
-            &http::HeaderMap::new(),
-        ))
-        .await
-        .unwrap();
+        tcp.write_all(&handshake::client_request(&target, &key, &http::HeaderMap::new())).await.unwrap();
         let mut buf = Vec::new();
         let mut rx = Receiver::new(Role::Client, &Config::default());
         loop {
@@ -95,22 +85,12 @@ impl RawClient {
                 break;
             }
         }
-        Self {
-            tcp,
-            rx,
-            tx: Sender::new(Role::Client, &Config::default()),
-        }
+        Self { tcp, rx, tx: Sender::new(Role::Client, &Config::default()) }
     }
 
     /// Writes one frame, masked with a fixed key, exactly as described.
     pub async fn frame(&mut self, fin: bool, rsv: u8, opcode: OpCode, payload: &[u8]) {
-        let header = FrameHeader {
-            fin,
-            rsv,
-            opcode,
-            mask: Some([1, 2, 3, 4]),
-            payload_len: payload.len() as u64,
-        };
+        let header = FrameHeader { fin, rsv, opcode, mask: Some([1, 2, 3, 4]), payload_len: payload.len() as u64 };
         self.tx.write_raw(&header, &Bytes::copy_from_slice(payload));
         self.tcp.write_all(&self.tx.take_bytes()).await.unwrap();
     }

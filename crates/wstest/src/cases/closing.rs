@@ -118,9 +118,8 @@ pub fn cases() -> Vec<CaseDef> {
             p.send_frame(FrameSpec::new(9, Bytes::new()));
         },
     ));
-    let raw = |code: Option<u16>, reason: Option<Bytes>| {
-        move |p: &mut Peer| p.send_close_frame(code, reason.clone(), false)
-    };
+    let raw =
+        |code: Option<u16>, reason: Option<Bytes>| move |p: &mut Peer| p.send_close_frame(code, reason.clone(), false);
     let echo_close = "The peer answers with a close of its own (1000 or the same code).";
     let fail = "The peer fails the connection with 1002 (or drops TCP).";
     out.push(closing_case(
@@ -188,11 +187,8 @@ pub fn cases() -> Vec<CaseDef> {
             )),
         ),
     ));
-    for (i, code) in [
-        1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, code) in
+        [1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999].into_iter().enumerate()
     {
         let mut def = CaseDef::script(
             format!("7.7.{}", i + 1),
@@ -207,10 +203,7 @@ pub fn cases() -> Vec<CaseDef> {
         def.post = Post::WrongCodeFails;
         out.push(def);
     }
-    for (i, code) in [0u16, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, code) in [0u16, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999].into_iter().enumerate() {
         let mut def = CaseDef::script(
             format!("7.9.{}", i + 1),
             format!("A close frame with the code {code}, which may not be sent."),

@@ -37,10 +37,7 @@ const WRITES: [Write; 3] = [Write::Plain, Write::Sync, Write::Chop1];
 const FAIL: &str = "The peer fails the connection with 1002 (or drops TCP) and echoes nothing.";
 
 fn must_fail() -> Expectation {
-    Expectation {
-        outcomes: ok(vec![]),
-        close: ExpectedClose::peer_fails(&[1002]),
-    }
+    Expectation { outcomes: ok(vec![]), close: ExpectedClose::peer_fails(&[1002]) }
 }
 
 /// Cases 5.1–5.20.
@@ -65,10 +62,7 @@ pub fn cases() -> Vec<CaseDef> {
             format!("5.{}", 3 + i),
             format!("A text message in two fragments.{}", write.words()),
             "The peer echoes the reassembled message; then we close normally.",
-            Expectation {
-                outcomes: ok(vec![whole()]),
-                close: ExpectedClose::normal(),
-            },
+            Expectation { outcomes: ok(vec![whole()]), close: ExpectedClose::normal() },
             act(move |p| {
                 write.frame(p, 1, b"fragment1", false);
                 write.frame(p, 0, b"fragment2", true);
@@ -81,7 +75,10 @@ pub fn cases() -> Vec<CaseDef> {
             format!("5.{}", 6 + i),
             format!("A text message in two fragments with a ping between them.{}", write.words()),
             "The peer answers the ping at once and echoes the reassembled message; then we close normally.",
-            Expectation { outcomes: ok(vec![Event::pong(&b"ping payload"[..]), whole()]), close: ExpectedClose::normal() },
+            Expectation {
+                outcomes: ok(vec![Event::pong(&b"ping payload"[..]), whole()]),
+                close: ExpectedClose::normal(),
+            },
             act(move |p| {
                 write.frame(p, 1, b"fragment1", false);
                 write.frame(p, 9, b"ping payload", true);
@@ -90,17 +87,11 @@ pub fn cases() -> Vec<CaseDef> {
             }),
         ));
     }
-    for (base, fin, what) in [
-        (9, true, "A final continuation frame"),
-        (12, false, "A non-final continuation frame"),
-    ] {
+    for (base, fin, what) in [(9, true, "A final continuation frame"), (12, false, "A non-final continuation frame")] {
         for (i, write) in WRITES.into_iter().enumerate() {
             out.push(CaseDef::script(
                 format!("5.{}", base + i),
-                format!(
-                    "{what} with no message to continue, then a text message.{}",
-                    write.words()
-                ),
+                format!("{what} with no message to continue, then a text message.{}", write.words()),
                 FAIL,
                 must_fail(),
                 act(move |p| {
@@ -127,7 +118,10 @@ pub fn cases() -> Vec<CaseDef> {
     for (id, first_fin) in [("5.16", false), ("5.17", true)] {
         out.push(CaseDef::script(
             id,
-            format!("Twice: a {} continuation frame with nothing to continue, a text fragment, a final continuation.", if first_fin { "final" } else { "non-final" }),
+            format!(
+                "Twice: a {} continuation frame with nothing to continue, a text fragment, a final continuation.",
+                if first_fin { "final" } else { "non-final" }
+            ),
             FAIL,
             must_fail(),
             act(move |p| {
@@ -164,10 +158,7 @@ pub fn cases() -> Vec<CaseDef> {
                 write.words()
             ),
             "The peer answers both pings as they come and echoes the reassembled message; then we close normally.",
-            Expectation {
-                outcomes: ok(events),
-                close: ExpectedClose::normal(),
-            },
+            Expectation { outcomes: ok(events), close: ExpectedClose::normal() },
             act(|_| {}),
         );
         def.logic = Logic::Pause {

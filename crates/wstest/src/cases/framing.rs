@@ -26,25 +26,16 @@ pub fn cases() -> Vec<CaseDef> {
             let pattern: &'static [u8] = if binary { &[0xfe] } else { b"*" };
             let payload = repeat(pattern, len);
             let kind = if binary { "binary" } else { "text" };
-            let chopped = chop.map_or(String::new(), |c| {
-                format!(", its octets written in pieces of {c}")
-            });
-            let event = Event::Message {
-                payload: payload.clone(),
-                binary,
-            };
+            let chopped = chop.map_or(String::new(), |c| format!(", its octets written in pieces of {c}"));
+            let event = Event::Message { payload: payload.clone(), binary };
             out.push(CaseDef::script(
                 format!("1.{sub}.{}", i + 1),
                 format!("One unfragmented {kind} frame carrying {len} octets{chopped}."),
                 format!("The peer echoes the {kind} message unchanged; then we close normally."),
-                Expectation {
-                    outcomes: ok(vec![event]),
-                    close: ExpectedClose::normal(),
-                },
+                Expectation { outcomes: ok(vec![event]), close: ExpectedClose::normal() },
                 act(move |p| {
                     let opcode = if binary { 2 } else { 1 };
-                    let mut spec =
-                        FrameSpec::new(opcode, Bytes::from_static(pattern)).repeat_to(len);
+                    let mut spec = FrameSpec::new(opcode, Bytes::from_static(pattern)).repeat_to(len);
                     if let Some(c) = chop {
                         spec = spec.chop(c);
                     }

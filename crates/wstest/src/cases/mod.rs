@@ -47,32 +47,19 @@ impl ExpectedClose {
     /// The peer should answer; we close with 1000 once all expected events arrived.
     #[must_use]
     pub fn normal() -> Self {
-        Self {
-            closed_by_me: true,
-            codes: vec![1000],
-            require_clean: true,
-            wrong_endpoint_fatal: false,
-        }
+        Self { closed_by_me: true, codes: vec![1000], require_clean: true, wrong_endpoint_fatal: false }
     }
 
     /// The peer must fail the connection, with one of `codes` or by dropping TCP.
     #[must_use]
     pub fn peer_fails(codes: &[u16]) -> Self {
-        Self {
-            closed_by_me: false,
-            codes: codes.to_vec(),
-            require_clean: false,
-            wrong_endpoint_fatal: false,
-        }
+        Self { closed_by_me: false, codes: codes.to_vec(), require_clean: false, wrong_endpoint_fatal: false }
     }
 
     /// As [`peer_fails`](Self::peer_fails), and failing to do so fails the behaviour too.
     #[must_use]
     pub fn peer_fails_fatal(codes: &[u16]) -> Self {
-        Self {
-            wrong_endpoint_fatal: true,
-            ..Self::peer_fails(codes)
-        }
+        Self { wrong_endpoint_fatal: true, ..Self::peer_fails(codes) }
     }
 }
 
@@ -202,6 +189,15 @@ impl CaseDef {
         self.id.starts_with("9.")
     }
 
+    /// True for the timer-paced cases (5.19, 5.20, 6.4.x): they send a few
+    /// octets a second apart and otherwise wait. The runner starts them
+    /// first, beside everything else, so their seconds of waiting overlap
+    /// the rest of the run.
+    #[must_use]
+    pub fn mostly_waits(&self) -> bool {
+        matches!(self.logic, Logic::Pause { .. } | Logic::FailFast { .. })
+    }
+
     /// The longest a run of this case may take before it is cut off.
     #[must_use]
     pub fn hard_deadline(&self) -> std::time::Duration {
@@ -216,9 +212,7 @@ impl CaseDef {
 /// An id as numbers (`"6.10.2"` → `[6, 10, 2]`).
 #[must_use]
 pub fn id_key(id: &str) -> Vec<u32> {
-    id.split('.')
-        .map(|p| p.parse().unwrap_or(u32::MAX))
-        .collect()
+    id.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
 }
 
 /// `OK` with exactly `events`.
@@ -316,10 +310,7 @@ impl CaseRun {
     /// particular — unless the case closes by itself.
     fn finish_when_done(&mut self, peer: &mut Peer) {
         let Some(expect) = &self.expect else { return };
-        let all_match = expect
-            .outcomes
-            .iter()
-            .all(|(_, events)| *events == peer.received);
+        let all_match = expect.outcomes.iter().all(|(_, events)| *events == peer.received);
         if all_match && expect.close.closed_by_me && !self.def.suppress_close {
             peer.send_close(expect.close.codes.first().copied(), None);
         }
@@ -356,9 +347,7 @@ impl Handler for CaseRun {
                 send(peer);
                 peer.close_after(wait);
             }
-            Logic::RoundTrip {
-                binary, len, wait, ..
-            } => {
+            Logic::RoundTrip { binary, len, wait, .. } => {
                 self.result = format!("Case did not finish within {wait} seconds.");
                 peer.log.set_enabled_logged(false);
                 peer.close_after(wait);
@@ -369,21 +358,14 @@ impl Handler for CaseRun {
 
     fn on_message(&mut self, peer: &mut Peer, payload: Bytes, binary: bool) {
         match self.def.logic.clone() {
-            Logic::Echo {
-                binary: want_binary,
-                len,
-                ..
-            } => {
+            Logic::Echo { binary: want_binary, len, .. } => {
                 if self.behavior == "OK" || peer.close.closed_by_me {
                     return;
                 }
                 let kind = |b: bool| if b { "binary" } else { "text" };
                 if binary != want_binary {
-                    self.result = format!(
-                        "Expected {} message with payload, but got {}.",
-                        kind(want_binary),
-                        kind(binary)
-                    );
+                    self.result =
+                        format!("Expected {} message with payload, but got {}.", kind(want_binary), kind(binary));
                 } else if payload.len() != len {
                     self.result = format!(
                         "Expected {} message with payload of length {len}, but got {}.",
@@ -397,12 +379,7 @@ impl Handler for CaseRun {
                 peer.log.enabled = true;
                 peer.send_close(Some(1000), None);
             }
-            Logic::RoundTrip {
-                binary: want_binary,
-                len,
-                count,
-                ..
-            } => {
+            Logic::RoundTrip { binary: want_binary, len, count, .. } => {
                 if binary != want_binary || payload.len() != len {
                     self.behavior = "FAILED";
                     self.result = format!(
@@ -439,11 +416,7 @@ impl Handler for CaseRun {
                 }
                 let tag = tag.unwrap_or_default();
                 peer.received.push(Event::Timeout(tag.clone()));
-                let (part, last) = if tag == "A" {
-                    (&parts[1], false)
-                } else {
-                    (&parts[2], true)
-                };
+                let (part, last) = if tag == "A" { (&parts[1], false) } else { (&parts[2], true) };
                 if streaming {
                     peer.stream_data(part);
                     if last {
@@ -472,10 +445,7 @@ mod tests {
         let cases = all();
         assert_eq!(cases.len(), 301);
         let per_cat = |c: u32| cases.iter().filter(|d| d.key()[0] == c).count();
-        let counts: Vec<usize> = [1, 2, 3, 4, 5, 6, 7, 9, 10]
-            .iter()
-            .map(|&c| per_cat(c))
-            .collect();
+        let counts: Vec<usize> = [1, 2, 3, 4, 5, 6, 7, 9, 10].iter().map(|&c| per_cat(c)).collect();
         assert_eq!(counts, vec![16, 11, 7, 10, 20, 145, 37, 54, 1]);
         let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         ids.dedup();

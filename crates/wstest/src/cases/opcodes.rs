@@ -43,14 +43,10 @@ fn echo_then_fail() -> Expectation {
 }
 
 fn must_fail() -> Expectation {
-    Expectation {
-        outcomes: ok(vec![]),
-        close: ExpectedClose::peer_fails(&[1002]),
-    }
+    Expectation { outcomes: ok(vec![]), close: ExpectedClose::peer_fails(&[1002]) }
 }
 
-const FAIL_1002: &str =
-    "The peer fails the connection with 1002 (or drops TCP) without echoing the bad frame.";
+const FAIL_1002: &str = "The peer fails the connection with 1002 (or drops TCP) without echoing the bad frame.";
 const ECHO_THEN_FAIL: &str = "The peer echoes the valid message, then fails the connection with 1002 (or drops TCP) on the bad frame. Failing before the echo got out is accepted as non-strict.";
 
 /// Cases 3.1–3.7.
@@ -65,17 +61,10 @@ pub fn reserved_bits() -> Vec<CaseDef> {
             p.kill_after(1.0);
         }),
     )];
-    for (id, rsv, write) in [
-        ("3.2", 2, Write::Plain),
-        ("3.3", 3, Write::Sync),
-        ("3.4", 4, Write::Chop1),
-    ] {
+    for (id, rsv, write) in [("3.2", 2, Write::Plain), ("3.3", 3, Write::Sync), ("3.4", 4, Write::Chop1)] {
         out.push(CaseDef::script(
             id,
-            format!(
-                "A valid text frame, then a text frame with RSV = {rsv}, then a ping.{}",
-                write.words()
-            ),
+            format!("A valid text frame, then a text frame with RSV = {rsv}, then a ping.{}", write.words()),
             ECHO_THEN_FAIL,
             echo_then_fail(),
             act(move |p| {
@@ -87,13 +76,7 @@ pub fn reserved_bits() -> Vec<CaseDef> {
         ));
     }
     let singles: [(&str, u8, u8, &'static [u8], &str); 3] = [
-        (
-            "3.5",
-            5,
-            2,
-            &[0x00, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0x00, 0xff],
-            "A binary frame with RSV = 5.",
-        ),
+        ("3.5", 5, 2, &[0x00, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0x00, 0xff], "A binary frame with RSV = 5."),
         ("3.6", 6, 2, HELLO, "A binary frame with RSV = 6."),
         ("3.7", 7, 8, b"", "A close frame with RSV = 7."),
     ];
@@ -120,11 +103,7 @@ pub fn cases() -> Vec<CaseDef> {
             let id = format!("4.{sub}.{}", i + 1);
             match i {
                 0 | 1 => {
-                    let payload: &'static [u8] = if i == 0 {
-                        b""
-                    } else {
-                        b"reserved opcode payload"
-                    };
+                    let payload: &'static [u8] = if i == 0 { b"" } else { b"reserved opcode payload" };
                     out.push(CaseDef::script(
                         id,
                         format!(
@@ -144,7 +123,10 @@ pub fn cases() -> Vec<CaseDef> {
                     let write = if i == 4 { Write::Chop1 } else { Write::Plain };
                     out.push(CaseDef::script(
                         id,
-                        format!("A valid text frame, then a frame with the reserved {kind} opcode {op}, then a ping.{}", write.words()),
+                        format!(
+                            "A valid text frame, then a frame with the reserved {kind} opcode {op}, then a ping.{}",
+                            write.words()
+                        ),
                         ECHO_THEN_FAIL,
                         echo_then_fail(),
                         act(move |p| {

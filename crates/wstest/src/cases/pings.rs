@@ -5,22 +5,13 @@ use bytes::Bytes;
 use super::{CaseDef, Expectation, ExpectedClose, act, ok};
 use crate::wire::{Event, FrameSpec, Peer, repeat};
 
-fn ping_case(
-    id: &str,
-    description: &str,
-    payload: Bytes,
-    chop: Option<usize>,
-    close_after: f64,
-) -> CaseDef {
+fn ping_case(id: &str, description: &str, payload: Bytes, chop: Option<usize>, close_after: f64) -> CaseDef {
     let expected = ok(vec![Event::Pong(payload.clone())]);
     CaseDef::script(
         id,
         description,
         "The peer answers with a pong carrying the same payload; then we close normally.",
-        Expectation {
-            outcomes: expected,
-            close: ExpectedClose::normal(),
-        },
+        Expectation { outcomes: expected, close: ExpectedClose::normal() },
         act(move |p: &mut Peer| {
             let mut spec = FrameSpec::new(9, payload.clone());
             if let Some(c) = chop {
@@ -36,20 +27,8 @@ fn ping_case(
 pub fn cases() -> Vec<CaseDef> {
     let fe125 = repeat(&[0xfe], 125);
     let mut out = vec![
-        ping_case(
-            "2.1",
-            "A ping with an empty payload.",
-            Bytes::new(),
-            None,
-            1.0,
-        ),
-        ping_case(
-            "2.2",
-            "A ping with a short text payload.",
-            Bytes::from_static(b"Hello, world!"),
-            None,
-            1.0,
-        ),
+        ping_case("2.1", "A ping with an empty payload.", Bytes::new(), None, 1.0),
+        ping_case("2.2", "A ping with a short text payload.", Bytes::from_static(b"Hello, world!"), None, 1.0),
         ping_case(
             "2.3",
             "A ping with a short binary payload.",
@@ -68,35 +47,20 @@ pub fn cases() -> Vec<CaseDef> {
             "2.5",
             "A ping with 126 octets of payload: one more than a control frame may carry.",
             "The peer fails the connection (close 1002, or by dropping TCP).",
-            Expectation {
-                outcomes: ok(vec![]),
-                close: ExpectedClose::peer_fails(&[1002]),
-            },
+            Expectation { outcomes: ok(vec![]), close: ExpectedClose::peer_fails(&[1002]) },
             act(|p| {
                 p.send_frame(FrameSpec::new(9, Bytes::from_static(&[0xfe])).repeat_to(126));
                 p.kill_after(1.0);
             }),
         ),
-        ping_case(
-            "2.6",
-            "A ping with 125 octets of payload, written one octet at a time.",
-            fe125,
-            Some(1),
-            2.0,
-        ),
+        ping_case("2.6", "A ping with 125 octets of payload, written one octet at a time.", fe125, Some(1), 2.0),
     ];
-    for (id, payload) in [
-        ("2.7", Bytes::new()),
-        ("2.8", Bytes::from_static(b"unsolicited pong payload")),
-    ] {
+    for (id, payload) in [("2.7", Bytes::new()), ("2.8", Bytes::from_static(b"unsolicited pong payload"))] {
         out.push(CaseDef::script(
             id,
             "An unsolicited pong, then a normal close.",
             "The peer ignores the pong and answers the close.",
-            Expectation {
-                outcomes: ok(vec![]),
-                close: ExpectedClose::normal(),
-            },
+            Expectation { outcomes: ok(vec![]), close: ExpectedClose::normal() },
             act(move |p| {
                 p.send_frame(FrameSpec::new(10, payload.clone()));
                 p.send_close(Some(1000), None);
@@ -108,28 +72,16 @@ pub fn cases() -> Vec<CaseDef> {
         "2.9",
         "An unsolicited pong, then a ping.",
         "The peer ignores the pong and answers the ping; then we close normally.",
-        Expectation {
-            outcomes: ok(vec![Event::pong(&b"ping payload"[..])]),
-            close: ExpectedClose::normal(),
-        },
+        Expectation { outcomes: ok(vec![Event::pong(&b"ping payload"[..])]), close: ExpectedClose::normal() },
         act(|p| {
-            p.send_frame(FrameSpec::new(
-                10,
-                Bytes::from_static(b"unsolicited pong payload"),
-            ));
+            p.send_frame(FrameSpec::new(10, Bytes::from_static(b"unsolicited pong payload")));
             p.send_frame(FrameSpec::new(9, Bytes::from_static(b"ping payload")));
             p.close_after(1.0);
         }),
     ));
     for (id, chop) in [("2.10", None), ("2.11", Some(1))] {
-        let pongs = (0..10)
-            .map(|i| Event::pong(format!("payload-{i}").into_bytes()))
-            .collect();
-        let how = if chop.is_some() {
-            ", each written one octet at a time"
-        } else {
-            ""
-        };
+        let pongs = (0..10).map(|i| Event::pong(format!("payload-{i}").into_bytes())).collect();
+        let how = if chop.is_some() { ", each written one octet at a time" } else { "" };
         out.push(CaseDef::script(
             id,
             format!("Ten pings in a row{how}, payloads payload-0 to payload-9."),

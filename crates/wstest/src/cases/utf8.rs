@@ -7,10 +7,7 @@ use super::{CaseDef, Expectation, ExpectedClose, Logic, act, ok};
 use crate::wire::{Event, FrameSpec};
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0)).collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -22,22 +19,15 @@ const KOSME: &str = "cebae1bdb9cf83cebcceb5";
 const KOSME_BAD: &str = "cebae1bdb9cf83cebcceb5eda080656469746564";
 
 fn valid(payload: &[u8]) -> Expectation {
-    Expectation {
-        outcomes: ok(vec![Event::text(payload.to_vec())]),
-        close: ExpectedClose::normal(),
-    }
+    Expectation { outcomes: ok(vec![Event::text(payload.to_vec())]), close: ExpectedClose::normal() }
 }
 
 fn invalid() -> Expectation {
-    Expectation {
-        outcomes: ok(vec![]),
-        close: ExpectedClose::peer_fails_fatal(&[1007]),
-    }
+    Expectation { outcomes: ok(vec![]), close: ExpectedClose::peer_fails_fatal(&[1007]) }
 }
 
 const ECHO: &str = "The peer echoes the text message unchanged; then we close normally.";
-const FAIL_1007: &str =
-    "The peer fails the connection with 1007 (or drops TCP) because the text is not valid UTF-8.";
+const FAIL_1007: &str = "The peer fails the connection with 1007 (or drops TCP) because the text is not valid UTF-8.";
 
 /// The generated groups 6.5–6.23: payloads in order, by group.
 fn groups() -> Vec<Vec<Vec<u8>>> {
@@ -58,64 +48,19 @@ fn groups() -> Vec<Vec<Vec<u8>>> {
         h(&["f7bfbfbf", "fbbfbfbfbf", "fdbfbfbfbfbf"]),
         h(&["ed9fbf", "ee8080", "efbfbd", "f48fbfbf", "f4908080"]),
     ];
-    let mut unexpected = h(&[
-        "80",
-        "bf",
-        "80bf",
-        "80bf80",
-        "80bf80bf",
-        "80bf80bf80",
-        "80bf80bf80bf",
-    ]);
+    let mut unexpected = h(&["80", "bf", "80bf", "80bf80", "80bf80bf", "80bf80bf80", "80bf80bf80bf"]);
     unexpected.push((0x80..=0xbe).collect());
     g.push(unexpected);
     let lonely = |from: u8, to: u8| (from..to).flat_map(|b| [b, 0x20]).collect::<Vec<u8>>();
-    g.push(vec![
-        lonely(0xc0, 0xdf),
-        lonely(0xe0, 0xef),
-        lonely(0xf0, 0xf7),
-        unhex("f820f920fa20"),
-        unhex("fc20"),
-    ]);
-    let missing = [
-        "c0",
-        "e080",
-        "f08080",
-        "f8808080",
-        "fc80808080",
-        "df",
-        "efbf",
-        "f7bfbf",
-        "fbbfbfbf",
-        "fdbfbfbfbf",
-    ];
+    g.push(vec![lonely(0xc0, 0xdf), lonely(0xe0, 0xef), lonely(0xf0, 0xf7), unhex("f820f920fa20"), unhex("fc20")]);
+    let missing = ["c0", "e080", "f08080", "f8808080", "fc80808080", "df", "efbf", "f7bfbf", "fbbfbfbf", "fdbfbfbfbf"];
     g.push(h(&missing));
     g.push(vec![missing.iter().flat_map(|s| unhex(s)).collect()]);
     g.push(h(&["fe", "ff", "fefeffff"]));
-    g.push(h(&[
-        "c0af",
-        "e080af",
-        "f08080af",
-        "f8808080af",
-        "fc80808080af",
-    ]));
-    g.push(h(&[
-        "c1bf",
-        "e09fbf",
-        "f08fbfbf",
-        "f887bfbfbf",
-        "fc83bfbfbfbf",
-    ]));
-    g.push(h(&[
-        "c080",
-        "e08080",
-        "f0808080",
-        "f880808080",
-        "fc8080808080",
-    ]));
-    g.push(h(&[
-        "eda080", "edadbf", "edae80", "edafbf", "edb080", "edbe80", "edbfbf",
-    ]));
+    g.push(h(&["c0af", "e080af", "f08080af", "f8808080af", "fc80808080af"]));
+    g.push(h(&["c1bf", "e09fbf", "f08fbfbf", "f887bfbfbf", "fc83bfbfbfbf"]));
+    g.push(h(&["c080", "e08080", "f0808080", "f880808080", "fc8080808080"]));
+    g.push(h(&["eda080", "edadbf", "edae80", "edafbf", "edb080", "edbe80", "edbfbf"]));
     g.push(h(&[
         "eda080edb080",
         "eda080edbfbf",
@@ -138,9 +83,7 @@ fn groups() -> Vec<Vec<Vec<u8>>> {
         }
     }
     g.push(nonchars);
-    g.push(h(&[
-        "efbfb9", "efbfba", "efbfbb", "efbfbc", "efbfbd", "efbfbe", "efbfbf",
-    ]));
+    g.push(h(&["efbfb9", "efbfba", "efbfbb", "efbfbc", "efbfbd", "efbfbe", "efbfbf"]));
     g
 }
 
@@ -162,11 +105,7 @@ pub fn cases() -> Vec<CaseDef> {
             id,
             format!(
                 "A text message in three fragments: empty, {}, empty.",
-                if middle.is_empty() {
-                    "empty"
-                } else {
-                    "a short text"
-                }
+                if middle.is_empty() { "empty" } else { "a short text" }
             ),
             ECHO,
             valid(middle),
@@ -232,11 +171,7 @@ pub fn cases() -> Vec<CaseDef> {
             id,
             format!(
                 "Text holding a UTF-16 surrogate encoded in UTF-8 (invalid), {}.",
-                if fragmented {
-                    "in one-octet fragments"
-                } else {
-                    "in one frame"
-                }
+                if fragmented { "in one-octet fragments" } else { "in one frame" }
             ),
             FAIL_1007,
             invalid(),
@@ -259,12 +194,7 @@ pub fn cases() -> Vec<CaseDef> {
         ]
     };
     for (id, parts, streaming, how) in [
-        (
-            "6.4.1",
-            split(11, 15),
-            false,
-            "three fragments; the second holds a code point above U+10FFFF",
-        ),
+        ("6.4.1", split(11, 15), false, "three fragments; the second holds a code point above U+10FFFF"),
         (
             "6.4.2",
             split(12, 13),
@@ -291,10 +221,7 @@ pub fn cases() -> Vec<CaseDef> {
             Expectation {
                 outcomes: vec![
                     ("OK", vec![Event::Timeout("A".into())]),
-                    (
-                        "NON-STRICT",
-                        vec![Event::Timeout("A".into()), Event::Timeout("B".into())],
-                    ),
+                    ("NON-STRICT", vec![Event::Timeout("A".into()), Event::Timeout("B".into())]),
                 ],
                 close: ExpectedClose::peer_fails_fatal(&[1007]),
             },
@@ -308,23 +235,9 @@ pub fn cases() -> Vec<CaseDef> {
             let id = format!("6.{}.{}", g + 5, j + 1);
             let is_valid = std::str::from_utf8(&payload).is_ok();
             let (desc, expectation, expect) = if is_valid {
-                (
-                    format!(
-                        "One text frame whose payload is valid UTF-8: 0x{}.",
-                        hex(&payload)
-                    ),
-                    ECHO,
-                    valid(&payload),
-                )
+                (format!("One text frame whose payload is valid UTF-8: 0x{}.", hex(&payload)), ECHO, valid(&payload))
             } else {
-                (
-                    format!(
-                        "One text frame whose payload is not valid UTF-8: 0x{}.",
-                        hex(&payload)
-                    ),
-                    FAIL_1007,
-                    invalid(),
-                )
+                (format!("One text frame whose payload is not valid UTF-8: 0x{}.", hex(&payload)), FAIL_1007, invalid())
             };
             let payload = Bytes::from(payload);
             out.push(CaseDef::script(

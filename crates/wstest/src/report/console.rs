@@ -29,25 +29,13 @@ pub fn summary(results: &[CaseResult]) -> String {
         let _ = writeln!(out, "  {:<4} {:<28} {:>9}", "cat", "name", "passed");
         for (cat, (ok, n)) in &cats {
             let mark = if ok == n { "" } else { "  <-" };
-            let _ = writeln!(
-                out,
-                "  {cat:<4} {:<28} {ok:>4}/{n:<4}{mark}",
-                category_name(*cat)
-            );
+            let _ = writeln!(out, "  {cat:<4} {:<28} {ok:>4}/{n:<4}{mark}", category_name(*cat));
         }
         let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for r in rs {
-            *counts
-                .entry((
-                    r.verdict.behavior.as_str(),
-                    r.verdict.behavior_close.as_str(),
-                ))
-                .or_default() += 1;
+            *counts.entry((r.verdict.behavior.as_str(), r.verdict.behavior_close.as_str())).or_default() += 1;
         }
-        let tally: Vec<String> = counts
-            .iter()
-            .map(|((b, c), n)| format!("{b}/{c}: {n}"))
-            .collect();
+        let tally: Vec<String> = counts.iter().map(|((b, c), n)| format!("{b}/{c}: {n}")).collect();
         let _ = writeln!(out, "  verdicts (behavior/close): {}", tally.join(", "));
         let failing: Vec<&&CaseResult> = rs.iter().filter(|r| !r.verdict.passed()).collect();
         if !failing.is_empty() {

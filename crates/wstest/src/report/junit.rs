@@ -33,10 +33,7 @@ pub fn render(results: &[CaseResult]) -> String {
     let total = results.len();
     let failures = results.iter().filter(|r| !r.verdict.passed()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"wstest\" tests=\"{total}\" failures=\"{failures}\">"
-    );
+    let _ = writeln!(out, "<testsuites name=\"wstest\" tests=\"{total}\" failures=\"{failures}\">");
     for (agent, rs) in agents {
         let fails = rs.iter().filter(|r| !r.verdict.passed()).count();
         let secs: f64 = rs.iter().map(|r| r.duration_ms as f64 / 1000.0).sum();

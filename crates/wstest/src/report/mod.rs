@@ -49,13 +49,7 @@ pub fn agent_file(agent: &str) -> String {
         .trim()
         .to_lowercase()
         .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                c
-            } else {
-                ' '
-            }
-        })
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { ' ' })
         .collect();
     lowered.trim().replace(' ', "_")
 }
@@ -93,10 +87,7 @@ impl CaseResult {
         m.insert("case".into(), json!(self.index));
         m.insert("closedByMe".into(), flag(close.closed_by_me));
         m.insert("createStats".into(), flag(true));
-        m.insert(
-            "createWirelog".into(),
-            flag(peer.is_none_or(|p| p.log.enabled)),
-        );
+        m.insert("createWirelog".into(), flag(peer.is_none_or(|p| p.log.enabled)));
         m.insert("description".into(), json!(self.description));
         m.insert("droppedByMe".into(), flag(close.dropped_by_me));
         m.insert("duration".into(), json!(self.duration_ms));
@@ -104,54 +95,36 @@ impl CaseResult {
         let expected: Map<String, Value> = self
             .expected
             .iter()
-            .map(|(k, evs)| {
-                (
-                    (*k).to_owned(),
-                    Value::Array(evs.iter().map(event_json).collect()),
-                )
-            })
+            .map(|(k, evs)| ((*k).to_owned(), Value::Array(evs.iter().map(event_json).collect())))
             .collect();
         m.insert("expected".into(), Value::Object(expected));
-        let expected_close = self.expected_close.as_ref().map_or_else(|| json!({}), |ec| {
-            let mut o = json!({"closeCode": ec.codes, "closedByMe": ec.closed_by_me, "requireClean": ec.require_clean});
-            if ec.wrong_endpoint_fatal {
-                o["closedByWrongEndpointIsFatal"] = json!(true);
-            }
-            o
-        });
+        let expected_close = self.expected_close.as_ref().map_or_else(
+            || json!({}),
+            |ec| {
+                let mut o =
+                    json!({"closeCode": ec.codes, "closedByMe": ec.closed_by_me, "requireClean": ec.require_clean});
+                if ec.wrong_endpoint_fatal {
+                    o["closedByWrongEndpointIsFatal"] = json!(true);
+                }
+                o
+            },
+        );
         m.insert("expectedClose".into(), expected_close);
         m.insert("failedByMe".into(), flag(close.failed_by_me));
-        m.insert(
-            "httpRequest".into(),
-            json!(s.map_or("?", |s| s.http_request.as_str())),
-        );
-        m.insert(
-            "httpResponse".into(),
-            json!(s.and_then(|s| s.http_response.as_deref()).unwrap_or("?")),
-        );
+        m.insert("httpRequest".into(), json!(s.map_or("?", |s| s.http_request.as_str())));
+        m.insert("httpResponse".into(), json!(s.and_then(|s| s.http_response.as_deref()).unwrap_or("?")));
         m.insert("id".into(), json!(self.id));
-        m.insert(
-            "isServer".into(),
-            flag(peer.is_some_and(|p| p.role == autostrada::Role::Server)),
-        );
+        m.insert("isServer".into(), flag(peer.is_some_and(|p| p.role == autostrada::Role::Server)));
         m.insert("localCloseCode".into(), json!(close.local_close_code));
         let reason = if self.id == "7.5.1" {
-            Some(
-                close
-                    .local_close_reason
-                    .as_deref()
-                    .filter(|r| !r.is_empty())
-                    .map_or_else(|| "?".to_owned(), hex),
-            )
+            Some(close.local_close_reason.as_deref().filter(|r| !r.is_empty()).map_or_else(|| "?".to_owned(), hex))
         } else {
             close.local_close_reason.clone()
         };
         m.insert("localCloseReason".into(), json!(reason));
         m.insert(
             "received".into(),
-            Value::Array(
-                peer.map_or_else(Vec::new, |p| p.received.iter().map(event_json).collect()),
-            ),
+            Value::Array(peer.map_or_else(Vec::new, |p| p.received.iter().map(event_json).collect())),
         );
         m.insert("remoteCloseCode".into(), json!(close.remote_close_code));
         m.insert("remoteCloseReason".into(), json!(close.remote_close_reason));
@@ -163,34 +136,16 @@ impl CaseResult {
         m.insert("rxFrameStats".into(), stats.rx_frames.to_json());
         m.insert("rxOctetStats".into(), stats.rx_octets.to_json());
         let started = s.map_or_else(chrono::Utc::now, |s| s.started);
-        m.insert(
-            "started".into(),
-            json!(started.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
-        );
+        m.insert("started".into(), json!(started.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()));
         m.insert("trafficStats".into(), Value::Null);
         m.insert("txFrameStats".into(), stats.tx_frames.to_json());
         m.insert("txOctetStats".into(), stats.tx_octets.to_json());
         m.insert("wasClean".into(), flag(close.was_clean));
-        m.insert(
-            "wasCloseHandshakeTimeout".into(),
-            flag(close.was_close_handshake_timeout),
-        );
-        m.insert(
-            "wasNotCleanReason".into(),
-            json!(close.was_not_clean_reason),
-        );
-        m.insert(
-            "wasOpenHandshakeTimeout".into(),
-            flag(close.was_open_handshake_timeout),
-        );
-        m.insert(
-            "wasServerConnectionDropTimeout".into(),
-            flag(close.was_server_connection_drop_timeout),
-        );
-        m.insert(
-            "wirelog".into(),
-            Value::Array(peer.map_or_else(Vec::new, |p| p.log.rows().to_vec())),
-        );
+        m.insert("wasCloseHandshakeTimeout".into(), flag(close.was_close_handshake_timeout));
+        m.insert("wasNotCleanReason".into(), json!(close.was_not_clean_reason));
+        m.insert("wasOpenHandshakeTimeout".into(), flag(close.was_open_handshake_timeout));
+        m.insert("wasServerConnectionDropTimeout".into(), flag(close.was_server_connection_drop_timeout));
+        m.insert("wirelog".into(), Value::Array(peer.map_or_else(Vec::new, |p| p.log.rows().to_vec())));
         Value::Object(m)
     }
 }
@@ -210,26 +165,16 @@ pub fn write_json(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> 
         let agent = index.entry(r.agent.clone()).or_insert_with(|| json!({}));
         agent[&r.id] = entry;
     }
-    std::fs::write(
-        outdir.join("index.json"),
-        pyjson::to_string(&Value::Object(index)),
-    )?;
+    std::fs::write(outdir.join("index.json"), pyjson::to_string(&Value::Object(index)))?;
     for r in results {
-        std::fs::write(
-            outdir.join(report_file(&r.agent, &r.id)),
-            pyjson::to_string(&r.to_json()),
-        )?;
+        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()))?;
     }
     Ok(())
 }
 
 /// Sorts results by agent, then case id.
 pub fn sort(results: &mut [CaseResult]) {
-    results.sort_by(|a, b| {
-        a.agent
-            .cmp(&b.agent)
-            .then_with(|| id_key(&a.id).cmp(&id_key(&b.id)))
-    });
+    results.sort_by(|a, b| a.agent.cmp(&b.agent).then_with(|| id_key(&a.id).cmp(&id_key(&b.id))));
 }
 
 #[cfg(test)]
@@ -241,9 +186,6 @@ mod tests {
         assert_eq!(agent_file("Testee Server/1.0"), "testee_server_1_0");
         assert_eq!(agent_file("AutobahnPython/0.10.9"), "autobahnpython_0_10_9");
         assert_eq!(agent_file(" a  b "), "a__b");
-        assert_eq!(
-            report_file("AgentX/1.0", "12.2.10"),
-            "agentx_1_0_case_12_2_10.json"
-        );
+        assert_eq!(report_file("AgentX/1.0", "12.2.10"), "agentx_1_0_case_12_2_10.json");
     }
 }

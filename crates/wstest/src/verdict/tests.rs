@@ -38,10 +38,7 @@ fn clean_echo_passes() {
         p.close.was_clean = true;
         p.close.remote_close_code = Some(1000);
     });
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("OK", "OK")
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("OK", "OK"));
     assert!(v.passed());
 }
 
@@ -54,10 +51,7 @@ fn peer_that_never_fails_is_closed_by_us() {
         p.close.failed_by_me = true;
         p.close.was_clean = true;
     });
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("FAILED", "FAILED")
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("FAILED", "FAILED"));
 }
 
 #[test]
@@ -66,24 +60,15 @@ fn non_strict_and_wrong_code() {
         p.close.was_clean = true;
         p.close.remote_close_code = Some(1000);
     });
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("NON-STRICT", "WRONG CODE")
-    );
-    assert_eq!(
-        v.result_close,
-        "The close code should have been 1002 or empty"
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("NON-STRICT", "WRONG CODE"));
+    assert_eq!(v.result_close, "The close code should have been 1002 or empty");
     // In 7.x a wrong code also fails the behaviour.
     let v = judged("7.9.1", |p| {
         p.close.closed_by_me = true;
         p.close.was_clean = true;
         p.close.remote_close_code = Some(1000);
     });
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("FAILED", "WRONG CODE")
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("FAILED", "WRONG CODE"));
 }
 
 #[test]
@@ -106,10 +91,7 @@ fn unclean_and_failed_by_client() {
 #[test]
 fn informational_cases() {
     let v = judged("7.13.1", |_| {});
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("INFORMATIONAL", "INFORMATIONAL")
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("INFORMATIONAL", "INFORMATIONAL"));
     let v = judged("7.1.6", |p| {
         p.received.push(Event::text(&b"Hello World!"[..]));
         p.close.closed_by_me = true;
@@ -125,12 +107,6 @@ fn handshake_never_completed() {
     let mut s = session(Peer::new(Role::Client));
     s.opened = false;
     let v = judge(&run, &s, def.post);
-    assert_eq!(
-        (v.behavior.as_str(), v.behavior_close.as_str()),
-        ("FAILED", "FAILED")
-    );
-    assert_eq!(
-        v.result_close,
-        "The WebSocket opening handshake was never completed!"
-    );
+    assert_eq!((v.behavior.as_str(), v.behavior_close.as_str()), ("FAILED", "FAILED"));
+    assert_eq!(v.result_close, "The WebSocket opening handshake was never completed!");
 }

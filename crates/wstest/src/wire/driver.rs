@@ -53,11 +53,7 @@ pub struct Session {
 
 /// Builds the upgrade request the fuzzer sends.
 fn request(target: &Target, key: &str, extra: &[(String, String)]) -> String {
-    let host = if target.host.contains(':') {
-        format!("[{}]", target.host)
-    } else {
-        target.host.clone()
-    };
+    let host = if target.host.contains(':') { format!("[{}]", target.host) } else { target.host.clone() };
     let mut req = format!(
         "GET {} HTTP/1.1\r\nUser-Agent: wstest/{}\r\nHost: {host}:{}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\nSec-WebSocket-Key: {key}\r\n",
         target.resource,
@@ -84,10 +80,7 @@ fn check_response(head: &str, key: &str, protocols: &[String]) -> Result<Option<
     }
     let code = resp.code.unwrap_or(0);
     if code != 101 {
-        return Err(format!(
-            "WebSocket connection upgrade failed ({code} - {})",
-            resp.reason.unwrap_or("")
-        ));
+        return Err(format!("WebSocket connection upgrade failed ({code} - {})", resp.reason.unwrap_or("")));
     }
     let get_all = |name: &str| -> Vec<String> {
         resp.headers
@@ -98,41 +91,27 @@ fn check_response(head: &str, key: &str, protocols: &[String]) -> Result<Option<
     };
     let upgrade = get_all("upgrade");
     if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
-        return Err(format!(
-            "HTTP Upgrade header missing or not 'websocket' (got {upgrade:?})"
-        ));
+        return Err(format!("HTTP Upgrade header missing or not 'websocket' (got {upgrade:?})"));
     }
     let connection = get_all("connection");
-    if !connection
-        .iter()
-        .flat_map(|c| c.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-    {
-        return Err(format!(
-            "HTTP Connection header missing or without 'upgrade' (got {connection:?})"
-        ));
+    if !connection.iter().flat_map(|c| c.split(',')).any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
+        return Err(format!("HTTP Connection header missing or without 'upgrade' (got {connection:?})"));
     }
     let expected = accept_key(key.as_bytes());
     match get_all("sec-websocket-accept").as_slice() {
         [one] if *one == expected => {}
         [one] => {
-            return Err(format!(
-                "HTTP Sec-WebSocket-Accept bogus value: expected {expected}, got {one}"
-            ));
+            return Err(format!("HTTP Sec-WebSocket-Accept bogus value: expected {expected}, got {one}"));
         }
         [] => return Err("HTTP Sec-WebSocket-Accept header missing".into()),
         _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once".into()),
     }
     if let Some(ext) = get_all("sec-websocket-extensions").first() {
-        return Err(format!(
-            "server selected extension {ext:?}, which was not offered"
-        ));
+        return Err(format!("server selected extension {ext:?}, which was not offered"));
     }
     if let Some(p) = get_all("sec-websocket-protocol").first() {
         if !protocols.contains(p) {
-            return Err(format!(
-                "server selected subprotocol {p:?}, which was not offered"
-            ));
+            return Err(format!("server selected subprotocol {p:?}, which was not offered"));
         }
     }
     Ok(get_all("server").into_iter().next())
@@ -148,6 +127,51 @@ fn dispatch(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
             Delivery::Message(payload, binary) => handler.on_message(peer, payload, binary),
             Delivery::Pong(payload) => handler.on_pong(peer, payload),
         }
+    }
+}
+
+/// Octets being written: one queued unit alone, or a run of direct units
+/// joined into one write (the reference's transport coalesces them too).
+struct Batch {
+    data: Bytes,
+    units: usize,
+    offset: usize,
+}
+
+/// Direct writes joined into one batch at most this large.
+const MAX_BATCH: usize = 256 * 1024;
+
+impl Batch {
+    fn take(peer: &Peer) -> Option<Self> {
+        let first = peer.out.front()?;
+        if first.queued {
+            return Some(Self { data: first.data.clone(), units: 1, offset: 0 });
+        }
+        let run: Vec<&Bytes> = {
+            let mut total = 0;
+            peer.out
+                .iter()
+                .take_while(|u| !u.queued)
+                .map(|u| &u.data)
+                .take_while(|d| {
+                    let take = total == 0 || total + d.len() <= MAX_BATCH;
+                    total += d.len();
+                    take
+                })
+                .collect()
+        };
+        if run.len() == 1 {
+            return Some(Self { data: run[0].clone(), units: 1, offset: 0 });
+        }
+        let mut data = BytesMut::with_capacity(run.iter().map(|d| d.len()).sum());
+        for d in &run {
+            data.extend_from_slice(d);
+        }
+        Some(Self { data: data.freeze(), units: run.len(), offset: 0 })
+    }
+
+    fn rest(&self) -> &[u8] {
+        &self.data[self.offset..]
     }
 }
 
@@ -170,12 +194,9 @@ pub async fn run_client(
     handler: &mut (dyn Handler + Send),
     skip: &(dyn Fn(Option<&str>) -> bool + Sync),
 ) -> io::Result<Session> {
-    let tcp = timeout(
-        CONNECT_TIMEOUT,
-        TcpStream::connect((target.host.as_str(), target.port)),
-    )
-    .await
-    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
+    let tcp = timeout(CONNECT_TIMEOUT, TcpStream::connect((target.host.as_str(), target.port)))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
     tcp.set_nodelay(true)?;
     let started = chrono::Utc::now();
     let deadline = tokio::time::Instant::now() + peer.timeouts.open_handshake;
@@ -250,11 +271,11 @@ pub async fn run_client(
     dispatch(&mut peer, handler);
 
     // Open: reads, writes and timers until TCP is gone.
-    let mut offset = 0usize;
+    let mut batch: Option<Batch> = None;
     let mut yield_next = false;
     loop {
         if let Some(abort) = peer.drop_requested {
-            if abort || peer.out.is_empty() {
+            if abort || (peer.out.is_empty() && batch.is_none()) {
                 let _ = wr.shutdown().await;
                 break;
             }
@@ -263,7 +284,9 @@ pub async fn run_client(
             tokio::task::yield_now().await;
             yield_next = false;
         }
-        let unit = peer.out.front().map(|u| u.data.clone());
+        if batch.is_none() {
+            batch = Batch::take(&peer);
+        }
         let next_timer = peer.timers.iter().map(|(at, _)| *at).min();
         chunk.clear();
         chunk.reserve(64 * 1024);
@@ -276,26 +299,27 @@ pub async fn run_client(
                 }
                 _ => break,
             },
-            written = async { wr.write(&unit.as_ref().map_or(&[][..], |u| &u[offset..])).await }, if unit.is_some() => {
+            written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() => {
                 let n = written?;
-                offset += n;
-                if offset == unit.as_ref().map_or(0, Bytes::len) {
-                    offset = 0;
-                    if let Some(u) = peer.out.pop_front() {
-                        peer.log.wrote(&u.data, u.sync);
-                        peer.stats.tx_octets.add(u.data.len() as u64);
-                        yield_next = u.queued;
+                if let Some(b) = batch.as_mut() {
+                    b.offset += n;
+                    if b.offset == b.data.len() {
+                        for _ in 0..b.units {
+                            if let Some(u) = peer.pop_unit() {
+                                peer.log.wrote(&u.data, u.sync);
+                                peer.stats.tx_octets.add(u.data.len() as u64);
+                                yield_next = u.queued;
+                            }
+                        }
+                        batch = None;
                     }
                 }
             },
             () = sleep_until(next_timer.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if next_timer.is_some() => {
                 let now = Instant::now();
-                let due: Vec<_> = {
-                    let mut due = Vec::new();
-                    peer.timers.retain(|(at, t)| if *at <= now { due.push((*at, t.clone())); false } else { true });
-                    due.sort_by_key(|(at, _)| *at);
-                    due
-                };
+                let mut due = Vec::new();
+                peer.timers.retain(|(at, t)| if *at <= now { due.push((*at, t.clone())); false } else { true });
+                due.sort_by_key(|(at, _)| *at);
                 for (_, timer) in due {
                     if let Some(tag) = peer.fire(timer) {
                         handler.on_step(&mut peer, tag);

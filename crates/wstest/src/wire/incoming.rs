@@ -84,15 +84,7 @@ impl Peer {
             }
             let payload = payload.freeze();
             let op = h.opcode.bits();
-            self.log.rx_frame(
-                &FrameInfo {
-                    opcode: op,
-                    fin: h.fin,
-                    rsv: h.rsv,
-                    mask: h.mask,
-                },
-                &payload,
-            );
+            self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
             self.stats.rx_frames.add(u64::from(op));
             match h.opcode {
                 OpCode::Ping => {
@@ -127,12 +119,8 @@ impl Peer {
             op if op.is_control() && h.payload_len > 125 => "control frame longer than 125 octets",
             _ if !minimal => "non-minimal payload length encoding",
             _ if h.payload_len > i64::MAX as u64 => "payload length with the top bit set",
-            OpCode::Continuation if !in_message => {
-                "continuation frame without a message to continue"
-            }
-            OpCode::Text | OpCode::Binary if in_message => {
-                "new data frame inside a fragmented message"
-            }
+            OpCode::Continuation if !in_message => "continuation frame without a message to continue",
+            OpCode::Text | OpCode::Binary if in_message => "new data frame inside a fragmented message",
             _ => return None,
         })
     }

@@ -60,10 +60,7 @@ impl WireLog {
     /// A log that records.
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            rows: Vec::new(),
-            enabled: true,
-        }
+        Self { rows: Vec::new(), enabled: true }
     }
 
     /// Octets read from the socket.
@@ -166,12 +163,7 @@ impl Counter {
     /// As a JSON object (`{"2": 5}`).
     #[must_use]
     pub fn to_json(&self) -> Value {
-        Value::Object(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect(),
-        )
+        Value::Object(self.0.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
     }
 }
 

@@ -50,19 +50,13 @@ impl Event {
     /// A text message event.
     #[must_use]
     pub fn text(payload: impl Into<Bytes>) -> Self {
-        Self::Message {
-            payload: payload.into(),
-            binary: false,
-        }
+        Self::Message { payload: payload.into(), binary: false }
     }
 
     /// A binary message event.
     #[must_use]
     pub fn binary(payload: impl Into<Bytes>) -> Self {
-        Self::Message {
-            payload: payload.into(),
-            binary: true,
-        }
+        Self::Message { payload: payload.into(), binary: true }
     }
 
     /// A pong event.
@@ -148,15 +142,7 @@ pub struct FrameSpec {
 impl FrameSpec {
     /// A final frame with no RSV bits, written normally.
     pub fn new(opcode: u8, payload: impl Into<Bytes>) -> Self {
-        Self {
-            opcode,
-            payload: payload.into(),
-            fin: true,
-            rsv: 0,
-            repeat_to: None,
-            chop: None,
-            sync: false,
-        }
+        Self { opcode, payload: payload.into(), fin: true, rsv: 0, repeat_to: None, chop: None, sync: false }
     }
 
     /// Sets FIN.
@@ -211,11 +197,7 @@ pub fn repeat(pattern: &[u8], len: usize) -> Bytes {
 
 /// A delay as the wire log shows it: an integer when whole.
 fn delay_json(secs: f64) -> Value {
-    if secs.fract() == 0.0 {
-        json!(secs as u64)
-    } else {
-        json!(secs)
-    }
+    if secs.fract() == 0.0 { json!(secs as u64) } else { json!(secs) }
 }
 
 /// Timeouts of the peer's own protocol (the reference's defaults).
@@ -259,6 +241,8 @@ pub struct Peer {
     /// Protocol timeouts.
     pub timeouts: Timeouts,
     pub(crate) out: VecDeque<Unit>,
+    /// How many units in `out` are queued (chopped or synced) writes.
+    pub(crate) queued_units: usize,
     pub(crate) timers: Vec<(Instant, Timer)>,
     /// Set when we decided to close TCP: `true` for an abort.
     pub(crate) drop_requested: Option<bool>,
@@ -281,6 +265,7 @@ impl Peer {
             auto_fragment_size: 0,
             timeouts: Timeouts::default(),
             out: VecDeque::new(),
+            queued_units: 0,
             timers: Vec::new(),
             drop_requested: None,
             incoming: Incoming::default(),
@@ -295,30 +280,29 @@ impl Peer {
     /// Writes octets: in pieces of `chop` (each written alone), alone if
     /// `sync`, or straight away — but never ahead of octets still queued.
     pub fn send_data(&mut self, data: Bytes, sync: bool, chop: Option<usize>) {
-        let queued_ahead = self.out.iter().any(|u| u.queued);
         match chop {
             Some(n) if n > 0 => {
                 let mut rest = data;
                 while !rest.is_empty() {
                     let piece = rest.split_to(rest.len().min(n));
-                    self.out.push_back(Unit {
-                        data: piece,
-                        sync: true,
-                        queued: true,
-                    });
+                    self.push_unit(Unit { data: piece, sync: true, queued: true });
                 }
             }
-            _ if sync || queued_ahead => self.out.push_back(Unit {
-                data,
-                sync,
-                queued: true,
-            }),
-            _ => self.out.push_back(Unit {
-                data,
-                sync: false,
-                queued: false,
-            }),
+            _ if sync || self.queued_units > 0 => self.push_unit(Unit { data, sync, queued: true }),
+            _ => self.push_unit(Unit { data, sync: false, queued: false }),
         }
+    }
+
+    fn push_unit(&mut self, unit: Unit) {
+        self.queued_units += usize::from(unit.queued);
+        self.out.push_back(unit);
+    }
+
+    /// Takes the next unit to write off the queue.
+    pub(crate) fn pop_unit(&mut self) -> Option<Unit> {
+        let unit = self.out.pop_front()?;
+        self.queued_units -= usize::from(unit.queued);
+        Some(unit)
     }
 
     /// Builds and writes exactly one frame, whatever the connection state.
@@ -329,13 +313,7 @@ impl Peer {
         };
         let mask = self.mask_key();
         let opcode = OpCode::from_bits(spec.opcode);
-        let header = FrameHeader {
-            fin: spec.fin,
-            rsv: spec.rsv & 7,
-            opcode,
-            mask,
-            payload_len: payload.len() as u64,
-        };
+        let header = FrameHeader { fin: spec.fin, rsv: spec.rsv & 7, opcode, mask, payload_len: payload.len() as u64 };
         let (head, n) = header.encode();
         let mut raw = BytesMut::with_capacity(n + payload.len());
         raw.put_slice(&head[..n]);
@@ -343,14 +321,8 @@ impl Peer {
         if let Some(key) = mask {
             apply_mask(&mut raw[n..], key, 0);
         }
-        let info = FrameInfo {
-            opcode: spec.opcode & 0x0f,
-            fin: spec.fin,
-            rsv: spec.rsv & 7,
-            mask,
-        };
-        self.log
-            .tx_frame(&info, &spec.payload, spec.repeat_to, spec.chop, spec.sync);
+        let info = FrameInfo { opcode: spec.opcode & 0x0f, fin: spec.fin, rsv: spec.rsv & 7, mask };
+        self.log.tx_frame(&info, &spec.payload, spec.repeat_to, spec.chop, spec.sync);
         self.stats.tx_frames.add(u64::from(spec.opcode & 0x0f));
         self.send_data(raw.freeze(), spec.sync, spec.chop);
     }
@@ -358,19 +330,12 @@ impl Peer {
     /// The message API: only while open; fragments of `fragment_size` (or the
     /// auto fragment size), with the reference's extra empty final frame when
     /// the length is an exact multiple of the fragment size.
-    pub fn send_message(
-        &mut self,
-        payload: Bytes,
-        binary: bool,
-        fragment_size: Option<usize>,
-        sync: bool,
-    ) {
+    pub fn send_message(&mut self, payload: Bytes, binary: bool, fragment_size: Option<usize>, sync: bool) {
         if self.state != State::Open {
             return;
         }
         let opcode = if binary { 2 } else { 1 };
-        let size =
-            fragment_size.or((self.auto_fragment_size > 0).then_some(self.auto_fragment_size));
+        let size = fragment_size.or((self.auto_fragment_size > 0).then_some(self.auto_fragment_size));
         let Some(size) = size.filter(|&s| s > 0 && payload.len() > s) else {
             self.send_frame(FrameSpec::new(opcode, payload).sync(sync));
             return;
@@ -385,11 +350,7 @@ impl Peer {
                 j = n;
             }
             let op = if first { opcode } else { 0 };
-            self.send_frame(
-                FrameSpec::new(op, payload.slice(i.min(n)..j))
-                    .fin(done)
-                    .sync(sync),
-            );
+            self.send_frame(FrameSpec::new(op, payload.slice(i.min(n)..j)).fin(done).sync(sync));
             first = false;
             i += size;
             if done {
@@ -439,13 +400,7 @@ impl Peer {
     pub fn stream_frame_header(&mut self, binary: bool, len: usize) {
         let mask = self.mask_key();
         let opcode = if binary { OpCode::Binary } else { OpCode::Text };
-        let header = FrameHeader {
-            fin: false,
-            rsv: 0,
-            opcode,
-            mask,
-            payload_len: len as u64,
-        };
+        let header = FrameHeader { fin: false, rsv: 0, opcode, mask, payload_len: len as u64 };
         let (head, n) = header.encode();
         self.stream_mask = mask.map(|k| (k, 0));
         self.send_data(Bytes::copy_from_slice(&head[..n]), false, None);
@@ -491,21 +446,14 @@ impl Peer {
     /// After `secs`, run the case's next step (if not closed by then).
     pub fn later(&mut self, secs: f64, tag: Option<&str>) {
         self.log.timer(json!(["CT", delay_json(secs), tag]));
-        self.arm(
-            Duration::from_secs_f64(secs),
-            Timer::Step(tag.map(str::to_owned)),
-        );
+        self.arm(Duration::from_secs_f64(secs), Timer::Step(tag.map(str::to_owned)));
     }
 
     /// Fails the connection: a close with `code` while open, a TCP drop while closing.
     pub fn fail(&mut self, code: u16, reason: &str) {
         self.close.failed_by_me = true;
         match self.state {
-            State::Open => self.send_close_frame(
-                Some(code),
-                Some(Bytes::copy_from_slice(reason.as_bytes())),
-                false,
-            ),
+            State::Open => self.send_close_frame(Some(code), Some(Bytes::copy_from_slice(reason.as_bytes())), false),
             State::Closing => self.drop_tcp(false),
             _ => {}
         }
@@ -529,11 +477,7 @@ impl Peer {
                 self.log.timer(json!(["KLE"]));
                 self.close.failed_by_me = true;
                 match self.state {
-                    State::Open => self.send_close_frame(
-                        Some(1001),
-                        Some(Bytes::from_static(b"Going Away")),
-                        false,
-                    ),
+                    State::Open => self.send_close_frame(Some(1001), Some(Bytes::from_static(b"Going Away")), false),
                     _ => self.drop_tcp(false),
                 }
             }
@@ -548,15 +492,13 @@ impl Peer {
             Timer::CloseHandshake => {
                 self.close.was_clean = false;
                 self.close.was_close_handshake_timeout = true;
-                self.close.was_not_clean_reason =
-                    Some("peer did not respond (in time) in closing handshake".into());
+                self.close.was_not_clean_reason = Some("peer did not respond (in time) in closing handshake".into());
                 self.drop_tcp(true);
             }
             Timer::ServerDrop => {
                 self.close.was_clean = false;
                 self.close.was_server_connection_drop_timeout = true;
-                self.close.was_not_clean_reason =
-                    Some("server did not drop TCP connection (in time)".into());
+                self.close.was_not_clean_reason = Some("server did not drop TCP connection (in time)".into());
                 self.drop_tcp(true);
             }
         }
@@ -591,14 +533,9 @@ impl Peer {
     /// The TCP connection is gone.
     pub(crate) fn connection_lost(&mut self) {
         self.state = State::Closed;
-        if !self.close.was_clean
-            && !self.close.dropped_by_me
-            && self.close.was_not_clean_reason.is_none()
-        {
-            self.close.was_not_clean_reason = Some(
-                "peer dropped the TCP connection without previous WebSocket closing handshake"
-                    .into(),
-            );
+        if !self.close.was_clean && !self.close.dropped_by_me && self.close.was_not_clean_reason.is_none() {
+            self.close.was_not_clean_reason =
+                Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
         }
     }
 }
@@ -612,11 +549,7 @@ mod tests {
         let mut out = Vec::new();
         let mut rest = &wire[..];
         while let Some(p) = FrameHeader::parse(rest) {
-            out.push((
-                p.header.fin,
-                p.header.opcode.bits(),
-                p.header.payload_len as usize,
-            ));
+            out.push((p.header.fin, p.header.opcode.bits(), p.header.payload_len as usize));
             rest = &rest[p.header_len + p.header.payload_len as usize..];
         }
         out
@@ -627,15 +560,9 @@ mod tests {
         let mut p = Peer::new(Role::Client);
         p.state = State::Open;
         p.send_message(Bytes::from_static(b"abcd"), false, Some(2), false);
-        assert_eq!(
-            frames(&mut p),
-            vec![(false, 1, 2), (false, 0, 2), (true, 0, 0)]
-        );
+        assert_eq!(frames(&mut p), vec![(false, 1, 2), (false, 0, 2), (true, 0, 0)]);
         p.send_message(Bytes::from_static(b"abcde"), true, Some(2), false);
-        assert_eq!(
-            frames(&mut p),
-            vec![(false, 2, 2), (false, 0, 2), (true, 0, 1)]
-        );
+        assert_eq!(frames(&mut p), vec![(false, 2, 2), (false, 0, 2), (true, 0, 1)]);
         p.send_message(Bytes::from_static(b"ab"), false, Some(2), false);
         assert_eq!(frames(&mut p), vec![(true, 1, 2)]);
         p.auto_fragment_size = 1300;
@@ -655,13 +582,9 @@ mod tests {
         p.send_data(Bytes::from_static(b"direct"), false, None);
         p.send_data(Bytes::from_static(b"abcde"), false, Some(2));
         p.send_data(Bytes::from_static(b"after"), false, None);
-        let units: Vec<(Vec<u8>, bool)> =
-            p.out.iter().map(|u| (u.data.to_vec(), u.queued)).collect();
+        let units: Vec<(Vec<u8>, bool)> = p.out.iter().map(|u| (u.data.to_vec(), u.queued)).collect();
         assert_eq!(units[0], (b"direct".to_vec(), false));
         assert_eq!(units.len(), 5);
-        assert!(
-            units[1..].iter().all(|(_, q)| *q),
-            "nothing overtakes queued octets"
-        );
+        assert!(units[1..].iter().all(|(_, q)| *q), "nothing overtakes queued octets");
     }
 }

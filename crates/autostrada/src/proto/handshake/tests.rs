@@ -11,118 +11,51 @@ fn parse(req: &str) -> Result<String, HandshakeError> {
 #[test]
 fn accepts_rfc_example() {
     assert_eq!(parse(REQ).unwrap(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    let (r, _) = parse_request(REQ.as_bytes(), &HandshakeLimits::default())
-        .unwrap()
-        .unwrap();
+    let (r, _) = parse_request(REQ.as_bytes(), &HandshakeLimits::default()).unwrap().unwrap();
     assert_eq!(r.uri().path_and_query().unwrap().as_str(), "/chat?x=1");
 }
 
 #[test]
 fn partial_heads_need_more() {
     for cut in 0..REQ.len() {
-        assert!(
-            parse_request(&REQ.as_bytes()[..cut], &HandshakeLimits::default())
-                .unwrap()
-                .is_none()
-        );
+        assert!(parse_request(&REQ.as_bytes()[..cut], &HandshakeLimits::default()).unwrap().is_none());
     }
 }
 
 #[test]
 fn rejections() {
     let swap = |from: &str, to: &str| parse(&REQ.replace(from, to)).unwrap_err();
-    assert!(matches!(
-        swap("Upgrade: websocket\r\n", ""),
-        HandshakeError::Header {
-            name: "Upgrade",
-            ..
-        }
-    ));
-    assert!(matches!(
-        swap("Upgrade: websocket", "Upgrade: h2c"),
-        HandshakeError::Header {
-            name: "Upgrade",
-            ..
-        }
-    ));
-    assert!(matches!(
-        swap("keep-alive, Upgrade", "keep-alive"),
-        HandshakeError::Header {
-            name: "Connection",
-            ..
-        }
-    ));
-    assert!(matches!(
-        swap("Version: 13", "Version: 8"),
-        HandshakeError::Header {
-            name: "Sec-WebSocket-Version",
-            ..
-        }
-    ));
+    assert!(matches!(swap("Upgrade: websocket\r\n", ""), HandshakeError::Header { name: "Upgrade", .. }));
+    assert!(matches!(swap("Upgrade: websocket", "Upgrade: h2c"), HandshakeError::Header { name: "Upgrade", .. }));
+    assert!(matches!(swap("keep-alive, Upgrade", "keep-alive"), HandshakeError::Header { name: "Connection", .. }));
+    assert!(matches!(swap("Version: 13", "Version: 8"), HandshakeError::Header { name: "Sec-WebSocket-Version", .. }));
     assert!(matches!(
         swap("Sec-WebSocket-Version: 13\r\n", ""),
-        HandshakeError::Header {
-            name: "Sec-WebSocket-Version",
-            ..
-        }
+        HandshakeError::Header { name: "Sec-WebSocket-Version", .. }
     ));
-    assert!(matches!(
-        swap("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="),
-        HandshakeError::BadKey(_)
-    ));
-    assert!(matches!(
-        swap("dGhlIHNhbXBsZSBub25jZQ==", "not base64!!"),
-        HandshakeError::BadKey(_)
-    ));
-    assert!(matches!(
-        swap("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
-        HandshakeError::BadKey(_)
-    ));
-    assert!(matches!(
-        swap("Host: server.example.com\r\n", ""),
-        HandshakeError::Header { name: "Host", .. }
-    ));
+    assert!(matches!(swap("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="), HandshakeError::BadKey(_)));
+    assert!(matches!(swap("dGhlIHNhbXBsZSBub25jZQ==", "not base64!!"), HandshakeError::BadKey(_)));
+    assert!(matches!(swap("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), HandshakeError::BadKey(_)));
+    assert!(matches!(swap("Host: server.example.com\r\n", ""), HandshakeError::Header { name: "Host", .. }));
     let post = REQ.replace("GET", "POST");
-    assert!(matches!(
-        parse_request(post.as_bytes(), &HandshakeLimits::default()),
-        Err(HandshakeError::NotGet(_))
-    ));
+    assert!(matches!(parse_request(post.as_bytes(), &HandshakeLimits::default()), Err(HandshakeError::NotGet(_))));
     let old = REQ.replace("HTTP/1.1", "HTTP/1.0");
-    assert_eq!(
-        parse_request(old.as_bytes(), &HandshakeLimits::default()).unwrap_err(),
-        HandshakeError::HttpVersion
-    );
+    assert_eq!(parse_request(old.as_bytes(), &HandshakeLimits::default()).unwrap_err(), HandshakeError::HttpVersion);
 }
 
 #[test]
 fn head_size_and_header_count_are_bounded() {
-    let limits = HandshakeLimits {
-        max_head_size: 1000,
-        max_headers: 4,
-    };
-    assert_eq!(
-        parse_request(REQ.as_bytes(), &limits).unwrap_err(),
-        HandshakeError::TooManyHeaders(4)
-    );
-    let limits = HandshakeLimits {
-        max_head_size: 100,
-        max_headers: 64,
-    };
-    assert_eq!(
-        parse_request(&[b'G'; 101], &limits).unwrap_err(),
-        HandshakeError::HeadTooLarge(100)
-    );
+    let limits = HandshakeLimits { max_head_size: 1000, max_headers: 4 };
+    assert_eq!(parse_request(REQ.as_bytes(), &limits).unwrap_err(), HandshakeError::TooManyHeaders(4));
+    let limits = HandshakeLimits { max_head_size: 100, max_headers: 64 };
+    assert_eq!(parse_request(&[b'G'; 101], &limits).unwrap_err(), HandshakeError::HeadTooLarge(100));
     let huge = format!("GET / HTTP/1.1\r\n{}", "X-Pad: 1\r\n".repeat(20));
     assert!(parse_request(huge.as_bytes(), &limits).is_err());
 }
 
 #[test]
 fn rejection_carries_the_reason() {
-    let wrong_version = HandshakeError::Header {
-        name: "Sec-WebSocket-Version",
-        expected: "13",
-        got: "8".into(),
-    };
+    let wrong_version = HandshakeError::Header { name: "Sec-WebSocket-Version", expected: "13", got: "8".into() };
     let text = String::from_utf8(rejection(&wrong_version)).unwrap();
     assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
     assert!(text.contains("Sec-WebSocket-Version: 13\r\n"));
@@ -143,31 +76,18 @@ fn client_roundtrip(response: impl Fn(&str) -> String) -> Result<(), HandshakeEr
 
 #[test]
 fn client_checks_the_response() {
-    let good =
-        |accept: &str| String::from_utf8(server_response(accept, &HeaderMap::new())).unwrap();
+    let good = |accept: &str| String::from_utf8(server_response(accept, &HeaderMap::new())).unwrap();
     client_roundtrip(good).unwrap();
     let wrong = client_roundtrip(|_| good("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     assert!(matches!(wrong, Err(HandshakeError::BadAccept { .. })));
-    let missing =
-        client_roundtrip(|a| good(a).replace(&format!("Sec-WebSocket-Accept: {a}\r\n"), ""));
+    let missing = client_roundtrip(|a| good(a).replace(&format!("Sec-WebSocket-Accept: {a}\r\n"), ""));
     assert!(matches!(missing, Err(HandshakeError::BadAccept { .. })));
     let status = client_roundtrip(|a| good(a).replace("101 Switching Protocols", "200 OK"));
     assert_eq!(status, Err(HandshakeError::Status(200)));
     let no_upgrade = client_roundtrip(|a| good(a).replace("Upgrade: websocket\r\n", ""));
-    assert!(matches!(
-        no_upgrade,
-        Err(HandshakeError::Header {
-            name: "Upgrade",
-            ..
-        })
-    ));
-    let ext = client_roundtrip(|a| {
-        good(a).replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-foo\r\n\r\n")
-    });
-    assert!(matches!(
-        ext,
-        Err(HandshakeError::Unrequested("extension", _))
-    ));
+    assert!(matches!(no_upgrade, Err(HandshakeError::Header { name: "Upgrade", .. })));
+    let ext = client_roundtrip(|a| good(a).replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-foo\r\n\r\n"));
+    assert!(matches!(ext, Err(HandshakeError::Unrequested("extension", _))));
 }
 
 #[test]
@@ -180,18 +100,10 @@ fn keys_are_fresh_and_well_formed() {
 #[test]
 fn targets() {
     let t = Target::from_uri(&"ws://example.com".parse().unwrap()).unwrap();
-    assert_eq!(
-        (t.port, t.resource.as_str(), t.host_header().as_str()),
-        (80, "/", "example.com")
-    );
+    assert_eq!((t.port, t.resource.as_str(), t.host_header().as_str()), (80, "/", "example.com"));
     let t = Target::from_uri(&"wss://[::1]:8443/a?b".parse().unwrap()).unwrap();
     assert_eq!(
-        (
-            t.tls,
-            t.host.as_str(),
-            t.host_header().as_str(),
-            t.resource.as_str()
-        ),
+        (t.tls, t.host.as_str(), t.host_header().as_str(), t.resource.as_str()),
         (true, "::1", "[::1]:8443", "/a?b")
     );
     assert!(Target::from_uri(&"http://example.com/".parse().unwrap()).is_err());
