@@ -300,7 +300,8 @@ pub async fn run_client(
                 _ => break,
             },
             written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() => {
-                let n = written?;
+                // A write error means the peer is gone: the connection is lost, not failed to open.
+                let Ok(n) = written else { break };
                 if let Some(b) = batch.as_mut() {
                     b.offset += n;
                     if b.offset == b.data.len() {

@@ -1,0 +1,83 @@
+//! wstest against real servers: autostrada must pass every case, and on
+//! deliberately flawed servers wstest must reach the verdicts the reference
+//! suite reached on the same servers (recorded in `fixtures/expected/`).
+
+#[path = "fixtures/flawed.rs"]
+mod flawed;
+
+use std::collections::BTreeMap;
+
+use wstest::report::CaseResult;
+use wstest::runner::{self, RunOptions};
+use wstest::spec;
+
+async fn run(url: &str, agent: &str, cases: &[&str]) -> Vec<CaseResult> {
+    let cases = serde_json::to_string(cases).unwrap();
+    let text = format!(r#"{{"servers": [{{"agent": "{agent}", "url": "{url}"}}], "cases": {cases}}}"#);
+    let spec = spec::parse_client(&text, None).unwrap();
+    let options = RunOptions { jobs: 32, quiet: true, debug: false };
+    runner::run(spec, &options, std::future::pending()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autostrada_passes_every_case() {
+    let (addr, server) = wstest::echo::start("127.0.0.1:0").await.unwrap();
+    let results = run(&format!("ws://{addr}"), "autostrada", &["*"]).await;
+    server.abort();
+    assert_eq!(results.len(), 301);
+    let failing: Vec<String> = results
+        .iter()
+        .filter(|r| {
+            !matches!(
+                (r.verdict.behavior.as_str(), r.verdict.behavior_close.as_str()),
+                ("OK", "OK") | ("INFORMATIONAL", "INFORMATIONAL")
+            )
+        })
+        .map(|r| format!("{} {}/{}: {}", r.id, r.verdict.behavior, r.verdict.behavior_close, r.verdict.result))
+        .collect();
+    assert!(failing.is_empty(), "not OK: {failing:#?}");
+}
+
+/// Runs the cases recorded for `flaw` and compares every verdict pair with
+/// the reference's.
+async fn agrees_with_reference(name: &str) {
+    let flaw = flawed::Flaw::from_name(name).unwrap();
+    let expected_text =
+        std::fs::read_to_string(format!("{}/tests/fixtures/expected/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let expected: BTreeMap<String, (String, String)> = serde_json::from_str(&expected_text).unwrap();
+    let addr = flawed::start(flaw, "127.0.0.1:0").await.unwrap();
+    let ids: Vec<&str> = expected.keys().map(String::as_str).collect();
+    let results = run(&format!("ws://{addr}"), name, &ids).await;
+    assert_eq!(results.len(), expected.len());
+    let mut differences = Vec::new();
+    for r in &results {
+        let got = (r.verdict.behavior.clone(), r.verdict.behavior_close.clone());
+        if expected[&r.id] != got {
+            differences.push(format!(
+                "{}: reference {:?}, wstest {:?} ({} / {})",
+                r.id, expected[&r.id], got, r.verdict.result, r.verdict.result_close
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{name}: {differences:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_without_utf8_validation() {
+    agrees_with_reference("no-utf8-check").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_ignoring_reserved_bits() {
+    agrees_with_reference("ignores-rsv").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_never_answering_close() {
+    agrees_with_reference("never-answers-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_with_sloppy_close_codes() {
+    agrees_with_reference("sloppy-close-codes").await;
+}
