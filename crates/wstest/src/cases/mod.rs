@@ -189,13 +189,23 @@ impl CaseDef {
         self.id.starts_with("9.")
     }
 
-    /// True for the timer-paced cases (5.19, 5.20, 6.4.x): they send a few
-    /// octets a second apart and otherwise wait. The runner starts them
+    /// True for the timer-paced cases (5.19, 5.20, 6.4.x, and those that write
+    /// paced one-octet chops): they send a little at a time and otherwise wait. The runner starts them
     /// first, beside everything else, so their seconds of waiting overlap
     /// the rest of the run.
     #[must_use]
     pub fn mostly_waits(&self) -> bool {
-        matches!(self.logic, Logic::Pause { .. } | Logic::FailFast { .. })
+        match &self.logic {
+            Logic::Pause { .. } | Logic::FailFast { .. } => true,
+            // Cases whose frames go out in paced small chops wait between writes.
+            Logic::Script(open) => {
+                let mut dry = Peer::new(autostrada::Role::Client);
+                dry.state = crate::wire::State::Open;
+                open(&mut dry);
+                dry.has_paced_writes()
+            }
+            _ => false,
+        }
     }
 
     /// The longest a run of this case may take before it is cut off.

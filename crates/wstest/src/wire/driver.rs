@@ -273,6 +273,8 @@ pub async fn run_client(
     // Open: reads, writes and timers until TCP is gone.
     let mut batch: Option<Batch> = None;
     let mut yield_next = false;
+    // After a paced chop, no write before this instant.
+    let mut pause_until: Option<tokio::time::Instant> = None;
     loop {
         if let Some(abort) = peer.drop_requested {
             if abort || (peer.out.is_empty() && batch.is_none()) {
@@ -283,6 +285,9 @@ pub async fn run_client(
         if yield_next {
             tokio::task::yield_now().await;
             yield_next = false;
+        }
+        if pause_until.is_some_and(|t| t <= tokio::time::Instant::now()) {
+            pause_until = None;
         }
         if batch.is_none() {
             batch = Batch::take(&peer);
@@ -299,7 +304,8 @@ pub async fn run_client(
                 }
                 _ => break,
             },
-            written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() => {
+            () = sleep_until(pause_until.unwrap_or_else(tokio::time::Instant::now)), if pause_until.is_some() => pause_until = None,
+            written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() && pause_until.is_none() => {
                 // A write error means the peer is gone: the connection is lost, not failed to open.
                 let Ok(n) = written else { break };
                 if let Some(b) = batch.as_mut() {
@@ -310,6 +316,9 @@ pub async fn run_client(
                                 peer.log.wrote(&u.data, u.sync);
                                 peer.stats.tx_octets.add(u.data.len() as u64);
                                 yield_next = u.queued;
+                                if u.paced {
+                                    pause_until = Some(tokio::time::Instant::now() + super::peer::SMALL_CHOP_GAP);
+                                }
                             }
                         }
                         batch = None;
