@@ -6,6 +6,7 @@
 //! cargo run --release -p autostrada --example autobahn_client -- ws://127.0.0.1:9001 autostrada
 //! ```
 
+use autostrada::proto::deflate::DeflateConfig;
 use autostrada::{ClientBuilder, Config, Message};
 use futures_util::{SinkExt, StreamExt};
 
@@ -18,6 +19,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config::default();
     config.max_frame_size = 64 << 20;
     config.max_message_size = 64 << 20;
+    // permessage-deflate when the peer offers (server) / offered to the server (client).
+    config.deflate = Some(DeflateConfig::default());
     let client = ClientBuilder::new().config(config);
 
     let count = case_count(&client, base).await?;

@@ -8,6 +8,7 @@
 //! messages (case 9.1.6 and friends) fit. Logs connections that fail, never
 //! individual messages.
 
+use autostrada::proto::deflate::DeflateConfig;
 use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
@@ -19,6 +20,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config::default();
     config.max_frame_size = 64 << 20;
     config.max_message_size = 64 << 20;
+    // permessage-deflate when the peer offers (server) / offered to the server (client).
+    config.deflate = Some(DeflateConfig::default());
     let server = ServerBuilder::new().config(config);
     eprintln!("echo_server: listening on ws://{}", listener.local_addr()?);
     loop {

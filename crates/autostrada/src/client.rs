@@ -8,6 +8,7 @@ use tokio::net::TcpStream;
 use crate::config::Config;
 use crate::error::Error;
 use crate::proto::Role;
+use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError, Target};
 use crate::stream::WebSocket;
 
@@ -92,11 +93,15 @@ impl ClientBuilder {
     {
         let target = parse_url(url)?;
         let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target));
-        let (response, leftover) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover), response))
+        let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
+        Ok((WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate), response))
     }
 
-    async fn handshake<S>(&self, stream: &mut S, target: &Target) -> Result<(Response<()>, BytesMut), Error>
+    async fn handshake<S>(
+        &self,
+        stream: &mut S,
+        target: &Target,
+    ) -> Result<(Response<()>, BytesMut, Option<DeflateParams>), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -107,6 +112,11 @@ impl ClientBuilder {
                 .map_err(|_| HandshakeError::MalformedHttp(format!("invalid subprotocol list {:?}", self.protocols)))?;
             extra.insert(header::SEC_WEBSOCKET_PROTOCOL, offer);
         }
+        if let Some(deflate) = &self.config.deflate {
+            let offer = HeaderValue::from_str(&deflate.offer())
+                .map_err(|_| HandshakeError::MalformedHttp("invalid permessage-deflate offer".into()))?;
+            extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, offer);
+        }
         stream.write_all(&handshake::client_request(target, &key, &extra)).await?;
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
@@ -115,9 +125,17 @@ impl ClientBuilder {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
             if let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? {
-                handshake::check_response(&response, &key, &self.protocols)?;
+                let offered = self.config.deflate.as_ref();
+                handshake::check_response(&response, &key, &self.protocols, offered.is_some())?;
+                // RFC 7692 §7.1: the answer must fit our offer, or the connection fails.
+                let deflate = match offered {
+                    Some(d) => d
+                        .check_response(&handshake::extensions(response.headers()))
+                        .map_err(HandshakeError::Extension)?,
+                    None => None,
+                };
                 let _ = buf.split_to(n);
-                return Ok((response, buf));
+                return Ok((response, buf, deflate));
             }
         }
     }

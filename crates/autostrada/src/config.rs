@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::proto::deflate::DeflateConfig;
 use crate::proto::handshake::HandshakeLimits;
 
 /// Settings for one connection, shared by both roles.
@@ -52,6 +53,12 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,
+    /// permessage-deflate (RFC 7692): `None` (the default) neither offers
+    /// nor accepts it. With it, a client offers and a server accepts
+    /// compression. Each direction then costs a zlib stream (about 256 KiB
+    /// for a 15-bit window); inflated messages stay bounded by
+    /// [`max_message_size`](Self::max_message_size).
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -66,6 +73,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             handshake_timeout: Duration::from_secs(10),
             handshake_limits: HandshakeLimits::default(),
+            deflate: None,
         }
     }
 }

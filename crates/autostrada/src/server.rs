@@ -7,6 +7,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::config::Config;
 use crate::error::Error;
 use crate::proto::Role;
+use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError};
 use crate::stream::WebSocket;
 
@@ -80,11 +81,11 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream));
-        let (request, leftover) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover), request))
+        let (request, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
+        Ok((WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover, deflate), request))
     }
 
-    async fn handshake<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut), Error>
+    async fn handshake<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut, Option<DeflateParams>), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -113,10 +114,24 @@ impl ServerBuilder {
                 extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
             }
         }
+        // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
+        let mut deflate = None;
+        if let Some(policy) = &self.config.deflate {
+            match policy.accept(&handshake::extensions(request.headers())) {
+                Ok(Some((params, answer))) => {
+                    if let Ok(v) = HeaderValue::from_str(&answer) {
+                        extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+                        deflate = Some(params);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => return Err(reject(stream, HandshakeError::Extension(e)).await),
+            }
+        }
         stream.write_all(&handshake::server_response(&accept, &extra)).await?;
         stream.flush().await?;
         let _ = buf.split_to(n);
-        Ok((request, buf))
+        Ok((request, buf, deflate))
     }
 }
 

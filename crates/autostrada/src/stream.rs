@@ -20,6 +20,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use crate::config::Config;
 use crate::error::Error;
 use crate::message::Message;
+use crate::proto::deflate::DeflateParams;
 use crate::proto::{Receiver, Role, Sender, auto_reply};
 use crate::writer::{Shared, Side, WriteHalf};
 
@@ -215,6 +216,7 @@ impl<S: AsyncRead + AsyncWrite> Stream for ReadHalf<S> {
 pub struct WebSocket<S> {
     read: ReadHalf<S>,
     write: WriteHalf<S>,
+    deflate: Option<DeflateParams>,
 }
 
 impl<S> std::fmt::Debug for WebSocket<S> {
@@ -225,12 +227,22 @@ impl<S> std::fmt::Debug for WebSocket<S> {
 
 impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
     /// Wraps a stream on which the opening handshake is already done.
-    /// `leftover` holds octets read past the handshake (often empty).
-    pub fn from_upgraded(stream: S, role: Role, config: &Config, leftover: BytesMut) -> Self {
+    /// `leftover` holds octets read past the handshake (often empty);
+    /// `deflate` the permessage-deflate parameters the handshake agreed on.
+    pub fn from_upgraded(
+        stream: S,
+        role: Role,
+        config: &Config,
+        leftover: BytesMut,
+        deflate: Option<DeflateParams>,
+    ) -> Self {
         let (io_read, io_write) = tokio::io::split(stream);
         let mut rx = Receiver::new(role, config);
+        rx.set_deflate(deflate);
         rx.receive_data(&leftover);
-        let shared = Arc::new(Shared::new(Sender::new(role, config), io_write, config.flush_threshold));
+        let mut tx = Sender::new(role, config);
+        tx.set_deflate(deflate);
+        let shared = Arc::new(Shared::new(tx, io_write, config.flush_threshold));
         let read = ReadHalf {
             role,
             rx,
@@ -241,7 +253,19 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             close_timeout: config.close_timeout,
             deadline: None,
         };
-        Self { read, write: WriteHalf { shared } }
+        Self { read, write: WriteHalf { shared }, deflate }
+    }
+
+    /// The permessage-deflate parameters in force, if it was negotiated.
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate
+    }
+
+    /// Queues a data message without compressing it, even with
+    /// permessage-deflate in force (for data that is already compressed).
+    /// Flush (or send another message) to write it out.
+    pub fn queue_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        self.write.queue_uncompressed(message)
     }
 
     /// Splits into a read half and a write half, each usable from its own

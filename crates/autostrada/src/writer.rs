@@ -150,6 +150,12 @@ impl<S> std::fmt::Debug for WriteHalf<S> {
 }
 
 impl<S: AsyncWrite> WriteHalf<S> {
+    /// Queues a data message without compressing it, even with
+    /// permessage-deflate in force. Flush to write it out.
+    pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
+        self.shared.lock().tx.send_uncompressed(message).map_err(Error::Send)
+    }
+
     pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
         self.shared.poll_io(Side::Writer, cx, |w, cx| {
             if w.tx.pending() >= w.flush_threshold {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use autostrada::proto::deflate::DeflateConfig;
 use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
@@ -12,6 +13,8 @@ fn config() -> Config {
     let mut config = Config::default();
     config.max_frame_size = 64 << 20;
     config.max_message_size = 64 << 20;
+    // permessage-deflate when the peer offers (server) / offered to the server (client).
+    config.deflate = Some(DeflateConfig::default());
     config
 }
 

@@ -8,6 +8,7 @@
 //! [`Connection::sender`] holds to the socket, and close the transport when
 //! [`Connection::close_expected`] says so.
 
+use super::deflate::DeflateParams;
 use super::{Receiver, Role, Sender};
 use crate::config::Config;
 use crate::message::Message;
@@ -56,6 +57,15 @@ impl Connection {
     #[must_use]
     pub fn new(role: Role, config: &Config) -> Self {
         Self { role, rx: Receiver::new(role, config), tx: Sender::new(role, config) }
+    }
+
+    /// As [`new`](Self::new), with permessage-deflate as negotiated.
+    #[must_use]
+    pub fn with_deflate(role: Role, config: &Config, deflate: Option<DeflateParams>) -> Self {
+        let mut c = Self::new(role, config);
+        c.rx.set_deflate(deflate);
+        c.tx.set_deflate(deflate);
+        c
     }
 
     /// Our role.

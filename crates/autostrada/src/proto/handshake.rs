@@ -79,6 +79,8 @@ pub enum HandshakeError {
     Unrequested(&'static str, String),
     /// The URL cannot be used for a WebSocket connection.
     Url(String),
+    /// permessage-deflate negotiation failed (RFC 7692).
+    Extension(super::deflate::DeflateError),
 }
 
 impl std::fmt::Display for HandshakeError {
@@ -109,6 +111,7 @@ impl std::fmt::Display for HandshakeError {
                 write!(f, "server selected {what} {v:?}, which we did not offer")
             }
             Self::Url(e) => write!(f, "unusable WebSocket URL: {e}"),
+            Self::Extension(e) => write!(f, "{e}"),
         }
     }
 }
@@ -236,6 +239,14 @@ pub fn check_request(req: &Request<()>) -> Result<String, HandshakeError> {
         Ok(raw) if raw.len() == 16 => Ok(accept_key(key.as_bytes())),
         _ => Err(HandshakeError::BadKey(String::from_utf8_lossy(key.as_bytes()).into_owned())),
     }
+}
+
+/// The `Sec-WebSocket-Extensions` values of a request or response, parsed.
+#[must_use]
+pub fn extensions(headers: &HeaderMap) -> Vec<super::deflate::negotiate::Extension> {
+    super::deflate::negotiate::parse_extensions(
+        headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter().filter_map(|v| v.to_str().ok()),
+    )
 }
 
 /// The subprotocols a client offered, in its order of preference.
@@ -377,8 +388,15 @@ pub fn parse_response(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Re
 
 /// Client: verifies the server's answer to a request sent with `key`
 /// (RFC 6455 §4.1, "the client MUST validate the server's response").
-/// `protocols` are the subprotocols we offered.
-pub fn check_response(resp: &Response<()>, key: &str, protocols: &[String]) -> Result<(), HandshakeError> {
+/// `protocols` are the subprotocols we offered; with `extensions_offered`
+/// false, any `Sec-WebSocket-Extensions` in the answer is refused (with it
+/// true, the caller checks the extensions it offered).
+pub fn check_response(
+    resp: &Response<()>,
+    key: &str,
+    protocols: &[String],
+    extensions_offered: bool,
+) -> Result<(), HandshakeError> {
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         return Err(HandshakeError::Status(resp.status().as_u16()));
     }
@@ -392,8 +410,8 @@ pub fn check_response(resp: &Response<()>, key: &str, protocols: &[String]) -> R
             return Err(HandshakeError::BadAccept { expected, got: joined(headers, header::SEC_WEBSOCKET_ACCEPT) });
         }
     }
-    // RFC 6455 §4.1: no extension we did not offer (we offer none here).
-    if let Some(ext) = headers.get(header::SEC_WEBSOCKET_EXTENSIONS) {
+    // RFC 6455 §4.1: no extension we did not offer.
+    if let Some(ext) = headers.get(header::SEC_WEBSOCKET_EXTENSIONS).filter(|_| !extensions_offered) {
         return Err(HandshakeError::Unrequested("extension", String::from_utf8_lossy(ext.as_bytes()).into_owned()));
     }
     if let Some(p) = headers.get(header::SEC_WEBSOCKET_PROTOCOL) {

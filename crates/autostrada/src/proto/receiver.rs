@@ -10,6 +10,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::close::{ClosePayloadError, parse_close_payload};
+use super::deflate::{Decompressor, DeflateParams, InflateError};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
@@ -62,6 +63,8 @@ pub enum ProtocolError {
     InvalidUtf8,
     /// A malformed close frame payload (§5.5.1).
     InvalidClose(ClosePayloadError),
+    /// A compressed message that is not valid deflate data (RFC 7692 §7.2.2).
+    BadCompression(String),
 }
 
 impl ProtocolError {
@@ -72,7 +75,7 @@ impl ProtocolError {
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
                 CloseCode::MESSAGE_TOO_BIG
             }
-            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::BadCompression(_) => CloseCode::INVALID_PAYLOAD,
             Self::InvalidClose(e) => e.close_code(),
             _ => CloseCode::PROTOCOL_ERROR,
         }
@@ -100,6 +103,7 @@ impl std::fmt::Display for ProtocolError {
             Self::TooManyFragments { max } => write!(f, "message has more than {max} fragments"),
             Self::InvalidUtf8 => f.write_str("invalid UTF-8 in text message"),
             Self::InvalidClose(e) => write!(f, "{e}"),
+            Self::BadCompression(e) => write!(f, "invalid compressed message: {e}"),
         }
     }
 }
@@ -121,8 +125,13 @@ struct InFrame {
 #[derive(Debug)]
 struct InMessage {
     text: bool,
+    /// The octets so far (inflated, for a compressed message).
     data: BytesMut,
     fragments: usize,
+    /// RSV1 on the first frame: the payload is deflate data (RFC 7692 §6).
+    compressed: bool,
+    /// Octets received on the wire so far (the compressed size).
+    wire_len: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +166,8 @@ pub struct Receiver {
     message: Option<InMessage>,
     utf8: Utf8Validator,
     state: State,
+    /// Set when permessage-deflate was negotiated.
+    inflater: Option<Decompressor>,
 }
 
 impl Receiver {
@@ -173,7 +184,14 @@ impl Receiver {
             message: None,
             utf8: Utf8Validator::new(),
             state: State::Open,
+            inflater: None,
         }
+    }
+
+    /// Accepts compressed messages as negotiated (RFC 7692); `None` refuses
+    /// RSV1 like any other reserved bit.
+    pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
+        self.inflater = params.map(|p| Decompressor::new(p.peer_resets(self.role)));
     }
 
     /// Appends received octets (copying). See [`buffer_mut`](Self::buffer_mut)
@@ -260,10 +278,15 @@ impl Receiver {
 
     /// Applies RFC 6455's rules to a header before its payload is read.
     fn check_header(&mut self, h: FrameHeader) -> Result<InFrame, ProtocolError> {
-        // §5.2: RSV bits must be 0 unless an extension defines them.
-        if h.rsv != 0 {
+        // §5.2: RSV bits must be 0 unless an extension defines them. RFC 7692
+        // §6: with permessage-deflate, RSV1 marks the first frame of a
+        // compressed message — never a continuation or control frame.
+        let first_data = matches!(h.opcode, OpCode::Text | OpCode::Binary);
+        let allowed = if self.inflater.is_some() && first_data { 0b100 } else { 0 };
+        if h.rsv & !allowed != 0 {
             return Err(ProtocolError::ReservedBits(h.rsv));
         }
+        let compressed = h.rsv & 0b100 != 0;
         // §5.2: reserved opcodes must fail the connection.
         if let OpCode::Reserved(bits) = h.opcode {
             return Err(ProtocolError::ReservedOpcode(bits));
@@ -300,17 +323,18 @@ impl Receiver {
                 if m.fragments > self.max_fragments {
                     return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
                 }
-                if m.data.len() + len > self.max_message_size {
+                let so_far = if m.compressed { m.wire_len } else { m.data.len() };
+                if so_far + len > self.max_message_size {
                     return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }
-                m.text
+                m.text && !m.compressed
             }
             (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, None) => {
                 if len > self.max_message_size {
                     return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }
-                opcode == OpCode::Text
+                opcode == OpCode::Text && !compressed
             }
         };
         Ok(InFrame { header: h, len, checked: 0, text })
@@ -322,29 +346,51 @@ impl Receiver {
             OpCode::Ping => Message::Ping(payload),
             OpCode::Pong => Message::Pong(payload),
             OpCode::Close => Message::Close(parse_close_payload(&payload).map_err(ProtocolError::InvalidClose)?),
-            OpCode::Text | OpCode::Binary if h.fin => self.finish_data(h.opcode == OpCode::Text, payload)?,
-            OpCode::Text | OpCode::Binary => {
-                let mut data = BytesMut::with_capacity(payload.len());
-                data.extend_from_slice(&payload);
-                self.message = Some(InMessage { text: h.opcode == OpCode::Text, data, fragments: 1 });
-                return Ok(None);
-            }
-            OpCode::Continuation => {
-                let Some(m) = self.message.as_mut() else {
-                    return Err(ProtocolError::UnexpectedContinuation);
-                };
-                m.data.extend_from_slice(&payload);
-                if !h.fin {
-                    return Ok(None);
-                }
-                let Some(m) = self.message.take() else {
-                    return Ok(None);
-                };
-                self.finish_data(m.text, m.data.freeze())?
-            }
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => return self.data_frame(h, payload),
             OpCode::Reserved(bits) => return Err(ProtocolError::ReservedOpcode(bits)),
         };
         Ok(Some(message))
+    }
+
+    /// Folds a data frame into the message it belongs to; returns the
+    /// message once complete.
+    fn data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+        let first = h.opcode != OpCode::Continuation;
+        let compressed = first && h.rsv & 0b100 != 0;
+        if first && h.fin && !compressed {
+            // The common case: one frame, no copy.
+            return self.finish_data(h.opcode == OpCode::Text, payload).map(Some);
+        }
+        if first {
+            let text = h.opcode == OpCode::Text;
+            self.message = Some(InMessage { text, data: BytesMut::new(), fragments: 1, compressed, wire_len: 0 });
+        }
+        let Some(m) = self.message.as_mut() else { return Err(ProtocolError::UnexpectedContinuation) };
+        m.wire_len += payload.len();
+        if m.compressed {
+            let Some(inflater) = self.inflater.as_mut() else { return Err(ProtocolError::ReservedBits(0b100)) };
+            let limit = self.max_message_size;
+            let start = m.data.len();
+            let inflated = inflater.inflate(&payload, &mut m.data, limit);
+            let inflated = inflated.and_then(|()| if h.fin { inflater.finish(&mut m.data, limit) } else { Ok(()) });
+            inflated.map_err(|e| match e {
+                // The limit applies to the inflated size: a small message that
+                // inflates past it is refused having produced at most the limit.
+                InflateError::TooLarge(max) => ProtocolError::MessageTooLarge { max },
+                InflateError::Corrupt(why) => ProtocolError::BadCompression(why),
+            })?;
+            // Fail fast on the inflated text too.
+            if m.text {
+                self.utf8.feed(&m.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        } else {
+            m.data.extend_from_slice(&payload);
+        }
+        if !h.fin {
+            return Ok(None);
+        }
+        let Some(m) = self.message.take() else { return Ok(None) };
+        self.finish_data(m.text, m.data.freeze()).map(Some)
     }
 
     fn finish_data(&mut self, text: bool, data: Bytes) -> Result<Message, ProtocolError> {

@@ -10,6 +10,7 @@ use std::io::IoSlice;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+use super::deflate::{Compressor, DeflateParams};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::{CloseCode, CloseFrame, Role};
@@ -69,6 +70,11 @@ pub struct Sender {
     /// Octets in `queue` and `tail` together.
     pending: usize,
     close_sent: bool,
+    /// Set when permessage-deflate was negotiated.
+    compressor: Option<Compressor>,
+    /// Data messages shorter than this go out uncompressed.
+    threshold: usize,
+    level: u32,
 }
 
 impl Sender {
@@ -82,7 +88,18 @@ impl Sender {
             tail: BytesMut::new(),
             pending: 0,
             close_sent: false,
+            compressor: None,
+            threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
+            level: config.deflate.as_ref().map_or(6, |d| d.level),
         }
+    }
+
+    /// Compresses data messages as negotiated (RFC 7692); `None` sends them as they are.
+    pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
+        self.compressor = params.map(|p| {
+            let (bits, reset) = p.sending(self.role);
+            Compressor::new(self.level, bits, reset)
+        });
     }
 
     /// True once a close frame was queued.
@@ -103,11 +120,25 @@ impl Sender {
             return Err(SendError::AlreadyClosed);
         }
         match message {
-            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes()),
-            Message::Binary(b) => self.send_data(OpCode::Binary, b),
+            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes(), true),
+            Message::Binary(b) => self.send_data(OpCode::Binary, b, true),
             Message::Ping(p) => self.send_control(OpCode::Ping, p)?,
             Message::Pong(p) => self.send_control(OpCode::Pong, p)?,
             Message::Close(frame) => self.send_close(frame.as_ref())?,
+        }
+        Ok(())
+    }
+
+    /// Queues a message without compressing it, even with permessage-deflate
+    /// negotiated (for data that is already compressed, say).
+    pub fn send_uncompressed(&mut self, message: Message) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::AlreadyClosed);
+        }
+        match message {
+            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes(), false),
+            Message::Binary(b) => self.send_data(OpCode::Binary, b, false),
+            other => return self.send(other),
         }
         Ok(())
     }
@@ -154,18 +185,25 @@ impl Sender {
         }
     }
 
-    fn send_data(&mut self, opcode: OpCode, payload: Bytes) {
+    fn send_data(&mut self, opcode: OpCode, payload: Bytes, may_compress: bool) {
+        // RFC 7692 §6: compress the whole message, set RSV1 on its first frame
+        // only, then fragment the compressed octets.
+        let (payload, mut rsv) = match self.compressor.as_mut() {
+            Some(c) if may_compress && payload.len() >= self.threshold => (c.compress(&payload), 0b100),
+            _ => (payload, 0),
+        };
         if payload.len() <= self.frame_size {
-            self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
+            self.write_frame(FrameHeader { rsv, ..FrameHeader::new(opcode, payload.len() as u64) }, payload);
             return;
         }
         let mut rest = payload;
         let mut opcode = opcode;
         while !rest.is_empty() {
             let chunk = rest.split_to(rest.len().min(self.frame_size));
-            let header = FrameHeader { fin: rest.is_empty(), ..FrameHeader::new(opcode, chunk.len() as u64) };
+            let header = FrameHeader { fin: rest.is_empty(), rsv, ..FrameHeader::new(opcode, chunk.len() as u64) };
             self.write_frame(header, chunk);
             opcode = OpCode::Continuation;
+            rsv = 0;
         }
     }
 

@@ -80,7 +80,7 @@ impl RawClient {
             assert!(n > 0, "server closed during handshake");
             buf.extend_from_slice(&chunk[..n]);
             if let Some((resp, n)) = handshake::parse_response(&buf, &Default::default()).unwrap() {
-                handshake::check_response(&resp, &key, &[]).unwrap();
+                handshake::check_response(&resp, &key, &[], false).unwrap();
                 rx.receive_data(&buf[n..]);
                 break;
             }

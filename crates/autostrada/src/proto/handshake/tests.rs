@@ -71,7 +71,7 @@ fn client_roundtrip(response: impl Fn(&str) -> String) -> Result<(), HandshakeEr
     let resp = response(&accept);
     let (r, n) = parse_response(resp.as_bytes(), &HandshakeLimits::default())?.expect("complete");
     assert_eq!(n, resp.len());
-    check_response(&r, &key, &[])
+    check_response(&r, &key, &[], false)
 }
 
 #[test]

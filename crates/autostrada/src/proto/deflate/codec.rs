@@ -1,0 +1,212 @@
+//! Compressing and inflating messages (RFC 7692 §7.2), with inflation
+//! bounded by the message size limit.
+
+use bytes::{Bytes, BytesMut};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+/// RFC 7692 §7.2.1: a sync-flushed message ends in these octets, which are
+/// stripped before sending and appended again before inflating.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Output grows by at most this much per step, so a small input cannot
+/// make one allocation larger than the limit allows.
+const STEP: usize = 64 * 1024;
+
+/// Compresses outgoing messages.
+pub struct Compressor {
+    inner: Compress,
+    reset_each_message: bool,
+}
+
+impl std::fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compressor").field("reset_each_message", &self.reset_each_message).finish_non_exhaustive()
+    }
+}
+
+impl Compressor {
+    /// A raw-deflate compressor with `window_bits` (9–15; clamped) and `level` (0–9).
+    #[must_use]
+    pub fn new(level: u32, window_bits: u8, reset_each_message: bool) -> Self {
+        let inner = Compress::new_with_window_bits(Compression::new(level.min(9)), false, window_bits.clamp(9, 15));
+        Self { inner, reset_each_message }
+    }
+
+    /// Compresses one whole message (RFC 7692 §7.2.1): deflate, sync flush,
+    /// strip the trailing `00 00 ff ff`.
+    pub fn compress(&mut self, data: &[u8]) -> Bytes {
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        let start_in = self.inner.total_in();
+        loop {
+            let consumed = (self.inner.total_in() - start_in) as usize;
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
+            }
+            // Errors only arise from misuse of the stream, which this type prevents.
+            let _ = self.inner.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync);
+            let done = (self.inner.total_in() - start_in) as usize == data.len();
+            // A sync flush is complete once it left spare room in the output.
+            if done && out.len() < out.capacity() {
+                break;
+            }
+        }
+        if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        }
+        // A flush with nothing new to flush may emit nothing at all; the
+        // peer still needs a block to end the message on (RFC 7692 §7.2.3.6:
+        // an empty stored block, a single 0x00 once the tail is stripped).
+        if out.is_empty() {
+            out.push(0x00);
+        }
+        if self.reset_each_message {
+            self.inner.reset();
+        }
+        Bytes::from(out)
+    }
+}
+
+/// Why a compressed message could not be inflated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InflateError {
+    /// It inflates past the size limit (close with 1009).
+    TooLarge(usize),
+    /// It is not valid deflate data (close with 1007).
+    Corrupt(String),
+}
+
+impl std::fmt::Display for InflateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge(max) => write!(f, "compressed message inflates past the limit of {max} octets"),
+            Self::Corrupt(e) => write!(f, "compressed message is not valid deflate data: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InflateError {}
+
+/// Inflates incoming messages, never past a limit.
+pub struct Decompressor {
+    inner: Decompress,
+    reset_each_message: bool,
+}
+
+impl std::fmt::Debug for Decompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decompressor").field("reset_each_message", &self.reset_each_message).finish_non_exhaustive()
+    }
+}
+
+impl Decompressor {
+    /// A raw-deflate decompressor. It always keeps a 15-bit window, which
+    /// reads data compressed with any smaller one.
+    #[must_use]
+    pub fn new(reset_each_message: bool) -> Self {
+        Self { inner: Decompress::new_with_window_bits(false, 15), reset_each_message }
+    }
+
+    /// Inflates `input` (one frame's payload of a compressed message),
+    /// appending to `out`, which may hold at most `limit` octets. Stops at
+    /// once, having produced at most the limit, when the message is larger.
+    pub fn inflate(&mut self, input: &[u8], out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        let start_in = self.inner.total_in();
+        loop {
+            let consumed = (self.inner.total_in() - start_in) as usize;
+            // Room for at most one octet past the limit: enough to notice it.
+            let room = (limit + 1).saturating_sub(out.len()).min(STEP);
+            if room == 0 {
+                return Err(InflateError::TooLarge(limit));
+            }
+            let before = out.len();
+            let mut chunk = vec![0u8; room];
+            let out_start = self.inner.total_out();
+            let status = self
+                .inner
+                .decompress(&input[consumed..], &mut chunk, FlushDecompress::Sync)
+                .map_err(|e| InflateError::Corrupt(e.to_string()))?;
+            let produced = (self.inner.total_out() - out_start) as usize;
+            out.extend_from_slice(&chunk[..produced]);
+            if out.len() > limit {
+                out.truncate(limit);
+                return Err(InflateError::TooLarge(limit));
+            }
+            let all_in = (self.inner.total_in() - start_in) as usize == input.len();
+            match status {
+                Status::StreamEnd => return Ok(()),
+                _ if all_in && produced < room => return Ok(()),
+                Status::BufError if produced == 0 && out.len() == before && all_in => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Ends a message: inflates the stripped tail (RFC 7692 §7.2.2) and
+    /// resets the window if the peer does not keep its context.
+    pub fn finish(&mut self, out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        self.inflate(&TAIL, out, limit)?;
+        if self.reset_each_message {
+            self.inner.reset(false);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(msgs: &[&[u8]], reset: bool, bits: u8) {
+        let mut c = Compressor::new(6, bits, reset);
+        let mut d = Decompressor::new(reset);
+        for m in msgs {
+            let z = c.compress(m);
+            let mut out = BytesMut::new();
+            // Feed in awkward pieces, as frames would arrive.
+            for piece in z.chunks(7) {
+                d.inflate(piece, &mut out, 1 << 20).unwrap();
+            }
+            d.finish(&mut out, 1 << 20).unwrap();
+            assert_eq!(&out[..], *m);
+        }
+    }
+
+    #[test]
+    fn roundtrips_with_and_without_context() {
+        let text = b"Hello, hello, hello, compression world! ".repeat(50);
+        let msgs: Vec<&[u8]> = vec![&text, b"", b"x", &text, &[0u8; 100_000]];
+        for reset in [false, true] {
+            for bits in [9, 12, 15] {
+                roundtrip(&msgs, reset, bits);
+            }
+        }
+    }
+
+    #[test]
+    fn context_takeover_shrinks_repeats() {
+        let text = b"a fairly unique sentence that will repeat exactly once more".repeat(2);
+        let mut keep = Compressor::new(6, 15, false);
+        let mut reset = Compressor::new(6, 15, true);
+        let (k1, r1) = (keep.compress(&text), reset.compress(&text));
+        let (k2, r2) = (keep.compress(&text), reset.compress(&text));
+        assert_eq!(k1.len(), r1.len());
+        assert!(k2.len() < r2.len(), "the second message should refer back to the first");
+    }
+
+    #[test]
+    fn inflation_stops_at_the_limit() {
+        let bomb = Compressor::new(9, 15, false).compress(&vec![0u8; 10 << 20]);
+        assert!(bomb.len() < 20_000);
+        let mut d = Decompressor::new(false);
+        let mut out = BytesMut::new();
+        assert_eq!(d.inflate(&bomb, &mut out, 1 << 20), Err(InflateError::TooLarge(1 << 20)));
+        assert_eq!(out.len(), 1 << 20);
+    }
+
+    #[test]
+    fn garbage_is_corrupt() {
+        let mut d = Decompressor::new(false);
+        let mut out = BytesMut::new();
+        assert!(matches!(d.inflate(&[0xff; 32], &mut out, 1 << 20), Err(InflateError::Corrupt(_))));
+    }
+}

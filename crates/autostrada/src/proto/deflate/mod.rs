@@ -1,0 +1,13 @@
+//! permessage-deflate (RFC 7692): negotiation ([`negotiate`]) and the
+//! per-message compressor and decompressor ([`codec`]).
+//!
+//! Off unless [`Config::deflate`](crate::Config::deflate) is set. With it,
+//! a server accepts the first offer it can honour and a client offers
+//! [`DeflateConfig`]'s parameters; the negotiated [`DeflateParams`] then
+//! drive both sides of the connection.
+
+pub mod codec;
+pub mod negotiate;
+
+pub use codec::{Compressor, Decompressor, InflateError};
+pub use negotiate::{DeflateConfig, DeflateError, DeflateParams};

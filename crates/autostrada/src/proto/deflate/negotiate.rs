@@ -1,0 +1,352 @@
+//! Negotiating permessage-deflate (RFC 7692 §5, §7.1).
+//!
+//! Both roles parse the `Sec-WebSocket-Extensions` grammar of RFC 6455
+//! §9.1: extensions separated by commas, parameters by semicolons, values
+//! optionally quoted. Unknown, duplicate or malformed parameters are
+//! errors naming the parameter.
+
+use std::fmt;
+
+/// The extension's name on the wire.
+pub const NAME: &str = "permessage-deflate";
+
+/// What we want from permessage-deflate; set [`Config::deflate`](crate::Config::deflate) to enable it.
+///
+/// Field names follow RFC 7692; "server" and "client" always mean those
+/// roles, whichever side we are.
+///
+/// ```
+/// use autostrada::Config;
+/// use autostrada::proto::deflate::DeflateConfig;
+///
+/// let mut deflate = DeflateConfig::default();
+/// deflate.client_no_context_takeover = true;
+/// let mut config = Config::default();
+/// config.deflate = Some(deflate);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// Server: always reset our compressor between messages (announced in
+    /// the response). Client: ask the server to. Default false. Resetting
+    /// saves the 32 KiB-ish window between messages and compresses worse.
+    pub server_no_context_takeover: bool,
+    /// Server: ask the client to reset its compressor between messages.
+    /// Client: announce that we do. Default false.
+    pub client_no_context_takeover: bool,
+    /// Server: the largest window (9–15 bits) we compress with; announced
+    /// when below 15. Client: ask the server to compress with at most this.
+    /// Default `None` (15). Smaller windows use less memory and compress worse.
+    pub server_max_window_bits: Option<u8>,
+    /// Server: the window (8–15 bits) we ask the client to compress with, if
+    /// it offered `client_max_window_bits`. Client: offered as
+    /// `client_max_window_bits` with this value; `None` offers it without a
+    /// value (the server may then choose). Default `None`.
+    pub client_max_window_bits: Option<u8>,
+    /// zlib compression level, 0–9. Default 6: zlib's default; 1 is faster
+    /// and compresses somewhat worse.
+    pub level: u32,
+    /// Messages shorter than this go out uncompressed. Default 0 (compress
+    /// everything); compressing a few octets mostly costs CPU.
+    pub threshold: usize,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        Self {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+            level: 6,
+            threshold: 0,
+        }
+    }
+}
+
+/// The parameters both sides agreed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeflateParams {
+    /// The server resets its compressor after every message.
+    pub server_no_context_takeover: bool,
+    /// The client resets its compressor after every message.
+    pub client_no_context_takeover: bool,
+    /// Window bits the server compresses with (at most).
+    pub server_max_window_bits: u8,
+    /// Window bits the client compresses with (at most).
+    pub client_max_window_bits: u8,
+}
+
+impl DeflateParams {
+    /// Window bits and context reset of the compressor `role` sends with.
+    #[must_use]
+    pub fn sending(&self, role: crate::proto::Role) -> (u8, bool) {
+        match role {
+            crate::proto::Role::Server => (self.server_max_window_bits, self.server_no_context_takeover),
+            crate::proto::Role::Client => (self.client_max_window_bits, self.client_no_context_takeover),
+        }
+    }
+
+    /// Whether the peer of `role` resets its compressor between messages.
+    #[must_use]
+    pub fn peer_resets(&self, role: crate::proto::Role) -> bool {
+        match role {
+            crate::proto::Role::Server => self.client_no_context_takeover,
+            crate::proto::Role::Client => self.server_no_context_takeover,
+        }
+    }
+
+    /// The `Sec-WebSocket-Extensions` value a server answers with.
+    #[must_use]
+    pub fn response_header(&self, client_bits_in_response: bool) -> String {
+        let mut out = String::from(NAME);
+        if self.server_no_context_takeover {
+            out.push_str("; server_no_context_takeover");
+        }
+        if self.client_no_context_takeover {
+            out.push_str("; client_no_context_takeover");
+        }
+        if self.server_max_window_bits < 15 {
+            out.push_str(&format!("; server_max_window_bits={}", self.server_max_window_bits));
+        }
+        if client_bits_in_response {
+            out.push_str(&format!("; client_max_window_bits={}", self.client_max_window_bits));
+        }
+        out
+    }
+}
+
+/// A malformed or unacceptable permessage-deflate negotiation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeflateError {
+    /// A parameter permessage-deflate does not define.
+    UnknownParameter(String),
+    /// A parameter given twice in one offer or response.
+    DuplicateParameter(String),
+    /// A parameter with a value it may not have (or without one it needs).
+    BadValue {
+        /// The parameter.
+        name: String,
+        /// Its value, if any.
+        value: Option<String>,
+    },
+    /// The server's response does not fit what we offered.
+    Mismatch(String),
+}
+
+impl fmt::Display for DeflateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownParameter(p) => write!(f, "permessage-deflate has no parameter {p:?}"),
+            Self::DuplicateParameter(p) => write!(f, "permessage-deflate parameter {p:?} appears twice"),
+            Self::BadValue { name, value: Some(v) } => write!(
+                f,
+                "permessage-deflate parameter {name}={v:?} is invalid (window bits are 8-15; takeover flags take no value)"
+            ),
+            Self::BadValue { name, value: None } => {
+                write!(f, "permessage-deflate parameter {name} needs a value (8-15)")
+            }
+            Self::Mismatch(why) => write!(f, "permessage-deflate response does not match our offer: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for DeflateError {}
+
+/// One extension of a `Sec-WebSocket-Extensions` list: name and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// Extension token.
+    pub name: String,
+    /// Parameters in order, with optional values (quotes removed).
+    pub params: Vec<(String, Option<String>)>,
+}
+
+/// Splits header values into extensions (RFC 6455 §9.1).
+#[must_use]
+pub fn parse_extensions<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<Extension> {
+    let mut out = Vec::new();
+    for value in values {
+        for ext in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let mut parts = ext.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let params = parts
+                .filter(|p| !p.is_empty())
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().trim_matches('"').to_owned())),
+                    None => (p.to_ascii_lowercase(), None),
+                })
+                .collect();
+            out.push(Extension { name, params });
+        }
+    }
+    out
+}
+
+/// The four parameters as written in one offer or response.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Written {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: Option<u8>,
+    /// `Some(None)`: present without a value.
+    client_max_window_bits: Option<Option<u8>>,
+}
+
+fn bits(name: &str, value: Option<&String>) -> Result<Option<u8>, DeflateError> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.parse::<u8>() {
+            Ok(b @ 8..=15) if !v.starts_with('0') && !v.starts_with('+') => Ok(Some(b)),
+            _ => Err(DeflateError::BadValue { name: name.into(), value: Some(v.clone()) }),
+        },
+    }
+}
+
+/// Reads and checks the parameters of one permessage-deflate element.
+fn read_params(ext: &Extension) -> Result<Written, DeflateError> {
+    let mut w = Written::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in &ext.params {
+        if seen.contains(&name.as_str()) {
+            return Err(DeflateError::DuplicateParameter(name.clone()));
+        }
+        seen.push(name);
+        let flag = |w: &mut bool| {
+            if value.is_some() {
+                Err(DeflateError::BadValue { name: name.clone(), value: value.clone() })
+            } else {
+                *w = true;
+                Ok(())
+            }
+        };
+        match name.as_str() {
+            "server_no_context_takeover" => flag(&mut w.server_no_context_takeover)?,
+            "client_no_context_takeover" => flag(&mut w.client_no_context_takeover)?,
+            "server_max_window_bits" => match bits(name, value.as_ref())? {
+                Some(b) => w.server_max_window_bits = Some(b),
+                None => return Err(DeflateError::BadValue { name: name.clone(), value: None }),
+            },
+            "client_max_window_bits" => w.client_max_window_bits = Some(bits(name, value.as_ref())?),
+            _ => return Err(DeflateError::UnknownParameter(name.clone())),
+        }
+    }
+    Ok(w)
+}
+
+impl DeflateConfig {
+    /// Server (RFC 7692 §7.1): chooses the first offer we can honour and
+    /// returns the agreed parameters with the response header. `Ok(None)`
+    /// declines (no acceptable offer). A malformed offer is an error.
+    ///
+    /// An offer asking us to compress with an 8-bit window is declined:
+    /// zlib cannot produce raw deflate with a 256-octet window (it silently
+    /// uses 512, which the peer would reject), so declining — as
+    /// python-websockets does — is the only honest answer; the next offer,
+    /// if any, is tried.
+    pub fn accept(&self, offers: &[Extension]) -> Result<Option<(DeflateParams, String)>, DeflateError> {
+        let mut chosen = None;
+        for offer in offers.iter().filter(|e| e.name == NAME) {
+            let w = read_params(offer)?;
+            if chosen.is_some() || w.server_max_window_bits == Some(8) {
+                continue;
+            }
+            let own_bits = self.server_max_window_bits.unwrap_or(15).clamp(9, 15);
+            let server_bits = w.server_max_window_bits.map_or(own_bits, |b| b.min(own_bits));
+            let (client_bits, in_response) = match (w.client_max_window_bits, self.client_max_window_bits) {
+                (None, _) => (15, false),
+                (Some(offered), wanted) => {
+                    let limit = offered.unwrap_or(15);
+                    match wanted {
+                        Some(b) => (b.clamp(8, 15).min(limit), true),
+                        None => (limit, offered.is_some()),
+                    }
+                }
+            };
+            let params = DeflateParams {
+                server_no_context_takeover: w.server_no_context_takeover || self.server_no_context_takeover,
+                client_no_context_takeover: self.client_no_context_takeover,
+                server_max_window_bits: server_bits,
+                client_max_window_bits: client_bits,
+            };
+            chosen = Some((params, params.response_header(in_response)));
+        }
+        Ok(chosen)
+    }
+
+    /// Client: the offer to send.
+    #[must_use]
+    pub fn offer(&self) -> String {
+        let mut out = String::from(NAME);
+        if self.server_no_context_takeover {
+            out.push_str("; server_no_context_takeover");
+        }
+        if self.client_no_context_takeover {
+            out.push_str("; client_no_context_takeover");
+        }
+        if let Some(b) = self.server_max_window_bits {
+            out.push_str(&format!("; server_max_window_bits={b}"));
+        }
+        match self.client_max_window_bits {
+            Some(b) => out.push_str(&format!("; client_max_window_bits={b}")),
+            None => out.push_str("; client_max_window_bits"),
+        }
+        out
+    }
+
+    /// Client (RFC 7692 §7.1): checks the server's answer to [`offer`](Self::offer).
+    /// `Ok(None)` when the server did not accept the extension.
+    pub fn check_response(&self, answer: &[Extension]) -> Result<Option<DeflateParams>, DeflateError> {
+        let mut found = None;
+        for ext in answer {
+            if ext.name != NAME {
+                return Err(DeflateError::Mismatch(format!(
+                    "the server selected extension {:?}, which we did not offer",
+                    ext.name
+                )));
+            }
+            if found.is_some() {
+                return Err(DeflateError::Mismatch("permessage-deflate selected twice".into()));
+            }
+            found = Some(read_params(ext)?);
+        }
+        let Some(w) = found else { return Ok(None) };
+        if let (Some(asked), Some(got)) = (self.server_max_window_bits, w.server_max_window_bits) {
+            if got > asked {
+                return Err(DeflateError::Mismatch(format!(
+                    "server_max_window_bits={got} exceeds the {asked} we asked for"
+                )));
+            }
+        }
+        if self.server_max_window_bits.is_some() && w.server_max_window_bits.is_none() {
+            return Err(DeflateError::Mismatch("server_max_window_bits was requested but not confirmed".into()));
+        }
+        if self.server_no_context_takeover && !w.server_no_context_takeover {
+            return Err(DeflateError::Mismatch("server_no_context_takeover was requested but not confirmed".into()));
+        }
+        let client_bits = match w.client_max_window_bits {
+            None => self.client_max_window_bits.unwrap_or(15),
+            Some(None) => return Err(DeflateError::BadValue { name: "client_max_window_bits".into(), value: None }),
+            Some(Some(b)) if self.client_max_window_bits.is_some_and(|offered| b > offered) => {
+                return Err(DeflateError::Mismatch(format!("client_max_window_bits={b} exceeds what we offered")));
+            }
+            // zlib cannot compress raw deflate with a 256-octet window (see `accept`).
+            Some(Some(8)) => {
+                return Err(DeflateError::Mismatch(
+                    "client_max_window_bits=8 cannot be honoured: zlib's smallest raw window is 9 bits".into(),
+                ));
+            }
+            Some(Some(b)) => b,
+        };
+        Ok(Some(DeflateParams {
+            server_no_context_takeover: w.server_no_context_takeover,
+            client_no_context_takeover: w.client_no_context_takeover || self.client_no_context_takeover,
+            server_max_window_bits: w.server_max_window_bits.unwrap_or(15),
+            client_max_window_bits: client_bits.clamp(9, 15),
+        }))
+    }
+}
+
+#[cfg(test)]
+#[path = "negotiate_tests.rs"]
+mod tests;

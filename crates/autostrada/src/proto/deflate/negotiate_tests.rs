@@ -1,0 +1,112 @@
+use super::*;
+
+fn offers(s: &str) -> Vec<Extension> {
+    parse_extensions([s])
+}
+
+fn accept(config: &DeflateConfig, s: &str) -> Option<String> {
+    config.accept(&offers(s)).unwrap().map(|(_, h)| h)
+}
+
+#[test]
+fn parses_the_grammar() {
+    let e = parse_extensions([
+        "permessage-deflate; client_max_window_bits, x-foo",
+        "permessage-deflate;server_max_window_bits=\"10\"",
+    ]);
+    assert_eq!(e.len(), 3);
+    assert_eq!(e[0].params, vec![("client_max_window_bits".to_owned(), None)]);
+    assert_eq!(e[1].name, "x-foo");
+    assert_eq!(e[2].params, vec![("server_max_window_bits".to_owned(), Some("10".to_owned()))]);
+}
+
+#[test]
+fn server_answers_the_reference_suites_offers() {
+    let c = DeflateConfig::default();
+    let base = "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+    assert_eq!(accept(&c, base).unwrap(), "permessage-deflate");
+    assert_eq!(
+        accept(&c, &format!("{base}; server_no_context_takeover")).unwrap(),
+        "permessage-deflate; server_no_context_takeover"
+    );
+    assert_eq!(
+        accept(&c, &format!("{base}; server_max_window_bits=9")).unwrap(),
+        "permessage-deflate; server_max_window_bits=9"
+    );
+    assert_eq!(accept(&c, &format!("{base}; server_max_window_bits=15")).unwrap(), "permessage-deflate");
+    let three = format!(
+        "{base}; server_no_context_takeover; server_max_window_bits=9, {base}; server_no_context_takeover, {base}"
+    );
+    assert_eq!(accept(&c, &three).unwrap(), "permessage-deflate; server_no_context_takeover; server_max_window_bits=9");
+    assert_eq!(accept(&c, "x-webkit-deflate-frame"), None);
+}
+
+#[test]
+fn server_policy() {
+    let c = DeflateConfig {
+        client_no_context_takeover: true,
+        client_max_window_bits: Some(10),
+        server_max_window_bits: Some(12),
+        ..DeflateConfig::default()
+    };
+    let (p, h) = c.accept(&offers("permessage-deflate; client_max_window_bits")).unwrap().unwrap();
+    assert_eq!(
+        h,
+        "permessage-deflate; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10"
+    );
+    assert_eq!((p.server_max_window_bits, p.client_max_window_bits), (12, 10));
+    // Without client_max_window_bits in the offer we may not ask for it.
+    let (p, h) = c.accept(&offers("permessage-deflate")).unwrap().unwrap();
+    assert_eq!(h, "permessage-deflate; client_no_context_takeover; server_max_window_bits=12");
+    assert_eq!(p.client_max_window_bits, 15);
+}
+
+#[test]
+fn eight_bit_server_windows_are_declined() {
+    let c = DeflateConfig::default();
+    assert_eq!(accept(&c, "permessage-deflate; server_max_window_bits=8"), None);
+    assert_eq!(
+        accept(&c, "permessage-deflate; server_max_window_bits=8, permessage-deflate").unwrap(),
+        "permessage-deflate"
+    );
+}
+
+#[test]
+fn bad_offers_name_the_parameter() {
+    let c = DeflateConfig::default();
+    let err = |s: &str| c.accept(&offers(s)).unwrap_err().to_string();
+    assert!(err("permessage-deflate; foo").contains("\"foo\""));
+    assert!(err("permessage-deflate; server_no_context_takeover; server_no_context_takeover").contains("twice"));
+    assert!(err("permessage-deflate; server_max_window_bits=16").contains("server_max_window_bits"));
+    assert!(err("permessage-deflate; server_max_window_bits").contains("needs a value"));
+    assert!(err("permessage-deflate; client_max_window_bits=7").contains("client_max_window_bits"));
+    assert!(err("permessage-deflate; server_no_context_takeover=1").contains("server_no_context_takeover"));
+    assert!(err("permessage-deflate; client_max_window_bits=010").contains("010"));
+}
+
+#[test]
+fn client_offer_and_response() {
+    let c = DeflateConfig::default();
+    assert_eq!(c.offer(), "permessage-deflate; client_max_window_bits");
+    let p = c.check_response(&offers("permessage-deflate")).unwrap().unwrap();
+    assert_eq!((p.client_max_window_bits, p.server_max_window_bits), (15, 15));
+    let p = c
+        .check_response(&offers("permessage-deflate; client_no_context_takeover; client_max_window_bits=9"))
+        .unwrap()
+        .unwrap();
+    assert!(p.client_no_context_takeover);
+    assert_eq!(p.client_max_window_bits, 9);
+    assert_eq!(c.check_response(&[]).unwrap(), None);
+    assert!(c.check_response(&offers("permessage-deflate; client_max_window_bits=8")).is_err());
+    assert!(c.check_response(&offers("permessage-deflate, permessage-deflate")).is_err());
+    assert!(c.check_response(&offers("x-foo")).is_err());
+    let strict = DeflateConfig { server_max_window_bits: Some(10), client_max_window_bits: Some(12), ..c };
+    assert!(strict.check_response(&offers("permessage-deflate; server_max_window_bits=11")).is_err());
+    assert!(strict.check_response(&offers("permessage-deflate")).is_err());
+    assert!(
+        strict
+            .check_response(&offers("permessage-deflate; server_max_window_bits=10; client_max_window_bits=13"))
+            .is_err()
+    );
+    assert!(strict.check_response(&offers("permessage-deflate; server_max_window_bits=9")).is_ok());
+}
