@@ -153,3 +153,17 @@ async fn client_rejects_a_wrong_accept() {
     let err = connect(&format!("ws://{addr}/")).await.unwrap_err();
     assert!(err.to_string().contains("Sec-WebSocket-Accept"), "{err}");
 }
+
+#[tokio::test]
+async fn malformed_deflate_offers_get_a_400_naming_the_parameter() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = Config::default();
+    config.deflate = Some(autostrada::proto::deflate::DeflateConfig::default());
+    let (addr, _logs) = echo_server(config).await;
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("server_max_window_bits"), "{response}");
+}

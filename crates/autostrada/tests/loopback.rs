@@ -133,3 +133,42 @@ async fn auto_pong_flows_from_the_read_half_while_the_writer_idles() {
     raw.frame(true, 0, OpCode::Ping, b"are you there").await;
     assert_eq!(raw.next().await, Some(Message::Pong("are you there".into())));
 }
+
+#[tokio::test]
+async fn permessage_deflate_end_to_end() {
+    use autostrada::proto::deflate::DeflateConfig;
+    let mut config = Config::default();
+    config.deflate = Some(DeflateConfig::default());
+    let (addr, _logs) = echo_server(config.clone()).await;
+    let mut client_config = config;
+    let mut offer = DeflateConfig::default();
+    offer.client_no_context_takeover = true;
+    client_config.deflate = Some(offer);
+    let (mut ws, response) =
+        ClientBuilder::new().config(client_config).connect(&format!("ws://{addr}/")).await.unwrap();
+    let ext = response.headers().get("sec-websocket-extensions").unwrap().to_str().unwrap().to_owned();
+    assert!(ext.starts_with("permessage-deflate"), "{ext}");
+    let params = ws.deflate().expect("negotiated");
+    assert!(params.client_no_context_takeover);
+    let big = "compressible text, ".repeat(100_000);
+    for m in [Message::text(big), Message::binary(vec![0u8; 3 << 20]), Message::text("é"), Message::text("")] {
+        ws.send(m.clone()).await.unwrap();
+        assert_eq!(ws.next().await.unwrap().unwrap(), m);
+    }
+    ws.queue_uncompressed(Message::binary(vec![1u8, 2, 3])).unwrap();
+    ws.flush().await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![1u8, 2, 3]));
+}
+
+#[tokio::test]
+async fn deflate_is_declined_when_the_server_does_not_want_it() {
+    use autostrada::proto::deflate::DeflateConfig;
+    let (addr, _logs) = echo_server(Config::default()).await;
+    let mut config = Config::default();
+    config.deflate = Some(DeflateConfig::default());
+    let (mut ws, response) = ClientBuilder::new().config(config).connect(&format!("ws://{addr}/")).await.unwrap();
+    assert!(response.headers().get("sec-websocket-extensions").is_none());
+    assert!(ws.deflate().is_none());
+    ws.send(Message::text("plain")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("plain"));
+}

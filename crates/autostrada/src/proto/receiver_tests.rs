@@ -154,3 +154,54 @@ fn nothing_is_read_after_close() {
     let wire = [c(true, OpCode::Close, b""), c(true, OpCode::Text, b"late")].concat();
     assert_eq!(feed(&mut rx, &wire).unwrap(), vec![Message::Close(None)]);
 }
+
+fn deflate_server() -> Receiver {
+    let config = Config { deflate: Some(crate::proto::deflate::DeflateConfig::default()), ..Config::default() };
+    let mut rx = Receiver::new(Role::Server, &config);
+    rx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+    rx
+}
+
+#[test]
+fn rsv1_rules_with_deflate() {
+    let z = crate::proto::deflate::Compressor::new(6, 15, false).compress(b"Hello");
+    // RSV1 on a first data frame: a compressed message.
+    let mut rx = deflate_server();
+    assert_eq!(
+        feed(&mut rx, &frame(Role::Client, true, 0b100, OpCode::Text, &z)).unwrap(),
+        vec![Message::text("Hello")]
+    );
+    // Uncompressed messages still pass.
+    assert_eq!(feed(&mut rx, &c(true, OpCode::Binary, b"raw")).unwrap(), vec![Message::binary(&b"raw"[..])]);
+    // RSV1 on a continuation, on a control frame, or without deflate: 1002.
+    let mut rx = deflate_server();
+    let wire = [
+        frame(Role::Client, false, 0b100, OpCode::Text, &z[..2]),
+        frame(Role::Client, true, 0b100, OpCode::Continuation, &z[2..]),
+    ]
+    .concat();
+    assert_eq!(feed(&mut rx, &wire), Err(ProtocolError::ReservedBits(0b100)));
+    assert_eq!(
+        feed(&mut deflate_server(), &frame(Role::Client, true, 0b100, OpCode::Ping, b"")),
+        Err(ProtocolError::ReservedBits(0b100))
+    );
+    assert_eq!(
+        feed(&mut server(), &frame(Role::Client, true, 0b100, OpCode::Text, &z)),
+        Err(ProtocolError::ReservedBits(0b100))
+    );
+    assert_eq!(
+        feed(&mut deflate_server(), &frame(Role::Client, true, 0b010, OpCode::Text, b"x")),
+        Err(ProtocolError::ReservedBits(0b010))
+    );
+}
+
+#[test]
+fn compressed_garbage_and_bad_text_fail_with_1007() {
+    let e = feed(&mut deflate_server(), &frame(Role::Client, true, 0b100, OpCode::Binary, &[0xff; 16])).unwrap_err();
+    assert_eq!(e.close_code(), CloseCode::INVALID_PAYLOAD);
+    let z = crate::proto::deflate::Compressor::new(6, 15, false).compress(b"\xce\xba\xed\xa0\x80");
+    assert_eq!(
+        feed(&mut deflate_server(), &frame(Role::Client, true, 0b100, OpCode::Text, &z)),
+        Err(ProtocolError::InvalidUtf8)
+    );
+}

@@ -92,3 +92,63 @@ fn vectored_chunks_and_partial_writes() {
     }
     assert_eq!(written, flat);
 }
+
+fn deflating(role: Role, threshold: usize, frame_size: usize) -> Sender {
+    let mut config = Config { send_frame_size: frame_size, ..Config::default() };
+    config.deflate = Some(crate::proto::deflate::DeflateConfig { threshold, ..Default::default() });
+    let mut tx = Sender::new(role, &config);
+    tx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+    tx
+}
+
+fn headers(wire: &[u8]) -> Vec<FrameHeader> {
+    let mut out = Vec::new();
+    let mut rest = wire;
+    while let Some(p) = FrameHeader::parse(rest) {
+        out.push(p.header);
+        rest = &rest[p.header_len + p.header.payload_len as usize..];
+    }
+    out
+}
+
+#[test]
+fn rsv1_on_the_first_frame_only_and_never_on_control_frames() {
+    let mut tx = deflating(Role::Server, 0, 8);
+    tx.send(Message::text("compress me, compress me, compress me please ".repeat(20))).unwrap();
+    tx.send(Message::Ping("p".into())).unwrap();
+    let h = headers(&tx.take_bytes());
+    assert!(h.len() > 3, "fragmented after compression");
+    assert_eq!(h[0].rsv, 0b100);
+    assert!(h[1..].iter().all(|f| f.rsv == 0));
+    assert_eq!(h.last().unwrap().opcode, OpCode::Ping);
+}
+
+#[test]
+fn threshold_and_opt_out_send_plain_frames() {
+    let mut tx = deflating(Role::Server, 10, 1 << 20);
+    tx.send(Message::text("tiny")).unwrap();
+    tx.send_uncompressed(Message::text("already compressed, say")).unwrap();
+    tx.send(Message::text("long enough to compress")).unwrap();
+    let h = headers(&tx.take_bytes());
+    assert_eq!(h.iter().map(|f| f.rsv).collect::<Vec<_>>(), vec![0, 0, 0b100]);
+}
+
+#[test]
+fn deflated_messages_round_trip_between_roles() {
+    let mut tx = deflating(Role::Client, 0, 100);
+    let config = Config { deflate: Some(crate::proto::deflate::DeflateConfig::default()), ..Config::default() };
+    let mut rx = Receiver::new(Role::Server, &config);
+    rx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+    let msgs = vec![
+        Message::text("Ünïcödé ".repeat(300)),
+        Message::binary(vec![7u8; 5000]),
+        Message::text(""),
+        Message::binary(Bytes::new()),
+    ];
+    for m in &msgs {
+        tx.send(m.clone()).unwrap();
+    }
+    rx.receive_data(&tx.take_bytes());
+    let got: Vec<Message> = std::iter::from_fn(|| rx.next_message().unwrap()).collect();
+    assert_eq!(got, msgs);
+}

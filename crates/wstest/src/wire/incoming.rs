@@ -7,8 +7,9 @@
 use autostrada::proto::{FrameHeader, OpCode, Role, Utf8Validator, apply_mask};
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::frame_spec::FrameSpec;
 use super::log::FrameInfo;
-use super::peer::{FrameSpec, Peer, State};
+use super::peer::{Peer, State};
 
 /// The receiving side's decoder state.
 #[derive(Debug, Default)]

@@ -4,9 +4,11 @@
 //! it through [`Handler`] and read its records.
 
 pub mod driver;
+pub mod frame_spec;
 pub mod incoming;
 pub mod log;
 pub mod peer;
 
 pub use driver::{ClientOptions, Handler, Session, run_client};
-pub use peer::{CloseStatus, Event, FrameSpec, Peer, State, repeat};
+pub use frame_spec::{FrameSpec, repeat};
+pub use peer::{CloseStatus, Event, Peer, State};

@@ -14,6 +14,7 @@ use autostrada::proto::{FrameHeader, OpCode, Role, apply_mask};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Value, json};
 
+use super::frame_spec::{FrameSpec, repeat};
 use super::incoming::Incoming;
 use super::log::{FrameInfo, Stats, WireLog};
 
@@ -134,81 +135,6 @@ pub const SMALL_CHOP: usize = 64;
 /// a millisecond apart: slower than the reference, never faster. Larger
 /// chops — the throughput cases 9.5/9.6 — go as fast as the socket takes them.
 pub const SMALL_CHOP_GAP: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// What a frame to send looks like; see [`Peer::send_frame`].
-#[derive(Debug, Clone)]
-pub struct FrameSpec {
-    /// Opcode, reserved values included.
-    pub opcode: u8,
-    /// Payload, or the pattern to repeat when `repeat_to` is set.
-    pub payload: Bytes,
-    /// FIN bit.
-    pub fin: bool,
-    /// RSV bits.
-    pub rsv: u8,
-    /// Repeat `payload` up to this many octets.
-    pub repeat_to: Option<usize>,
-    /// Write the frame's octets in pieces of this size.
-    pub chop: Option<usize>,
-    /// Write the frame alone.
-    pub sync: bool,
-}
-
-impl FrameSpec {
-    /// A final frame with no RSV bits, written normally.
-    pub fn new(opcode: u8, payload: impl Into<Bytes>) -> Self {
-        Self { opcode, payload: payload.into(), fin: true, rsv: 0, repeat_to: None, chop: None, sync: false }
-    }
-
-    /// Sets FIN.
-    #[must_use]
-    pub fn fin(mut self, fin: bool) -> Self {
-        self.fin = fin;
-        self
-    }
-
-    /// Sets the RSV bits.
-    #[must_use]
-    pub fn rsv(mut self, rsv: u8) -> Self {
-        self.rsv = rsv;
-        self
-    }
-
-    /// Repeats the payload to `len` octets.
-    #[must_use]
-    pub fn repeat_to(mut self, len: usize) -> Self {
-        self.repeat_to = Some(len);
-        self
-    }
-
-    /// Chops the frame's octets into pieces of `n`.
-    #[must_use]
-    pub fn chop(mut self, n: usize) -> Self {
-        self.chop = Some(n);
-        self
-    }
-
-    /// Writes the frame alone.
-    #[must_use]
-    pub fn sync(mut self, sync: bool) -> Self {
-        self.sync = sync;
-        self
-    }
-}
-
-/// `pattern` repeated to `len` octets.
-#[must_use]
-pub fn repeat(pattern: &[u8], len: usize) -> Bytes {
-    if pattern.is_empty() {
-        return Bytes::new();
-    }
-    let mut out = BytesMut::with_capacity(len);
-    while out.len() + pattern.len() <= len {
-        out.put_slice(pattern);
-    }
-    out.put_slice(&pattern[..len - out.len()]);
-    out.freeze()
-}
 
 /// A delay as the wire log shows it: an integer when whole.
 fn delay_json(secs: f64) -> Value {

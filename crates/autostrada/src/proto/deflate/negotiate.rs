@@ -77,6 +77,19 @@ pub struct DeflateParams {
     pub client_max_window_bits: u8,
 }
 
+impl Default for DeflateParams {
+    /// What a bare `permessage-deflate` agreement means: context kept both
+    /// ways, 15-bit windows.
+    fn default() -> Self {
+        Self {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        }
+    }
+}
+
 impl DeflateParams {
     /// Window bits and context reset of the compressor `role` sends with.
     #[must_use]

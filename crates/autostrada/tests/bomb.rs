@@ -1,0 +1,118 @@
+//! A decompression bomb costs the limit, not the bomb: 1 KiB-ish of
+//! deflate data that would inflate to 1 GiB, against a 1 MiB message limit,
+//! is refused with 1009 while the process never holds more than a few
+//! megabytes. Memory is measured with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use autostrada::Config;
+use autostrada::proto::deflate::{Compressor, DeflateConfig, DeflateParams};
+use autostrada::proto::{CloseCode, FrameHeader, OpCode, ProtocolError, Receiver, Role, apply_mask};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call forwards to the system allocator unchanged; the
+// counters are only statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Deflate data for `len` zero octets, built in 1 MiB steps so that making
+/// the bomb does not itself cost a gigabyte.
+fn bomb(len: usize) -> Vec<u8> {
+    let mut c = flate2::Compress::new_with_window_bits(flate2::Compression::best(), false, 15);
+    let zeros = vec![0u8; 1 << 20];
+    let mut out = Vec::with_capacity(1 << 20);
+    for _ in 0..len / zeros.len() {
+        let before = c.total_in();
+        while c.total_in() - before < zeros.len() as u64 {
+            let done = (c.total_in() - before) as usize;
+            out.reserve(4096);
+            c.compress_vec(&zeros[done..], &mut out, flate2::FlushCompress::None).unwrap();
+        }
+    }
+    out.reserve(4096);
+    c.compress_vec(&[], &mut out, flate2::FlushCompress::Sync).unwrap();
+    out.truncate(out.len() - 4); // strip 00 00 ff ff (RFC 7692 §7.2.1)
+    out
+}
+
+#[test]
+fn a_gigabyte_bomb_costs_the_limit() {
+    let payload = bomb(1 << 30);
+    assert!(payload.len() < 1_100_000, "the bomb itself is {} octets", payload.len());
+    let mut config = Config::default();
+    config.max_message_size = 1 << 20;
+    config.max_frame_size = 4 << 20;
+    config.deflate = Some(DeflateConfig::default());
+    let params = DeflateParams::default();
+    let mut rx = Receiver::new(Role::Server, &config);
+    rx.set_deflate(Some(params));
+    // One masked, compressed binary frame, as a client sends it.
+    let key = [1, 2, 3, 4];
+    let header = FrameHeader {
+        fin: true,
+        rsv: 0b100,
+        opcode: OpCode::Binary,
+        mask: Some(key),
+        payload_len: payload.len() as u64,
+    };
+    let (head, n) = header.encode();
+    let mut wire = head[..n].to_vec();
+    let start = wire.len();
+    wire.extend_from_slice(&payload);
+    apply_mask(&mut wire[start..], key, 0);
+    drop(payload);
+
+    let baseline = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    rx.receive_data(&wire);
+    let err = rx.next_message().unwrap_err();
+    assert_eq!(err, ProtocolError::MessageTooLarge { max: 1 << 20 });
+    assert_eq!(err.close_code(), CloseCode::MESSAGE_TOO_BIG);
+    let grown = PEAK.load(Ordering::Relaxed) - baseline;
+    // The copied wire octets (~1 MiB), the inflated limit (1 MiB), zlib's
+    // state: a few MiB at most, never the gigabyte.
+    assert!(grown < 8 << 20, "peak grew by {grown} octets");
+}
+
+#[test]
+fn compressed_messages_round_trip_through_the_state_machine() {
+    let mut config = Config::default();
+    config.deflate = Some(DeflateConfig::default());
+    let params = DeflateParams { client_no_context_takeover: true, ..DeflateParams::default() };
+    let mut c = Compressor::new(6, 15, true);
+    let text = "κόσμε ".repeat(1000);
+    let z = c.compress(text.as_bytes());
+    let mut rx = Receiver::new(Role::Client, &config);
+    rx.set_deflate(Some(params));
+    // Fragmented: RSV1 on the first frame only.
+    let (a, b) = z.split_at(z.len() / 2);
+    for (i, (part, fin)) in [(a, false), (b, true)].into_iter().enumerate() {
+        let op = if i == 0 { OpCode::Text } else { OpCode::Continuation };
+        let rsv = if i == 0 { 0b100 } else { 0 };
+        let h = FrameHeader { fin, rsv, opcode: op, mask: None, payload_len: part.len() as u64 };
+        let (head, n) = h.encode();
+        rx.receive_data(&head[..n]);
+        rx.receive_data(part);
+    }
+    assert_eq!(rx.next_message().unwrap(), Some(autostrada::Message::text(text)));
+}
