@@ -3,34 +3,12 @@
 
 use bytes::Bytes;
 
-use super::{CaseDef, Expectation, ExpectedClose, Logic, Post, act, ok};
+use super::{CaseDef, Expectation, ExpectedClose, Logic, Post, Write, act, ok};
 use crate::wire::{Event, FrameSpec, Peer};
 
-/// How the frames of a case are written.
-#[derive(Clone, Copy)]
-enum Write {
-    Plain,
-    Sync,
-    Chop1,
-}
-
-impl Write {
-    fn frame(self, p: &mut Peer, opcode: u8, payload: &'static [u8], fin: bool) {
-        let spec = FrameSpec::new(opcode, Bytes::from_static(payload)).fin(fin);
-        p.send_frame(match self {
-            Self::Plain => spec,
-            Self::Sync => spec.sync(true),
-            Self::Chop1 => spec.chop(1),
-        });
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            Self::Plain => "",
-            Self::Sync => " Each frame is written on its own.",
-            Self::Chop1 => " Each frame is written one octet at a time.",
-        }
-    }
+/// Writes one frame the given way.
+fn frame(p: &mut Peer, write: Write, opcode: u8, payload: &'static [u8], fin: bool) {
+    p.send_frame(write.apply(FrameSpec::new(opcode, Bytes::from_static(payload)).fin(fin)));
 }
 
 const WRITES: [Write; 3] = [Write::Plain, Write::Sync, Write::Chop1];
@@ -64,8 +42,8 @@ pub fn cases() -> Vec<CaseDef> {
             "The peer echoes the reassembled message; then we close normally.",
             Expectation { outcomes: ok(vec![whole()]), close: ExpectedClose::normal() },
             act(move |p| {
-                write.frame(p, 1, b"fragment1", false);
-                write.frame(p, 0, b"fragment2", true);
+                frame(p, write, 1, b"fragment1", false);
+                frame(p, write, 0, b"fragment2", true);
                 p.close_after(1.0);
             }),
         ));
@@ -80,9 +58,9 @@ pub fn cases() -> Vec<CaseDef> {
                 close: ExpectedClose::normal(),
             },
             act(move |p| {
-                write.frame(p, 1, b"fragment1", false);
-                write.frame(p, 9, b"ping payload", true);
-                write.frame(p, 0, b"fragment2", true);
+                frame(p, write, 1, b"fragment1", false);
+                frame(p, write, 9, b"ping payload", true);
+                frame(p, write, 0, b"fragment2", true);
                 p.close_after(1.0);
             }),
         ));
@@ -95,8 +73,8 @@ pub fn cases() -> Vec<CaseDef> {
                 FAIL,
                 must_fail(),
                 act(move |p| {
-                    write.frame(p, 0, b"non-continuation payload", fin);
-                    write.frame(p, 1, b"Hello, world!", true);
+                    frame(p, write, 0, b"non-continuation payload", fin);
+                    frame(p, write, 1, b"Hello, world!", true);
                     p.kill_after(1.0);
                 }),
             ));
@@ -163,16 +141,16 @@ pub fn cases() -> Vec<CaseDef> {
         );
         def.logic = Logic::Pause {
             first: act(move |p| {
-                write.frame(p, 1, b"fragment1", false);
-                write.frame(p, 0, b"fragment2", false);
-                write.frame(p, 9, b"pongme 1!", true);
+                frame(p, write, 1, b"fragment1", false);
+                frame(p, write, 0, b"fragment2", false);
+                frame(p, write, 9, b"pongme 1!", true);
             }),
             delay: 1.0,
             then: act(move |p| {
-                write.frame(p, 0, b"fragment3", false);
-                write.frame(p, 0, b"fragment4", false);
-                write.frame(p, 9, b"pongme 2!", true);
-                write.frame(p, 0, b"fragment5", true);
+                frame(p, write, 0, b"fragment3", false);
+                frame(p, write, 0, b"fragment4", false);
+                frame(p, write, 9, b"pongme 2!", true);
+                frame(p, write, 0, b"fragment5", true);
                 p.close_after(1.0);
             }),
         };

@@ -24,6 +24,40 @@ use crate::wire::{Event, Handler, Peer};
 /// A sender of frames, run when the connection opens or a step is due.
 pub type Action = Arc<dyn Fn(&mut Peer) + Send + Sync>;
 
+/// How a case writes its frames: normally, each alone ("sync"), or one
+/// octet at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// Straight away.
+    Plain,
+    /// Each frame written on its own.
+    Sync,
+    /// Each frame written one octet at a time.
+    Chop1,
+}
+
+impl Write {
+    /// `spec` written this way.
+    #[must_use]
+    pub fn apply(self, spec: crate::wire::FrameSpec) -> crate::wire::FrameSpec {
+        match self {
+            Self::Plain => spec,
+            Self::Sync => spec.sync(true),
+            Self::Chop1 => spec.chop(1),
+        }
+    }
+
+    /// The words a description adds for this way of writing.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Plain => "",
+            Self::Sync => " Each frame is written on its own.",
+            Self::Chop1 => " Each frame is written one octet at a time.",
+        }
+    }
+}
+
 /// Wraps a closure as an [`Action`].
 pub fn act(f: impl Fn(&mut Peer) + Send + Sync + 'static) -> Action {
     Arc::new(f)

@@ -3,36 +3,10 @@
 
 use bytes::Bytes;
 
-use super::{CaseDef, Expectation, ExpectedClose, act, ok};
+use super::{CaseDef, Expectation, ExpectedClose, Write, act, ok};
 use crate::wire::{Event, FrameSpec};
 
 const HELLO: &[u8] = b"Hello, world!";
-
-/// How the frames of a case are written.
-#[derive(Clone, Copy)]
-enum Write {
-    Plain,
-    Sync,
-    Chop1,
-}
-
-impl Write {
-    fn apply(self, spec: FrameSpec) -> FrameSpec {
-        match self {
-            Self::Plain => spec,
-            Self::Sync => spec.sync(true),
-            Self::Chop1 => spec.chop(1),
-        }
-    }
-
-    fn words(self) -> &'static str {
-        match self {
-            Self::Plain => "",
-            Self::Sync => " Each frame is written on its own.",
-            Self::Chop1 => " Each frame is written one octet at a time.",
-        }
-    }
-}
 
 /// An echo of HELLO may or may not make it out before the peer fails: both pass.
 fn echo_then_fail() -> Expectation {
