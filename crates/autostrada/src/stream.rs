@@ -79,14 +79,16 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
         timer.as_mut().poll(cx).is_ready()
     }
 
-    /// Pushes out queued automatic replies without blocking the read path.
-    fn flush_replies(&self, cx: &Context<'_>) {
+    /// Pushes out queued automatic replies without blocking the read path;
+    /// returns whether a close frame has gone out (one lock for both).
+    fn flush_replies(&self, cx: &Context<'_>) -> bool {
         self.shared.poll_io(Side::Reader, cx, |w, cx| {
             if w.tx.pending() > 0 {
                 // A failed or pending write is seen again by the next send or poll.
                 let _ = w.poll_write_out(cx);
             }
-        });
+            w.tx.close_sent()
+        })
     }
 
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
@@ -104,16 +106,16 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                         }
                         Ok(Some(message)) => {
                             if matches!(message, Message::Ping(_)) {
-                                self.flush_replies(cx);
+                                let _ = self.flush_replies(cx);
                             }
                             return Poll::Ready(Some(Ok(message)));
                         }
                         Err(e) => self.state = ReadState::Closing(Some(e)),
                         Ok(None) => match self.poll_fill(cx) {
                             Poll::Pending => {
-                                self.flush_replies(cx);
+                                let close_sent = self.flush_replies(cx);
                                 // We sent a close and wait for the answer: not forever.
-                                if self.shared.lock().tx.close_sent() && self.poll_deadline(cx) {
+                                if close_sent && self.poll_deadline(cx) {
                                     self.state = ReadState::Done;
                                     return Poll::Ready(Some(Err(Error::CloseTimeout)));
                                 }
