@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::{CaseDef, Expectation, ExpectedClose, Logic, act, ok};
-use crate::wire::{Event, FrameSpec};
+use crate::wire::{Event, FrameSpec, Peer};
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0)).collect()
@@ -28,6 +28,9 @@ fn invalid() -> Expectation {
 
 const ECHO: &str = "The peer echoes the text message unchanged; then we close normally.";
 const FAIL_1007: &str = "The peer fails the connection with 1007 (or drops TCP) because the text is not valid UTF-8.";
+
+/// How a 6.2.x case puts its text on the wire.
+type SendText = fn(&mut Peer, Bytes);
 
 /// The generated groups 6.5–6.23: payloads in order, by group.
 fn groups() -> Vec<Vec<Vec<u8>>> {
@@ -117,53 +120,34 @@ pub fn cases() -> Vec<CaseDef> {
             }),
         ));
     }
+    // 6.2.x: valid text sent whole, split between code points, and split inside them.
     let hello = Bytes::from(unhex(HELLO_UTF8));
-    let h1 = hello.clone();
-    out.push(CaseDef::script(
-        "6.2.1",
-        "Valid UTF-8 text with multi-octet characters, in one frame.",
-        ECHO,
-        valid(&hello),
-        act(move |p| {
-            p.send_frame(FrameSpec::new(1, h1.clone()));
-            p.close_after(1.0);
-        }),
-    ));
-    let h2 = hello.clone();
-    out.push(CaseDef::script(
-        "6.2.2",
-        "The same text in two fragments split between code points.",
-        ECHO,
-        valid(&hello),
-        act(move |p| {
-            p.send_frame(FrameSpec::new(1, h2.slice(..15)).fin(false));
-            p.send_frame(FrameSpec::new(0, h2.slice(15..)));
-            p.close_after(1.0);
-        }),
-    ));
-    let h3 = hello.clone();
-    out.push(CaseDef::script(
-        "6.2.3",
-        "The same text in one-octet fragments, so fragments end inside code points.",
-        ECHO,
-        valid(&hello),
-        act(move |p| {
-            p.send_message(h3.clone(), false, Some(1), false);
-            p.close_after(1.0);
-        }),
-    ));
     let kosme = Bytes::from(unhex(KOSME));
-    let k = kosme.clone();
-    out.push(CaseDef::script(
-        "6.2.4",
-        "Greek text (κόσμε) in one-octet fragments.",
-        ECHO,
-        valid(&kosme),
-        act(move |p| {
-            p.send_message(k.clone(), false, Some(1), false);
-            p.close_after(1.0);
-        }),
-    ));
+    let whole = |p: &mut Peer, t: Bytes| p.send_frame(FrameSpec::new(1, t));
+    let halves = |p: &mut Peer, t: Bytes| {
+        p.send_frame(FrameSpec::new(1, t.slice(..15)).fin(false));
+        p.send_frame(FrameSpec::new(0, t.slice(15..)));
+    };
+    let octets = |p: &mut Peer, t: Bytes| p.send_message(t, false, Some(1), false);
+    let ways: [(&str, &str, &Bytes, SendText); 4] = [
+        ("6.2.1", "Valid UTF-8 text with multi-octet characters, in one frame.", &hello, whole),
+        ("6.2.2", "The same text in two fragments split between code points.", &hello, halves),
+        ("6.2.3", "The same text in one-octet fragments, so fragments end inside code points.", &hello, octets),
+        ("6.2.4", "Greek text (κόσμε) in one-octet fragments.", &kosme, octets),
+    ];
+    for (id, description, text, send) in ways {
+        let t = text.clone();
+        out.push(CaseDef::script(
+            id,
+            description,
+            ECHO,
+            valid(text),
+            act(move |p| {
+                send(p, t.clone());
+                p.close_after(1.0);
+            }),
+        ));
+    }
     let bad = Bytes::from(unhex(KOSME_BAD));
     for (id, fragmented) in [("6.3.1", false), ("6.3.2", true)] {
         let b = bad.clone();
