@@ -521,6 +521,9 @@ mod tests {
     fn repeat_builds_the_payload() {
         assert_eq!(repeat(b"abc", 7), Bytes::from_static(b"abcabca"));
         assert_eq!(repeat(b"abc", 2), Bytes::from_static(b"ab"));
+        assert_eq!(repeat(b"abc", 0), Bytes::new());
+        let long = repeat(b"xyz", 1000);
+        assert!(long.chunks(3).all(|c| b"xyz".starts_with(c)), "{long:?}");
     }
 
     #[test]
