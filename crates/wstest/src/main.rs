@@ -126,14 +126,27 @@ async fn execute(cli: &Cli, spec: ClientSpec) -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("\nwstest: interrupted; writing the reports of the cases that finished");
     };
-    let results = runner::run(spec, &run_options(cli), cancel).await;
+    // Per-case reports are written in the background while later cases run.
+    let writer = match report::CaseWriter::start(&outdir) {
+        Ok(w) => w,
+        Err(e) => return usage(&format!("cannot write reports to {}: {e}", outdir.display())),
+    };
+    runner::run_with(spec, &run_options(cli), cancel, |r| writer.submit(r)).await;
     let elapsed = started.elapsed();
-    finish(cli, &outdir, &results, elapsed)
+    let (mut results, written) = writer.finish();
+    report::sort(&mut results);
+    finish(cli, &outdir, &results, written, elapsed)
 }
 
-fn finish(cli: &Cli, outdir: &Path, results: &[CaseResult], elapsed: std::time::Duration) -> ExitCode {
+fn finish(
+    cli: &Cli,
+    outdir: &Path,
+    results: &[CaseResult],
+    written: std::io::Result<()>,
+    elapsed: std::time::Duration,
+) -> ExitCode {
     let writing = std::time::Instant::now();
-    if let Err(e) = report::write_json(outdir, results) {
+    if let Err(e) = written.and_then(|()| report::write_index(outdir, results)) {
         eprintln!("wstest: cannot write reports to {}: {e}", outdir.display());
         return ExitCode::from(2);
     }

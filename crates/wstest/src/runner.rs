@@ -123,12 +123,28 @@ async fn learn_agent(server: &Server) -> String {
     session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into())
 }
 
-/// Runs `spec`. Stops scheduling when `cancel` resolves and returns what finished.
+/// Runs `spec`. Stops scheduling when `cancel` resolves and returns what
+/// finished, sorted by agent and case id.
 pub async fn run(
     spec: ClientSpec,
     options: &RunOptions,
     cancel: impl std::future::Future<Output = ()>,
 ) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    run_with(spec, options, cancel, |r| results.push(r)).await;
+    crate::report::sort(&mut results);
+    results
+}
+
+/// Runs `spec`, handing each case to `on_result` the moment it finishes (in
+/// finishing order). Stops scheduling when `cancel` resolves; returns how
+/// many cases finished.
+pub async fn run_with(
+    spec: ClientSpec,
+    options: &RunOptions,
+    cancel: impl std::future::Future<Output = ()>,
+    mut on_result: impl FnMut(CaseResult),
+) -> usize {
     let spec = Arc::new(spec);
     let registry = registry();
     let selected: Vec<&(usize, CaseDef)> = registry.iter().filter(|(_, c)| spec.cases.contains(&c.id)).collect();
@@ -150,7 +166,7 @@ pub async fn run(
     let jobs = options.jobs.max(1);
     let semaphore = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
-    let mut results = Vec::new();
+    let mut finished = 0;
     let started = Instant::now();
     tokio::pin!(cancel);
     let mut cancelled = false;
@@ -174,7 +190,7 @@ pub async fn run(
                     biased;
                     () = &mut cancel => { cancelled = true; break 'schedule; }
                     p = sem.clone().acquire_many_owned(want) => break p,
-                    Some(done) = tasks.join_next(), if !tasks.is_empty() => collect(done, &mut results, &bar, options),
+                    Some(done) = tasks.join_next(), if !tasks.is_empty() => collect(done, &mut finished, &mut on_result, &bar, options),
                 }
             };
             let Ok(permit) = permit else { break 'schedule };
@@ -196,22 +212,22 @@ pub async fn run(
             biased;
             () = &mut cancel, if !cancelled => { cancelled = true; tasks.abort_all(); }
             done = tasks.join_next() => match done {
-                Some(done) => collect(done, &mut results, &bar, options),
+                Some(done) => collect(done, &mut finished, &mut on_result, &bar, options),
                 None => break,
             },
         }
     }
     bar.finish_and_clear();
     if options.debug {
-        eprintln!("wstest: {} results in {:.2} s", results.len(), started.elapsed().as_secs_f64());
+        eprintln!("wstest: {finished} results in {:.2} s", started.elapsed().as_secs_f64());
     }
-    crate::report::sort(&mut results);
-    results
+    finished
 }
 
 fn collect(
     done: Result<Option<CaseResult>, tokio::task::JoinError>,
-    results: &mut Vec<CaseResult>,
+    finished: &mut usize,
+    on_result: &mut impl FnMut(CaseResult),
     bar: &ProgressBar,
     options: &RunOptions,
 ) {
@@ -225,6 +241,7 @@ fn collect(
                 )
             });
         }
-        results.push(r);
+        *finished += 1;
+        on_result(r);
     }
 }

@@ -5,6 +5,9 @@
 pub mod console;
 pub mod junit;
 pub mod pyjson;
+mod writer;
+
+pub use writer::CaseWriter;
 
 use std::path::Path;
 
@@ -151,7 +154,23 @@ impl CaseResult {
 }
 
 /// Writes `index.json` and every per-case report into `outdir`.
+///
+/// # Errors
+/// The first file that cannot be written.
 pub fn write_json(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> {
+    write_index(outdir, results)?;
+    for r in results {
+        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()))?;
+    }
+    Ok(())
+}
+
+/// Writes `index.json` into `outdir` (the per-case files are written apart,
+/// see [`CaseWriter`]).
+///
+/// # Errors
+/// When `outdir` or the file cannot be written.
+pub fn write_index(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> {
     std::fs::create_dir_all(outdir)?;
     let mut index: Map<String, Value> = Map::new();
     for r in results {
@@ -165,11 +184,7 @@ pub fn write_json(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> 
         let agent = index.entry(r.agent.clone()).or_insert_with(|| json!({}));
         agent[&r.id] = entry;
     }
-    std::fs::write(outdir.join("index.json"), pyjson::to_string(&Value::Object(index)))?;
-    for r in results {
-        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()))?;
-    }
-    Ok(())
+    std::fs::write(outdir.join("index.json"), pyjson::to_string(&Value::Object(index)))
 }
 
 /// Sorts results by agent, then case id.

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use autostrada::proto::Role;
 use autostrada::proto::handshake::{Target, accept_key, generate_key};
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Duration, sleep_until, timeout};
 
-use super::incoming::Delivery;
+use super::incoming::{Delivery, READ_CHUNK};
 use super::peer::{Peer, State};
 
 /// How long to wait for the TCP connection.
@@ -293,13 +293,15 @@ pub async fn run_client(
             batch = Batch::take(&peer);
         }
         let next_timer = peer.timers.iter().map(|(at, _)| *at).min();
-        chunk.clear();
-        chunk.reserve(64 * 1024);
         tokio::select! {
             biased;
-            read = rd.read_buf(&mut chunk) => match read {
-                Ok(n) if n > 0 => {
-                    peer.receive(&chunk[..n]);
+            read = async {
+                let buf = peer.read_buffer();
+                let from = buf.len();
+                rd.read_buf(&mut buf.limit(READ_CHUNK)).await.map(|n| (n, from))
+            } => match read {
+                Ok((n, from)) if n > 0 => {
+                    peer.note_read(from);
                     dispatch(&mut peer, handler);
                 }
                 _ => break,

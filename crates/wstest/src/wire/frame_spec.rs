@@ -66,16 +66,25 @@ impl FrameSpec {
 /// `pattern` repeated to `len` octets.
 #[must_use]
 pub fn repeat(pattern: &[u8], len: usize) -> Bytes {
+    let mut out = Vec::with_capacity(len);
+    extend_repeated(&mut out, pattern, len);
+    Bytes::from(out)
+}
+
+/// Appends `pattern` repeated to `len` octets to `out` (nothing if the
+/// pattern is empty).
+pub(crate) fn extend_repeated(out: &mut Vec<u8>, pattern: &[u8], len: usize) {
     if pattern.is_empty() {
-        return Bytes::new();
+        return;
     }
+    let start = out.len();
+    let end = start + len;
+    out.reserve(len);
+    out.extend_from_slice(&pattern[..pattern.len().min(len)]);
     // Doubling: copy what is already filled, so a 16 MiB payload of a
     // one-octet pattern costs ~24 copies, not 16 million.
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(&pattern[..pattern.len().min(len)]);
-    while out.len() < len {
-        let take = out.len().min(len - out.len());
-        out.extend_from_within(..take);
+    while out.len() < end {
+        let filled = out.len() - start;
+        out.extend_from_within(start..start + filled.min(end - out.len()));
     }
-    Bytes::from(out)
 }

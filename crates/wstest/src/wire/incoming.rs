@@ -31,6 +31,14 @@ pub enum Delivery {
     Pong(Bytes),
 }
 
+/// At most this many octets per socket read, like the reference's transport
+/// (so `rxOctetStats` has the same shape).
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
+/// The read buffer is sized up front for a frame of at most this length; a
+/// longer announced length grows the buffer as octets arrive instead.
+const MAX_PRESIZE: usize = 64 << 20;
+
 /// Close codes the reference fuzzer accepts from a peer (it predates the
 /// registration of 1012–1014).
 fn close_code_ok(code: u16) -> bool {
@@ -44,6 +52,28 @@ impl Peer {
         self.stats.rx_octets.add(data.len() as u64);
         if self.state != State::Closed {
             self.incoming.buf.extend_from_slice(data);
+        }
+    }
+
+    /// The buffer the next socket read appends to (then call
+    /// [`Peer::note_read`]), with room for the whole frame being received so
+    /// a large frame lands in one allocation and is never copied again.
+    pub(crate) fn read_buffer(&mut self) -> &mut BytesMut {
+        let frame = FrameHeader::parse(&self.incoming.buf)
+            .map_or(0, |p| p.header_len.saturating_add(usize::try_from(p.header.payload_len).unwrap_or(usize::MAX)));
+        let room = frame.min(MAX_PRESIZE).saturating_sub(self.incoming.buf.len()).max(READ_CHUNK);
+        self.incoming.buf.reserve(room);
+        &mut self.incoming.buf
+    }
+
+    /// Records the octets a read appended to [`Peer::read_buffer`] from
+    /// offset `from` on (dropped again once the connection is closed).
+    pub(crate) fn note_read(&mut self, from: usize) {
+        let data = &self.incoming.buf[from..];
+        self.log.read(data);
+        self.stats.rx_octets.add(data.len() as u64);
+        if self.state == State::Closed {
+            self.incoming.buf.truncate(from);
         }
     }
 
@@ -139,17 +169,23 @@ impl Peer {
             self.violation(1007, "invalid UTF-8 in text message");
             return None;
         }
-        let (_, data) = self.incoming.message.as_mut()?;
-        data.extend_from_slice(&payload);
-        if !h.fin {
-            return None;
-        }
-        let (binary, data) = self.incoming.message.take()?;
+        let data = if h.fin && h.opcode != OpCode::Continuation {
+            // An unfragmented message: hand over the frame's payload as it is.
+            self.incoming.message = None;
+            payload
+        } else {
+            let (_, data) = self.incoming.message.as_mut()?;
+            data.extend_from_slice(&payload);
+            if !h.fin {
+                return None;
+            }
+            self.incoming.message.take()?.1.freeze()
+        };
         if !binary && self.incoming.utf8.finish().is_err() {
             self.violation(1007, "text message ends inside a UTF-8 sequence");
             return None;
         }
-        (!self.close.failed_by_me).then(|| Delivery::Message(data.freeze(), binary))
+        (!self.close.failed_by_me).then_some(Delivery::Message(data, binary))
     }
 
     fn on_close_payload(&mut self, payload: &[u8]) {

@@ -14,7 +14,7 @@ use autostrada::proto::{FrameHeader, OpCode, Role, apply_mask};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Value, json};
 
-use super::frame_spec::{FrameSpec, repeat};
+use super::frame_spec::{FrameSpec, extend_repeated};
 use super::incoming::Incoming;
 use super::log::{FrameInfo, Stats, WireLog};
 
@@ -254,24 +254,26 @@ impl Peer {
 
     /// Builds and writes exactly one frame, whatever the connection state.
     pub fn send_frame(&mut self, spec: FrameSpec) {
-        let payload = match spec.repeat_to {
-            Some(len) => repeat(&spec.payload, len),
-            None => spec.payload.clone(),
-        };
+        let len = spec.repeat_to.unwrap_or(spec.payload.len());
         let mask = self.mask_key();
         let opcode = OpCode::from_bits(spec.opcode);
-        let header = FrameHeader { fin: spec.fin, rsv: spec.rsv & 7, opcode, mask, payload_len: payload.len() as u64 };
+        let header = FrameHeader { fin: spec.fin, rsv: spec.rsv & 7, opcode, mask, payload_len: len as u64 };
         let (head, n) = header.encode();
-        let mut raw = BytesMut::with_capacity(n + payload.len());
-        raw.put_slice(&head[..n]);
-        raw.put_slice(&payload);
+        // One buffer for header and payload: repeated payloads (up to 16 MiB
+        // in 9.x) are built in place and masked there, never copied.
+        let mut raw = Vec::with_capacity(n + len);
+        raw.extend_from_slice(&head[..n]);
+        match spec.repeat_to {
+            Some(len) => extend_repeated(&mut raw, &spec.payload, len),
+            None => raw.extend_from_slice(&spec.payload),
+        }
         if let Some(key) = mask {
             apply_mask(&mut raw[n..], key, 0);
         }
         let info = FrameInfo { opcode: spec.opcode & 0x0f, fin: spec.fin, rsv: spec.rsv & 7, mask };
         self.log.tx_frame(&info, &spec.payload, spec.repeat_to, spec.chop, spec.sync);
         self.stats.tx_frames.add(u64::from(spec.opcode & 0x0f));
-        self.send_data(raw.freeze(), spec.sync, spec.chop);
+        self.send_data(Bytes::from(raw), spec.sync, spec.chop);
     }
 
     /// The message API: only while open; fragments of `fragment_size` (or the
@@ -490,6 +492,7 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::repeat;
 
     fn frames(peer: &mut Peer) -> Vec<(bool, u8, usize)> {
         let wire: Vec<u8> = peer.out.drain(..).flat_map(|u| u.data.to_vec()).collect();
@@ -515,6 +518,20 @@ mod tests {
         p.auto_fragment_size = 1300;
         p.send_message(repeat(b"*", 65536), false, None, false);
         assert_eq!(frames(&mut p).len(), 51);
+    }
+
+    #[test]
+    fn repeated_payload_is_built_and_masked_in_place() {
+        let mut p = Peer::new(Role::Client);
+        p.send_frame(FrameSpec::new(2, &b"xyz"[..]).repeat_to(70_000));
+        let wire: Vec<u8> = p.out.drain(..).flat_map(|u| u.data.to_vec()).collect();
+        // 2 + 8 octets of header (64-bit length), 4 of mask key, then the payload.
+        assert_eq!(&wire[..2], &[0x82, 0xff]);
+        assert_eq!(u64::from_be_bytes(wire[2..10].try_into().unwrap()), 70_000);
+        let key: [u8; 4] = wire[10..14].try_into().unwrap();
+        let mut payload = wire[14..].to_vec();
+        apply_mask(&mut payload, key, 0);
+        assert_eq!(payload, repeat(b"xyz", 70_000));
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! Writes each case's `<agent>_case_<id>.json` as soon as the case finishes,
+//! on a background thread, so the files are on disk while later cases still
+//! run and the run ends with only `index.json` left to write. An interrupted
+//! run thus keeps the reports of every case that finished.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use super::{CaseResult, pyjson, report_file};
+
+/// What the background thread hands back: every result it was given, and
+/// the first write error, if any.
+type Outcome = (Vec<CaseResult>, io::Result<()>);
+
+/// A background writer of per-case reports.
+///
+/// ```no_run
+/// # fn demo(results: Vec<wstest::report::CaseResult>) -> std::io::Result<()> {
+/// let writer = wstest::report::CaseWriter::start("./reports".as_ref())?;
+/// for r in results {
+///     writer.submit(r);
+/// }
+/// let (results, written) = writer.finish();
+/// written?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct CaseWriter {
+    tx: Option<mpsc::Sender<CaseResult>>,
+    thread: Option<JoinHandle<Outcome>>,
+}
+
+impl CaseWriter {
+    /// Creates `outdir` and starts the writer thread.
+    ///
+    /// # Errors
+    /// When `outdir` cannot be created or the thread cannot start.
+    pub fn start(outdir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(outdir)?;
+        let outdir: PathBuf = outdir.to_owned();
+        let (tx, rx) = mpsc::channel::<CaseResult>();
+        let thread = std::thread::Builder::new().name("wstest-reports".into()).spawn(move || {
+            background_priority();
+            let mut results = Vec::new();
+            let mut written = Ok(());
+            for r in rx {
+                // After a failure keep collecting (the summary still needs
+                // every result) but stop writing.
+                if written.is_ok() {
+                    written = std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()));
+                }
+                results.push(r);
+            }
+            (results, written)
+        })?;
+        Ok(Self { tx: Some(tx), thread: Some(thread) })
+    }
+
+    /// Queues one finished case; its file is written in the background.
+    pub fn submit(&self, result: CaseResult) {
+        if let Some(tx) = &self.tx {
+            // The thread only stops once `tx` is dropped, so this cannot fail.
+            let _ = tx.send(result);
+        }
+    }
+
+    /// Waits for every queued file and returns the results in the order they
+    /// were submitted, with the first write error.
+    #[must_use]
+    pub fn finish(mut self) -> Outcome {
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) => (Vec::new(), Err(io::Error::other("the report writer thread panicked"))),
+            None => (Vec::new(), Ok(())),
+        }
+    }
+}
+
+/// Lowers this thread to idle priority (Linux `SCHED_IDLE`): it then runs
+/// only on CPU time nothing else wants, so writing reports never delays a
+/// timed case or the server under test on the same machine. Best effort: on
+/// failure the thread just keeps normal priority.
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        let _ = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle);
+    }
+}
