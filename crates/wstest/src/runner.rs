@@ -27,9 +27,18 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Print a line per case.
     pub debug: bool,
+    /// How long a timed (9.x) case polls the socket for the server's reply
+    /// before sleeping; `None` to always sleep. Default
+    /// [`RunOptions::BUSY_POLL`]: costs a little CPU during the timed cases,
+    /// keeps the client's wake-up latency out of their durations.
+    pub busy_poll: Option<std::time::Duration>,
 }
 
 impl RunOptions {
+    /// The default busy-poll budget: a few times a healthy server's
+    /// turnaround on loopback.
+    pub const BUSY_POLL: std::time::Duration = std::time::Duration::from_micros(50);
+
     /// The default number of jobs: enough to overlap the cases that mostly
     /// wait on timers, few enough not to starve the server under test.
     #[must_use]
@@ -53,12 +62,16 @@ async fn run_case(
     index: usize,
     def: CaseDef,
     spec: Arc<ClientSpec>,
+    busy_poll: Option<std::time::Duration>,
 ) -> Option<CaseResult> {
     let mut run = CaseRun::new(&def);
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     peer.auto_fragment_size = server.auto_fragment_size;
     let mut options = ClientOptions { protocols: server.protocols.clone(), ..ClientOptions::default() };
+    if def.runs_alone() {
+        options.busy_poll = busy_poll;
+    }
     if let Some(origin) = &server.origin {
         options.headers.push(("Origin".into(), origin.clone()));
     }
@@ -164,6 +177,7 @@ pub async fn run_with(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let jobs = options.jobs.max(1);
+    let busy_poll = options.busy_poll;
     let semaphore = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
     let mut finished = 0;
@@ -198,7 +212,7 @@ pub async fn run_with(
             let index = *index;
             bar.set_message(def.id.clone());
             tasks.spawn(async move {
-                let r = run_case(server, agent, index, def, spec).await;
+                let r = run_case(server, agent, index, def, spec, busy_poll).await;
                 drop(permit);
                 r
             });

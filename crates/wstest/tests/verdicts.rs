@@ -15,7 +15,7 @@ async fn run(url: &str, agent: &str, cases: &[&str]) -> Vec<CaseResult> {
     let cases = serde_json::to_string(cases).unwrap();
     let text = format!(r#"{{"servers": [{{"agent": "{agent}", "url": "{url}"}}], "cases": {cases}}}"#);
     let spec = spec::parse_client(&text, None).unwrap();
-    let options = RunOptions { jobs: 32, quiet: true, debug: false };
+    let options = RunOptions { jobs: 32, quiet: true, debug: false, busy_poll: Some(RunOptions::BUSY_POLL) };
     runner::run(spec, &options, std::future::pending()).await
 }
 

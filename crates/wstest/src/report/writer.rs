@@ -49,7 +49,8 @@ impl CaseWriter {
                 // After a failure keep collecting (the summary still needs
                 // every result) but stop writing.
                 if written.is_ok() {
-                    written = std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()));
+                    written =
+                        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()));
                 }
                 results.push(r);
             }
@@ -68,7 +69,6 @@ impl CaseWriter {
 
     /// Waits for every queued file and returns the results in the order they
     /// were submitted, with the first write error.
-    #[must_use]
     pub fn finish(mut self) -> Outcome {
         self.tx = None;
         match self.thread.take().map(JoinHandle::join) {
