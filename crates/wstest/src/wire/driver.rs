@@ -333,6 +333,9 @@ pub async fn run_client(
                 Some(n) => {
                     peer.receive(&scratch[..n]);
                     dispatch(&mut peer, handler);
+                    // No tokio resource was polled: give the other cases
+                    // (timers running beside the timed case) their turn now and then.
+                    tokio::task::coop::consume_budget().await;
                     continue;
                 }
                 None => {}
