@@ -23,24 +23,71 @@ fn config() -> Config {
 pub async fn start(addr: &str) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    Ok((local, tokio::spawn(serve(listener))))
+}
+
+/// An echo server on a runtime of its own (its own threads, like a server
+/// in another process), stopped when dropped.
+#[derive(Debug)]
+pub struct Background {
+    runtime: Option<tokio::runtime::Runtime>,
+    addr: SocketAddr,
+}
+
+impl Background {
+    /// Binds to `addr` and starts serving. Callable from inside another
+    /// runtime: the server never shares the caller's threads, so a client
+    /// there that polls the socket cannot hold the server up.
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound or the runtime cannot start.
+    pub fn start(addr: &str) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("wstest-echo").build()?;
+        runtime.spawn(async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener).await,
+                Err(e) => eprintln!("wstest: the echo server cannot listen: {e}"),
+            }
+        });
+        Ok(Self { runtime: Some(runtime), addr })
+    }
+
+    /// Where it listens.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            // Not `drop`: that would block, which is not allowed inside the caller's runtime.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Echoes every data message on every connection `listener` accepts.
+async fn serve(listener: TcpListener) {
     let server = ServerBuilder::new().config(config());
-    let task = tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let _ = tcp.set_nodelay(true);
-            let server = server.clone();
-            tokio::spawn(async move {
-                let Ok(mut ws) = server.accept(tcp).await else {
-                    return;
-                };
-                while let Some(message) = ws.next().await {
-                    if let Ok(m) = message {
-                        if m.is_data() && ws.send(m).await.is_err() {
-                            break;
-                        }
+    while let Ok((tcp, _)) = listener.accept().await {
+        let _ = tcp.set_nodelay(true);
+        let server = server.clone();
+        tokio::spawn(async move {
+            let Ok(mut ws) = server.accept(tcp).await else {
+                return;
+            };
+            while let Some(message) = ws.next().await {
+                if let Ok(m) = message {
+                    if m.is_data() && ws.send(m).await.is_err() {
+                        break;
                     }
                 }
-            });
-        }
-    });
-    Ok((local, task))
+            }
+        });
+    }
 }

@@ -209,10 +209,12 @@ async fn echoserver(cli: &Cli) -> ExitCode {
 
 /// No arguments: the whole suite against an in-process autostrada echo server.
 async fn embedded(cli: &Cli) -> ExitCode {
-    let (addr, server) = match wstest::echo::start("127.0.0.1:0").await {
+    // On threads of its own, like a server in another process.
+    let server = match wstest::echo::Background::start("127.0.0.1:0") {
         Ok(s) => s,
         Err(e) => return usage(&format!("cannot start the embedded echo server: {e}")),
     };
+    let addr = server.addr();
     let text = format!(
         r#"{{"outdir": "./reports/servers", "servers": [{{"agent": "autostrada/{}", "url": "ws://{addr}"}}], "cases": ["*"], "exclude-cases": ["12.*", "13.*"]}}"#,
         env!("CARGO_PKG_VERSION")
@@ -225,6 +227,6 @@ async fn embedded(cli: &Cli) -> ExitCode {
         "wstest: no arguments given: testing an in-process autostrada echo server (see --help for the real modes)"
     );
     let code = execute(cli, spec).await;
-    server.abort();
+    drop(server);
     code
 }

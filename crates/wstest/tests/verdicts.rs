@@ -21,9 +21,10 @@ async fn run(url: &str, agent: &str, cases: &[&str]) -> Vec<CaseResult> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autostrada_passes_every_case() {
-    let (addr, server) = wstest::echo::start("127.0.0.1:0").await.unwrap();
+    let server = wstest::echo::Background::start("127.0.0.1:0").unwrap();
+    let addr = server.addr();
     let results = run(&format!("ws://{addr}"), "autostrada", &["*"]).await;
-    server.abort();
+    drop(server);
     assert_eq!(results.len(), 301);
     let failing: Vec<String> = results
         .iter()
