@@ -35,9 +35,11 @@ pub enum Delivery {
 /// (so `rxOctetStats` has the same shape).
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
-/// The read buffer is sized up front for a frame of at most this length; a
-/// longer announced length grows the buffer as octets arrive instead.
-const MAX_PRESIZE: usize = 64 << 20;
+/// The read buffer is sized up front for a frame of at most this length (the
+/// suite's largest echo, 16 MiB, plus its header); a longer announced length
+/// grows the buffer only as octets arrive, so a server that merely claims a
+/// huge frame cannot make us allocate for it.
+const MAX_PRESIZE: usize = (16 << 20) + 16;
 
 /// Close codes the reference fuzzer accepts from a peer (it predates the
 /// registration of 1012–1014).
