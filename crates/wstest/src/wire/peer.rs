@@ -521,6 +521,29 @@ mod tests {
     }
 
     #[test]
+    fn read_buffer_is_sized_for_the_frame_but_not_for_a_claim() {
+        let mut p = Peer::new(Role::Client);
+        p.state = State::Open;
+        // A 1 MiB binary frame announced: room for all of it.
+        p.receive(&[0x82, 127, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+        assert!(p.read_buffer().capacity() >= 10 + (1 << 20));
+        // A frame claiming 2^40 octets: only the 16 MiB cap is reserved.
+        let mut p = Peer::new(Role::Client);
+        p.state = State::Open;
+        p.receive(&[0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0]);
+        assert!(p.read_buffer().capacity() <= (17 << 20));
+        // Reads appended to the buffer are logged, counted and decoded.
+        let mut p = Peer::new(Role::Client);
+        p.state = State::Open;
+        let buf = p.read_buffer();
+        let from = buf.len();
+        buf.extend_from_slice(&[0x81, 2, b'h', b'i']);
+        p.note_read(from);
+        assert_eq!(p.stats.rx_octets.to_json()["4"], 1);
+        assert!(matches!(p.next_delivery(), Some(crate::wire::incoming::Delivery::Message(m, false)) if m == "hi"));
+    }
+
+    #[test]
     fn repeated_payload_is_built_and_masked_in_place() {
         let mut p = Peer::new(Role::Client);
         p.send_frame(FrameSpec::new(2, &b"xyz"[..]).repeat_to(70_000));
