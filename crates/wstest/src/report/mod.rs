@@ -153,18 +153,6 @@ impl CaseResult {
     }
 }
 
-/// Writes `index.json` and every per-case report into `outdir`.
-///
-/// # Errors
-/// The first file that cannot be written.
-pub fn write_json(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> {
-    write_index(outdir, results)?;
-    for r in results {
-        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()))?;
-    }
-    Ok(())
-}
-
 /// Writes `index.json` into `outdir` (the per-case files are written apart,
 /// see [`CaseWriter`]).
 ///

@@ -188,30 +188,30 @@ pub struct ClientOptions {
     pub busy_poll: Option<Duration>,
 }
 
-/// Reads straight from the socket, without sleeping, for up to `budget`.
+/// Waits, without sleeping, until there is something to read on the socket
+/// (data, end of stream or an error — the read that follows finds out
+/// which) or `budget` is spent.
 ///
 /// A timed case that waits for a reply would otherwise sleep in the
 /// reactor and pay the CPU's wake-up latency on every round trip — on a
 /// virtual machine that is more than the server's own turnaround, and it
 /// made 9.7/9.8 durations swing between two values from one run to the
 /// next. Polling costs CPU only for the few microseconds a reply normally
-/// takes; past `budget` the caller sleeps as usual. The read goes to the
-/// socket itself: tokio's cached readiness would not see octets that arrive
-/// while we poll. `Some(n)`: `n` octets were read into `scratch` (0: the
-/// connection is gone); `None`: nothing arrived in time.
-fn busy_poll(rd: &OwnedReadHalf, scratch: &mut [u8], budget: Duration) -> Option<usize> {
-    use std::io::Read;
+/// takes; past `budget` the caller sleeps as usual. It peeks at the socket
+/// itself (consuming nothing): tokio's cached readiness would not see octets
+/// that arrive while we poll; the reactor learns of them on its next turn,
+/// which then does not sleep.
+fn busy_poll(rd: &OwnedReadHalf, budget: Duration) {
     let socket = socket2::SockRef::from(rd.as_ref());
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit()];
     let until = Instant::now() + budget;
     loop {
-        match (&*socket).read(scratch) {
-            Ok(n) => return Some(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Some(0),
+        match socket.peek(&mut probe) {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            _ => return,
         }
         if Instant::now() >= until {
-            return None;
+            return;
         }
         std::hint::spin_loop();
     }
@@ -305,7 +305,6 @@ pub async fn run_client(
 
     // Open: reads, writes and timers until TCP is gone.
     let mut batch: Option<Batch> = None;
-    let mut scratch = if options.busy_poll.is_some() { vec![0; READ_CHUNK] } else { Vec::new() };
     let mut yield_next = false;
     // After a paced chop, no write before this instant.
     let mut pause_until: Option<tokio::time::Instant> = None;
@@ -328,18 +327,7 @@ pub async fn run_client(
         }
         let next_timer = peer.timers.iter().map(|(at, _)| *at).min();
         if let (Some(budget), None, None) = (options.busy_poll, &batch, pause_until) {
-            match busy_poll(&rd, &mut scratch, budget) {
-                Some(0) => break,
-                Some(n) => {
-                    peer.receive(&scratch[..n]);
-                    dispatch(&mut peer, handler);
-                    // No tokio resource was polled: give the other cases
-                    // (timers running beside the timed case) their turn now and then.
-                    tokio::task::coop::consume_budget().await;
-                    continue;
-                }
-                None => {}
-            }
+            busy_poll(&rd, budget);
         }
         tokio::select! {
             biased;
