@@ -122,12 +122,6 @@ async fn fuzzingclient(cli: &Cli) -> ExitCode {
 }
 
 async fn execute(cli: &Cli, spec: ClientSpec) -> ExitCode {
-    if !spec.unimplemented.is_empty() {
-        eprintln!(
-            "wstest: skipping {} selected case(s) of categories 12 and 13: permessage-deflate cases are not implemented in this version",
-            spec.unimplemented.len()
-        );
-    }
     let outdir = spec.outdir.clone();
     let servers: Vec<String> = spec.servers.iter().map(|s| s.url.clone()).collect();
     eprintln!("wstest: running {} cases against {} server(s): {}", spec.cases.len(), servers.len(), servers.join(", "));

@@ -47,12 +47,9 @@ impl RunOptions {
     }
 }
 
-/// Every case of categories 1–10 with its position in the reference's full list.
+/// Every case with its 1-based position in the reference's full list.
 fn registry() -> Vec<(usize, CaseDef)> {
-    let mut ids: Vec<String> = cases::all().iter().map(|c| c.id.clone()).collect();
-    ids.extend(cases::deflate_ids());
-    ids.sort_by_key(|id| cases::id_key(id));
-    cases::all().into_iter().map(|c| (ids.iter().position(|i| *i == c.id).unwrap_or(0) + 1, c)).collect()
+    cases::all().into_iter().enumerate().map(|(i, c)| (i + 1, c)).collect()
 }
 
 /// Runs one case against one server.
@@ -68,9 +65,13 @@ async fn run_case(
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     peer.auto_fragment_size = server.auto_fragment_size;
-    let mut options = ClientOptions { protocols: server.protocols.clone(), ..ClientOptions::default() };
+    let mut options = ClientOptions {
+        protocols: server.protocols.clone(),
+        deflate_offers: def.deflate_offers(),
+        ..ClientOptions::default()
+    };
     if def.runs_alone() {
-        options.busy_poll = busy_poll;
+        options.drive.busy_poll = busy_poll;
     }
     if let Some(origin) = &server.origin {
         options.headers.push(("Origin".into(), origin.clone()));
@@ -81,8 +82,11 @@ async fn run_case(
     let skip_agent = agent.clone();
     let skip_id = def.id.clone();
     let skip = move |_: Option<&str>| spec.excluded_for(&skip_agent, &skip_id);
-    let outcome =
-        tokio::time::timeout(def.hard_deadline(), run_client(&server.target, &options, peer, &mut run, &skip)).await;
+    options.drive.hard_deadline = Some(def.hard_deadline());
+    // The connection ends itself at its hard deadline; this is the net
+    // under that for a connect or handshake that never finishes.
+    let net = def.hard_deadline() + server.timeouts.open_handshake + std::time::Duration::from_secs(35);
+    let outcome = tokio::time::timeout(net, run_client(&server.target, &options, peer, &mut run, &skip)).await;
     let mut result = CaseResult {
         agent: agent.to_string(),
         id: def.id.clone(),
@@ -95,6 +99,8 @@ async fn run_case(
         session: None,
         duration_ms: 0,
         report_time: def.report_time,
+        report_compression: def.reports_compression(),
+        traffic: None,
     };
     match outcome {
         Err(_) => {
@@ -111,6 +117,7 @@ async fn run_case(
                 return None;
             }
             result.verdict = judge(&run, &session, def.post);
+            result.traffic = run.compression.traffic;
             result.duration_ms = session.open_time.map_or(0, |t| (t.elapsed().as_secs_f64() * 1000.0).round() as u64);
             if let Some(expect) = run.expect.as_ref().filter(|_| session.opened) {
                 result.expected = expect.outcomes.clone();

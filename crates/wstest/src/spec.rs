@@ -62,10 +62,8 @@ pub struct ClientSpec {
     pub outdir: PathBuf,
     /// Servers, in spec order.
     pub servers: Vec<Server>,
-    /// Selected case ids, in id order (only those wstest implements).
+    /// Selected case ids, in id order.
     pub cases: Vec<String>,
-    /// Selected ids wstest does not implement yet (12.x/13.x).
-    pub unimplemented: Vec<String>,
     /// `exclude-agent-cases`: agent pattern → case patterns (both anchored).
     pub exclude_agent_cases: Vec<(String, Vec<String>)>,
 }
@@ -99,10 +97,7 @@ pub fn glob(pattern: &str, text: &str, anchored_end: bool) -> bool {
 }
 
 fn all_ids() -> Vec<String> {
-    let mut ids: Vec<String> = cases::all().into_iter().map(|c| c.id).collect();
-    ids.extend(cases::deflate_ids());
-    ids.sort_by_key(|id| cases::id_key(id));
-    ids
+    cases::all().into_iter().map(|c| c.id).collect()
 }
 
 fn string_list(obj: &Map<String, Value>, key: &str, default: &[&str]) -> Result<Vec<String>, SpecError> {
@@ -275,7 +270,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
     let mut ids: Vec<String> = selected.into_iter().filter(|id| !excluded.contains(id)).collect();
     ids.sort_by_key(|id| cases::id_key(id));
     ids.dedup();
-    let (unimplemented, cases): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| cases::id_key(id)[0] >= 12);
+    let cases = ids;
     let mut exclude_agent_cases = Vec::new();
     match obj.get("exclude-agent-cases") {
         None => {}
@@ -299,7 +294,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             ));
         }
     }
-    Ok(ClientSpec { outdir, servers, cases, unimplemented, exclude_agent_cases })
+    Ok(ClientSpec { outdir, servers, cases, exclude_agent_cases })
 }
 
 /// The spec the reference writes when none is given.
@@ -330,7 +325,7 @@ mod tests {
         let s = parse_client(r#"{"servers": [{"agent": "A", "url": "ws://127.0.0.1:9001"}], "cases": ["2.1*", "1.1.1"], "exclude-cases": ["2.11"]}"#, None).unwrap();
         assert_eq!(s.cases, vec!["1.1.1", "2.1", "2.10"]);
         let s = parse_client(r#"{"servers": [{"url": "ws://h:1"}], "cases": ["*"]}"#, None).unwrap();
-        assert_eq!((s.cases.len(), s.unimplemented.len()), (301, 216));
+        assert_eq!(s.cases.len(), 517);
         assert_eq!(s.outdir, PathBuf::from("./reports/servers/"));
     }
 

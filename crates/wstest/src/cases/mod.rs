@@ -1,4 +1,4 @@
-//! The case registry: the reference suite's cases 1–10 with their ids,
+//! The case registry: the reference suite's 517 cases with their ids,
 //! frames, timers and expectations. Descriptions are ours.
 //!
 //! A case is a [`CaseDef`]: what to send when the connection opens
@@ -8,6 +8,8 @@
 //! the case-level records the verdict engine reads.
 
 mod closing;
+pub mod compression;
+pub mod corpus;
 mod fragmentation;
 mod framing;
 mod limits;
@@ -156,6 +158,8 @@ pub enum Logic {
         /// Seconds to wait.
         wait: f64,
     },
+    /// permessage-deflate (12.x, 13.x): corpus messages one at a time, compressed.
+    Compression(compression::Compression),
     /// Performance: `count` messages one at a time, each after the previous echo.
     RoundTrip {
         /// Binary messages.
@@ -247,9 +251,34 @@ impl CaseDef {
     pub fn hard_deadline(&self) -> std::time::Duration {
         let wait = match &self.logic {
             Logic::Echo { wait, .. } | Logic::RoundTrip { wait, .. } => *wait,
+            Logic::Compression(c) => f64::from(c.wait),
             _ => 10.0,
         };
         std::time::Duration::from_secs_f64(wait + 30.0)
+    }
+
+    /// The permessage-deflate offers we make as client (none outside 12.x/13.x).
+    #[must_use]
+    pub fn deflate_offers(&self) -> Vec<crate::wire::deflate::Offer> {
+        match &self.logic {
+            Logic::Compression(c) => c.offers.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How we answer permessage-deflate offers as server (`None`: decline all).
+    #[must_use]
+    pub fn deflate_acceptor(&self) -> Option<crate::wire::deflate::Acceptor> {
+        match &self.logic {
+            Logic::Compression(c) => Some(c.acceptor),
+            _ => None,
+        }
+    }
+
+    /// The report gives the compression ratios (12.x, 13.x).
+    #[must_use]
+    pub fn reports_compression(&self) -> bool {
+        matches!(self.logic, Logic::Compression(_))
     }
 }
 
@@ -265,7 +294,7 @@ pub fn ok(events: Vec<Event>) -> Vec<(&'static str, Vec<Event>)> {
     vec![("OK", events)]
 }
 
-/// Every case of categories 1–10, in id order.
+/// Every case, in id order.
 #[must_use]
 pub fn all() -> Vec<CaseDef> {
     let mut cases = Vec::new();
@@ -278,23 +307,9 @@ pub fn all() -> Vec<CaseDef> {
     cases.extend(closing::cases());
     cases.extend(limits::cases());
     cases.extend(limits::misc());
+    cases.extend(compression::cases());
     cases.sort_by_key(CaseDef::key);
     cases
-}
-
-/// Ids of the reference's cases 12.x and 13.x (permessage-deflate), which
-/// this version of wstest does not run yet.
-#[must_use]
-pub fn deflate_ids() -> Vec<String> {
-    let mut ids = Vec::new();
-    for (cat, groups) in [(12, 5), (13, 7)] {
-        for g in 1..=groups {
-            for i in 1..=18 {
-                ids.push(format!("{cat}.{g}.{i}"));
-            }
-        }
-    }
-    ids
 }
 
 /// Category names, for the console summary.
@@ -328,6 +343,8 @@ pub struct CaseRun {
     pub result: String,
     /// Messages sent so far (round trips).
     sent: usize,
+    /// Where a compression case stands.
+    pub compression: compression::Progress,
 }
 
 impl CaseRun {
@@ -340,6 +357,7 @@ impl CaseRun {
             behavior: "FAILED",
             result: "Actual events differ from any expected.".into(),
             sent: 0,
+            compression: compression::Progress::default(),
         }
     }
 
@@ -390,6 +408,11 @@ impl Handler for CaseRun {
                 peer.log.enabled = false;
                 send(peer);
                 peer.close_after(wait);
+            }
+            Logic::Compression(c) => {
+                let (behavior, result) = self.compression.open(&c, peer);
+                self.behavior = behavior;
+                self.result = result;
             }
             Logic::RoundTrip { binary, len, wait, .. } => {
                 self.result = format!("Case did not finish within {wait} seconds.");
@@ -442,6 +465,12 @@ impl Handler for CaseRun {
                     peer.send_close(Some(1000), None);
                 }
             }
+            Logic::Compression(c) => {
+                if let Some((behavior, result)) = self.compression.echo(&c, peer, &payload, binary) {
+                    self.behavior = behavior;
+                    self.result = result;
+                }
+            }
             _ => self.record(peer, Event::Message { payload, binary }),
         }
     }
@@ -485,16 +514,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn three_hundred_and_one_cases_in_order() {
+    fn five_hundred_and_seventeen_cases_in_order() {
         let cases = all();
-        assert_eq!(cases.len(), 301);
+        assert_eq!(cases.len(), 517);
         let per_cat = |c: u32| cases.iter().filter(|d| d.key()[0] == c).count();
-        let counts: Vec<usize> = [1, 2, 3, 4, 5, 6, 7, 9, 10].iter().map(|&c| per_cat(c)).collect();
-        assert_eq!(counts, vec![16, 11, 7, 10, 20, 145, 37, 54, 1]);
+        let counts: Vec<usize> = [1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 13].iter().map(|&c| per_cat(c)).collect();
+        assert_eq!(counts, vec![16, 11, 7, 10, 20, 145, 37, 54, 1, 90, 126]);
         let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 301, "duplicate ids");
+        assert_eq!(ids.len(), 517, "duplicate ids");
         assert_eq!(cases.iter().position(|c| c.id == "6.5.1"), Some(77));
-        assert_eq!(deflate_ids().len(), 216);
+        assert_eq!(cases.iter().position(|c| c.id == "12.1.1"), Some(301));
     }
 }

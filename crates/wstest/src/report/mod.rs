@@ -43,6 +43,10 @@ pub struct CaseResult {
     pub duration_ms: u64,
     /// The case is timed.
     pub report_time: bool,
+    /// The case reports compression ratios (12.x, 13.x).
+    pub report_compression: bool,
+    /// Traffic counters when a compression case passed (`trafficStats`).
+    pub traffic: Option<crate::wire::traffic::Traffic>,
 }
 
 /// `agent` as the reference turns it into a file-name part.
@@ -131,7 +135,7 @@ impl CaseResult {
         );
         m.insert("remoteCloseCode".into(), json!(close.remote_close_code));
         m.insert("remoteCloseReason".into(), json!(close.remote_close_reason));
-        m.insert("reportCompressionRatio".into(), flag(false));
+        m.insert("reportCompressionRatio".into(), flag(self.report_compression));
         m.insert("reportTime".into(), flag(self.report_time));
         m.insert("result".into(), json!(self.verdict.result));
         m.insert("resultClose".into(), json!(self.verdict.result_close));
@@ -140,7 +144,7 @@ impl CaseResult {
         m.insert("rxOctetStats".into(), stats.rx_octets.to_json());
         let started = s.map_or_else(chrono::Utc::now, |s| s.started);
         m.insert("started".into(), json!(started.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()));
-        m.insert("trafficStats".into(), Value::Null);
+        m.insert("trafficStats".into(), self.traffic.map_or(Value::Null, |t| t.to_json()));
         m.insert("txFrameStats".into(), stats.tx_frames.to_json());
         m.insert("txOctetStats".into(), stats.tx_octets.to_json());
         m.insert("wasClean".into(), flag(close.was_clean));

@@ -1,23 +1,18 @@
-//! Runs one fuzzing connection over TCP: the opening handshake, then reads,
+//! Runs one fuzzing connection once it is open, in either role: reads,
 //! writes (chopped and synced writes each alone, with a yield between) and
-//! timers, until TCP is gone.
+//! timers, until TCP is gone. The opening handshakes are in `client.rs` and
+//! `server.rs`.
 
 use std::io;
 use std::time::Instant;
 
-use autostrada::proto::Role;
-use autostrada::proto::handshake::{Target, accept_key, generate_key};
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
-use tokio::time::{Duration, sleep_until, timeout};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::time::{Duration, sleep_until};
 
 use super::incoming::{Delivery, READ_CHUNK};
 use super::peer::{Peer, State};
-
-/// How long to wait for the TCP connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The case's side of a connection: called as things happen.
 pub trait Handler {
@@ -52,77 +47,7 @@ pub struct Session {
     pub skipped: bool,
 }
 
-/// Builds the upgrade request the fuzzer sends.
-fn request(target: &Target, key: &str, extra: &[(String, String)]) -> String {
-    let host = if target.host.contains(':') { format!("[{}]", target.host) } else { target.host.clone() };
-    let mut req = format!(
-        "GET {} HTTP/1.1\r\nUser-Agent: wstest/{}\r\nHost: {host}:{}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\nSec-WebSocket-Key: {key}\r\n",
-        target.resource,
-        env!("CARGO_PKG_VERSION"),
-        target.port
-    );
-    for (name, value) in extra {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("Sec-WebSocket-Version: 13\r\n\r\n");
-    req
-}
-
-/// Checks the server's response head; `Err` holds the reason for the report.
-fn check_response(head: &str, key: &str, protocols: &[String]) -> Result<Option<String>, String> {
-    let mut headers = [httparse_header(); 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(head.as_bytes()) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err("malformed HTTP response to the opening handshake".into()),
-    }
-    if !head.starts_with("HTTP/1.1 ") {
-        return Err("server does not answer with HTTP/1.1".into());
-    }
-    let code = resp.code.unwrap_or(0);
-    if code != 101 {
-        return Err(format!("WebSocket connection upgrade failed ({code} - {})", resp.reason.unwrap_or("")));
-    }
-    let get_all = |name: &str| -> Vec<String> {
-        resp.headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-            .collect()
-    };
-    let upgrade = get_all("upgrade");
-    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
-        return Err(format!("HTTP Upgrade header missing or not 'websocket' (got {upgrade:?})"));
-    }
-    let connection = get_all("connection");
-    if !connection.iter().flat_map(|c| c.split(',')).any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
-        return Err(format!("HTTP Connection header missing or without 'upgrade' (got {connection:?})"));
-    }
-    let expected = accept_key(key.as_bytes());
-    match get_all("sec-websocket-accept").as_slice() {
-        [one] if *one == expected => {}
-        [one] => {
-            return Err(format!("HTTP Sec-WebSocket-Accept bogus value: expected {expected}, got {one}"));
-        }
-        [] => return Err("HTTP Sec-WebSocket-Accept header missing".into()),
-        _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once".into()),
-    }
-    if let Some(ext) = get_all("sec-websocket-extensions").first() {
-        return Err(format!("server selected extension {ext:?}, which was not offered"));
-    }
-    if let Some(p) = get_all("sec-websocket-protocol").first() {
-        if !protocols.contains(p) {
-            return Err(format!("server selected subprotocol {p:?}, which was not offered"));
-        }
-    }
-    Ok(get_all("server").into_iter().next())
-}
-
-fn httparse_header() -> httparse::Header<'static> {
-    httparse::EMPTY_HEADER
-}
-
-fn dispatch(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
+pub(crate) fn dispatch(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
     while let Some(d) = peer.next_delivery() {
         match d {
             Delivery::Message(payload, binary) => handler.on_message(peer, payload, binary),
@@ -176,16 +101,44 @@ impl Batch {
     }
 }
 
-/// Options of one client connection.
-#[derive(Debug, Clone, Default)]
-pub struct ClientOptions {
-    /// Extra request headers (`Origin`, `Sec-WebSocket-Protocol`).
-    pub headers: Vec<(String, String)>,
-    /// Subprotocols offered.
-    pub protocols: Vec<String>,
-    /// While waiting for the server, poll the socket this long before
+/// How an open connection is run, in either role.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DriveOptions {
+    /// While waiting for the peer, poll the socket this long before
     /// sleeping (`None`: sleep at once). See [`busy_poll`].
     pub busy_poll: Option<Duration>,
+    /// The longest the connection may last once open; then we drop TCP
+    /// ourselves and the case is judged on what it saw (`None`: no limit).
+    pub hard_deadline: Option<Duration>,
+}
+
+/// Fires every timer due by now, earliest first, and runs the steps they
+/// schedule. Called before anything read is processed too: like the
+/// reference's event loop, a timer whose moment has passed wins over octets
+/// (or an end of stream) that arrive after it — tokio's timers may wake us
+/// up to a millisecond late, which would otherwise let a peer's FIN sent
+/// just after our deadline overtake it.
+fn fire_due(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
+    let now = Instant::now();
+    if !peer.timers.iter().any(|(at, _)| *at <= now) {
+        return;
+    }
+    let mut due = Vec::new();
+    peer.timers.retain(|(at, t)| {
+        if *at <= now {
+            due.push((*at, t.clone()));
+            false
+        } else {
+            true
+        }
+    });
+    due.sort_by_key(|(at, _)| *at);
+    for (_, timer) in due {
+        if let Some(tag) = peer.fire(timer) {
+            handler.on_step(peer, tag);
+        }
+    }
+    dispatch(peer, handler);
 }
 
 /// Waits, without sleeping, until there is something to read on the socket
@@ -217,93 +170,17 @@ fn busy_poll(rd: &OwnedReadHalf, budget: Duration) {
     }
 }
 
-/// Connects to `target`, runs the opening handshake and then the case
-/// through `handler` until TCP is gone. `skip` is asked, once open, whether
-/// the case is excluded for the server's agent name.
-pub async fn run_client(
-    target: &Target,
-    options: &ClientOptions,
-    mut peer: Peer,
+/// Runs an open connection — reads, writes (chopped and synced writes
+/// each alone, with a yield between) and timers — until TCP is gone, then
+/// marks the connection lost. The opening handshake is done (either role).
+pub(crate) async fn drive(
+    peer: &mut Peer,
+    rd: &mut OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
     handler: &mut (dyn Handler + Send),
-    skip: &(dyn Fn(Option<&str>) -> bool + Sync),
-) -> io::Result<Session> {
-    let tcp = timeout(CONNECT_TIMEOUT, TcpStream::connect((target.host.as_str(), target.port)))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
-    tcp.set_nodelay(true)?;
-    let started = chrono::Utc::now();
-    let deadline = tokio::time::Instant::now() + peer.timeouts.open_handshake;
-    let key = generate_key();
-    let http_request = request(target, &key, &options.headers);
-    let (mut rd, mut wr) = tcp.into_split();
-    let mut session = Session {
-        peer: Peer::new(Role::Client),
-        opened: false,
-        started,
-        open_time: None,
-        http_request: http_request.clone(),
-        http_response: None,
-        server_header: None,
-        skipped: false,
-    };
-    peer.log.wrote(http_request.as_bytes(), false);
-    peer.stats.tx_octets.add(http_request.len() as u64);
-    wr.write_all(http_request.as_bytes()).await?;
-
-    // Opening handshake.
-    let mut chunk = BytesMut::with_capacity(64 * 1024);
-    let head = loop {
-        chunk.clear();
-        let read = tokio::select! {
-            r = rd.read_buf(&mut chunk) => r,
-            () = sleep_until(deadline) => {
-                peer.close.was_open_handshake_timeout = true;
-                peer.close.was_not_clean_reason = Some("peer did not finish (in time) the opening handshake".into());
-                peer.close.dropped_by_me = true;
-                peer.state = State::Closed;
-                session.peer = peer;
-                return Ok(session);
-            }
-        };
-        match read {
-            Ok(n) if n > 0 => peer.receive(&chunk[..n]),
-            _ => {
-                peer.connection_lost();
-                session.peer = peer;
-                return Ok(session);
-            }
-        }
-        let mut buf = peer.take_buffer();
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = buf.split_to(end + 4);
-            peer.restore_buffer(buf);
-            break String::from_utf8_lossy(&head).into_owned();
-        }
-        peer.restore_buffer(buf);
-    };
-    session.http_response = Some(head.clone());
-    match check_response(&head, &key, &options.protocols) {
-        Ok(server) => session.server_header = server,
-        Err(reason) => {
-            peer.close.was_not_clean_reason = Some(reason);
-            peer.close.dropped_by_me = true;
-            peer.state = State::Closed;
-            session.peer = peer;
-            return Ok(session);
-        }
-    }
-    peer.state = State::Open;
-    session.opened = true;
-    if skip(session.server_header.as_deref()) {
-        session.skipped = true;
-        peer.send_close_frame(None, None, false);
-    } else {
-        session.open_time = Some(Instant::now());
-        handler.on_open(&mut peer);
-    }
-    dispatch(&mut peer, handler);
-
-    // Open: reads, writes and timers until TCP is gone.
+    options: DriveOptions,
+) {
+    let hard_deadline = options.hard_deadline.map(|d| tokio::time::Instant::now() + d);
     let mut batch: Option<Batch> = None;
     let mut yield_next = false;
     // After a paced chop, no write before this instant.
@@ -323,11 +200,11 @@ pub async fn run_client(
             pause_until = None;
         }
         if batch.is_none() {
-            batch = Batch::take(&peer);
+            batch = Batch::take(peer);
         }
         let next_timer = peer.timers.iter().map(|(at, _)| *at).min();
         if let (Some(budget), None, None) = (options.busy_poll, &batch, pause_until) {
-            busy_poll(&rd, budget);
+            busy_poll(rd, budget);
         }
         tokio::select! {
             biased;
@@ -335,13 +212,23 @@ pub async fn run_client(
                 let buf = peer.read_buffer();
                 let from = buf.len();
                 rd.read_buf(&mut buf.limit(READ_CHUNK)).await.map(|n| (n, from))
-            } => match read {
-                Ok((n, from)) if n > 0 => {
-                    peer.note_read(from);
-                    dispatch(&mut peer, handler);
+            } => {
+                fire_due(peer, handler);
+                match read {
+                    Ok((n, from)) if n > 0 => {
+                        peer.note_read(from);
+                        dispatch(peer, handler);
+                    }
+                    _ => break,
                 }
-                _ => break,
             },
+            () = sleep_until(hard_deadline.unwrap_or_else(tokio::time::Instant::now)), if hard_deadline.is_some() => {
+                peer.close.was_not_clean_reason = Some(format!(
+                    "wstest: the connection was still up at the case's hard deadline ({} s); wstest dropped it",
+                    options.hard_deadline.unwrap_or_default().as_secs()
+                ));
+                peer.drop_tcp(true);
+            }
             () = sleep_until(pause_until.unwrap_or_else(tokio::time::Instant::now)), if pause_until.is_some() => pause_until = None,
             written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() && pause_until.is_none() => {
                 // A write error means the peer is gone: the connection is lost, not failed to open.
@@ -353,6 +240,9 @@ pub async fn run_client(
                             if let Some(u) = peer.pop_unit() {
                                 peer.log.wrote(&u.data, u.sync);
                                 peer.stats.tx_octets.add(u.data.len() as u64);
+                                if peer.state == State::Open {
+                                    peer.traffic.outgoing.wire += u.data.len() as u64;
+                                }
                                 yield_next = u.queued;
                                 if u.paced {
                                     pause_until = Some(tokio::time::Instant::now() + super::peer::SMALL_CHOP_GAP);
@@ -364,20 +254,9 @@ pub async fn run_client(
                 }
             },
             () = sleep_until(next_timer.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if next_timer.is_some() => {
-                let now = Instant::now();
-                let mut due = Vec::new();
-                peer.timers.retain(|(at, t)| if *at <= now { due.push((*at, t.clone())); false } else { true });
-                due.sort_by_key(|(at, _)| *at);
-                for (_, timer) in due {
-                    if let Some(tag) = peer.fire(timer) {
-                        handler.on_step(&mut peer, tag);
-                    }
-                }
-                dispatch(&mut peer, handler);
+                fire_due(peer, handler);
             }
         }
     }
     peer.connection_lost();
-    session.peer = peer;
-    Ok(session)
 }

@@ -15,11 +15,21 @@ use super::peer::{Peer, State};
 #[derive(Debug, Default)]
 pub(crate) struct Incoming {
     buf: BytesMut,
-    /// A fragmented message in progress: binary flag and octets so far.
-    message: Option<(bool, BytesMut)>,
+    /// A fragmented or compressed message in progress.
+    message: Option<Partial>,
     utf8: Utf8Validator,
     /// Set after a violation or a close frame: nothing more is decoded.
     stopped: bool,
+}
+
+/// A data message being received.
+#[derive(Debug)]
+struct Partial {
+    binary: bool,
+    /// RSV1 on its first frame: permessage-deflate compressed.
+    compressed: bool,
+    /// Octets so far (inflated, if compressed).
+    data: BytesMut,
 }
 
 /// Something to hand to the case.
@@ -52,6 +62,7 @@ impl Peer {
     pub(crate) fn receive(&mut self, data: &[u8]) {
         self.log.read(data);
         self.stats.rx_octets.add(data.len() as u64);
+        self.count_read(data.len());
         if self.state != State::Closed {
             self.incoming.buf.extend_from_slice(data);
         }
@@ -74,8 +85,19 @@ impl Peer {
         let data = &self.incoming.buf[from..];
         self.log.read(data);
         self.stats.rx_octets.add(data.len() as u64);
+        self.count_read(data.len());
         if self.state == State::Closed {
             self.incoming.buf.truncate(from);
+        }
+    }
+
+    /// Counts a read's octets at wire level: before the connection opened,
+    /// or while it is open (not once closing).
+    fn count_read(&mut self, n: usize) {
+        match self.state {
+            State::Connecting => self.traffic.incoming.preopen += n as u64,
+            State::Open => self.traffic.incoming.wire += n as u64,
+            _ => {}
         }
     }
 
@@ -117,8 +139,10 @@ impl Peer {
             }
             let payload = payload.freeze();
             let op = h.opcode.bits();
-            self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
             self.stats.rx_frames.add(u64::from(op));
+            if h.opcode.is_control() {
+                self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
+            }
             match h.opcode {
                 OpCode::Ping => {
                     if self.state == State::Open {
@@ -143,7 +167,12 @@ impl Peer {
     /// RFC 6455's rules for a header, as the reference fuzzer applies them.
     fn check(&self, h: &FrameHeader, minimal: bool) -> Option<&'static str> {
         let in_message = self.incoming.message.is_some();
+        // RFC 7692 §6: with permessage-deflate, RSV1 marks the first frame of
+        // a compressed message; nothing else may set it, or any other bit.
+        let rsv1_ok = self.deflate.is_some() && matches!(h.opcode, OpCode::Text | OpCode::Binary);
         Some(match h.opcode {
+            _ if h.rsv == 4 && rsv1_ok => return self.check(&FrameHeader { rsv: 0, ..*h }, minimal),
+            _ if h.rsv != 0 && self.deflate.is_some() => "RSV bits set other than RSV1 on a message's first frame",
             _ if h.rsv != 0 => "RSV bits set with no extension negotiated",
             OpCode::Reserved(_) => "reserved opcode",
             _ if h.mask.is_some() && self.role == Role::Client => "masked frame from a server",
@@ -159,14 +188,26 @@ impl Peer {
     }
 
     fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Option<Delivery> {
-        let binary = match h.opcode {
-            OpCode::Continuation => self.incoming.message.as_ref().is_some_and(|(b, _)| *b),
-            op => {
-                self.incoming.message = Some((op == OpCode::Binary, BytesMut::new()));
-                self.incoming.utf8.reset();
-                op == OpCode::Binary
-            }
-        };
+        let open = self.state == State::Open;
+        if h.opcode != OpCode::Continuation {
+            let compressed = h.rsv & 4 != 0;
+            self.incoming.message =
+                Some(Partial { binary: h.opcode == OpCode::Binary, compressed, data: BytesMut::new() });
+            self.incoming.utf8.reset();
+        }
+        let (binary, compressed) = self.incoming.message.as_ref().map(|m| (m.binary, m.compressed))?;
+        if open {
+            self.traffic.incoming.frames += 1;
+            self.traffic.incoming.websocket += payload.len() as u64;
+        }
+        let info = FrameInfo { opcode: h.opcode.bits(), fin: h.fin, rsv: h.rsv, mask: h.mask };
+        if compressed {
+            return self.on_compressed_frame(&info, &payload, binary, open);
+        }
+        self.log.rx_frame(&info, &payload);
+        if open {
+            self.traffic.incoming.app += payload.len() as u64;
+        }
         if !binary && self.incoming.utf8.feed(&payload).is_err() {
             self.violation(1007, "invalid UTF-8 in text message");
             return None;
@@ -176,16 +217,55 @@ impl Peer {
             self.incoming.message = None;
             payload
         } else {
-            let (_, data) = self.incoming.message.as_mut()?;
-            data.extend_from_slice(&payload);
+            let message = self.incoming.message.as_mut()?;
+            message.data.extend_from_slice(&payload);
             if !h.fin {
                 return None;
             }
-            self.incoming.message.take()?.1.freeze()
+            self.incoming.message.take()?.data.freeze()
         };
+        self.message_done(data, binary, open)
+    }
+
+    /// A frame of a compressed message (RFC 7692 §7.2.2): inflated onto
+    /// the message so far, then checked like any other.
+    fn on_compressed_frame(&mut self, info: &FrameInfo, payload: &[u8], binary: bool, open: bool) -> Option<Delivery> {
+        let deflate = self.deflate.as_mut()?;
+        let message = self.incoming.message.as_mut()?;
+        let before = message.data.len();
+        let mut inflated = deflate.inflate(payload, &mut message.data);
+        if inflated.is_ok() && info.fin {
+            inflated = deflate.finish(&mut message.data);
+        }
+        let new = &message.data[before..];
+        self.log.rx_frame(info, new);
+        if open {
+            self.traffic.incoming.app += new.len() as u64;
+        }
+        let utf8_ok = binary || self.incoming.utf8.feed(new).is_ok();
+        if let Err(e) = inflated {
+            self.violation(1007, &e.to_string());
+            return None;
+        }
+        if !utf8_ok {
+            self.violation(1007, "invalid UTF-8 in text message");
+            return None;
+        }
+        if !info.fin {
+            return None;
+        }
+        let data = self.incoming.message.take()?.data.freeze();
+        self.message_done(data, binary, open)
+    }
+
+    /// A message is complete: its UTF-8 must be too.
+    fn message_done(&mut self, data: Bytes, binary: bool, open: bool) -> Option<Delivery> {
         if !binary && self.incoming.utf8.finish().is_err() {
             self.violation(1007, "text message ends inside a UTF-8 sequence");
             return None;
+        }
+        if open {
+            self.traffic.incoming.messages += 1;
         }
         (!self.close.failed_by_me).then_some(Delivery::Message(data, binary))
     }

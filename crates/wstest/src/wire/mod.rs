@@ -3,12 +3,16 @@
 //! handshake, and record everything it saw. It knows no case: cases drive
 //! it through [`Handler`] and read its records.
 
+pub mod client;
+pub mod deflate;
 pub mod driver;
 pub mod frame_spec;
 pub mod incoming;
 pub mod log;
 pub mod peer;
+pub mod traffic;
 
-pub use driver::{ClientOptions, Handler, Session, run_client};
+pub use client::{ClientOptions, run_client};
+pub use driver::{DriveOptions, Handler, Session};
 pub use frame_spec::{FrameSpec, repeat};
 pub use peer::{CloseStatus, Event, Peer, State};

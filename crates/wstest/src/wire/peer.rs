@@ -14,9 +14,11 @@ use autostrada::proto::{FrameHeader, OpCode, Role, apply_mask};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Value, json};
 
+use super::deflate::Deflate;
 use super::frame_spec::{FrameSpec, extend_repeated};
 use super::incoming::Incoming;
 use super::log::{FrameInfo, Stats, WireLog};
+use super::traffic::Traffic;
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +179,10 @@ pub struct Peer {
     pub log: WireLog,
     /// Traffic statistics.
     pub stats: Stats,
+    /// Octets, frames and messages by level and direction (`trafficStats`).
+    pub traffic: Traffic,
+    /// permessage-deflate, when negotiated.
+    pub deflate: Option<Deflate>,
     /// Fragment size the message API uses when none is given (0: none).
     pub auto_fragment_size: usize,
     /// Protocol timeouts.
@@ -203,6 +209,8 @@ impl Peer {
             received: Vec::new(),
             log: WireLog::new(),
             stats: Stats::default(),
+            traffic: Traffic::default(),
+            deflate: None,
             auto_fragment_size: 0,
             timeouts: Timeouts::default(),
             out: VecDeque::new(),
@@ -273,20 +281,33 @@ impl Peer {
         let info = FrameInfo { opcode: spec.opcode & 0x0f, fin: spec.fin, rsv: spec.rsv & 7, mask };
         self.log.tx_frame(&info, &spec.payload, spec.repeat_to, spec.chop, spec.sync);
         self.stats.tx_frames.add(u64::from(spec.opcode & 0x0f));
+        if spec.opcode & 0x0f <= 2 {
+            self.traffic.outgoing.frames += 1;
+        }
         self.send_data(Bytes::from(raw), spec.sync, spec.chop);
     }
 
-    /// The message API: only while open; fragments of `fragment_size` (or the
-    /// auto fragment size), with the reference's extra empty final frame when
-    /// the length is an exact multiple of the fragment size.
+    /// The message API: only while open; compressed when permessage-deflate
+    /// was agreed (RSV1 on the first frame), then cut into fragments of
+    /// `fragment_size` (or the auto fragment size) — with the reference's
+    /// extra empty final frame when the length is an exact multiple of the
+    /// fragment size.
     pub fn send_message(&mut self, payload: Bytes, binary: bool, fragment_size: Option<usize>, sync: bool) {
         if self.state != State::Open {
             return;
         }
         let opcode = if binary { 2 } else { 1 };
+        self.traffic.outgoing.messages += 1;
+        self.traffic.outgoing.app += payload.len() as u64;
+        // RFC 7692 §6.1: compress first, then fragment the compressed octets.
+        let (payload, rsv) = match self.deflate.as_mut() {
+            Some(deflate) => (deflate.compress(&payload), 4),
+            None => (payload, 0),
+        };
+        self.traffic.outgoing.websocket += payload.len() as u64;
         let size = fragment_size.or((self.auto_fragment_size > 0).then_some(self.auto_fragment_size));
         let Some(size) = size.filter(|&s| s > 0 && payload.len() > s) else {
-            self.send_frame(FrameSpec::new(opcode, payload).sync(sync));
+            self.send_frame(FrameSpec::new(opcode, payload).sync(sync).rsv(rsv));
             return;
         };
         let n = payload.len();
@@ -298,8 +319,8 @@ impl Peer {
             if done {
                 j = n;
             }
-            let op = if first { opcode } else { 0 };
-            self.send_frame(FrameSpec::new(op, payload.slice(i.min(n)..j)).fin(done).sync(sync));
+            let (op, rsv) = if first { (opcode, rsv) } else { (0, 0) };
+            self.send_frame(FrameSpec::new(op, payload.slice(i.min(n)..j)).fin(done).sync(sync).rsv(rsv));
             first = false;
             i += size;
             if done {
@@ -408,9 +429,14 @@ impl Peer {
         }
     }
 
-    /// Closes TCP from our side (after writing what is pending, unless `abort`).
+    /// Closes TCP from our side (after writing what is pending, unless
+    /// `abort`). From here on the connection counts as closed, as in the
+    /// reference: nothing more is read or decoded, and timers still armed
+    /// (a server-drop timeout due in the same millisecond as the kill timer
+    /// that dropped, say) find nothing left to do.
     pub fn drop_tcp(&mut self, abort: bool) {
         self.close.dropped_by_me = true;
+        self.state = State::Closed;
         if self.drop_requested != Some(true) {
             self.drop_requested = Some(abort);
         }

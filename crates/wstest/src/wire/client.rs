@@ -1,0 +1,220 @@
+//! The fuzzer as client: connects, sends the opening handshake (with the
+//! permessage-deflate offers of the compression cases), checks the server's
+//! answer the way the reference does, then hands over to the driver.
+
+use std::io;
+use std::time::Instant;
+
+use autostrada::proto::Role;
+use autostrada::proto::deflate::negotiate::parse_extensions;
+use autostrada::proto::handshake::{Target, accept_key, generate_key};
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Duration, sleep_until, timeout};
+
+use super::deflate::{self, Agreement, Offer};
+use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
+use super::peer::{Peer, State};
+
+/// How long to wait for the TCP connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the upgrade request the fuzzer sends.
+fn request(target: &Target, key: &str, extra: &[(String, String)]) -> String {
+    let host = if target.host.contains(':') { format!("[{}]", target.host) } else { target.host.clone() };
+    let mut req = format!(
+        "GET {} HTTP/1.1\r\nUser-Agent: wstest/{}\r\nHost: {host}:{}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\nSec-WebSocket-Key: {key}\r\n",
+        target.resource,
+        env!("CARGO_PKG_VERSION"),
+        target.port
+    );
+    for (name, value) in extra {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("Sec-WebSocket-Version: 13\r\n\r\n");
+    req
+}
+
+/// What a good response told us.
+#[derive(Debug, Default)]
+struct Accepted {
+    /// The `Server` header.
+    server: Option<String>,
+    /// permessage-deflate, if offered and agreed.
+    deflate: Option<Agreement>,
+}
+
+/// Checks the server's response head; `Err` holds the reason for the report.
+fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Accepted, String> {
+    let mut headers = [httparse_header(); 64];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(head.as_bytes()) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => return Err("malformed HTTP response to the opening handshake".into()),
+    }
+    if !head.starts_with("HTTP/1.1 ") {
+        return Err("server does not answer with HTTP/1.1".into());
+    }
+    let code = resp.code.unwrap_or(0);
+    if code != 101 {
+        return Err(format!("WebSocket connection upgrade failed ({code} - {})", resp.reason.unwrap_or("")));
+    }
+    let get_all = |name: &str| -> Vec<String> {
+        resp.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
+            .collect()
+    };
+    let upgrade = get_all("upgrade");
+    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(format!("HTTP Upgrade header missing or not 'websocket' (got {upgrade:?})"));
+    }
+    let connection = get_all("connection");
+    if !connection.iter().flat_map(|c| c.split(',')).any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
+        return Err(format!("HTTP Connection header missing or without 'upgrade' (got {connection:?})"));
+    }
+    let expected = accept_key(key.as_bytes());
+    match get_all("sec-websocket-accept").as_slice() {
+        [one] if *one == expected => {}
+        [one] => {
+            return Err(format!("HTTP Sec-WebSocket-Accept bogus value: expected {expected}, got {one}"));
+        }
+        [] => return Err("HTTP Sec-WebSocket-Accept header missing".into()),
+        _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once".into()),
+    }
+    let mut deflate = None;
+    match get_all("sec-websocket-extensions").as_slice() {
+        [] => {}
+        [_, _, ..] => {
+            return Err("HTTP Sec-WebSocket-Extensions header appears more than once in opening handshake reply".into());
+        }
+        [ext] if options.deflate_offers.is_empty() => {
+            return Err(format!("server selected extension {ext:?}, which was not offered"));
+        }
+        [ext] => deflate = deflate::parse_response(&parse_extensions([ext.as_str()]))?,
+    }
+    if let Some(p) = get_all("sec-websocket-protocol").first() {
+        if !options.protocols.contains(p) {
+            return Err(format!("server selected subprotocol {p:?}, which was not offered"));
+        }
+    }
+    Ok(Accepted { server: get_all("server").into_iter().next(), deflate })
+}
+
+fn httparse_header() -> httparse::Header<'static> {
+    httparse::EMPTY_HEADER
+}
+
+/// Options of one client connection.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Extra request headers (`Origin`, `Sec-WebSocket-Protocol`).
+    pub headers: Vec<(String, String)>,
+    /// Subprotocols offered.
+    pub protocols: Vec<String>,
+    /// permessage-deflate offers (the compression cases); none: no extension offered.
+    pub deflate_offers: Vec<Offer>,
+    /// How the open connection is run.
+    pub drive: DriveOptions,
+}
+
+/// Connects to `target`, runs the opening handshake and then the case
+/// through `handler` until TCP is gone. `skip` is asked, once open, whether
+/// the case is excluded for the server's agent name.
+pub async fn run_client(
+    target: &Target,
+    options: &ClientOptions,
+    mut peer: Peer,
+    handler: &mut (dyn Handler + Send),
+    skip: &(dyn Fn(Option<&str>) -> bool + Sync),
+) -> io::Result<Session> {
+    let tcp = timeout(CONNECT_TIMEOUT, TcpStream::connect((target.host.as_str(), target.port)))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
+    tcp.set_nodelay(true)?;
+    let started = chrono::Utc::now();
+    let deadline = tokio::time::Instant::now() + peer.timeouts.open_handshake;
+    let key = generate_key();
+    let mut headers = options.headers.clone();
+    if !options.deflate_offers.is_empty() {
+        headers.push(("Sec-WebSocket-Extensions".into(), Offer::header_list(&options.deflate_offers)));
+    }
+    let http_request = request(target, &key, &headers);
+    let (mut rd, mut wr) = tcp.into_split();
+    let mut session = Session {
+        peer: Peer::new(Role::Client),
+        opened: false,
+        started,
+        open_time: None,
+        http_request: http_request.clone(),
+        http_response: None,
+        server_header: None,
+        skipped: false,
+    };
+    peer.log.wrote(http_request.as_bytes(), false);
+    peer.stats.tx_octets.add(http_request.len() as u64);
+    peer.traffic.outgoing.preopen += http_request.len() as u64;
+    wr.write_all(http_request.as_bytes()).await?;
+
+    // Opening handshake.
+    let mut chunk = BytesMut::with_capacity(64 * 1024);
+    let head = loop {
+        chunk.clear();
+        let read = tokio::select! {
+            r = rd.read_buf(&mut chunk) => r,
+            () = sleep_until(deadline) => {
+                peer.close.was_open_handshake_timeout = true;
+                peer.close.was_not_clean_reason = Some("peer did not finish (in time) the opening handshake".into());
+                peer.close.dropped_by_me = true;
+                peer.state = State::Closed;
+                session.peer = peer;
+                return Ok(session);
+            }
+        };
+        match read {
+            Ok(n) if n > 0 => peer.receive(&chunk[..n]),
+            _ => {
+                peer.connection_lost();
+                session.peer = peer;
+                return Ok(session);
+            }
+        }
+        let mut buf = peer.take_buffer();
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = buf.split_to(end + 4);
+            peer.restore_buffer(buf);
+            break String::from_utf8_lossy(&head).into_owned();
+        }
+        peer.restore_buffer(buf);
+    };
+    session.http_response = Some(head.clone());
+    match check_response(&head, &key, options) {
+        Ok(accepted) => {
+            session.server_header = accepted.server;
+            peer.deflate = accepted.deflate.map(|a| deflate::Deflate::new(a, Role::Client));
+        }
+        Err(reason) => {
+            peer.close.was_not_clean_reason = Some(reason);
+            peer.close.dropped_by_me = true;
+            peer.state = State::Closed;
+            session.peer = peer;
+            return Ok(session);
+        }
+    }
+    peer.state = State::Open;
+    session.opened = true;
+    if skip(session.server_header.as_deref()) {
+        session.skipped = true;
+        peer.send_close_frame(None, None, false);
+    } else {
+        session.open_time = Some(Instant::now());
+        handler.on_open(&mut peer);
+    }
+    dispatch(&mut peer, handler);
+
+    drive(&mut peer, &mut rd, &mut wr, handler, options.drive).await;
+    session.peer = peer;
+    Ok(session)
+}

@@ -1,0 +1,386 @@
+//! permessage-deflate (RFC 7692) on the fuzzer's side, as the reference
+//! negotiates and uses it in the compression cases (12.x, 13.x).
+//!
+//! As a client the fuzzer sends one or more [`Offer`]s and takes whatever
+//! valid permessage-deflate answer the server gives ([`parse_response`]).
+//! As a server it answers the client's offers with one of seven
+//! [`Acceptor`]s. Either way the outcome is an [`Agreement`], and
+//! [`Deflate`] compresses what we send and inflates what we receive with
+//! the agreed window sizes and context takeover (zlib's default level and
+//! memory level, like the reference), so the compression ratios the
+//! reports give are comparable with the reference's.
+
+use autostrada::proto::Role;
+use autostrada::proto::deflate::negotiate::{Extension, NAME};
+use autostrada::proto::deflate::{Compressor, Decompressor, InflateError};
+use bytes::{Bytes, BytesMut};
+
+/// zlib's default compression level, which the reference uses.
+const LEVEL: u32 = 6;
+
+/// A message inflates to at most this many octets (far above the
+/// suite's largest compressed message, 128 KiB); past it the connection
+/// is failed rather than our memory spent.
+pub const MAX_INFLATED: usize = 64 << 20;
+
+/// One permessage-deflate offer of the fuzzer as client. Every offer also
+/// says the client accepts `client_no_context_takeover` and
+/// `client_max_window_bits` from the server, as the reference's do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    /// Ask the server not to keep its compression context between messages.
+    pub no_context_takeover: bool,
+    /// Ask the server for at most this window (8–15); 0 asks nothing.
+    pub max_window_bits: u8,
+}
+
+impl Offer {
+    /// The offer as a `Sec-WebSocket-Extensions` element.
+    #[must_use]
+    pub fn header(&self) -> String {
+        let mut s = format!("{NAME}; client_no_context_takeover; client_max_window_bits");
+        if self.no_context_takeover {
+            s.push_str("; server_no_context_takeover");
+        }
+        if self.max_window_bits != 0 {
+            s.push_str(&format!("; server_max_window_bits={}", self.max_window_bits));
+        }
+        s
+    }
+
+    /// Several offers as one header value, in order of preference.
+    #[must_use]
+    pub fn header_list(offers: &[Offer]) -> String {
+        offers.iter().map(Offer::header).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The offer as the case descriptions list it: `(noContextTakeover, maxWindowBits)`.
+    #[must_use]
+    pub fn tuple(&self) -> String {
+        format!("({}, {})", if self.no_context_takeover { "True" } else { "False" }, self.max_window_bits)
+    }
+}
+
+/// What both sides agreed on. Window bits of 0 mean "not given" (15).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Agreement {
+    /// The server resets its compressor after each message.
+    pub server_no_context_takeover: bool,
+    /// The client resets its compressor after each message.
+    pub client_no_context_takeover: bool,
+    /// Window the server compresses with.
+    pub server_max_window_bits: u8,
+    /// Window the client compresses with.
+    pub client_max_window_bits: u8,
+}
+
+fn window_bits(name: &str, value: Option<&String>) -> Result<u8, String> {
+    match value.map(|v| v.parse::<u8>()) {
+        Some(Ok(b @ 8..=15)) => Ok(b),
+        _ => Err(format!(
+            "illegal extension parameter value '{}' for parameter '{name}' of extension '{NAME}'",
+            value.map_or("True", String::as_str)
+        )),
+    }
+}
+
+fn flag(name: &str, value: Option<&String>) -> Result<bool, String> {
+    match value {
+        None => Ok(true),
+        Some(v) => Err(format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{NAME}'")),
+    }
+}
+
+fn no_duplicates(ext: &Extension) -> Result<(), String> {
+    for (i, (name, _)) in ext.params.iter().enumerate() {
+        if ext.params[..i].iter().any(|(n, _)| n == name) {
+            return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{NAME}'"));
+        }
+    }
+    Ok(())
+}
+
+/// Client role: reads the server's answer (all `Sec-WebSocket-Extensions`
+/// elements). `Ok(None)`: no extension; `Err`: the handshake fails, with
+/// the reason the report gives.
+pub fn parse_response(answer: &[Extension]) -> Result<Option<Agreement>, String> {
+    let mut agreed = None;
+    for ext in answer {
+        if ext.name != NAME {
+            return Err(format!(
+                "server wants to use extension '{}' we did not request, haven't implemented or did not enable",
+                ext.name
+            ));
+        }
+        if agreed.is_some() {
+            return Err("multiple occurrence of a permessage-compress extension".into());
+        }
+        no_duplicates(ext)?;
+        let mut a = Agreement::default();
+        for (name, value) in &ext.params {
+            match name.as_str() {
+                "client_max_window_bits" => a.client_max_window_bits = window_bits(name, value.as_ref())?,
+                "server_max_window_bits" => a.server_max_window_bits = window_bits(name, value.as_ref())?,
+                "client_no_context_takeover" => a.client_no_context_takeover = flag(name, value.as_ref())?,
+                "server_no_context_takeover" => a.server_no_context_takeover = flag(name, value.as_ref())?,
+                other => return Err(format!("illegal extension parameter '{other}' for extension '{NAME}'")),
+            }
+        }
+        agreed = Some(a);
+    }
+    Ok(agreed)
+}
+
+/// A client's offer as the server side reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ClientOffer {
+    /// The client named `client_max_window_bits` (with or without a value).
+    accepts_max_window_bits: bool,
+    /// `server_no_context_takeover` asked for.
+    requests_no_context_takeover: bool,
+    /// `server_max_window_bits` asked for (0: not asked).
+    requests_max_window_bits: u8,
+}
+
+fn parse_offer(ext: &Extension) -> Result<ClientOffer, String> {
+    no_duplicates(ext)?;
+    let mut o = ClientOffer::default();
+    for (name, value) in &ext.params {
+        match name.as_str() {
+            "client_max_window_bits" => {
+                if value.is_some() {
+                    window_bits(name, value.as_ref())?;
+                }
+                o.accepts_max_window_bits = true;
+            }
+            // The reference takes every offer as accepting client_no_context_takeover anyway.
+            "client_no_context_takeover" => {
+                flag(name, value.as_ref())?;
+            }
+            "server_max_window_bits" => o.requests_max_window_bits = window_bits(name, value.as_ref())?,
+            "server_no_context_takeover" => o.requests_no_context_takeover = flag(name, value.as_ref())?,
+            other => return Err(format!("illegal extension parameter '{other}' for extension '{NAME}'")),
+        }
+    }
+    Ok(o)
+}
+
+/// How the fuzzer as server answers the client's offers (one per 13.x
+/// subgroup; the 12.x cases use [`Acceptor::First`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptor {
+    /// The first offer, asking nothing of the client.
+    First,
+    /// The first offer, asking the client not to keep its context.
+    NoContextTakeover,
+    /// The first offer that lets us limit the client's window, limited to this.
+    MaxWindowBits(u8),
+    /// As `MaxWindowBits`, also asking the client not to keep its context.
+    Both(u8),
+    /// `Both(9)` if any offer allows it, else `NoContextTakeover`, else `First`.
+    Fallback,
+}
+
+impl Acceptor {
+    /// What this acceptor asks of the client, as the case descriptions list
+    /// it: `(noContextTakeover, maxWindowBits)`.
+    #[must_use]
+    pub fn tuples(&self) -> &'static str {
+        match self {
+            Self::First => "[(False, 0)]",
+            Self::NoContextTakeover => "[(True, 0)]",
+            Self::MaxWindowBits(9) => "[(False, 9)]",
+            Self::MaxWindowBits(_) => "[(False, 15)]",
+            Self::Both(9) => "[(True, 9)]",
+            Self::Both(_) => "[(True, 15)]",
+            Self::Fallback => "[(True, 9), (True, 0), (False, 0)]",
+        }
+    }
+
+    fn pick(self, offers: &[ClientOffer]) -> Option<(ClientOffer, bool, u8)> {
+        let first = |pred: &dyn Fn(&ClientOffer) -> bool| offers.iter().copied().find(|o| pred(o));
+        match self {
+            Self::First => first(&|_| true).map(|o| (o, false, 0)),
+            Self::NoContextTakeover => first(&|_| true).map(|o| (o, true, 0)),
+            Self::MaxWindowBits(b) => first(&|o| o.accepts_max_window_bits).map(|o| (o, false, b)),
+            Self::Both(b) => first(&|o| o.accepts_max_window_bits).map(|o| (o, true, b)),
+            Self::Fallback => Self::Both(9)
+                .pick(offers)
+                .or_else(|| Self::NoContextTakeover.pick(offers))
+                .or_else(|| Self::First.pick(offers)),
+        }
+    }
+
+    /// Server role: answers the client's extension offers. `Ok(None)`: no
+    /// offer suits, no extension; `Err`: a malformed offer fails the
+    /// handshake. `Ok(Some)` holds the agreement and the response header value.
+    pub fn accept(self, offered: &[Extension]) -> Result<Option<(Agreement, String)>, String> {
+        let offers =
+            offered.iter().filter(|e| e.name == NAME).map(parse_offer).collect::<Result<Vec<ClientOffer>, String>>()?;
+        let Some((offer, client_reset, client_bits)) = self.pick(&offers) else { return Ok(None) };
+        let agreed = Agreement {
+            server_no_context_takeover: offer.requests_no_context_takeover,
+            client_no_context_takeover: client_reset,
+            server_max_window_bits: offer.requests_max_window_bits,
+            client_max_window_bits: client_bits,
+        };
+        let mut header = NAME.to_owned();
+        if offer.requests_no_context_takeover {
+            header.push_str("; server_no_context_takeover");
+        }
+        if offer.requests_max_window_bits != 0 {
+            header.push_str(&format!("; server_max_window_bits={}", offer.requests_max_window_bits));
+        }
+        if client_reset {
+            header.push_str("; client_no_context_takeover");
+        }
+        if client_bits != 0 {
+            header.push_str(&format!("; client_max_window_bits={client_bits}"));
+        }
+        Ok(Some((agreed, header)))
+    }
+}
+
+/// The compressor and inflater of one connection.
+pub struct Deflate {
+    /// What was agreed.
+    pub agreement: Agreement,
+    compressor: Compressor,
+    decompressor: Decompressor,
+}
+
+impl std::fmt::Debug for Deflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deflate").field("agreement", &self.agreement).finish_non_exhaustive()
+    }
+}
+
+fn bits_or_default(bits: u8) -> u8 {
+    if bits == 0 { 15 } else { bits }
+}
+
+impl Deflate {
+    /// Compression for `role` under `agreement`: we compress with our
+    /// direction's window and reset per message if our direction keeps no
+    /// context; we inflate with the peer's.
+    #[must_use]
+    pub fn new(agreement: Agreement, role: Role) -> Self {
+        let a = agreement;
+        let (ours, theirs) = match role {
+            Role::Client => (
+                (a.client_max_window_bits, a.client_no_context_takeover),
+                (a.server_max_window_bits, a.server_no_context_takeover),
+            ),
+            Role::Server => (
+                (a.server_max_window_bits, a.server_no_context_takeover),
+                (a.client_max_window_bits, a.client_no_context_takeover),
+            ),
+        };
+        Self {
+            agreement,
+            compressor: Compressor::new(LEVEL, bits_or_default(ours.0), ours.1),
+            decompressor: Decompressor::with_window_bits(bits_or_default(theirs.0), theirs.1),
+        }
+    }
+
+    /// Compresses one whole message (sync flush, the 4-octet tail stripped).
+    pub fn compress(&mut self, data: &[u8]) -> Bytes {
+        self.compressor.compress(data)
+    }
+
+    /// Inflates one frame's payload of a compressed message onto `out`.
+    ///
+    /// # Errors
+    /// Corrupt data, or a message past [`MAX_INFLATED`].
+    pub fn inflate(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), InflateError> {
+        self.decompressor.inflate(data, out, MAX_INFLATED)
+    }
+
+    /// Ends a compressed message.
+    ///
+    /// # Errors
+    /// As [`inflate`](Self::inflate).
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), InflateError> {
+        self.decompressor.finish(out, MAX_INFLATED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use autostrada::proto::deflate::negotiate::parse_extensions;
+
+    fn offers(s: &str) -> Vec<Extension> {
+        parse_extensions([s])
+    }
+
+    #[test]
+    fn offers_read_like_the_reference() {
+        let o = Offer { no_context_takeover: true, max_window_bits: 9 };
+        assert_eq!(
+            o.header(),
+            "permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9"
+        );
+        assert_eq!(Offer { no_context_takeover: false, max_window_bits: 0 }.tuple(), "(False, 0)");
+    }
+
+    #[test]
+    fn responses() {
+        assert_eq!(parse_response(&offers("")).unwrap(), None);
+        let a = parse_response(&offers("permessage-deflate; server_max_window_bits=10; client_no_context_takeover"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.server_max_window_bits, a.client_no_context_takeover), (10, true));
+        assert!(parse_response(&offers("permessage-deflate; client_max_window_bits")).is_err());
+        assert!(parse_response(&offers("permessage-deflate; foo")).is_err());
+        assert!(parse_response(&offers("permessage-deflate, permessage-deflate")).is_err());
+        assert!(parse_response(&offers("x-webkit-deflate-frame")).is_err());
+    }
+
+    #[test]
+    fn acceptors_answer_like_the_reference() {
+        let bare = offers("permessage-deflate");
+        let bits = offers("permessage-deflate; client_max_window_bits");
+        let asks =
+            offers("permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits");
+        let header = |a: Acceptor, o: &[Extension]| a.accept(o).unwrap().map(|(_, h)| h);
+        assert_eq!(header(Acceptor::First, &bare).as_deref(), Some("permessage-deflate"));
+        assert_eq!(
+            header(Acceptor::NoContextTakeover, &bare).as_deref(),
+            Some("permessage-deflate; client_no_context_takeover")
+        );
+        assert_eq!(header(Acceptor::MaxWindowBits(9), &bare), None);
+        assert_eq!(
+            header(Acceptor::MaxWindowBits(9), &bits).as_deref(),
+            Some("permessage-deflate; client_max_window_bits=9")
+        );
+        assert_eq!(
+            header(Acceptor::Fallback, &bits).as_deref(),
+            Some("permessage-deflate; client_no_context_takeover; client_max_window_bits=9")
+        );
+        assert_eq!(
+            header(Acceptor::Fallback, &bare).as_deref(),
+            Some("permessage-deflate; client_no_context_takeover")
+        );
+        assert_eq!(
+            header(Acceptor::First, &asks).as_deref(),
+            Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=10")
+        );
+        assert!(Acceptor::First.accept(&offers("permessage-deflate; bogus")).is_err());
+    }
+
+    #[test]
+    fn both_roles_roundtrip() {
+        let agreement =
+            Agreement { client_no_context_takeover: true, client_max_window_bits: 9, ..Agreement::default() };
+        let mut client = Deflate::new(agreement, Role::Client);
+        let mut server = Deflate::new(agreement, Role::Server);
+        for msg in [&b"hello hello hello"[..], b"", &[7u8; 5000]] {
+            let z = client.compress(msg);
+            let mut out = BytesMut::new();
+            server.inflate(&z, &mut out).unwrap();
+            server.finish(&mut out).unwrap();
+            assert_eq!(&out[..], msg);
+        }
+    }
+}
