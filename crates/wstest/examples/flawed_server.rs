@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run -p wstest --example flawed_server -- no-utf8-check 127.0.0.1:9010
 //! ```
-//! Flaws: no-utf8-check, ignores-rsv, never-answers-close, sloppy-close-codes.
+//! Flaws: see `Flaw::ALL` in tests/fixtures/flawed.rs (no-utf8-check, waits-for-close, keeps-context, ...).
 
 #[path = "../tests/fixtures/flawed.rs"]
 mod flawed;

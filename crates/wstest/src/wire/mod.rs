@@ -10,6 +10,7 @@ pub mod frame_spec;
 pub mod incoming;
 pub mod log;
 pub mod peer;
+pub mod server;
 pub mod traffic;
 
 pub use client::{ClientOptions, run_client};

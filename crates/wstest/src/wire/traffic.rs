@@ -76,7 +76,8 @@ mod tests {
 
     #[test]
     fn ratios_and_overheads() {
-        let incoming = Direction { wire: 6673, websocket: 4673, app: 16000, frames: 1000, messages: 1000, preopen: 200 };
+        let incoming =
+            Direction { wire: 6673, websocket: 4673, app: 16000, frames: 1000, messages: 1000, preopen: 200 };
         let t = Traffic { incoming, ..Traffic::default() };
         let j = t.to_json();
         assert_eq!(j["incomingCompressionRatio"], json!(0.2920625));
