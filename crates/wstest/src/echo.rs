@@ -8,8 +8,9 @@ use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 
-/// Limits raised so the suite's 16 MiB messages fit.
-fn config() -> Config {
+/// Limits raised so the suite's 16 MiB messages fit, and permessage-deflate on.
+#[must_use]
+pub fn config() -> Config {
     let mut config = Config::default();
     config.max_frame_size = 64 << 20;
     config.max_message_size = 64 << 20;

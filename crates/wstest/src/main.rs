@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! wstest -m fuzzingclient -s fuzzingclient.json [--jobs N] [--junit FILE] [--exit-zero] [--quiet]
+//! wstest -m fuzzingserver -s fuzzingserver.json   # test clients that connect to it
+//! wstest -m testeeclient -w ws://127.0.0.1:9001    # an autostrada client driving a fuzzing server
 //! wstest -m echoserver -w ws://127.0.0.1:9001
-//! wstest                      # run the whole suite against an in-process autostrada echo server
+//! wstest                      # both roles against autostrada, in process
 //! ```
 //! Exit status: 0 when every case of every server passes, 1 otherwise, 2 on usage errors.
 
@@ -13,16 +15,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use wstest::report::{self, CaseResult};
 use wstest::runner::{self, RunOptions};
-use wstest::spec::{self, ClientSpec};
+use wstest::spec::{self, ClientSpec, ServerSpec};
 
-const MODES: [&str; 3] = ["fuzzingclient", "echoserver", "testeeserver"];
+const MODES: [&str; 5] = ["fuzzingclient", "fuzzingserver", "testeeclient", "echoserver", "testeeserver"];
 
 /// A Python-free drop-in for the Autobahn|Testsuite WebSocket fuzzer.
 #[derive(Parser, Debug)]
 #[command(name = "wstest", version, about, long_about = None)]
 struct Cli {
-    /// Mode: fuzzingclient, echoserver or testeeserver. Without any argument,
-    /// runs the whole suite against an in-process autostrada echo server.
+    /// Mode: fuzzingclient, fuzzingserver, testeeclient, echoserver or
+    /// testeeserver. Without any argument, runs the suite in both roles
+    /// against autostrada, in process.
     #[arg(short = 'm', long = "mode")]
     mode: Option<String>,
     /// Spec file (default: ./<mode>.json, written from a template if missing).
@@ -31,6 +34,9 @@ struct Cli {
     /// WebSocket URI: the server to test when the spec lists none, or where an echo server listens.
     #[arg(short = 'w', long = "wsuri")]
     wsuri: Option<String>,
+    /// Agent name the testee client gives the fuzzing server (default: autostrada/VERSION).
+    #[arg(short = 'i', long = "ident")]
+    ident: Option<String>,
     /// Print a line for every finished case.
     #[arg(short = 'd', long = "debug")]
     debug: bool,
@@ -76,8 +82,10 @@ async fn main() -> ExitCode {
     let _ = cli.webport;
     match cli.mode.as_deref() {
         None if cli.spec.is_none() && cli.wsuri.is_none() => embedded(&cli).await,
-        None => usage("a mode must be given with -m: fuzzingclient, echoserver or testeeserver"),
+        None => usage(&format!("a mode must be given with -m: {}", MODES.join(", "))),
         Some("fuzzingclient") => fuzzingclient(&cli).await,
+        Some("fuzzingserver") => fuzzingserver(&cli).await,
+        Some("testeeclient") => testeeclient(&cli).await,
         Some("echoserver" | "testeeserver") => echoserver(&cli).await,
         Some(other) => usage(&format!("unknown mode {other:?}; this wstest supports {}", MODES.join(", "))),
     }
@@ -92,25 +100,24 @@ fn run_options(cli: &Cli) -> RunOptions {
     }
 }
 
-/// Finds the spec file: explicit, implicit (./fuzzingclient.json), or a fresh template.
-fn spec_path(cli: &Cli) -> Result<PathBuf, String> {
+/// Finds the spec file: explicit, implicit (`./<mode>.json`), or a fresh template.
+fn spec_path(cli: &Cli, implicit: &str, template: &str) -> Result<PathBuf, String> {
     if let Some(p) = &cli.spec {
         eprintln!("Using explicit spec file '{}'", p.display());
         return Ok(p.clone());
     }
-    let implicit = PathBuf::from("fuzzingclient.json");
+    let implicit = PathBuf::from(implicit);
     if implicit.exists() {
         eprintln!("Using implicit spec file '{}'", implicit.display());
     } else {
         eprintln!("Auto-generating spec file '{}'", implicit.display());
-        std::fs::write(&implicit, spec::CLIENT_TEMPLATE)
-            .map_err(|e| format!("cannot write {}: {e}", implicit.display()))?;
+        std::fs::write(&implicit, template).map_err(|e| format!("cannot write {}: {e}", implicit.display()))?;
     }
     Ok(implicit)
 }
 
 async fn fuzzingclient(cli: &Cli) -> ExitCode {
-    let path = match spec_path(cli) {
+    let path = match spec_path(cli, "fuzzingclient.json", spec::CLIENT_TEMPLATE) {
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
@@ -174,6 +181,86 @@ fn finish(
     if all_pass || cli.exit_zero { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
+async fn fuzzingserver(cli: &Cli) -> ExitCode {
+    let path = match spec_path(cli, "fuzzingserver.json", spec::SERVER_TEMPLATE) {
+        Ok(p) => p,
+        Err(e) => return usage(&e),
+    };
+    let spec = match spec::load_server(&path, cli.wsuri.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return usage(&format!("{}: {e}", path.display())),
+    };
+    let listener = match tokio::net::TcpListener::bind(&spec.listen).await {
+        Ok(l) => l,
+        Err(e) => return usage(&format!("cannot listen on {}: {e}", spec.listen)),
+    };
+    let addr = listener.local_addr().map_or_else(|_| spec.listen.clone(), |a| a.to_string());
+    eprintln!(
+        "wstest: fuzzing server on ws://{addr} with {} cases; a client runs them with /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A (Ctrl-C or /stopServer stops it)",
+        spec.cases.len()
+    );
+    serve_and_report(cli, spec, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves `spec` on `listener` until stopped, then prints each agent's summary.
+async fn serve_and_report(
+    cli: &Cli,
+    spec: ServerSpec,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> ExitCode {
+    let outdir = spec.outdir.clone();
+    let started = std::time::Instant::now();
+    let options = wstest::fuzzingserver::Options { debug: cli.debug };
+    let results = wstest::fuzzingserver::serve(spec, listener, options, shutdown).await;
+    print!("{}", report::console::summary(&results));
+    println!(
+        "\n{} cases in {:.1} s; report: {}",
+        results.len(),
+        started.elapsed().as_secs_f64(),
+        outdir.join("index.json").display()
+    );
+    exit_code(cli, &results)
+}
+
+fn exit_code(cli: &Cli, results: &[CaseResult]) -> ExitCode {
+    let all_pass = !results.is_empty() && results.iter().all(|r| r.verdict.passed());
+    if all_pass || cli.exit_zero { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn default_agent() -> String {
+    format!("autostrada/{}", env!("CARGO_PKG_VERSION"))
+}
+
+async fn testeeclient(cli: &Cli) -> ExitCode {
+    let Some(uri) = &cli.wsuri else {
+        return usage("this mode needs the fuzzing server's URI: -w ws://127.0.0.1:9001");
+    };
+    let agent = cli.ident.clone().unwrap_or_else(default_agent);
+    let jobs = cli.jobs.map_or(1, usize::from);
+    eprintln!("wstest: testee client {agent:?} driving the fuzzing server at {uri}");
+    let quiet = cli.quiet;
+    match wstest::testee::run(uri, &agent, jobs, |done, count| {
+        if !quiet && (done % 50 == 0 || done == count) {
+            eprintln!("wstest: {done}/{count} cases run");
+        }
+    })
+    .await
+    {
+        Ok(n) => {
+            eprintln!("wstest: ran {n} cases; the fuzzing server wrote its reports");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wstest: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 async fn echoserver(cli: &Cli) -> ExitCode {
     let Some(uri) = &cli.wsuri else {
         return usage("this mode needs a WebSocket URI: -w ws://127.0.0.1:9001");
@@ -201,26 +288,83 @@ async fn echoserver(cli: &Cli) -> ExitCode {
     }
 }
 
-/// No arguments: the whole suite against an in-process autostrada echo server.
+/// The compression cases the no-argument run takes: the size rows up to
+/// 32 KiB per message (rows 1–8 and 11–13 of every 12.x/13.x subgroup), 132
+/// of the 216. The larger rows move most of the ~11 GB each way that the
+/// full set exchanges; `FULL_COMPRESSION` says how to run them.
+const EMBEDDED_COMPRESSION_ROWS: [u32; 11] = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13];
+
+const FULL_COMPRESSION: &str = "all 216 compression cases: wstest -m fuzzingclient -s SPEC with \"cases\": [\"12.*\", \"13.*\"] against a running echo server (e.g. wstest -m echoserver -w ws://127.0.0.1:9001)";
+
+/// The cases of the no-argument run: everything but the largest compression rows.
+fn embedded_exclusions() -> Vec<String> {
+    wstest::cases::all()
+        .into_iter()
+        .filter(|c| {
+            let key = wstest::cases::id_key(&c.id);
+            key[0] >= 12 && !EMBEDDED_COMPRESSION_ROWS.contains(&key[2])
+        })
+        .map(|c| c.id)
+        .collect()
+}
+
+/// No arguments: the suite in both roles against autostrada, in process —
+/// first as fuzzing client against an autostrada echo server, then as
+/// fuzzing server for autostrada's client.
 async fn embedded(cli: &Cli) -> ExitCode {
-    // On threads of its own, like a server in another process.
+    eprintln!(
+        "wstest: no arguments given: testing autostrada in process, as server and as client (see --help for the real modes)"
+    );
+    let excluded = serde_json::to_string(&embedded_exclusions()).unwrap_or_else(|_| "[]".into());
+    let agent = default_agent();
+    // 1. autostrada as server. On threads of its own, like a server in another process.
     let server = match wstest::echo::Background::start("127.0.0.1:0") {
         Ok(s) => s,
         Err(e) => return usage(&format!("cannot start the embedded echo server: {e}")),
     };
-    let addr = server.addr();
     let text = format!(
-        r#"{{"outdir": "./reports/servers", "servers": [{{"agent": "autostrada/{}", "url": "ws://{addr}"}}], "cases": ["*"], "exclude-cases": ["12.*", "13.*"]}}"#,
-        env!("CARGO_PKG_VERSION")
+        r#"{{"outdir": "./reports/servers", "servers": [{{"agent": "{agent}", "url": "ws://{}"}}], "cases": ["*"], "exclude-cases": {excluded}}}"#,
+        server.addr()
     );
     let spec = match spec::parse_client(&text, None) {
         Ok(s) => s,
         Err(e) => return usage(&e.to_string()),
     };
-    eprintln!(
-        "wstest: no arguments given: testing an in-process autostrada echo server (see --help for the real modes)"
-    );
-    let code = execute(cli, spec).await;
+    eprintln!("\n== autostrada as server: wstest as fuzzing client");
+    let as_server = execute(cli, spec).await;
     drop(server);
-    code
+    // 2. autostrada as client, driving wstest's fuzzing server.
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => return usage(&format!("cannot start the embedded fuzzing server: {e}")),
+    };
+    let Ok(addr) = listener.local_addr() else { return usage("the embedded fuzzing server has no address") };
+    let text = format!(
+        r#"{{"url": "ws://{addr}", "outdir": "./reports/clients", "cases": ["*"], "exclude-cases": {excluded}}}"#
+    );
+    let spec = match spec::parse_server(&text, None) {
+        Ok(s) => s,
+        Err(e) => return usage(&e.to_string()),
+    };
+    eprintln!("\n== autostrada as client: wstest as fuzzing server");
+    // The client on threads of its own, like a client in another process.
+    let client = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        runtime
+            .block_on(wstest::testee::run(&format!("ws://{addr}"), &agent, 4, |_, _| {}))
+            .map_err(std::io::Error::other)
+    });
+    let done = async move {
+        while !client.is_finished() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if let Ok(Err(e)) = client.join() {
+            eprintln!("wstest: the embedded testee client stopped: {e}");
+        }
+    };
+    let as_client = serve_and_report(cli, spec, listener, done).await;
+    eprintln!(
+        "\nwstest: the default run leaves out the compression cases above 32 KiB per message; {FULL_COMPRESSION}"
+    );
+    if as_server == ExitCode::SUCCESS && as_client == ExitCode::SUCCESS { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -191,13 +191,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             eprintln!("wstest: ignoring unknown spec key \"{key}\"");
         }
     }
-    let outdir = match obj.get("outdir") {
-        None => PathBuf::from("./reports/servers/"),
-        Some(Value::String(s)) => PathBuf::from(s),
-        Some(other) => {
-            return err(format!("\"outdir\" must be a directory path string, not {other}"));
-        }
-    };
+    let outdir = outdir(&obj, "./reports/servers/")?;
     let mut auto_fragment = 0;
     let global = timeouts_from(obj.get("options"), "options", Timeouts::default(), &mut auto_fragment)?;
     let mut servers = Vec::new();
@@ -264,14 +258,34 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             auto_fragment_size: fragment,
         });
     }
+    let cases = selection(&obj)?;
+    let exclude_agent_cases = exclude_agent_cases(&obj)?;
+    Ok(ClientSpec { outdir, servers, cases, exclude_agent_cases })
+}
+
+/// `outdir`, or `default` when the key is missing.
+fn outdir(obj: &Map<String, Value>, default: &str) -> Result<PathBuf, SpecError> {
+    match obj.get("outdir") {
+        None => Ok(PathBuf::from(default)),
+        Some(Value::String(s)) => Ok(PathBuf::from(s)),
+        Some(other) => err(format!("\"outdir\" must be a directory path string, not {other}")),
+    }
+}
+
+/// `cases` minus `exclude-cases`, in id order.
+fn selection(obj: &Map<String, Value>) -> Result<Vec<String>, SpecError> {
     let known = all_ids();
-    let selected = resolve(&string_list(&obj, "cases", &["*"])?, "cases", &known)?;
-    let excluded = resolve(&string_list(&obj, "exclude-cases", &[])?, "exclude-cases", &known)?;
+    let selected = resolve(&string_list(obj, "cases", &["*"])?, "cases", &known)?;
+    let excluded = resolve(&string_list(obj, "exclude-cases", &[])?, "exclude-cases", &known)?;
     let mut ids: Vec<String> = selected.into_iter().filter(|id| !excluded.contains(id)).collect();
     ids.sort_by_key(|id| cases::id_key(id));
     ids.dedup();
-    let cases = ids;
-    let mut exclude_agent_cases = Vec::new();
+    Ok(ids)
+}
+
+/// `exclude-agent-cases`: agent pattern → case patterns.
+fn exclude_agent_cases(obj: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, SpecError> {
+    let mut out = Vec::new();
     match obj.get("exclude-agent-cases") {
         None => {}
         Some(Value::Object(map)) => {
@@ -285,7 +299,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
                 let Some(patterns) = patterns else {
                     return err(format!("\"exclude-agent-cases\".\"{agent}\" must hold only strings"));
                 };
-                exclude_agent_cases.push((agent.clone(), patterns));
+                out.push((agent.clone(), patterns));
             }
         }
         Some(other) => {
@@ -294,10 +308,111 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             ));
         }
     }
-    Ok(ClientSpec { outdir, servers, cases, exclude_agent_cases })
+    Ok(out)
 }
 
-/// The spec the reference writes when none is given.
+/// A `fuzzingserver` spec, resolved.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// The URL as written (`ws://127.0.0.1:9001`).
+    pub url: String,
+    /// Host and port to listen on, from the URL.
+    pub listen: String,
+    /// Where reports go.
+    pub outdir: PathBuf,
+    /// Selected case ids, in id order: `/runCase?case=N` runs the Nth.
+    pub cases: Vec<String>,
+    /// `exclude-agent-cases`: agent pattern → case patterns (both anchored).
+    pub exclude_agent_cases: Vec<(String, Vec<String>)>,
+    /// Protocol timeouts (`options`).
+    pub timeouts: Timeouts,
+    /// Fragment size for the message API (`autoFragmentSize` option; 0: none).
+    pub auto_fragment_size: usize,
+}
+
+impl ServerSpec {
+    /// True if `case` is excluded for `agent`.
+    #[must_use]
+    pub fn excluded_for(&self, agent: &str, case: &str) -> bool {
+        self.exclude_agent_cases.iter().any(|(a, cs)| glob(a, agent, true) && cs.iter().any(|c| glob(c, case, true)))
+    }
+}
+
+/// Reads and resolves a `fuzzingserver` spec; `wsuri` (the `-w` option)
+/// stands in for a missing `url`.
+pub fn load_server(path: &Path, wsuri: Option<&str>) -> Result<ServerSpec, SpecError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError(format!("cannot read spec file {}: {e}", path.display())))?;
+    parse_server(&text, wsuri)
+}
+
+/// Parses a `fuzzingserver` spec from JSON text.
+pub fn parse_server(text: &str, wsuri: Option<&str>) -> Result<ServerSpec, SpecError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
+    let Value::Object(obj) = value else {
+        return err("the spec must be a JSON object with \"url\", \"cases\" and \"outdir\"");
+    };
+    for key in obj.keys() {
+        match key.as_str() {
+            "url" | "outdir" | "options" | "cases" | "exclude-cases" | "exclude-agent-cases" | "webport" => {}
+            "protocols" => eprintln!("wstest: \"protocols\" is accepted and, as in the reference, not used"),
+            "key" | "cert" => {
+                return err(format!(
+                    "\"{key}\": TLS is not supported by this version of wstest's fuzzingserver; remove \"key\"/\"cert\" and use ws://"
+                ));
+            }
+            other => eprintln!("wstest: ignoring unknown spec key \"{other}\""),
+        }
+    }
+    let url = match (obj.get("url"), wsuri) {
+        (Some(Value::String(u)), _) => u.clone(),
+        (None, Some(u)) => u.to_owned(),
+        (None, None) => {
+            return err(
+                "the spec has no \"url\": add \"url\": \"ws://127.0.0.1:9001\" (where to listen) or pass -w URL",
+            );
+        }
+        (Some(other), _) => {
+            return err(format!("\"url\" must be a string such as \"ws://127.0.0.1:9001\", not {other}"));
+        }
+    };
+    let uri: http::Uri = url.parse().map_err(|e| SpecError(format!("\"url\" {url:?} is not a URL: {e}")))?;
+    let target = Target::from_uri(&uri).map_err(|e| SpecError(format!("\"url\": {e}")))?;
+    if target.tls {
+        return err("\"url\" uses wss://, which this version of wstest's fuzzingserver does not support; use ws://");
+    }
+    if uri.query().is_some() {
+        return err(format!("\"url\" {url:?} must not have a query: the clients add /runCase?case=N&agent=A to it"));
+    }
+    let listen = if target.host.contains(':') {
+        format!("[{}]:{}", target.host, target.port)
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let mut auto_fragment_size = 0;
+    let timeouts = timeouts_from(obj.get("options"), "options", Timeouts::default(), &mut auto_fragment_size)?;
+    Ok(ServerSpec {
+        url,
+        listen,
+        outdir: outdir(&obj, "./reports/clients/")?,
+        cases: selection(&obj)?,
+        exclude_agent_cases: exclude_agent_cases(&obj)?,
+        timeouts,
+        auto_fragment_size,
+    })
+}
+
+/// The `fuzzingserver` spec written when none is given.
+pub const SERVER_TEMPLATE: &str = r#"{
+   "url": "ws://127.0.0.1:9001",
+   "outdir": "./reports/clients",
+   "cases": ["*"],
+   "exclude-cases": [],
+   "exclude-agent-cases": {}
+}
+"#;
+
+/// The `fuzzingclient` spec written when none is given.
 pub const CLIENT_TEMPLATE: &str = r#"{
    "outdir": "./reports/servers",
    "servers": [ { "url": "ws://127.0.0.1:9001" } ],
@@ -343,6 +458,19 @@ mod tests {
         assert!(e(r#"{"servers": [{"url": "ws://h:1"}], "cases": "1.*"}"#).contains("\"cases\" must be a list"));
         assert!(e("{").contains("not valid JSON"));
         assert!(parse_client(r#"{"servers": []}"#, Some("ws://127.0.0.1:9001")).is_ok());
+    }
+
+    #[test]
+    fn server_specs() {
+        let s = parse_server(r#"{"url": "ws://0.0.0.0:9001", "cases": ["12.*"], "exclude-cases": ["12.5.*"]}"#, None)
+            .unwrap();
+        assert_eq!((s.listen.as_str(), s.cases.len()), ("0.0.0.0:9001", 72));
+        assert_eq!(s.outdir, PathBuf::from("./reports/clients/"));
+        let e = |t: &str| parse_server(t, None).unwrap_err().0;
+        assert!(e("{}").contains("no \"url\""));
+        assert!(e(r#"{"url": "ws://h:1/?a=b"}"#).contains("must not have a query"));
+        assert!(e(r#"{"url": "ws://h:1", "cert": "c.pem"}"#).contains("TLS"));
+        assert!(parse_server("{}", Some("ws://127.0.0.1:9001")).is_ok());
     }
 
     #[test]

@@ -26,10 +26,10 @@ pub fn summary(results: &[CaseResult]) -> String {
                 c.0 += 1;
             }
         }
-        let _ = writeln!(out, "  {:<4} {:<28} {:>9}", "cat", "name", "passed");
+        let _ = writeln!(out, "  {:<4} {:<44} {:>9}", "cat", "name", "passed");
         for (cat, (ok, n)) in &cats {
             let mark = if ok == n { "" } else { "  <-" };
-            let _ = writeln!(out, "  {cat:<4} {:<28} {ok:>4}/{n:<4}{mark}", category_name(*cat));
+            let _ = writeln!(out, "  {cat:<4} {:<44} {ok:>4}/{n:<4}{mark}", category_name(*cat));
         }
         let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for r in rs {

@@ -157,26 +157,65 @@ impl CaseResult {
     }
 }
 
-/// Writes `index.json` into `outdir` (the per-case files are written apart,
-/// see [`CaseWriter`]).
+/// The rows of `index.json`: agent → case id → the five summary fields.
+pub type Index = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Value>>;
+
+impl CaseResult {
+    /// This case's row of `index.json`.
+    #[must_use]
+    pub fn index_entry(&self) -> Value {
+        json!({
+            "behavior": self.verdict.behavior,
+            "behaviorClose": self.verdict.behavior_close,
+            "duration": self.duration_ms,
+            "remoteCloseCode": self.session.as_ref().and_then(|s| s.peer.close.remote_close_code),
+            "reportfile": report_file(&self.agent, &self.id),
+        })
+    }
+}
+
+/// Writes `data` to `path` through a temporary file and a rename, so a
+/// reader (or a run killed half-way) never sees half a file.
+fn write_atomically(path: &Path, data: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes `index.json` into `outdir` from finished results (the per-case
+/// files are written apart, see [`CaseWriter`] and [`write_case`]).
 ///
 /// # Errors
 /// When `outdir` or the file cannot be written.
 pub fn write_index(outdir: &Path, results: &[CaseResult]) -> std::io::Result<()> {
-    std::fs::create_dir_all(outdir)?;
-    let mut index: Map<String, Value> = Map::new();
+    let mut index = Index::new();
     for r in results {
-        let entry = json!({
-            "behavior": r.verdict.behavior,
-            "behaviorClose": r.verdict.behavior_close,
-            "duration": r.duration_ms,
-            "remoteCloseCode": r.session.as_ref().and_then(|s| s.peer.close.remote_close_code),
-            "reportfile": report_file(&r.agent, &r.id),
-        });
-        let agent = index.entry(r.agent.clone()).or_insert_with(|| json!({}));
-        agent[&r.id] = entry;
+        index.entry(r.agent.clone()).or_default().insert(r.id.clone(), r.index_entry());
     }
-    std::fs::write(outdir.join("index.json"), pyjson::to_string(&Value::Object(index)))
+    write_index_rows(outdir, &index)
+}
+
+/// Writes `index.json` into `outdir` from its rows.
+///
+/// # Errors
+/// When `outdir` or the file cannot be written.
+pub fn write_index_rows(outdir: &Path, index: &Index) -> std::io::Result<()> {
+    std::fs::create_dir_all(outdir)?;
+    let value: Map<String, Value> = index
+        .iter()
+        .map(|(agent, cases)| {
+            (agent.clone(), Value::Object(cases.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+        })
+        .collect();
+    write_atomically(&outdir.join("index.json"), &pyjson::to_string(&Value::Object(value)))
+}
+
+/// Writes one case's `<agent>_case_<id>.json` into `outdir`.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn write_case(outdir: &Path, result: &CaseResult) -> std::io::Result<()> {
+    std::fs::write(outdir.join(report_file(&result.agent, &result.id)), pyjson::to_string(&result.to_json()))
 }
 
 /// Sorts results by agent, then case id.

@@ -1,0 +1,356 @@
+//! The `fuzzingserver` mode: wstest as the server that tests WebSocket
+//! *clients*, driven by the client through the reference's URLs:
+//!
+//! | URL | what it does |
+//! |---|---|
+//! | `/getCaseCount` | one text message: the number of selected cases |
+//! | `/getCaseInfo?case=N` | one text message: `{"id": ..., "description": ...}` of the Nth case |
+//! | `/runCase?case=N&agent=A` (or `casetuple=X.Y.Z`) | runs the Nth case for agent A |
+//! | `/getCaseStatus?case=N&agent=A` | waits for that case's result, then `{"behavior": ...}` |
+//! | `/updateReports?agent=A[&shutdownOnComplete=true]` | writes `index.json` (and stops, if asked) |
+//! | `/stopServer` | stops the server |
+//!
+//! Each finished case's report is written at once, with `index.json`, so
+//! nothing finished is lost whatever happens later. Several clients may run
+//! at once, each under its own agent name. A request wstest cannot serve —
+//! an unknown path, a missing agent, a case number out of range — is
+//! answered with an HTTP error that says what is wrong, and the server goes
+//! on.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::cases::{self, CaseDef, CaseRun};
+use crate::report::{self, CaseResult, Index};
+use crate::spec::ServerSpec;
+use crate::verdict::judge;
+use crate::wire::server::{Pending, read_request};
+use crate::wire::{DriveOptions, Handler, Peer};
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Print a line per case and per request.
+    pub debug: bool,
+}
+
+/// What the server shares between connections.
+struct State {
+    spec: ServerSpec,
+    /// The selected cases, in order: `case=N` is `defs[N - 1]`.
+    defs: Vec<CaseDef>,
+    /// `index.json` as it stands.
+    index: Mutex<Index>,
+    /// Finished cases, without their records (for the summary).
+    finished: Mutex<Vec<CaseResult>>,
+    /// A result was stored.
+    stored: Notify,
+    /// Cases in progress, per agent.
+    running: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// Someone asked the server to stop.
+    stop: Notify,
+    options: Options,
+}
+
+/// Serves until a client asks to stop (`/stopServer`, or `/updateReports`
+/// with `shutdownOnComplete`) or `shutdown` resolves. Returns the finished
+/// cases of every agent (records dropped), sorted by agent and id.
+pub async fn serve(
+    spec: ServerSpec,
+    listener: TcpListener,
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Vec<CaseResult> {
+    let all = cases::all();
+    let defs = spec.cases.iter().filter_map(|id| all.iter().find(|c| c.id == *id).cloned()).collect();
+    let state = Arc::new(State {
+        spec,
+        defs,
+        index: Mutex::new(Index::new()),
+        finished: Mutex::new(Vec::new()),
+        stored: Notify::new(),
+        running: Mutex::new(std::collections::BTreeMap::new()),
+        stop: Notify::new(),
+        options,
+    });
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = state.stop.notified() => break,
+            accepted = listener.accept() => {
+                if let Ok((tcp, _)) = accepted {
+                    tokio::spawn(handle(state.clone(), tcp));
+                }
+            }
+        }
+    }
+    // Cases still running get a moment to finish and be stored.
+    state.settle(None).await;
+    let mut finished = std::mem::take(&mut *state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    report::sort(&mut finished);
+    finished
+}
+
+/// The query parameters of a request; a parameter given twice is an error.
+fn query(pending: &Pending) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(pending.request.uri().query().unwrap_or("").as_bytes()) {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(format!("the query parameter \"{k}\" is given more than once"));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+const USAGE: &str = "use /getCaseCount, /getCaseInfo?case=N, /runCase?case=N&agent=A, /getCaseStatus?case=N&agent=A, \
+                     /updateReports?agent=A or /stopServer";
+
+impl State {
+    /// The case a request names (`case=N`, 1-based, or `casetuple=X.Y.Z`), with its N.
+    fn case(&self, params: &[(String, String)]) -> Result<(usize, &CaseDef), String> {
+        let count = self.defs.len();
+        if let Some(n) = param(params, "case") {
+            return match n.parse::<usize>() {
+                Ok(i @ 1..) if i <= count => Ok((i, &self.defs[i - 1])),
+                _ => Err(format!("case={n:?} is not a case number; this server runs cases 1 to {count}")),
+            };
+        }
+        if let Some(id) = param(params, "casetuple") {
+            return self
+                .defs
+                .iter()
+                .position(|d| d.id == id)
+                .map(|i| (i + 1, &self.defs[i]))
+                .ok_or_else(|| format!("casetuple={id:?} is not among the {count} cases this server runs"));
+        }
+        Err(format!("the request names no case: add case=N (1 to {count}) or casetuple=X.Y.Z"))
+    }
+
+    /// Cases of `agent` (of anyone: `None`) still running.
+    fn running(&self, agent: Option<&str>) -> usize {
+        let running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match agent {
+            Some(a) => running.get(a).copied().unwrap_or(0),
+            None => running.values().sum(),
+        }
+    }
+
+    fn count_running(&self, agent: &str, delta: isize) {
+        let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = running.entry(agent.to_owned()).or_default();
+        *n = n.saturating_add_signed(delta);
+    }
+
+    /// Waits (at most [`SETTLE`]) until no case of `agent` is running: a
+    /// client asks for its reports as soon as its last case's connection
+    /// closed, which can be a moment before we stored that case.
+    async fn settle(&self, agent: Option<&str>) {
+        let until = tokio::time::Instant::now() + SETTLE;
+        loop {
+            // Listening before looking, so a case stored in between is not missed.
+            let stored = self.stored.notified();
+            tokio::pin!(stored);
+            stored.as_mut().enable();
+            if self.running(agent) == 0 || tokio::time::Instant::now() >= until {
+                return;
+            }
+            let _ = tokio::time::timeout_at(until, stored).await;
+        }
+    }
+
+    fn behavior(&self, agent: &str, id: &str) -> Option<String> {
+        let index = self.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        index.get(agent)?.get(id).and_then(|e| e["behavior"].as_str().map(str::to_owned))
+    }
+}
+
+/// Serves one connection.
+async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
+    let peer_addr = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let Ok(pending) = read_request(tcp, state.spec.timeouts).await else { return };
+    let path = pending.request.uri().path().to_owned();
+    if state.options.debug {
+        eprintln!("wstest: {peer_addr} asks for {}", pending.request.uri());
+    }
+    let params = match query(&pending) {
+        Ok(p) => p,
+        Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
+    };
+    let agent = param(&params, "agent").map(str::to_owned);
+    match path.as_str() {
+        "/getCaseCount" => announce(pending, Some(state.defs.len().to_string())).await,
+        "/getCaseInfo" => match state.case(&params) {
+            Ok((_, def)) => {
+                let info = serde_json::json!({"id": def.id, "description": def.description});
+                announce(
+                    pending,
+                    Some(format!("{{\"id\": {}, \"description\": {}}}", info["id"], info["description"])),
+                )
+                .await;
+            }
+            Err(e) => pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
+        },
+        "/runCase" | "/getCaseStatus" => {
+            let Some(agent) = agent.filter(|a| !a.is_empty()) else {
+                let body = format!("wstest: {path} needs the client's name: add agent=NAME to the query");
+                return pending.refuse(400, "Bad Request", &body).await;
+            };
+            let (n, def) = match state.case(&params) {
+                Ok((n, def)) => (n, def.clone()),
+                Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
+            };
+            if path == "/runCase" {
+                run_case(&state, pending, agent, n, def, &peer_addr).await;
+            } else {
+                case_status(&state, pending, &agent, &def.id).await;
+            }
+        }
+        "/updateReports" => {
+            state.settle(agent.as_deref()).await;
+            announce(pending, None).await;
+            if let Some(agent) = agent {
+                let finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let n = finished.iter().filter(|r| r.agent == agent).count();
+                eprintln!(
+                    "wstest: reports updated for {agent:?} ({n} cases): {}",
+                    state.spec.outdir.join("index.json").display()
+                );
+            }
+            if matches!(param(&params, "shutdownOnComplete"), Some("true" | "yes")) {
+                state.stop.notify_one();
+            }
+        }
+        "/stopServer" => {
+            announce(pending, None).await;
+            state.stop.notify_one();
+        }
+        other => {
+            let body = format!("wstest: this fuzzing server has no {other:?}; {USAGE}");
+            pending.refuse(404, "Not Found", &body).await;
+        }
+    }
+}
+
+/// Sends one text message (if any), then an empty close.
+struct Announce(Option<String>);
+
+impl Handler for Announce {
+    fn on_open(&mut self, peer: &mut Peer) {
+        if let Some(text) = self.0.take() {
+            peer.send_message(bytes::Bytes::from(text), false, None, false);
+        }
+        peer.send_close(None, None);
+    }
+    fn on_message(&mut self, _: &mut Peer, _: bytes::Bytes, _: bool) {}
+    fn on_pong(&mut self, _: &mut Peer, _: bytes::Bytes) {}
+    fn on_step(&mut self, _: &mut Peer, _: Option<String>) {}
+}
+
+/// The longest a report request or a stop waits for cases still running.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a one-message connection may take.
+const ANNOUNCE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn announce(pending: Pending, text: Option<String>) {
+    let Ok(open) = pending.accept(None).await else { return };
+    let options = DriveOptions { busy_poll: None, hard_deadline: Some(ANNOUNCE_DEADLINE) };
+    open.run(&mut Announce(text), options, false).await;
+}
+
+async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
+    let Ok(open) = pending.accept(None).await else { return };
+    // Wait for the result (the reference waits as long as it takes).
+    let behavior = loop {
+        let stored = state.stored.notified();
+        tokio::pin!(stored);
+        stored.as_mut().enable();
+        if let Some(b) = state.behavior(agent, id) {
+            break b;
+        }
+        stored.await;
+    };
+    let options = DriveOptions { busy_poll: None, hard_deadline: Some(ANNOUNCE_DEADLINE) };
+    let text = serde_json::json!({ "behavior": behavior }).to_string().replace(':', ": ");
+    open.run(&mut Announce(Some(text)), options, false).await;
+}
+
+async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize, def: CaseDef, peer_addr: &str) {
+    state.count_running(&agent, 1);
+    run_accepted(state, pending, &agent, n, &def, peer_addr).await;
+    state.count_running(&agent, -1);
+    state.stored.notify_waiters();
+}
+
+async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usize, def: &CaseDef, peer_addr: &str) {
+    let agent = agent.to_owned();
+    let Ok(mut open) = pending.accept(def.deflate_acceptor()).await else { return };
+    open.peer.auto_fragment_size = state.spec.auto_fragment_size;
+    let skip = state.spec.excluded_for(&agent, &def.id);
+    if state.options.debug {
+        let what = if skip { "Skipping" } else { "Running" };
+        eprintln!("wstest: {what} test case ID {} for agent {agent} from peer {peer_addr}", def.id);
+    }
+    let mut run = CaseRun::new(def);
+    let options = DriveOptions { busy_poll: None, hard_deadline: Some(def.hard_deadline()) };
+    let session = open.run(&mut run, options, skip).await;
+    if session.skipped {
+        return;
+    }
+    let verdict = judge(&run, &session, def.post);
+    let duration_ms = session.open_time.map_or(0, |t| (t.elapsed().as_secs_f64() * 1000.0).round() as u64);
+    let expect = run.expect.clone().filter(|_| session.opened);
+    let result = CaseResult {
+        agent,
+        id: def.id.clone(),
+        index: n,
+        description: def.description.clone(),
+        expectation: def.expectation.clone(),
+        expected: expect.as_ref().map(|e| e.outcomes.clone()).unwrap_or_default(),
+        expected_close: expect.map(|e| e.close),
+        verdict,
+        session: Some(session),
+        duration_ms,
+        report_time: def.report_time,
+        report_compression: def.reports_compression(),
+        traffic: run.compression.traffic,
+    };
+    if state.options.debug {
+        eprintln!(
+            "wstest: {} {}: {} / {} ({} ms)",
+            result.agent, result.id, result.verdict.behavior, result.verdict.behavior_close, result.duration_ms
+        );
+    }
+    let shared = state.clone();
+    let written = tokio::task::spawn_blocking(move || store(&shared, result)).await;
+    if let Ok(Err(e)) = written {
+        eprintln!("wstest: cannot write reports to {}: {e}", state.spec.outdir.display());
+    }
+}
+
+/// Writes a finished case's report and `index.json`, then keeps the case
+/// (without its records) for the summary.
+fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
+    let outdir = &state.spec.outdir;
+    std::fs::create_dir_all(outdir)?;
+    let case = report::write_case(outdir, &result);
+    let entry = result.index_entry();
+    let index = {
+        let mut index = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        index.entry(result.agent.clone()).or_default().insert(result.id.clone(), entry);
+        report::write_index_rows(outdir, &index)
+    };
+    result.session = None;
+    let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    finished.retain(|r| !(r.agent == result.agent && r.id == result.id));
+    finished.push(result);
+    case.and(index)
+}
