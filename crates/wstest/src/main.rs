@@ -66,6 +66,11 @@ struct Cli {
     /// durations then include this machine's wake-up latency).
     #[arg(long = "no-busy-poll")]
     no_busy_poll: bool,
+    /// Give up on any case after SECS seconds and judge it on what it saw
+    /// (default: the case's own timeout plus 30 s; the reference has no
+    /// such limit and can wait forever on a server that never closes TCP).
+    #[arg(long = "case-timeout", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    case_timeout: Option<u64>,
 }
 
 fn usage(msg: &str) -> ExitCode {
@@ -97,6 +102,7 @@ fn run_options(cli: &Cli) -> RunOptions {
         quiet: cli.quiet,
         debug: cli.debug,
         busy_poll: (!cli.no_busy_poll).then_some(RunOptions::BUSY_POLL),
+        case_timeout: cli.case_timeout.map(std::time::Duration::from_secs),
     }
 }
 

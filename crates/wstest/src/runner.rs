@@ -32,6 +32,10 @@ pub struct RunOptions {
     /// [`RunOptions::BUSY_POLL`]: costs a little CPU during the timed cases,
     /// keeps the client's wake-up latency out of their durations.
     pub busy_poll: Option<std::time::Duration>,
+    /// Cuts off any case after this long (`None`: each case's own limit, its
+    /// timeout plus 30 s). A cut-off case is judged on what it saw, with
+    /// its wire log: wstest drops TCP, as a client that gives up would.
+    pub case_timeout: Option<std::time::Duration>,
 }
 
 impl RunOptions {
@@ -60,6 +64,7 @@ async fn run_case(
     def: CaseDef,
     spec: Arc<ClientSpec>,
     busy_poll: Option<std::time::Duration>,
+    case_timeout: Option<std::time::Duration>,
 ) -> Option<CaseResult> {
     let mut run = CaseRun::new(&def);
     let mut peer = Peer::new(Role::Client);
@@ -82,10 +87,11 @@ async fn run_case(
     let skip_agent = agent.clone();
     let skip_id = def.id.clone();
     let skip = move |_: Option<&str>| spec.excluded_for(&skip_agent, &skip_id);
-    options.drive.hard_deadline = Some(def.hard_deadline());
+    let deadline = case_timeout.map_or_else(|| def.hard_deadline(), |t| t.min(def.hard_deadline()));
+    options.drive.hard_deadline = Some(deadline);
     // The connection ends itself at its hard deadline; this is the net
     // under that for a connect or handshake that never finishes.
-    let net = def.hard_deadline() + server.timeouts.open_handshake + std::time::Duration::from_secs(35);
+    let net = deadline + server.timeouts.open_handshake + std::time::Duration::from_secs(35);
     let outcome = tokio::time::timeout(net, run_client(&server.target, &options, peer, &mut run, &skip)).await;
     let mut result = CaseResult {
         agent: agent.to_string(),
@@ -106,7 +112,7 @@ async fn run_case(
         Err(_) => {
             result.verdict = Verdict::not_run(&format!(
                 "The case did not finish within its hard deadline of {} s.",
-                def.hard_deadline().as_secs()
+                deadline.as_secs()
             ));
         }
         Ok(Err(e)) => {
@@ -185,6 +191,7 @@ pub async fn run_with(
     );
     let jobs = options.jobs.max(1);
     let busy_poll = options.busy_poll;
+    let case_timeout = options.case_timeout;
     let semaphore = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
     let mut finished = 0;
@@ -219,7 +226,7 @@ pub async fn run_with(
             let index = *index;
             bar.set_message(def.id.clone());
             tasks.spawn(async move {
-                let r = run_case(server, agent, index, def, spec, busy_poll).await;
+                let r = run_case(server, agent, index, def, spec, busy_poll, case_timeout).await;
                 drop(permit);
                 r
             });

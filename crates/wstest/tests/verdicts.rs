@@ -29,7 +29,8 @@ async fn run(url: &str, agent: &str, cases: &[&str]) -> Vec<CaseResult> {
     let cases = serde_json::to_string(cases).unwrap();
     let text = format!(r#"{{"servers": [{{"agent": "{agent}", "url": "{url}"}}], "cases": {cases}}}"#);
     let spec = spec::parse_client(&text, None).unwrap();
-    let options = RunOptions { jobs: 32, quiet: true, debug: false, busy_poll: Some(RunOptions::BUSY_POLL) };
+    let options =
+        RunOptions { jobs: 32, quiet: true, debug: false, busy_poll: Some(RunOptions::BUSY_POLL), case_timeout: None };
     runner::run(spec, &options, std::future::pending()).await
 }
 
@@ -112,4 +113,53 @@ async fn server_waiting_a_second_for_our_close() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_closing_first_and_lingering() {
     agrees_with_reference("refuses-fragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_but_echoes_uncompressed() {
+    agrees_with_reference("echoes-uncompressed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_context_kept_against_the_agreement() {
+    agrees_with_reference("keeps-context").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_window_larger_than_agreed() {
+    agrees_with_reference("ignores-window-bits").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echo_of_the_other_type() {
+    agrees_with_reference("flips-type").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_offers_with_window_bits_declined() {
+    agrees_with_reference("declines-window-bits").await;
+}
+
+/// A server that closes first and then never drops TCP leaves the reference
+/// waiting forever; wstest gives up at the case's hard deadline (here cut to
+/// 2 s) and still reports the case in full: verdicts, closing fields, wire log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_drops_is_cut_off_with_its_records() {
+    let addr = flawed::start(flawed::Flaw::RefusesFragmentsForever, "127.0.0.1:0").await.unwrap();
+    let text = format!(r#"{{"servers": [{{"agent": "forever", "url": "ws://{addr}"}}], "cases": ["5.3", "5.4"]}}"#);
+    let spec = spec::parse_client(&text, None).unwrap();
+    let case_timeout = Some(std::time::Duration::from_secs(2));
+    let options = RunOptions { jobs: 2, quiet: true, debug: false, busy_poll: None, case_timeout };
+    let results = runner::run(spec, &options, std::future::pending()).await;
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        // The server closed first (1003) where we were to close: the wrong endpoint.
+        assert_eq!((r.verdict.behavior.as_str(), r.verdict.behavior_close.as_str()), ("FAILED", "FAILED"), "{}", r.id);
+        let json = r.to_json();
+        assert_eq!(json["remoteCloseCode"], 1003);
+        assert_eq!(json["droppedByMe"], true);
+        assert!(json["wasNotCleanReason"].as_str().unwrap().contains("hard deadline"), "{json:#}");
+        let rows = json["wirelog"].as_array().unwrap();
+        assert!(rows.iter().any(|row| row[0] == "RF"), "the wire log keeps the frames: {rows:?}");
+    }
 }

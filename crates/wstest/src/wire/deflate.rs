@@ -11,9 +11,10 @@
 //! reports give are comparable with the reference's.
 
 use autostrada::proto::Role;
+use autostrada::proto::deflate::Compressor;
 use autostrada::proto::deflate::negotiate::{Extension, NAME};
-use autostrada::proto::deflate::{Compressor, Decompressor, InflateError};
 use bytes::{Bytes, BytesMut};
+use flate2::{Decompress, FlushDecompress, Status};
 
 /// zlib's default compression level, which the reference uses.
 const LEVEL: u32 = 6;
@@ -241,12 +242,107 @@ impl Acceptor {
     }
 }
 
+/// RFC 7692 §7.2.2: the octets a sender strips from the end of each
+/// compressed message, put back before inflating it.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Inflates the peer's messages the way the reference's zlib does, window
+/// included: a message may refer back at most `2^bits` octets into the
+/// messages before it. (zlib-rs keeps a 32 KiB window whatever it is told,
+/// so each message starts from a fresh stream primed with exactly the last
+/// `2^bits` octets of history — a peer that compresses with a larger window
+/// than it agreed to fails here as it fails against the reference.)
+struct Inflater {
+    inner: Decompress,
+    /// Window size in octets.
+    window: usize,
+    /// Messages refer back into earlier ones (no `*_no_context_takeover`).
+    keep_context: bool,
+    /// The last `window` octets of earlier messages.
+    history: Vec<u8>,
+    /// Where a message's octets are inflated before they join the message.
+    scratch: Vec<u8>,
+    /// A message is being inflated.
+    in_message: bool,
+}
+
+/// Output grows by at most this much per step.
+const STEP: usize = 64 * 1024;
+
+impl Inflater {
+    fn new(bits: u8, keep_context: bool) -> Self {
+        Self {
+            inner: Decompress::new_with_window_bits(false, 15),
+            window: 1 << bits.clamp(8, 15),
+            keep_context,
+            history: Vec::new(),
+            scratch: Vec::with_capacity(STEP),
+            in_message: false,
+        }
+    }
+
+    /// Inflates `data` onto `out` (which holds the message so far), never
+    /// past [`MAX_INFLATED`].
+    fn inflate(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), String> {
+        if !self.in_message {
+            self.in_message = true;
+            self.inner.reset(false);
+            if self.keep_context && !self.history.is_empty() {
+                self.inner.set_dictionary(&self.history).map_err(|e| e.to_string())?;
+            }
+        }
+        let start = self.inner.total_in();
+        loop {
+            let consumed = usize::try_from(self.inner.total_in() - start).unwrap_or(usize::MAX);
+            self.scratch.clear();
+            let room = (MAX_INFLATED + 1).saturating_sub(out.len()).min(STEP);
+            if room == 0 {
+                return Err(format!("a compressed message inflates past {MAX_INFLATED} octets"));
+            }
+            self.scratch.reserve(room);
+            let status = self
+                .inner
+                .decompress_vec(&data[consumed.min(data.len())..], &mut self.scratch, FlushDecompress::Sync)
+                .map_err(|e| {
+                    format!("the peer's compressed data is invalid: {}", e.message().unwrap_or("inflate error"))
+                })?;
+            out.extend_from_slice(&self.scratch);
+            let all_in = usize::try_from(self.inner.total_in() - start).unwrap_or(usize::MAX) >= data.len();
+            let filled = self.scratch.len() == self.scratch.capacity();
+            match status {
+                Status::StreamEnd => return Ok(()),
+                _ if all_in && !filled => return Ok(()),
+                Status::BufError if self.scratch.is_empty() && all_in => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Ends the message held in `out`: inflates the stripped tail and keeps
+    /// the window's worth of history.
+    fn finish(&mut self, out: &mut BytesMut) -> Result<(), String> {
+        self.inflate(&TAIL, out)?;
+        self.in_message = false;
+        if self.keep_context {
+            if out.len() >= self.window {
+                self.history.clear();
+                self.history.extend_from_slice(&out[out.len() - self.window..]);
+            } else {
+                self.history.extend_from_slice(out);
+                let excess = self.history.len().saturating_sub(self.window);
+                self.history.drain(..excess);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The compressor and inflater of one connection.
 pub struct Deflate {
     /// What was agreed.
     pub agreement: Agreement,
     compressor: Compressor,
-    decompressor: Decompressor,
+    inflater: Inflater,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -279,7 +375,7 @@ impl Deflate {
         Self {
             agreement,
             compressor: Compressor::new(LEVEL, bits_or_default(ours.0), ours.1),
-            decompressor: Decompressor::with_window_bits(bits_or_default(theirs.0), theirs.1),
+            inflater: Inflater::new(bits_or_default(theirs.0), !theirs.1),
         }
     }
 
@@ -288,20 +384,22 @@ impl Deflate {
         self.compressor.compress(data)
     }
 
-    /// Inflates one frame's payload of a compressed message onto `out`.
+    /// Inflates one frame's payload of a compressed message onto `out`,
+    /// which holds the message so far.
     ///
     /// # Errors
-    /// Corrupt data, or a message past [`MAX_INFLATED`].
-    pub fn inflate(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), InflateError> {
-        self.decompressor.inflate(data, out, MAX_INFLATED)
+    /// Corrupt data, a reference past the agreed window, or a message past
+    /// [`MAX_INFLATED`]; the text says which.
+    pub fn inflate(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), String> {
+        self.inflater.inflate(data, out)
     }
 
-    /// Ends a compressed message.
+    /// Ends a compressed message, held whole in `out`.
     ///
     /// # Errors
     /// As [`inflate`](Self::inflate).
-    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), InflateError> {
-        self.decompressor.finish(out, MAX_INFLATED)
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), String> {
+        self.inflater.finish(out)
     }
 }
 
@@ -367,6 +465,32 @@ mod tests {
             Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=10")
         );
         assert!(Acceptor::First.accept(&offers("permessage-deflate; bogus")).is_err());
+    }
+
+    #[test]
+    fn a_reference_past_the_agreed_window_fails() {
+        // The peer agreed to a 512-octet window but compresses with 32 KiB:
+        // a later message that repeats an early one refers too far back.
+        let agreement = Agreement { server_max_window_bits: 9, ..Agreement::default() };
+        let mut ours = Deflate::new(agreement, Role::Client);
+        let mut theirs = Compressor::new(6, 15, false);
+        let first: Vec<u8> = (0..2000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let mut out = BytesMut::new();
+        ours.inflate(&theirs.compress(&first), &mut out).unwrap();
+        ours.finish(&mut out).unwrap();
+        assert_eq!(&out[..], &first[..]);
+        let mut out = BytesMut::new();
+        let again = ours.inflate(&theirs.compress(&first[..100]), &mut out).and_then(|()| ours.finish(&mut out));
+        assert!(again.unwrap_err().contains("too far back"));
+        // Within the window, context is kept.
+        let mut ours = Deflate::new(Agreement { server_max_window_bits: 12, ..agreement }, Role::Client);
+        let mut theirs = Compressor::new(6, 12, false);
+        for _ in 0..3 {
+            let mut out = BytesMut::new();
+            ours.inflate(&theirs.compress(&first), &mut out).unwrap();
+            ours.finish(&mut out).unwrap();
+            assert_eq!(&out[..], &first[..]);
+        }
     }
 
     #[test]

@@ -244,7 +244,12 @@ impl Peer {
         }
         let utf8_ok = binary || self.incoming.utf8.feed(new).is_ok();
         if let Err(e) = inflated {
-            self.violation(1007, &e.to_string());
+            // The reference's inflater raises here and the connection is torn
+            // down under it, with no close frame; so do we, with a reason.
+            self.incoming.stopped = true;
+            self.close.failed_by_me = true;
+            self.close.was_not_clean_reason = Some(format!("wstest dropped the connection: {e}"));
+            self.drop_tcp(true);
             return None;
         }
         if !utf8_ok {

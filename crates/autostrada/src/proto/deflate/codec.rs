@@ -106,16 +106,6 @@ impl Decompressor {
         Self { inner: Decompress::new_with_window_bits(false, 15), reset_each_message }
     }
 
-    /// A raw-deflate decompressor whose window is `window_bits` (9–15;
-    /// clamped, as zlib has no 8-bit raw window): data that refers further
-    /// back than that is then an error, not silently accepted. Tools that
-    /// must hold a peer to its `*_max_window_bits` use this;
-    /// [`new`](Self::new) is the lenient choice.
-    #[must_use]
-    pub fn with_window_bits(window_bits: u8, reset_each_message: bool) -> Self {
-        Self { inner: Decompress::new_with_window_bits(false, window_bits.clamp(9, 15)), reset_each_message }
-    }
-
     /// Inflates `input` (one frame's payload of a compressed message),
     /// appending to `out`, which may hold at most `limit` octets. Stops at
     /// once, having produced at most the limit, when the message is larger.
