@@ -1,0 +1,130 @@
+//! wstest's fuzzing server: autostrada's client passes every case it runs,
+//! requests it cannot serve get a clear HTTP error while it goes on
+//! serving, a client that vanishes mid-case fails that case only, and every
+//! finished case's report is on disk at once.
+
+use std::time::Duration;
+
+use autostrada::proto::handshake::generate_key;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wstest::report::CaseResult;
+
+/// Starts a fuzzing server for `cases`, writing to a fresh directory;
+/// returns its address, the directory and the task that ends with the
+/// results once `stop` fires.
+async fn start(
+    cases: &[&str],
+    name: &str,
+) -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Vec<CaseResult>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let outdir = std::env::temp_dir().join(format!("wstest-fuzzingserver-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outdir);
+    let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases}).to_string();
+    let spec = wstest::spec::parse_server(&text, None).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = wstest::fuzzingserver::Options::default();
+    let task = tokio::spawn(wstest::fuzzingserver::serve(spec, listener, options, async {
+        let _ = stopped.await;
+    }));
+    (addr, outdir, stop, task)
+}
+
+/// Sends a raw HTTP request and returns the whole answer.
+async fn raw(addr: &str, target: &str, host: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        generate_key()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autostrada_client_passes_and_reports_are_written() {
+    let cases = ["1.*", "2.*", "5.*", "6.4.*", "7.*", "10.*", "12.1.1", "12.4.2", "13.3.1", "13.7.11"];
+    let (addr, outdir, stop, task) = start(&cases, "pass").await;
+    let ran = wstest::testee::run(&format!("ws://{addr}"), "autostrada test", 3, |_, _| {}).await.unwrap();
+    assert_eq!(ran, 16 + 11 + 20 + 4 + 37 + 1 + 4);
+    // The per-case reports and index.json are there before the server stops.
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outdir.join("index.json")).unwrap()).unwrap();
+    let rows = index["autostrada test"].as_object().unwrap();
+    assert_eq!(rows.len(), ran);
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outdir.join("autostrada_test_case_13_7_11.json")).unwrap())
+            .unwrap();
+    assert_eq!((case["isServer"].as_bool(), case["case"].as_u64()), (Some(true), Some(ran as u64)));
+    assert!(case["httpResponse"].as_str().unwrap().contains("client_max_window_bits=9"), "{}", case["httpResponse"]);
+    assert!(case["trafficStats"]["incomingCompressionRatio"].as_f64().unwrap() < 1.0);
+    let _ = stop.send(());
+    let results = task.await.unwrap();
+    let failing: Vec<String> = results
+        .iter()
+        .filter(|r| !matches!(r.verdict.behavior_close.as_str(), "OK" | "INFORMATIONAL"))
+        .map(|r| format!("{} {}/{}: {}", r.id, r.verdict.behavior, r.verdict.behavior_close, r.verdict.result))
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}");
+    assert!(results.iter().all(|r| matches!(r.verdict.behavior.as_str(), "OK" | "INFORMATIONAL")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
+    let (addr, _outdir, stop, task) = start(&["1.1.*"], "errors").await;
+    let unknown = raw(&addr, "/nothing", &addr).await;
+    assert!(unknown.starts_with("HTTP/1.1 404") && unknown.contains("/runCase?case=N&agent=A"), "{unknown}");
+    let no_agent = raw(&addr, "/runCase?case=1", &addr).await;
+    assert!(no_agent.starts_with("HTTP/1.1 400") && no_agent.contains("agent=NAME"), "{no_agent}");
+    let too_far = raw(&addr, "/runCase?case=9&agent=x", &addr).await;
+    assert!(too_far.starts_with("HTTP/1.1 400") && too_far.contains("cases 1 to 8"), "{too_far}");
+    let twice = raw(&addr, "/runCase?case=1&case=2&agent=x", &addr).await;
+    assert!(twice.starts_with("HTTP/1.1 400") && twice.contains("more than once"), "{twice}");
+    // A Host header naming another name and port (a port mapping) is fine.
+    let mapped = raw(&addr, "/getCaseCount", "example.test:8080").await;
+    assert!(mapped.starts_with("HTTP/1.1 101"), "{mapped}");
+    let info = raw(&addr, "/getCaseInfo?case=3", "localhost").await;
+    assert!(info.contains("{\"id\": \"1.1.3\", \"description\": "), "{info}");
+    let _ = stop.send(());
+    assert!(task.await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_vanishes_mid_case_fails_that_case_only() {
+    let (addr, _outdir, stop, task) = start(&["1.1.1", "1.1.2"], "vanish").await;
+    // Case 1: the handshake completes, then the client is gone.
+    let answer = {
+        let mut tcp = TcpStream::connect(&addr).await.unwrap();
+        let request = format!(
+            "GET /runCase?case=1&agent=flaky HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            generate_key()
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tcp.read(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
+    // Case 2 runs normally; its status arrives through /getCaseStatus.
+    let client = autostrada::ClientBuilder::new();
+    let (mut ws, _) = client.connect(&format!("ws://{addr}/runCase?case=2&agent=flaky")).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    while let Some(Ok(m)) = ws.next().await {
+        if m.is_data() {
+            let _ = ws.send(m).await;
+        }
+    }
+    let (mut status, _) = client.connect(&format!("ws://{addr}/getCaseStatus?case=2&agent=flaky")).await.unwrap();
+    let reply = status.next().await.unwrap().unwrap();
+    assert_eq!(reply.as_text(), Some("{\"behavior\": \"OK\"}"));
+    let _ = stop.send(());
+    let results = task.await.unwrap();
+    let verdicts: Vec<(&str, &str, &str)> = results
+        .iter()
+        .map(|r| (r.id.as_str(), r.verdict.behavior.as_str(), r.verdict.behavior_close.as_str()))
+        .collect();
+    assert_eq!(verdicts, vec![("1.1.1", "FAILED", "FAILED"), ("1.1.2", "OK", "OK")]);
+}
