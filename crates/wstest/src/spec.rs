@@ -175,17 +175,25 @@ fn timeouts_from(
 /// Reads and resolves a `fuzzingclient` spec. `wsuri` stands in for
 /// `servers` when that key is missing or empty (the `-w` option).
 pub fn load_client(path: &Path, wsuri: Option<&str>) -> Result<ClientSpec, SpecError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SpecError(format!("cannot read spec file {}: {e}", path.display())))?;
-    parse_client(&text, wsuri)
+    parse_client(&read(path)?, wsuri)
+}
+
+fn read(path: &Path) -> Result<String, SpecError> {
+    std::fs::read_to_string(path).map_err(|e| SpecError(format!("cannot read spec file {}: {e}", path.display())))
+}
+
+/// The spec's top-level object; `keys` names what it should hold, for the error.
+fn object(text: &str, keys: &str) -> Result<Map<String, Value>, SpecError> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(obj)) => Ok(obj),
+        Ok(_) => err(format!("the spec must be a JSON object with {keys}")),
+        Err(e) => err(format!("the spec is not valid JSON: {e}")),
+    }
 }
 
 /// Parses a `fuzzingclient` spec from JSON text.
 pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
-    let Value::Object(obj) = value else {
-        return err("the spec must be a JSON object with \"servers\", \"cases\" and \"outdir\"");
-    };
+    let obj = object(text, "\"servers\", \"cases\" and \"outdir\"")?;
     for key in obj.keys() {
         if !["outdir", "servers", "options", "cases", "exclude-cases", "exclude-agent-cases"].contains(&key.as_str()) {
             eprintln!("wstest: ignoring unknown spec key \"{key}\"");
@@ -341,17 +349,12 @@ impl ServerSpec {
 /// Reads and resolves a `fuzzingserver` spec; `wsuri` (the `-w` option)
 /// stands in for a missing `url`.
 pub fn load_server(path: &Path, wsuri: Option<&str>) -> Result<ServerSpec, SpecError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SpecError(format!("cannot read spec file {}: {e}", path.display())))?;
-    parse_server(&text, wsuri)
+    parse_server(&read(path)?, wsuri)
 }
 
 /// Parses a `fuzzingserver` spec from JSON text.
 pub fn parse_server(text: &str, wsuri: Option<&str>) -> Result<ServerSpec, SpecError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| SpecError(format!("the spec is not valid JSON: {e}")))?;
-    let Value::Object(obj) = value else {
-        return err("the spec must be a JSON object with \"url\", \"cases\" and \"outdir\"");
-    };
+    let obj = object(text, "\"url\", \"cases\" and \"outdir\"")?;
     for key in obj.keys() {
         match key.as_str() {
             "url" | "outdir" | "options" | "cases" | "exclude-cases" | "exclude-agent-cases" | "webport" => {}
