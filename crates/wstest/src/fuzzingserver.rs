@@ -7,7 +7,7 @@
 //! | `/getCaseInfo?case=N` | one text message: `{"id": ..., "description": ...}` of the Nth case |
 //! | `/runCase?case=N&agent=A` (or `casetuple=X.Y.Z`) | runs the Nth case for agent A |
 //! | `/getCaseStatus?case=N&agent=A` | waits for that case's result, then `{"behavior": ...}` |
-//! | `/updateReports?agent=A[&shutdownOnComplete=true]` | writes `index.json` (and stops, if asked) |
+//! | `/updateReports?agent=A[&shutdownOnComplete=true]` | waits for the agent's running cases (reports are already written) and stops, if asked |
 //! | `/stopServer` | stops the server |
 //!
 //! Each finished case's report is written at once, with `index.json`, so
@@ -43,6 +43,8 @@ struct State {
     defs: Vec<CaseDef>,
     /// `index.json` as it stands.
     index: Mutex<Index>,
+    /// Held while report files are written.
+    writing: Mutex<()>,
     /// Finished cases, without their records (for the summary).
     finished: Mutex<Vec<CaseResult>>,
     /// A result was stored.
@@ -69,22 +71,32 @@ pub async fn serve(
         spec,
         defs,
         index: Mutex::new(Index::new()),
+        writing: Mutex::new(()),
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
         stop: Notify::new(),
         options,
     });
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             () = state.stop.notified() => break,
-            accepted = listener.accept() => {
-                if let Ok((tcp, _)) = accepted {
-                    tokio::spawn(handle(state.clone(), tcp));
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    // Past the cap a connection waits for a free slot.
+                    let Ok(slot) = connections.clone().acquire_owned().await else { break };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        handle(state, tcp).await;
+                        drop(slot);
+                    });
                 }
-            }
+                // Out of file descriptors, say: back off instead of spinning.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            },
         }
     }
     // Cases still running get a moment to finish and be stored.
@@ -147,6 +159,9 @@ impl State {
         let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = running.entry(agent.to_owned()).or_default();
         *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            running.remove(agent);
+        }
     }
 
     /// Waits (at most [`SETTLE`]) until no case of `agent` is running: a
@@ -254,6 +269,9 @@ impl Handler for Announce {
     fn on_step(&mut self, _: &mut Peer, _: Option<String>) {}
 }
 
+/// Connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 1024;
+
 /// The longest a report request or a stop waits for cases still running.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -267,8 +285,9 @@ async fn announce(pending: Pending, text: Option<String>) {
 }
 
 async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
-    let Ok(open) = pending.accept(None).await else { return };
-    // Wait for the result (the reference waits as long as it takes).
+    let Ok(mut open) = pending.accept(None).await else { return };
+    // Wait for the result as long as it takes (as the reference does), or
+    // until the client gives up and goes.
     let behavior = loop {
         let stored = state.stored.notified();
         tokio::pin!(stored);
@@ -276,7 +295,10 @@ async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
         if let Some(b) = state.behavior(agent, id) {
             break b;
         }
-        stored.await;
+        tokio::select! {
+            () = stored => {}
+            () = open.gone() => return,
+        }
     };
     let options = DriveOptions { busy_poll: None, hard_deadline: Some(ANNOUNCE_DEADLINE) };
     let text = serde_json::json!({ "behavior": behavior }).to_string().replace(':', ": ");
@@ -292,7 +314,18 @@ async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize,
 
 async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usize, def: &CaseDef, peer_addr: &str) {
     let agent = agent.to_owned();
-    let Ok(mut open) = pending.accept(def.deflate_acceptor()).await else { return };
+    let started = pending.started;
+    let mut open = match pending.accept(def.deflate_acceptor()).await {
+        Ok(open) => open,
+        Err(reason) => {
+            // Refused (a malformed deflate offer, a bad upgrade): the case
+            // ran and failed, as in the reference, rather than going missing.
+            let result = never_opened(agent, n, def, &reason, started);
+            let shared = state.clone();
+            let _ = tokio::task::spawn_blocking(move || store(&shared, result)).await;
+            return;
+        }
+    };
     open.peer.auto_fragment_size = state.spec.auto_fragment_size;
     let skip = state.spec.excluded_for(&agent, &def.id);
     if state.options.debug {
@@ -336,21 +369,72 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     }
 }
 
-/// Writes a finished case's report and `index.json`, then keeps the case
-/// (without its records) for the summary.
+/// The result of a case whose opening handshake we refused.
+fn never_opened(
+    agent: String,
+    n: usize,
+    def: &CaseDef,
+    reason: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> CaseResult {
+    let mut verdict = crate::verdict::Verdict::not_run("The WebSocket opening handshake was never completed!");
+    verdict.result = "Actual events differ from any expected.".into();
+    let mut peer = Peer::new(autostrada::Role::Server);
+    peer.close.dropped_by_me = true;
+    peer.close.was_not_clean_reason = Some(reason.to_owned());
+    peer.state = crate::wire::State::Closed;
+    let session = crate::wire::Session {
+        peer,
+        opened: false,
+        started,
+        open_time: None,
+        http_request: "?".into(),
+        http_response: None,
+        server_header: None,
+        skipped: false,
+    };
+    CaseResult {
+        agent,
+        id: def.id.clone(),
+        index: n,
+        description: def.description.clone(),
+        expectation: def.expectation.clone(),
+        expected: Vec::new(),
+        expected_close: None,
+        verdict,
+        session: Some(session),
+        duration_ms: 0,
+        report_time: def.report_time,
+        report_compression: def.reports_compression(),
+        traffic: None,
+    }
+}
+
+/// Keeps a finished case (its index row, and the case without its records
+/// for the summary), then writes its report and `index.json`. The verdict
+/// is kept even when the files cannot be written.
 fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
     let outdir = &state.spec.outdir;
-    std::fs::create_dir_all(outdir)?;
-    let case = report::write_case(outdir, &result);
     let entry = result.index_entry();
-    let index = {
-        let mut index = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        index.entry(result.agent.clone()).or_default().insert(result.id.clone(), entry);
-        report::write_index_rows(outdir, &index)
+    state
+        .index
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(result.agent.clone())
+        .or_default()
+        .insert(result.id.clone(), entry);
+    let written = {
+        // One writer at a time, each writing the index as it stands then:
+        // the last write holds every row.
+        let _writing = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        std::fs::create_dir_all(outdir)
+            .and_then(|()| report::write_case(outdir, &result))
+            .and_then(|()| report::write_index_rows(outdir, &rows))
     };
     result.session = None;
     let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     finished.retain(|r| !(r.agent == result.agent && r.id == result.id));
     finished.push(result);
-    case.and(index)
+    written
 }

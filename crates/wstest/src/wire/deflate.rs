@@ -307,12 +307,16 @@ impl Inflater {
                     format!("the peer's compressed data is invalid: {}", e.message().unwrap_or("inflate error"))
                 })?;
             out.extend_from_slice(&self.scratch);
-            let all_in = usize::try_from(self.inner.total_in() - start).unwrap_or(usize::MAX) >= data.len();
+            let taken = usize::try_from(self.inner.total_in() - start).unwrap_or(usize::MAX);
+            let all_in = taken >= data.len();
             let filled = self.scratch.len() == self.scratch.capacity();
             match status {
                 Status::StreamEnd => return Ok(()),
                 _ if all_in && !filled => return Ok(()),
-                Status::BufError if self.scratch.is_empty() && all_in => return Ok(()),
+                // No step may take nothing and give nothing: that would loop forever.
+                _ if self.scratch.is_empty() && taken == consumed => {
+                    return if all_in { Ok(()) } else { Err("the peer's compressed data does not progress".into()) };
+                }
                 _ => {}
             }
         }

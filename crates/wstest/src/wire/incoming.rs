@@ -41,6 +41,9 @@ pub enum Delivery {
     Pong(Bytes),
 }
 
+/// Frames and messages wstest takes, at most (4× the suite's largest).
+pub const MAX_MESSAGE: usize = 64 << 20;
+
 /// At most this many octets per socket read, like the reference's transport
 /// (so `rxOctetStats` has the same shape).
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
@@ -126,6 +129,13 @@ impl Peer {
             let h = parsed.header;
             if let Some(reason) = self.check(&h, parsed.length_is_minimal()) {
                 self.violation(1002, reason);
+                return None;
+            }
+            // Far above the suite's largest message (16 MiB): a peer that
+            // announces or assembles more is failed, not buffered.
+            let so_far = self.incoming.message.as_ref().map_or(0, |m| m.data.len() as u64);
+            if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 && !h.opcode.is_control() {
+                self.violation(1009, "message larger than wstest's limit of 64 MiB");
                 return None;
             }
             let len = h.payload_len as usize;

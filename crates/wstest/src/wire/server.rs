@@ -189,6 +189,25 @@ pub struct Open {
 }
 
 impl Open {
+    /// Resolves once the client has gone (end of stream or an error).
+    /// Whatever it sends meanwhile is read and counted, not acted on: for
+    /// holding a connection open while waiting for something else.
+    pub async fn gone(&mut self) {
+        loop {
+            let buf = self.peer.read_buffer();
+            let from = buf.len();
+            let mut room = buf.limit(READ_CHUNK);
+            match self.rd.read_buf(&mut room).await {
+                Ok(n) if n > 0 => {
+                    self.peer.note_read(from);
+                    // Keep nothing: this connection's octets are not decoded while waiting.
+                    let _ = self.peer.take_buffer();
+                }
+                _ => return,
+            }
+        }
+    }
+
     /// Runs `handler` on the connection until TCP is gone. `skip` (an
     /// excluded case) closes at once instead of starting the case.
     pub async fn run(mut self, handler: &mut (dyn Handler + Send), options: DriveOptions, skip: bool) -> Session {
