@@ -222,6 +222,12 @@ async fn serve_and_report(
     let started = std::time::Instant::now();
     let options = wstest::fuzzingserver::Options { debug: cli.debug };
     let results = wstest::fuzzingserver::serve(spec, listener, options, shutdown).await;
+    if let Some(junit) = &cli.junit {
+        if let Err(e) = std::fs::write(junit, report::junit::render(&results)) {
+            eprintln!("wstest: cannot write {}: {e}", junit.display());
+            return ExitCode::from(2);
+        }
+    }
     print!("{}", report::console::summary(&results));
     println!(
         "\n{} cases in {:.1} s; report: {}",
