@@ -206,8 +206,9 @@ pub async fn run_with(
     // Compression cases: a few at a time, however many jobs. Their timeouts
     // (60 s for 1000 small messages) assume a server busy with one case, as
     // under the reference; a single-threaded server given a dozen of them at
-    // once misses those deadlines. One per core keeps both sides busy.
-    let compression_lane = Arc::new(Semaphore::new(jobs.min(cores().max(2))));
+    // once misses those deadlines. One per core, plus one to fill the gaps
+    // while a case waits for its echo, keeps both sides busy.
+    let compression_lane = Arc::new(Semaphore::new(jobs.min(cores() + 1)));
     'schedule: for (index, def) in waiting.into_iter().chain(busy) {
         for (server, agent) in &servers {
             // Timed cases take every permit of the main lane: they run alone.
