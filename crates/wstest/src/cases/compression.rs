@@ -260,7 +260,7 @@ impl Progress {
 
 fn sha1_hex(data: &[u8]) -> String {
     use sha1::Digest;
-    sha1::Sha1::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    crate::wire::log::hex(&sha1::Sha1::digest(data))
 }
 
 #[cfg(test)]

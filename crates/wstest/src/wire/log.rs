@@ -10,7 +10,8 @@ const LOG_CUT: usize = 60;
 /// How much of a cut payload is kept.
 const LOG_KEEP: usize = 64;
 
-fn hex(data: &[u8]) -> String {
+/// Lower-case hex of `data`.
+pub(crate) fn hex(data: &[u8]) -> String {
     data.iter().map(|b| format!("{b:02x}")).collect()
 }
 

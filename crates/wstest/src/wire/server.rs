@@ -8,7 +8,6 @@
 //! against the address we listen on: behind a port mapping (Docker, a
 //! proxy) they differ, and nothing in the protocol depends on them.
 
-use std::io;
 use std::time::Instant;
 
 use autostrada::proto::Role;
@@ -230,10 +229,4 @@ impl Open {
             skipped: skip,
         }
     }
-}
-
-/// A lost connection, as an I/O error for callers that want one.
-#[must_use]
-pub fn gone(reason: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, reason.to_owned())
 }
