@@ -205,3 +205,25 @@ fn compressed_garbage_and_bad_text_fail_with_1007() {
         Err(ProtocolError::InvalidUtf8)
     );
 }
+
+/// The report behind this: after a message ending in a final deflate block,
+/// the next compressed message came out empty.
+#[test]
+fn a_message_after_a_final_deflate_block_is_not_lost() {
+    const HELLO_FINAL: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+    let world = crate::proto::deflate::Compressor::new(6, 15, true).compress(b"World");
+    let mut wire = frame(Role::Client, true, 0b100, OpCode::Text, &HELLO_FINAL);
+    wire.extend(frame(Role::Client, true, 0b100, OpCode::Text, &world));
+    // And once more split: the final block in one frame, its padding in a continuation.
+    wire.extend(frame(Role::Client, false, 0b100, OpCode::Text, &HELLO_FINAL[..7]));
+    wire.extend(frame(Role::Client, true, 0, OpCode::Continuation, &HELLO_FINAL[7..]));
+    wire.extend(frame(Role::Client, true, 0b100, OpCode::Text, &world));
+    let texts: Vec<Bytes> =
+        feed(&mut deflate_server(), &wire).unwrap().into_iter().map(Message::into_payload).collect();
+    assert_eq!(texts, [&b"Hello"[..], b"World", b"Hello", b"World"]);
+    // A second stream glued after the final block cannot be read: 1007.
+    let mut glued = HELLO_FINAL[..7].to_vec();
+    glued.extend_from_slice(&world);
+    let e = feed(&mut deflate_server(), &frame(Role::Client, true, 0b100, OpCode::Text, &glued)).unwrap_err();
+    assert_eq!(e.close_code(), CloseCode::INVALID_PAYLOAD);
+}

@@ -90,6 +90,21 @@ impl std::error::Error for InflateError {}
 pub struct Decompressor {
     inner: Decompress,
     reset_each_message: bool,
+    /// Where the current message stands after a DEFLATE block with BFINAL
+    /// set (RFC 7692 §7.2.3.4).
+    after_final: AfterFinal,
+}
+
+/// What has been seen of a message since its deflate stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFinal {
+    /// The stream has not ended in this message.
+    No,
+    /// It ended; nothing followed yet.
+    Ended,
+    /// It ended and the single `00` octet RFC 7692 §7.2.3.4 puts after the
+    /// final block followed.
+    Padded,
 }
 
 impl std::fmt::Debug for Decompressor {
@@ -103,13 +118,16 @@ impl Decompressor {
     /// reads data compressed with any smaller one.
     #[must_use]
     pub fn new(reset_each_message: bool) -> Self {
-        Self { inner: Decompress::new_with_window_bits(false, 15), reset_each_message }
+        Self { inner: Decompress::new_with_window_bits(false, 15), reset_each_message, after_final: AfterFinal::No }
     }
 
     /// Inflates `input` (one frame's payload of a compressed message),
     /// appending to `out`, which may hold at most `limit` octets. Stops at
     /// once, having produced at most the limit, when the message is larger.
     pub fn inflate(&mut self, input: &[u8], out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        if self.after_final != AfterFinal::No {
+            return self.after_final_block(input);
+        }
         let start_in = self.inner.total_in();
         loop {
             let consumed = (self.inner.total_in() - start_in) as usize;
@@ -133,7 +151,14 @@ impl Decompressor {
             }
             let all_in = (self.inner.total_in() - start_in) as usize == input.len();
             match status {
-                Status::StreamEnd => return Ok(()),
+                // RFC 7692 §7.2.3.4: a sender may end a message with a final
+                // block. Its stream is over: the next message starts a new
+                // one (see `finish`), and only the padding may follow here.
+                Status::StreamEnd => {
+                    self.after_final = AfterFinal::Ended;
+                    let rest = (self.inner.total_in() - start_in) as usize;
+                    return self.after_final_block(&input[rest..]);
+                }
                 _ if all_in && produced < room => return Ok(()),
                 Status::BufError if produced == 0 && out.len() == before && all_in => return Ok(()),
                 _ => {}
@@ -144,9 +169,36 @@ impl Decompressor {
     /// Ends a message: inflates the stripped tail (RFC 7692 §7.2.2) and
     /// resets the window if the peer does not keep its context.
     pub fn finish(&mut self, out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        if self.after_final != AfterFinal::No {
+            // The stream ended inside this message: the tail would only
+            // complete the empty stored block the padding began. Whatever
+            // the context-takeover mode, the peer's next message is a new
+            // stream, so the next one is read from a fresh state.
+            self.after_final = AfterFinal::No;
+            self.inner.reset(false);
+            return Ok(());
+        }
         self.inflate(&TAIL, out, limit)?;
         if self.reset_each_message {
             self.inner.reset(false);
+        }
+        Ok(())
+    }
+
+    /// Checks what a message carries after its final block: nothing, or
+    /// the one `00` octet of padding. Anything else cannot be valid (a
+    /// second stream inside one message would be read as garbage, or lost).
+    fn after_final_block(&mut self, rest: &[u8]) -> Result<(), InflateError> {
+        for &octet in rest {
+            self.after_final = match (self.after_final, octet) {
+                (AfterFinal::Ended, 0x00) => AfterFinal::Padded,
+                _ => {
+                    return Err(InflateError::Corrupt(
+                        "data follows the final deflate block of the message (RFC 7692 §7.2.3.4 allows one 00 octet)"
+                            .into(),
+                    ));
+                }
+            };
         }
         Ok(())
     }
@@ -201,6 +253,48 @@ mod tests {
         let mut out = BytesMut::new();
         assert_eq!(d.inflate(&bomb, &mut out, 1 << 20), Err(InflateError::TooLarge(1 << 20)));
         assert_eq!(out.len(), 1 << 20);
+    }
+
+    /// RFC 7692 §7.2.3.4's example: "Hello" in a block with BFINAL set,
+    /// then the `00` octet that lets the usual tail complete a stored block.
+    const HELLO_FINAL: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+
+    fn message(d: &mut Decompressor, frames: &[&[u8]]) -> Result<BytesMut, InflateError> {
+        let mut out = BytesMut::new();
+        for f in frames {
+            d.inflate(f, &mut out, 1 << 20)?;
+        }
+        d.finish(&mut out, 1 << 20)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_final_block_ends_the_stream_and_the_next_message_starts_a_new_one() {
+        for reset in [false, true] {
+            let mut d = Decompressor::new(reset);
+            assert_eq!(&message(&mut d, &[&HELLO_FINAL]).unwrap()[..], b"Hello");
+            // The peer's next message is a fresh raw-deflate stream, sync-flushed.
+            let world = Compressor::new(6, 15, true).compress(b"World");
+            assert_eq!(&message(&mut d, &[&world]).unwrap()[..], b"World");
+            // A final block split across frames, padding in a frame of its own.
+            assert_eq!(
+                &message(&mut d, &[&HELLO_FINAL[..3], &HELLO_FINAL[3..7], &HELLO_FINAL[7..]]).unwrap()[..],
+                b"Hello"
+            );
+            // Without the padding octet the message is still unambiguous.
+            assert_eq!(&message(&mut d, &[&HELLO_FINAL[..7]]).unwrap()[..], b"Hello");
+            assert_eq!(&message(&mut d, &[&HELLO_FINAL]).unwrap()[..], b"Hello");
+        }
+    }
+
+    #[test]
+    fn data_after_a_final_block_is_corrupt() {
+        let mut d = Decompressor::new(false);
+        let mut two = HELLO_FINAL[..7].to_vec();
+        two.extend_from_slice(&HELLO_FINAL[..7]);
+        assert!(matches!(message(&mut d, &[&two]), Err(InflateError::Corrupt(_))));
+        let mut d = Decompressor::new(false);
+        assert!(matches!(message(&mut d, &[&HELLO_FINAL, &[0x00]]), Err(InflateError::Corrupt(_))));
     }
 
     #[test]
