@@ -20,7 +20,7 @@ pub use connection::{Connection, auto_reply};
 pub use frame::{FrameHeader, LengthForm, OpCode, ParsedHeader};
 pub use mask::apply_mask;
 pub use receiver::{ProtocolError, Receiver};
-pub use sender::{SendError, Sender};
+pub use sender::{PONG_BUDGET, SendError, Sender};
 pub use utf8::{InvalidUtf8, Utf8Validator};
 
 /// Which end of the connection we are. It decides masking (RFC 6455 §5.1)

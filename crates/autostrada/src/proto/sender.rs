@@ -20,6 +20,11 @@ use crate::message::Message;
 /// Payloads at least this long are queued by reference instead of copied.
 const ZERO_COPY_MIN: usize = 4096;
 
+/// Octets of automatic pongs that may wait unsent before a new pong
+/// replaces the last one instead of queueing behind it. Enough for a burst
+/// of pings answered one by one (the conformance suite sends ten at once).
+pub const PONG_BUDGET: usize = 1024;
+
 /// Why a message could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -70,6 +75,11 @@ pub struct Sender {
     /// Octets in `queue` and `tail` together.
     pending: usize,
     close_sent: bool,
+    /// Octets of automatic pongs at the very end of `tail`, none of them
+    /// taken yet (0: none); see [`Sender::reply_pong`].
+    pong_run: usize,
+    /// The last of those pongs, whole and unsent (0: none).
+    last_pong: usize,
     /// Set when permessage-deflate was negotiated.
     compressor: Option<Compressor>,
     /// Data messages shorter than this go out uncompressed.
@@ -88,6 +98,8 @@ impl Sender {
             tail: BytesMut::new(),
             pending: 0,
             close_sent: false,
+            pong_run: 0,
+            last_pong: 0,
             compressor: None,
             threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
             level: config.deflate.as_ref().map_or(6, |d| d.level),
@@ -160,11 +172,27 @@ impl Sender {
 
     /// Answers a ping (RFC 6455 §5.5.2) unless a close frame already went out
     /// (§5.5.1: nothing follows a close).
+    ///
+    /// A peer may send pings faster than we can write. Unsent automatic
+    /// pongs queue up to [`PONG_BUDGET`] octets; past that each new one
+    /// replaces the last, so a ping flood against a socket that cannot be
+    /// written holds about a kilobyte of pongs, not millions of them
+    /// (RFC 6455 §5.5.3: answering only the most recent ping is allowed).
     pub fn reply_pong(&mut self, payload: Bytes) {
-        if !self.close_sent {
-            // A received ping is at most 125 octets, so this cannot fail.
-            let _ = self.send_control(OpCode::Pong, payload);
+        if self.close_sent {
+            return;
         }
+        let mut run = self.pong_run;
+        if run >= PONG_BUDGET && self.last_pong > 0 {
+            self.tail.truncate(self.tail.len() - self.last_pong);
+            self.pending -= self.last_pong;
+            run -= self.last_pong;
+        }
+        let before = self.pending;
+        // A received ping is at most 125 octets, so this cannot fail.
+        let _ = self.send_control(OpCode::Pong, payload);
+        self.last_pong = self.pending - before;
+        self.pong_run = run + self.last_pong;
     }
 
     /// Answers a received close (RFC 6455 §5.5.1) by echoing its status code,
@@ -229,6 +257,7 @@ impl Sender {
     /// the header has a key. The header's length is not checked against the
     /// payload: this is the fuzzer's door to malformed frames.
     pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
+        (self.pong_run, self.last_pong) = (0, 0);
         let (head, n) = header.encode();
         self.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
@@ -246,6 +275,7 @@ impl Sender {
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
     pub fn write_octets(&mut self, octets: &[u8]) {
+        (self.pong_run, self.last_pong) = (0, 0);
         self.tail.put_slice(octets);
         self.pending += octets.len();
     }
@@ -278,6 +308,11 @@ impl Sender {
             self.queue.pop_front();
         }
         self.tail.advance(n);
+        // Once any of it went out, a pong must go out whole.
+        self.pong_run = self.pong_run.min(self.tail.len());
+        if self.tail.len() < self.last_pong {
+            self.last_pong = 0;
+        }
     }
 
     /// Takes every pending octet as one buffer (copying if need be); for
@@ -290,6 +325,7 @@ impl Sender {
         out.extend_from_slice(&self.tail);
         self.tail.clear();
         self.pending = 0;
+        (self.pong_run, self.last_pong) = (0, 0);
         out
     }
 }

@@ -152,3 +152,52 @@ fn deflated_messages_round_trip_between_roles() {
     let got: Vec<Message> = std::iter::from_fn(|| rx.next_message().unwrap()).collect();
     assert_eq!(got, msgs);
 }
+
+#[test]
+fn unsent_automatic_pongs_stay_within_their_budget() {
+    for role in [Role::Server, Role::Client] {
+        let mut tx = Sender::new(role, &Config::default());
+        let frame = if role == Role::Server { 2 + 4 } else { 2 + 4 + 4 };
+        for i in 0..1_000_000u32 {
+            tx.reply_pong(Bytes::from(i.to_be_bytes().to_vec()));
+        }
+        assert!(tx.pending() <= super::PONG_BUDGET + frame, "a million pings left {} octets", tx.pending());
+        let wire = tx.take_bytes();
+        if role == Role::Server {
+            assert_eq!(&wire[wire.len() - 4..], 999_999u32.to_be_bytes(), "the newest ping is answered");
+        }
+    }
+}
+
+#[test]
+fn a_burst_of_pings_gets_every_pong_in_order() {
+    let mut tx = Sender::new(Role::Server, &Config::default());
+    for i in 0..10 {
+        tx.reply_pong(Bytes::from(format!("payload-{i}")));
+    }
+    let wire = tx.take_bytes();
+    assert_eq!(wire.len(), 10 * 11);
+    assert_eq!(&wire[99..], b"\x8a\x09payload-9");
+}
+
+#[test]
+fn a_pong_partly_written_or_followed_by_data_is_kept() {
+    let mut tx = Sender::new(Role::Server, &Config::default());
+    let fill = Bytes::from(vec![0u8; 125]);
+    for _ in 0..9 {
+        tx.reply_pong(fill.clone());
+    }
+    // 9 × 127 octets: the budget is spent; the next pong replaces the last.
+    tx.reply_pong(Bytes::from_static(b"one"));
+    assert_eq!(tx.pending(), 8 * 127 + 5);
+    tx.advance(8 * 127 + 1);
+    tx.reply_pong(Bytes::from_static(b"two"));
+    assert_eq!(tx.take_bytes(), b"\x03one\x8a\x03two");
+    for _ in 0..9 {
+        tx.reply_pong(fill.clone());
+    }
+    tx.send(Message::text("data")).unwrap();
+    tx.reply_pong(Bytes::from_static(b"two"));
+    tx.reply_pong(Bytes::from_static(b"three"));
+    assert!(tx.take_bytes().ends_with(b"\x81\x04data\x8a\x03two\x8a\x05three"));
+}
