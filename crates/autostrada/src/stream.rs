@@ -24,6 +24,9 @@ use crate::proto::deflate::DeflateParams;
 use crate::proto::{Receiver, Role, Sender, auto_reply};
 use crate::writer::{Shared, Side, WriteHalf};
 
+/// Stands in for an unlimited close timeout: about 30 years.
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
+
 /// Reads at most this far ahead into a large frame per read.
 const MAX_READ_AHEAD: usize = 1 << 20;
 
@@ -32,14 +35,34 @@ const MAX_READ_AHEAD: usize = 1 << 20;
 enum ReadState {
     /// Messages flow.
     Open,
-    /// A close frame was received, or the peer broke the protocol (the error
-    /// is returned once our close frame is out): write out our close, then
-    /// (server) half-close TCP.
-    Closing(Option<crate::proto::ProtocolError>),
+    /// A close frame was received, or the peer broke the protocol: write out
+    /// our close, then (server) half-close TCP, and only then hand the
+    /// application what ended the connection — the received close, or the
+    /// error — so that an application that stops reading there leaves the
+    /// peer a complete closing handshake.
+    Closing(Ending),
     /// Waiting for the peer to close TCP.
     AwaitEof,
     /// The stream has ended.
     Done,
+}
+
+/// What the read half hands over once its close frame is out.
+#[derive(Debug)]
+enum Ending {
+    /// The peer's close frame.
+    Closed(Message),
+    /// The protocol error we failed the connection for.
+    Failed(crate::proto::ProtocolError),
+}
+
+impl Ending {
+    fn into_item(self) -> Result<Message, Error> {
+        match self {
+            Self::Closed(m) => Ok(m),
+            Self::Failed(e) => Err(Error::Protocol(e)),
+        }
+    }
 }
 
 /// The receiving half of a [`WebSocket`]: a `Stream` of messages.
@@ -75,8 +98,16 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// Starts the close timer if it is not running; true once it has fired.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
         let timeout = self.close_timeout;
-        let timer = self.deadline.get_or_insert_with(|| Box::pin(sleep_until(Instant::now() + timeout)));
-        timer.as_mut().poll(cx).is_ready()
+        let timer = self.deadline.get_or_insert_with(|| {
+            // `Duration::MAX` means "never": as far off as tokio's timer goes.
+            let now = Instant::now();
+            Box::pin(sleep_until(now.checked_add(timeout).unwrap_or(now + FAR_FUTURE)))
+        });
+        // The clock decides, the timer only wakes us: a task kept busy by a
+        // peer that never stops sending can see the timer's poll return
+        // Pending past its deadline (tokio's cooperative budget).
+        let due = Instant::now() >= timer.deadline();
+        timer.as_mut().poll(cx).is_ready() || due
     }
 
     /// Pushes out queued automatic replies without blocking the read path;
@@ -95,14 +126,21 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
         loop {
             match &mut self.state {
                 ReadState::Open => {
+                    // Our close went out (from either half): the peer has
+                    // `close_timeout` to answer, however much else it sends.
+                    if self.shared.close_queued() && self.poll_deadline(cx) {
+                        self.state = ReadState::Done;
+                        return Poll::Ready(Some(Err(Error::CloseTimeout)));
+                    }
                     let event = self.rx.next_message();
                     if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
                         auto_reply(&mut self.shared.lock().tx, &event);
                     }
                     match event {
                         Ok(Some(Message::Close(frame))) => {
-                            self.state = ReadState::Closing(None);
-                            return Poll::Ready(Some(Ok(Message::Close(frame))));
+                            // A fresh timer for the reply to go out.
+                            self.deadline = None;
+                            self.state = ReadState::Closing(Ending::Closed(Message::Close(frame)));
                         }
                         Ok(Some(message)) => {
                             if matches!(message, Message::Ping(_)) {
@@ -110,7 +148,10 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                             }
                             return Poll::Ready(Some(Ok(message)));
                         }
-                        Err(e) => self.state = ReadState::Closing(Some(e)),
+                        Err(e) => {
+                            self.deadline = None;
+                            self.state = ReadState::Closing(Ending::Failed(e));
+                        }
                         Ok(None) => match self.poll_fill(cx) {
                             Poll::Pending => {
                                 let close_sent = self.flush_replies(cx);
@@ -133,36 +174,33 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                         },
                     }
                 }
-                ReadState::Closing(error) => {
-                    let error = error.take();
+                ReadState::Closing(_) => {
                     let role = self.role;
                     let flushed = self.shared.poll_io(Side::Reader, cx, |w, cx| match role {
                         // RFC 6455 §7.1.1: the server closes TCP first.
                         Role::Server => w.poll_shutdown(cx),
                         Role::Client => w.poll_write_out(cx),
                     });
-                    match flushed {
-                        Poll::Pending if !self.poll_deadline(cx) => {
-                            self.state = ReadState::Closing(error);
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(Ok(())) => {
-                            self.deadline = None;
-                            self.state = ReadState::AwaitEof;
-                        }
+                    let next = match flushed {
+                        Poll::Pending if !self.poll_deadline(cx) => return Poll::Pending,
+                        Poll::Ready(Ok(())) => ReadState::AwaitEof,
                         // Timed out or failed: nothing more to do on this socket.
-                        _ => self.state = ReadState::Done,
-                    }
-                    if let Some(e) = error {
-                        return Poll::Ready(Some(Err(Error::Protocol(e))));
-                    }
+                        _ => ReadState::Done,
+                    };
+                    self.deadline = None;
+                    let ReadState::Closing(ending) = std::mem::replace(&mut self.state, next) else {
+                        unreachable!("matched Closing above")
+                    };
+                    return Poll::Ready(Some(ending.into_item()));
                 }
                 ReadState::AwaitEof => {
                     // Discard whatever still arrives until the peer closes TCP.
                     self.rx.buffer_mut().clear();
                     let eof = match self.poll_fill(cx) {
                         Poll::Ready(Ok(0) | Err(_)) => true,
-                        Poll::Ready(Ok(_)) => continue,
+                        // A peer that keeps sending does not keep us here.
+                        Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,
+                        Poll::Ready(Ok(_)) => true,
                         Poll::Pending => self.poll_deadline(cx),
                     };
                     if !eof {

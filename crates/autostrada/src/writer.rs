@@ -11,6 +11,7 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker, ready};
 
@@ -47,6 +48,15 @@ impl WakerSet {
         let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
+        }
+    }
+}
+
+impl WakerSet {
+    fn wake_reader(&self) {
+        let waker = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(w) = waker {
+            w.wake();
         }
     }
 }
@@ -103,6 +113,9 @@ impl<S: AsyncWrite> Writer<S> {
 /// What both halves hold.
 pub(crate) struct Shared<S> {
     writer: Mutex<Writer<S>>,
+    /// Set once a close frame is queued, by either half: the read half then
+    /// runs the close timer even while the peer keeps sending.
+    close_queued: AtomicBool,
     wakers: Arc<WakerSet>,
     waker: Waker,
 }
@@ -111,7 +124,22 @@ impl<S> Shared<S> {
     pub(crate) fn new(tx: Sender, io: IoWriteHalf<S>, flush_threshold: usize) -> Self {
         let wakers = Arc::new(WakerSet::default());
         let waker = Waker::from(Arc::clone(&wakers));
-        Self { writer: Mutex::new(Writer { tx, io, flush_threshold, shut_down: false }), wakers, waker }
+        let writer = Mutex::new(Writer { tx, io, flush_threshold, shut_down: false });
+        Self { writer, close_queued: AtomicBool::new(false), wakers, waker }
+    }
+
+    /// True once a close frame was queued (see [`Shared::note_close`]).
+    pub(crate) fn close_queued(&self) -> bool {
+        self.close_queued.load(Ordering::Acquire)
+    }
+
+    /// Records that `w` has queued a close frame, if it has, and wakes the
+    /// read half the first time: a reader parked on a silent peer must start
+    /// its close timer.
+    fn note_close(&self, w: &Writer<S>) {
+        if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
+            self.wakers.wake_reader();
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Writer<S>> {
@@ -153,7 +181,10 @@ impl<S: AsyncWrite> WriteHalf<S> {
     /// Queues a data message without compressing it, even with
     /// permessage-deflate in force. Flush to write it out.
     pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
-        self.shared.lock().tx.send_uncompressed(message).map_err(Error::Send)
+        let mut w = self.shared.lock();
+        let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
+        self.shared.note_close(&w);
+        sent
     }
 
     pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
@@ -167,7 +198,10 @@ impl<S: AsyncWrite> WriteHalf<S> {
     }
 
     pub(crate) fn start_send_inner(&self, item: Message) -> Result<(), Error> {
-        self.shared.lock().tx.send(item).map_err(Error::Send)
+        let mut w = self.shared.lock();
+        let sent = w.tx.send(item).map_err(Error::Send);
+        self.shared.note_close(&w);
+        sent
     }
 
     pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
@@ -180,6 +214,7 @@ impl<S: AsyncWrite> WriteHalf<S> {
             if !w.tx.close_sent() {
                 w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, ""))).map_err(Error::Send)?;
             }
+            self.shared.note_close(&w);
         }
         self.poll_flush_inner(cx)
     }

@@ -40,21 +40,23 @@ async fn a_million_unread_pings_leave_a_bounded_queue_of_pongs() {
         their_write
     });
     let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
-    let mut pings = 0u32;
-    loop {
-        match ws.next().await.expect("the stream ended before the close").expect("no error") {
-            Message::Ping(_) => pings += 1,
-            Message::Close(_) => break,
-            other => panic!("unexpected {other:?}"),
+    let server = tokio::spawn(async move {
+        let mut pings = 0u32;
+        while let Some(m) = ws.next().await {
+            match m.expect("no error") {
+                Message::Ping(_) => pings += 1,
+                Message::Close(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
         }
-    }
-    assert_eq!(pings, PINGS);
+        pings
+    });
+    // Every ping is read while none of our pongs is: the flood ends.
     let _their_write = flood.await.unwrap();
     // Now read what we were sent: pongs, then the close reply.
-    let server = tokio::spawn(async move { while ws.next().await.is_some() {} });
     let mut wire = Vec::new();
     their_read.read_to_end(&mut wire).await.unwrap();
-    server.await.unwrap();
+    assert_eq!(server.await.unwrap(), PINGS);
     let mut pongs = Vec::new();
     let mut rest = &wire[..];
     while rest.len() >= 2 && rest[0] == 0x8a {
