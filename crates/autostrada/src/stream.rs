@@ -89,7 +89,11 @@ impl<S> std::fmt::Debug for ReadHalf<S> {
 impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// Reads more octets into the receiver. `Ok(0)` is end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let want = self.rx.frame_remaining().min(MAX_READ_AHEAD).max(self.read_buffer_size);
+        // Read ahead into a large frame in step with what has arrived (the
+        // buffer at most doubles per read), never on the length its header
+        // merely claims: a 10-octet header must not cost a megabyte.
+        let arrived = self.rx.buffer_mut().len();
+        let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.read_buffer_size);
         let buf = self.rx.buffer_mut();
         buf.reserve(want);
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
@@ -289,7 +293,7 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             io: io_read,
             shared: Arc::clone(&shared),
             state: ReadState::Open,
-            read_buffer_size: config.read_buffer_size.max(1),
+            read_buffer_size: config.read_buffer_size.clamp(1, MAX_READ_AHEAD),
             close_timeout: config.close_timeout,
             deadline: None,
         };

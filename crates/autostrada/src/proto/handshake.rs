@@ -188,12 +188,19 @@ fn copy_headers(parsed: &[httparse::Header<'_>], into: &mut HeaderMap) -> Result
     Ok(())
 }
 
+/// Slots for httparse: the configured maximum, but no more than `buf` can
+/// hold (a header line takes at least three octets), so that a limit of
+/// `usize::MAX` means "unlimited" rather than an impossible allocation.
+fn header_slots(buf: &[u8], limits: &HandshakeLimits) -> usize {
+    limits.max_headers.min(buf.len() / 3 + 1)
+}
+
 /// Server: parses the upgrade request at the front of `buf`.
 ///
 /// `Ok(None)` means more bytes are needed; `Ok(Some((request, n)))` means the
 /// head took `n` octets and anything after it is already WebSocket data.
 pub fn parse_request(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Request<()>, usize)>, HandshakeError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut headers = vec![httparse::EMPTY_HEADER; header_slots(buf, limits)];
     let mut req = httparse::Request::new(&mut headers);
     let n = match req.parse(buf).map_err(|e| head_error(e, limits))? {
         httparse::Status::Partial => return check_partial(buf, limits).map(|()| None),
@@ -365,7 +372,7 @@ pub fn client_request(target: &Target, key: &str, extra: &HeaderMap) -> Vec<u8> 
 /// Client: parses the server's response head at the front of `buf`.
 /// `Ok(None)` means more bytes are needed.
 pub fn parse_response(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Response<()>, usize)>, HandshakeError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut headers = vec![httparse::EMPTY_HEADER; header_slots(buf, limits)];
     let mut resp = httparse::Response::new(&mut headers);
     let n = match resp.parse(buf).map_err(|e| head_error(e, limits))? {
         httparse::Status::Partial => return check_partial(buf, limits).map(|()| None),

@@ -324,7 +324,7 @@ impl Receiver {
                     return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
                 }
                 let so_far = if m.compressed { m.wire_len } else { m.data.len() };
-                if so_far + len > self.max_message_size {
+                if so_far.saturating_add(len) > self.max_message_size {
                     return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }
                 m.text && !m.compressed

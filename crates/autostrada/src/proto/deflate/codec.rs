@@ -131,8 +131,9 @@ impl Decompressor {
         let start_in = self.inner.total_in();
         loop {
             let consumed = (self.inner.total_in() - start_in) as usize;
-            // Room for at most one octet past the limit: enough to notice it.
-            let room = (limit + 1).saturating_sub(out.len()).min(STEP);
+            // Room for at most one octet past the limit: enough to notice it
+            // (`usize::MAX` is "no limit" and must not wrap to none).
+            let room = limit.saturating_add(1).saturating_sub(out.len()).min(STEP);
             if room == 0 {
                 return Err(InflateError::TooLarge(limit));
             }

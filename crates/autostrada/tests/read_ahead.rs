@@ -1,0 +1,66 @@
+//! Memory follows what a peer sends, not what its frame header claims: a
+//! header announcing a 16 MiB frame, followed by a hundred octets, costs a
+//! read buffer, not 16 MiB and not the 1 MiB read-ahead cap. Measured with a
+//! counting global allocator (this file holds one test so that nothing else
+//! allocates meanwhile).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use autostrada::proto::{FrameHeader, OpCode, Role};
+use autostrada::{Config, WebSocket};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call forwards to the system allocator unchanged; the
+// counter is only a statistic.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        CURRENT.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_claimed_frame_length_does_not_size_the_read_buffer() {
+    let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+    let header = FrameHeader {
+        fin: true,
+        rsv: 0,
+        opcode: OpCode::Binary,
+        mask: Some([9, 8, 7, 6]),
+        payload_len: (16 << 20) - 1,
+    };
+    let (head, n) = header.encode();
+    let mut wire = head[..n].to_vec();
+    wire.extend_from_slice(&[0u8; 100]);
+    theirs.write_all(&wire).await.unwrap();
+    let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let before = CURRENT.load(Ordering::Relaxed);
+    // One poll: it reads the header and the hundred octets, then waits.
+    assert!(futures_util::poll!(ws.next()).is_pending());
+    let grown = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    assert!(grown < 128 << 10, "reading a 16 MiB claim and 100 octets took {grown} octets");
+    // As octets do arrive, the buffer keeps up with them.
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..4 {
+        theirs.write_all(&chunk[..32 << 10]).await.unwrap();
+        assert!(futures_util::poll!(ws.next()).is_pending());
+    }
+    drop(theirs);
+}
