@@ -21,10 +21,7 @@ fn unlimited(deflate: bool) -> Config {
     c.read_buffer_size = usize::MAX;
     c.close_timeout = Duration::MAX;
     c.handshake_timeout = Duration::MAX;
-    let mut limits = HandshakeLimits::default();
-    limits.max_head_size = usize::MAX;
-    limits.max_headers = usize::MAX;
-    c.handshake_limits = limits;
+    c.handshake_limits = HandshakeLimits { max_head_size: usize::MAX, max_headers: usize::MAX };
     c.deflate = deflate.then(DeflateConfig::default);
     c
 }
