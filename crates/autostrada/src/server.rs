@@ -117,15 +117,11 @@ impl ServerBuilder {
         // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
         let mut deflate = None;
         if let Some(policy) = &self.config.deflate {
-            match policy.accept(&handshake::extensions(request.headers())) {
-                Ok(Some((params, answer))) => {
-                    if let Ok(v) = HeaderValue::from_str(&answer) {
-                        extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-                        deflate = Some(params);
-                    }
+            if let Some((params, answer)) = policy.accept(&handshake::extensions(request.headers())) {
+                if let Ok(v) = HeaderValue::from_str(&answer) {
+                    extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+                    deflate = Some(params);
                 }
-                Ok(None) => {}
-                Err(e) => return Err(reject(stream, HandshakeError::Extension(e)).await),
             }
         }
         stream.write_all(&handshake::server_response(&accept, &extra)).await?;

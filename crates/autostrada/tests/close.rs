@@ -155,15 +155,38 @@ async fn client_rejects_a_wrong_accept() {
 }
 
 #[tokio::test]
-async fn malformed_deflate_offers_get_a_400_naming_the_parameter() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+async fn malformed_deflate_offers_are_declined_not_refused() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut config = Config::default();
     config.deflate = Some(autostrada::proto::deflate::DeflateConfig::default());
     let (addr, _logs) = echo_server(config).await;
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n\r\n").await.unwrap();
-    let mut response = String::new();
-    tcp.read_to_string(&mut response).await.unwrap();
-    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
-    assert!(response.contains("server_max_window_bits"), "{response}");
+    // RFC 7692 §7.1: a bad offer is declined; the next one may be accepted.
+    for (offers, answer) in [
+        ("permessage-deflate; server_max_window_bits=99", None),
+        ("permessage-deflate; x-unknown=1", None),
+        (
+            "permessage-deflate; bogus, permessage-deflate; server_no_context_takeover",
+            Some("permessage-deflate; server_no_context_takeover"),
+        ),
+    ] {
+        let mut tcp = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: {offers}\r\n\r\n"
+        );
+        tcp.get_mut().write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            assert!(tcp.read_line(&mut line).await.unwrap() > 0, "the server closed mid-response");
+            if line == "\r\n" {
+                break;
+            }
+            head.push(line.trim_end().to_owned());
+        }
+        assert_eq!(head[0], "HTTP/1.1 101 Switching Protocols", "{offers}");
+        let extensions = head.iter().find_map(|l| {
+            l.strip_prefix("sec-websocket-extensions: ").or_else(|| l.strip_prefix("Sec-WebSocket-Extensions: "))
+        });
+        assert_eq!(extensions, answer, "{offers}");
+    }
 }

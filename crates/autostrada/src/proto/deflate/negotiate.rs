@@ -249,21 +249,31 @@ fn read_params(ext: &Extension) -> Result<Written, DeflateError> {
 
 impl DeflateConfig {
     /// Server (RFC 7692 §7.1): chooses the first offer we can honour and
-    /// returns the agreed parameters with the response header. `Ok(None)`
-    /// declines (no acceptable offer). A malformed offer is an error.
+    /// returns the agreed parameters with the response header; `None`
+    /// declines them all, and the connection goes on uncompressed.
+    ///
+    /// RFC 7692 §7.1: an offer with a parameter the extension does not
+    /// define, an invalid value or a parameter given twice is declined, not
+    /// refused: the next offer is tried, and a handshake whose every offer
+    /// is bad still succeeds, without compression.
     ///
     /// An offer asking us to compress with an 8-bit window is declined:
     /// zlib cannot produce raw deflate with a 256-octet window (it silently
     /// uses 512, which the peer would reject), so declining — as
     /// python-websockets does — is the only honest answer; the next offer,
     /// if any, is tried.
-    pub fn accept(&self, offers: &[Extension]) -> Result<Option<(DeflateParams, String)>, DeflateError> {
-        let mut chosen = None;
-        for offer in offers.iter().filter(|e| e.name == NAME) {
-            let w = read_params(offer)?;
-            if chosen.is_some() || w.server_max_window_bits == Some(8) {
-                continue;
-            }
+    #[must_use]
+    pub fn accept(&self, offers: &[Extension]) -> Option<(DeflateParams, String)> {
+        offers.iter().filter(|e| e.name == NAME).find_map(|offer| self.accept_one(offer))
+    }
+
+    /// One offer's answer, `None` to decline it.
+    fn accept_one(&self, offer: &Extension) -> Option<(DeflateParams, String)> {
+        let w = read_params(offer).ok()?;
+        if w.server_max_window_bits == Some(8) {
+            return None;
+        }
+        {
             let own_bits = self.server_max_window_bits.unwrap_or(15).clamp(9, 15);
             let server_bits = w.server_max_window_bits.map_or(own_bits, |b| b.min(own_bits));
             let (client_bits, in_response) = match (w.client_max_window_bits, self.client_max_window_bits) {
@@ -282,9 +292,8 @@ impl DeflateConfig {
                 server_max_window_bits: server_bits,
                 client_max_window_bits: client_bits,
             };
-            chosen = Some((params, params.response_header(in_response)));
+            Some((params, params.response_header(in_response)))
         }
-        Ok(chosen)
     }
 
     /// Client: the offer to send.

@@ -5,7 +5,7 @@ fn offers(s: &str) -> Vec<Extension> {
 }
 
 fn accept(config: &DeflateConfig, s: &str) -> Option<String> {
-    config.accept(&offers(s)).unwrap().map(|(_, h)| h)
+    config.accept(&offers(s)).map(|(_, h)| h)
 }
 
 #[test]
@@ -49,14 +49,14 @@ fn server_policy() {
         server_max_window_bits: Some(12),
         ..DeflateConfig::default()
     };
-    let (p, h) = c.accept(&offers("permessage-deflate; client_max_window_bits")).unwrap().unwrap();
+    let (p, h) = c.accept(&offers("permessage-deflate; client_max_window_bits")).unwrap();
     assert_eq!(
         h,
         "permessage-deflate; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10"
     );
     assert_eq!((p.server_max_window_bits, p.client_max_window_bits), (12, 10));
     // Without client_max_window_bits in the offer we may not ask for it.
-    let (p, h) = c.accept(&offers("permessage-deflate")).unwrap().unwrap();
+    let (p, h) = c.accept(&offers("permessage-deflate")).unwrap();
     assert_eq!(h, "permessage-deflate; client_no_context_takeover; server_max_window_bits=12");
     assert_eq!(p.client_max_window_bits, 15);
 }
@@ -72,15 +72,34 @@ fn eight_bit_server_windows_are_declined() {
 }
 
 #[test]
-fn bad_offers_name_the_parameter() {
+fn bad_offers_are_declined_and_the_next_one_tried() {
+    // RFC 7692 §7.1: unknown parameter, duplicate, invalid or missing value.
     let c = DeflateConfig::default();
-    let err = |s: &str| c.accept(&offers(s)).unwrap_err().to_string();
+    let bad = [
+        "permessage-deflate; foo",
+        "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+        "permessage-deflate; server_max_window_bits=16",
+        "permessage-deflate; server_max_window_bits",
+        "permessage-deflate; client_max_window_bits=7",
+        "permessage-deflate; server_no_context_takeover=1",
+        "permessage-deflate; client_max_window_bits=010",
+    ];
+    for offer in bad {
+        assert_eq!(accept(&c, offer), None, "{offer}");
+        let then_good = format!("{offer}, permessage-deflate; server_no_context_takeover");
+        assert_eq!(accept(&c, &then_good).unwrap(), "permessage-deflate; server_no_context_takeover", "{offer}");
+        // A bad offer after the chosen one does not spoil it either.
+        assert_eq!(accept(&c, &format!("permessage-deflate, {offer}")).unwrap(), "permessage-deflate");
+    }
+}
+
+#[test]
+fn bad_parameters_are_named_in_errors() {
+    let err = |s: &str| read_params(&offers(s)[0]).unwrap_err().to_string();
     assert!(err("permessage-deflate; foo").contains("\"foo\""));
     assert!(err("permessage-deflate; server_no_context_takeover; server_no_context_takeover").contains("twice"));
     assert!(err("permessage-deflate; server_max_window_bits=16").contains("server_max_window_bits"));
     assert!(err("permessage-deflate; server_max_window_bits").contains("needs a value"));
-    assert!(err("permessage-deflate; client_max_window_bits=7").contains("client_max_window_bits"));
-    assert!(err("permessage-deflate; server_no_context_takeover=1").contains("server_no_context_takeover"));
     assert!(err("permessage-deflate; client_max_window_bits=010").contains("010"));
 }
 
