@@ -53,6 +53,19 @@ impl Verdict {
 /// Judges one finished case. `post` is the case's adjustment.
 #[must_use]
 pub fn judge(run: &CaseRun, session: &Session, post: Post) -> Verdict {
+    let mut v = judge_events(run, session, post);
+    // A case cut short by our own size limit says so, whatever its events.
+    if let Some(len) = session.peer.over_limit() {
+        v.behavior = "FAILED".into();
+        v.result = format!(
+            "The peer sent a message of at least {len} octets, past wstest's limit of {} MiB; wstest failed the connection (1009) rather than hold it.",
+            crate::wire::incoming::MAX_MESSAGE >> 20
+        );
+    }
+    v
+}
+
+fn judge_events(run: &CaseRun, session: &Session, post: Post) -> Verdict {
     let peer = &session.peer;
     let close = &peer.close;
     let mut v = Verdict {

@@ -280,6 +280,20 @@ impl CaseDef {
     pub fn reports_compression(&self) -> bool {
         matches!(self.logic, Logic::Compression(_))
     }
+
+    /// A rough cost for scheduling the compression cases largest first:
+    /// application octets sent, plus a frame's overhead for every fragment
+    /// (0 outside 12.x/13.x).
+    #[must_use]
+    pub fn compression_work(&self) -> usize {
+        match &self.logic {
+            Logic::Compression(c) => {
+                let frames = if c.fragment == 0 { 1 } else { c.len.div_ceil(c.fragment) };
+                c.count * (c.len + 64 * frames)
+            }
+            _ => 0,
+        }
+    }
 }
 
 /// An id as numbers (`"6.10.2"` → `[6, 10, 2]`).
@@ -363,7 +377,7 @@ impl CaseRun {
 
     /// Records an event and closes when it completes every expected outcome.
     fn record(&mut self, peer: &mut Peer, event: Event) {
-        peer.received.push(event);
+        peer.record(event);
         self.finish_when_done(peer);
     }
 
@@ -488,7 +502,7 @@ impl Handler for CaseRun {
                     return;
                 }
                 let tag = tag.unwrap_or_default();
-                peer.received.push(Event::Timeout(tag.clone()));
+                peer.record(Event::Timeout(tag.clone()));
                 let (part, last) = if tag == "A" { (&parts[1], false) } else { (&parts[2], true) };
                 if streaming {
                     peer.stream_data(part);

@@ -80,6 +80,16 @@ fn hex(s: &str) -> String {
 }
 
 impl CaseResult {
+    /// Frees the parts only the per-case report uses (wire log, received
+    /// payloads, buffers, zlib state) once that report is written; what
+    /// `index.json`, the summary and JUnit need stays. After this,
+    /// [`CaseResult::to_json`] describes a case without its wire log.
+    pub fn release_details(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.peer.release();
+        }
+    }
+
     /// The per-case report object.
     #[must_use]
     pub fn to_json(&self) -> Value {

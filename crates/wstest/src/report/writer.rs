@@ -1,14 +1,20 @@
 //! Writes each case's `<agent>_case_<id>.json` as soon as the case finishes,
 //! on a background thread, so the files are on disk while later cases still
 //! run and the run ends with only `index.json` left to write. An interrupted
-//! run thus keeps the reports of every case that finished.
+//! run thus keeps the reports of every case that finished, and an
+//! `index.json` (rewritten atomically as cases finish) that lists them.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use super::{CaseResult, pyjson, report_file};
+use std::time::{Duration, Instant};
+
+use super::{CaseResult, pyjson, report_file, write_index};
+
+/// How often, at most, `index.json` is rewritten while a run goes on.
+const INDEX_EVERY: Duration = Duration::from_millis(500);
 
 /// What the background thread hands back: every result it was given, and
 /// the first write error, if any.
@@ -45,14 +51,27 @@ impl CaseWriter {
             background_priority();
             let mut results = Vec::new();
             let mut written = Ok(());
-            for r in rx {
+            let mut index_written: Option<Instant> = None;
+            let mut indexed = 0;
+            for mut r in rx {
                 // After a failure keep collecting (the summary still needs
                 // every result) but stop writing.
                 if written.is_ok() {
                     written =
                         std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()));
                 }
+                r.release_details();
                 results.push(r);
+                // index.json as the run goes (atomically, at most twice a
+                // second): a run that is killed keeps a usable index.
+                if written.is_ok() && index_written.is_none_or(|t| t.elapsed() >= INDEX_EVERY) {
+                    written = write_index(&outdir, &results);
+                    index_written = Some(Instant::now());
+                    indexed = results.len();
+                }
+            }
+            if written.is_ok() && indexed < results.len() {
+                written = write_index(&outdir, &results);
             }
             (results, written)
         })?;

@@ -20,6 +20,8 @@ pub(crate) struct Incoming {
     utf8: Utf8Validator,
     /// Set after a violation or a close frame: nothing more is decoded.
     stopped: bool,
+    /// The message length that went past [`MAX_MESSAGE`], if one did.
+    over_limit: Option<u64>,
 }
 
 /// A data message being received.
@@ -44,6 +46,10 @@ pub enum Delivery {
 /// Frames and messages wstest takes, at most (4× the suite's largest).
 pub const MAX_MESSAGE: usize = 64 << 20;
 
+/// Pings are answered only while fewer unsent octets than this wait for
+/// the socket: a server that floods pings and never reads gets no more.
+const MAX_UNSENT_FOR_PONG: usize = 1 << 20;
+
 /// At most this many octets per socket read, like the reference's transport
 /// (so `rxOctetStats` has the same shape).
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
@@ -66,7 +72,7 @@ impl Peer {
         self.log.read(data);
         self.stats.rx_octets.add(data.len() as u64);
         self.count_read(data.len());
-        if self.state != State::Closed {
+        if self.state != State::Closed && !self.incoming.stopped {
             self.incoming.buf.extend_from_slice(data);
         }
     }
@@ -76,6 +82,7 @@ impl Peer {
     /// a large frame lands in one allocation and is never copied again.
     pub(crate) fn read_buffer(&mut self) -> &mut BytesMut {
         let frame = FrameHeader::parse(&self.incoming.buf)
+            .filter(|_| !self.incoming.stopped)
             .map_or(0, |p| p.header_len.saturating_add(usize::try_from(p.header.payload_len).unwrap_or(usize::MAX)));
         let room = frame.min(MAX_PRESIZE).saturating_sub(self.incoming.buf.len()).max(READ_CHUNK);
         self.incoming.buf.reserve(room);
@@ -89,7 +96,10 @@ impl Peer {
         self.log.read(data);
         self.stats.rx_octets.add(data.len() as u64);
         self.count_read(data.len());
-        if self.state == State::Closed {
+        // Nothing more is decoded once the connection is closed, or the
+        // peer's close (or a violation) stopped decoding: a peer that keeps
+        // sending must not fill our memory meanwhile.
+        if self.state == State::Closed || self.incoming.stopped {
             self.incoming.buf.truncate(from);
         }
     }
@@ -114,6 +124,13 @@ impl Peer {
         self.incoming.buf = buf;
     }
 
+    /// The length of a message that went past wstest's limit, if one did:
+    /// the case was cut short by our limit, not by the server's behaviour.
+    #[must_use]
+    pub fn over_limit(&self) -> Option<u64> {
+        self.incoming.over_limit
+    }
+
     fn violation(&mut self, code: u16, reason: &str) {
         self.incoming.stopped = true;
         self.fail(code, reason);
@@ -135,6 +152,7 @@ impl Peer {
             // announces or assembles more is failed, not buffered.
             let so_far = self.incoming.message.as_ref().map_or(0, |m| m.data.len() as u64);
             if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 && !h.opcode.is_control() {
+                self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
                 self.violation(1009, "message larger than wstest's limit of 64 MiB");
                 return None;
             }
@@ -155,7 +173,9 @@ impl Peer {
             }
             match h.opcode {
                 OpCode::Ping => {
-                    if self.state == State::Open {
+                    // A server that pings without reading our pongs would
+                    // otherwise have us queue them without end.
+                    if self.state == State::Open && self.unsent() < MAX_UNSENT_FOR_PONG {
                         self.send_frame(FrameSpec::new(10, payload));
                     }
                 }

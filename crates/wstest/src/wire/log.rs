@@ -49,32 +49,64 @@ pub struct FrameInfo {
     pub mask: Option<[u8; 4]>,
 }
 
-/// The wire log: rows in the order things happened.
+/// Rows one case's wire log keeps at most. The reference's longest log in
+/// the whole suite has under 200 rows; a server flooding us would otherwise
+/// make the report (and our memory) grow for as long as the case lasts.
+pub const MAX_ROWS: usize = 10_000;
+
+/// The wire log: rows in the order things happened, at most [`MAX_ROWS`];
+/// a cut log ends in a `WLM` row (logging off) that says why.
 #[derive(Debug, Default)]
 pub struct WireLog {
     rows: Vec<Value>,
     /// Octet and frame rows are recorded only while this is on.
     pub enabled: bool,
+    /// Rows left out since the log was cut.
+    omitted: u64,
 }
 
 impl WireLog {
     /// A log that records.
     #[must_use]
     pub fn new() -> Self {
-        Self { rows: Vec::new(), enabled: true }
+        Self { rows: Vec::new(), enabled: true, omitted: 0 }
+    }
+
+    /// Appends a row unless the log is full; the row that fills it is the
+    /// marker of the cut.
+    fn push(&mut self, row: Value) {
+        match self.rows.len() {
+            n if n + 1 < MAX_ROWS => self.rows.push(row),
+            n if n + 1 == MAX_ROWS => {
+                self.rows.push(json!(["WLM", false, format!("wstest cut the wire log here, at {MAX_ROWS} rows")]));
+                self.omitted += 1;
+            }
+            _ => self.omitted += 1,
+        }
+    }
+
+    /// Drops every row (keeping the on/off switch).
+    pub fn clear_rows(&mut self) {
+        self.rows = Vec::new();
+    }
+
+    /// Rows left out because the log was full.
+    #[must_use]
+    pub fn omitted(&self) -> u64 {
+        self.omitted
     }
 
     /// Octets read from the socket.
     pub fn read(&mut self, data: &[u8]) {
         if self.enabled {
-            self.rows.push(json!(["RO", octets(data)]));
+            self.push(json!(["RO", octets(data)]));
         }
     }
 
     /// Octets written to the socket.
     pub fn wrote(&mut self, data: &[u8], sync: bool) {
         if self.enabled {
-            self.rows.push(json!(["TO", octets(data), sync]));
+            self.push(json!(["TO", octets(data), sync]));
         }
     }
 
@@ -82,7 +114,7 @@ impl WireLog {
     pub fn rx_frame(&mut self, f: &FrameInfo, payload: &[u8]) {
         if self.enabled {
             let mask = f.mask.map(|k| hex(&k));
-            self.rows.push(json!([
+            self.push(json!([
                 "RF",
                 [payload.len(), log_form(payload)],
                 f.opcode,
@@ -106,7 +138,7 @@ impl WireLog {
     ) {
         if self.enabled {
             let mask = f.mask.map(|k| hex(&k));
-            self.rows.push(json!([
+            self.push(json!([
                 "TF",
                 [payload.len(), log_form(payload)],
                 f.opcode,
@@ -122,14 +154,14 @@ impl WireLog {
 
     /// A timer or scheduled step event (recorded even while logging is off).
     pub fn timer(&mut self, row: Value) {
-        self.rows.push(row);
+        self.push(row);
     }
 
     /// Switches octet/frame logging, with a `WLM` row when it changes.
     pub fn set_enabled_logged(&mut self, on: bool) {
         if self.enabled != on {
             self.enabled = on;
-            self.rows.push(json!(["WLM", on]));
+            self.push(json!(["WLM", on]));
         }
     }
 
@@ -184,6 +216,17 @@ pub struct Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_is_cut_with_a_marker() {
+        let mut log = WireLog::new();
+        for _ in 0..MAX_ROWS * 3 {
+            log.read(b"\x81\x00");
+        }
+        assert_eq!(log.rows().len(), MAX_ROWS);
+        assert_eq!(log.rows()[MAX_ROWS - 1][0], "WLM");
+        assert_eq!(log.omitted(), (MAX_ROWS * 2 + 1) as u64);
+    }
 
     #[test]
     fn log_form_rules() {

@@ -164,6 +164,12 @@ impl Default for Timeouts {
     }
 }
 
+/// Events [`Peer::record`] keeps at most.
+pub const MAX_EVENTS: usize = 10_000;
+/// Payload octets [`Peer::record`] keeps at most (the suite's largest
+/// recorded message is 64 KiB).
+pub const MAX_EVENT_OCTETS: usize = 32 << 20;
+
 /// One fuzzing endpoint on one connection.
 #[derive(Debug)]
 pub struct Peer {
@@ -194,6 +200,10 @@ pub struct Peer {
     /// Set when we decided to close TCP: `true` for an abort.
     pub(crate) drop_requested: Option<bool>,
     pub(crate) incoming: Incoming,
+    /// Payload octets held by `received`.
+    received_octets: usize,
+    /// Octets in `out`.
+    out_octets: usize,
     /// Key and offset of a frame being streamed (6.4.3/6.4.4).
     stream_mask: Option<([u8; 4], usize)>,
 }
@@ -218,8 +228,44 @@ impl Peer {
             timers: Vec::new(),
             drop_requested: None,
             incoming: Incoming::default(),
+            received_octets: 0,
+            out_octets: 0,
             stream_mask: None,
         }
+    }
+
+    /// Adds an event to [`Peer::received`], unless a flooding peer has
+    /// already filled it: at most [`MAX_EVENTS`] events holding at most
+    /// [`MAX_EVENT_OCTETS`] of payload are kept. (No case of the suite
+    /// expects more than ten events, so a full list fails the case anyway.)
+    pub fn record(&mut self, event: Event) {
+        let size = match &event {
+            Event::Message { payload, .. } | Event::Pong(payload) => payload.len(),
+            Event::Timeout(_) => 0,
+        };
+        if self.received.len() < MAX_EVENTS && self.received_octets + size <= MAX_EVENT_OCTETS {
+            self.received_octets += size;
+            self.received.push(event);
+        }
+    }
+
+    /// Frees what only the per-case report needs — wire log rows, received
+    /// payloads, buffers, zlib state — keeping the close status and counters.
+    pub fn release(&mut self) {
+        self.log.clear_rows();
+        self.received = Vec::new();
+        self.received_octets = 0;
+        self.incoming = Incoming::default();
+        self.out = VecDeque::new();
+        self.out_octets = 0;
+        self.queued_units = 0;
+        self.deflate = None;
+    }
+
+    /// Unsent octets queued for the socket.
+    #[must_use]
+    pub fn unsent(&self) -> usize {
+        self.out_octets
     }
 
     fn mask_key(&self) -> Option<[u8; 4]> {
@@ -244,6 +290,7 @@ impl Peer {
 
     fn push_unit(&mut self, unit: Unit) {
         self.queued_units += usize::from(unit.queued);
+        self.out_octets += unit.data.len();
         self.out.push_back(unit);
     }
 
@@ -257,6 +304,7 @@ impl Peer {
     pub(crate) fn pop_unit(&mut self) -> Option<Unit> {
         let unit = self.out.pop_front()?;
         self.queued_units -= usize::from(unit.queued);
+        self.out_octets -= unit.data.len();
         Some(unit)
     }
 
