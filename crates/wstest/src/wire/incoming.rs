@@ -60,6 +60,34 @@ pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// huge frame cannot make us allocate for it.
 const MAX_PRESIZE: usize = (16 << 20) + 16;
 
+/// Feeds `data` to a fresh open connection's decoder, in chunks, for the
+/// fuzz targets (`fuzz/`): bit 0 of `control` picks the role we play, bit 1
+/// permessage-deflate, bits 2–3 the context takeover of each side. Each
+/// chunk is a length octet followed by that many octets.
+#[doc(hidden)]
+pub fn decode_for_fuzzing(control: u8, data: &[u8]) {
+    let role = if control & 1 == 0 { Role::Client } else { Role::Server };
+    let mut peer = Peer::new(role);
+    peer.state = State::Open;
+    if control & 2 != 0 {
+        let agreement = super::deflate::Agreement {
+            server_no_context_takeover: control & 4 != 0,
+            client_no_context_takeover: control & 8 != 0,
+            server_max_window_bits: 9 + (control >> 4) % 7,
+            client_max_window_bits: 15,
+        };
+        peer.deflate = Some(super::deflate::Deflate::new(agreement, role));
+    }
+    let mut rest = data;
+    while let Some((&len, tail)) = rest.split_first() {
+        let take = usize::from(len).min(tail.len());
+        peer.receive(&tail[..take]);
+        rest = &tail[take..];
+        while peer.next_delivery().is_some() {}
+        while peer.pop_unit().is_some() {}
+    }
+}
+
 /// Close codes the reference fuzzer accepts from a peer (it predates the
 /// registration of 1012–1014).
 fn close_code_ok(code: u16) -> bool {
