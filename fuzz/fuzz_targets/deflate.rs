@@ -6,7 +6,7 @@
 #![no_main]
 
 use autostrada::proto::deflate::negotiate::parse_extensions;
-use autostrada::proto::deflate::{DeflateConfig, Decompressor, InflateError};
+use autostrada::proto::deflate::{Decompressor, DeflateConfig, InflateError};
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 
