@@ -1,6 +1,6 @@
 //! Soak load for an echo server: N connections held open for T seconds,
 //! each sending a message, checking that exactly that message comes back,
-//! then pausing, over and over. Prints one JSON line per interval and a
+//! then pausing (`SOAK_PAUSE_MS`, default 1000), over and over. Prints one JSON line per interval and a
 //! final total; exits non-zero on any error or wrong echo.
 //!
 //! ```text
@@ -90,8 +90,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let totals = Arc::new(Totals::default());
     let started = Instant::now();
     let until = started + Duration::from_secs(secs);
-    // Each connection sends about ten messages a second.
-    let pause = Duration::from_millis(100);
+    // Each connection sends a message, awaits its echo, then pauses:
+    // SOAK_PAUSE_MS (default 1000 ms, about one message a second each).
+    let pause_ms = std::env::var("SOAK_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let pause = Duration::from_millis(pause_ms);
     let mut tasks = tokio::task::JoinSet::new();
     for conn in 0..conns {
         tasks.spawn(one(url.clone(), conn, deflate, until, pause, totals.clone()));
