@@ -200,16 +200,8 @@ pub async fn run_with(
     let mut cancelled = false;
     // Timer-paced cases first, on their own lane: they mostly wait, so they
     // overlap the rest of the run without disturbing the timed cases.
-    let (waiting, mut busy): (Vec<&(usize, CaseDef)>, Vec<_>) =
+    let (waiting, busy): (Vec<&(usize, CaseDef)>, Vec<_>) =
         selected.iter().copied().partition(|(_, def)| def.mostly_waits());
-    // Compression cases last, the largest first, so that the run does not
-    // end with one 131 MB case going on alone while the lanes beside it idle.
-    busy.sort_by_key(|(_, def)| (def.reports_compression(), std::cmp::Reverse(def.compression_work())));
-    // They run on threads of their own: both of wstest's deflate streams
-    // for a message cost milliseconds of CPU, and on our single scheduling
-    // thread they would queue behind each other while a core stays idle.
-    // Timing-sensitive cases keep the one thread to themselves.
-    let mut compression_runtime = None;
     let lane = Arc::new(Semaphore::new(jobs));
     // Compression cases: a few at a time, however many jobs. Their timeouts
     // (60 s for 1000 small messages) assume a server busy with one case, as
@@ -240,21 +232,11 @@ pub async fn run_with(
             let (server, agent, def, spec) = (server.clone(), agent.clone(), def.clone(), spec.clone());
             let index = *index;
             bar.set_message(def.id.clone());
-            let compresses = def.reports_compression();
-            let task = async move {
+            tasks.spawn(async move {
                 let r = run_case(server, agent, index, def, spec, busy_poll, case_timeout).await;
                 drop(permit);
                 r
-            };
-            let threads = if compresses {
-                compression_runtime.get_or_insert_with(compression_threads).as_ref().map(|rt| rt.handle().clone())
-            } else {
-                None
-            };
-            match threads {
-                Some(handle) => tasks.spawn_on(task, &handle),
-                None => tasks.spawn(task),
-            };
+            });
         }
     }
     if cancelled {
@@ -271,26 +253,10 @@ pub async fn run_with(
         }
     }
     bar.finish_and_clear();
-    // Its tasks have all finished or been aborted; a runtime may not be
-    // dropped (which blocks) inside another one's task.
-    if let Some(Some(rt)) = compression_runtime {
-        rt.shutdown_background();
-    }
     if options.debug {
         eprintln!("wstest: {finished} results in {:.2} s", started.elapsed().as_secs_f64());
     }
     finished
-}
-
-/// The runtime the compression cases run on (`None` if it cannot be built:
-/// they then share the caller's).
-fn compression_threads() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores())
-        .thread_name("wstest-deflate")
-        .enable_all()
-        .build()
-        .ok()
 }
 
 /// Processors this machine gives us.
