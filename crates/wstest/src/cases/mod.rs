@@ -280,20 +280,6 @@ impl CaseDef {
     pub fn reports_compression(&self) -> bool {
         matches!(self.logic, Logic::Compression(_))
     }
-
-    /// A rough cost for scheduling the compression cases largest first:
-    /// application octets sent, plus a frame's overhead for every fragment
-    /// (0 outside 12.x/13.x).
-    #[must_use]
-    pub fn compression_work(&self) -> usize {
-        match &self.logic {
-            Logic::Compression(c) => {
-                let frames = if c.fragment == 0 { 1 } else { c.len.div_ceil(c.fragment) };
-                c.count * (c.len + 64 * frames)
-            }
-            _ => 0,
-        }
-    }
 }
 
 /// An id as numbers (`"6.10.2"` → `[6, 10, 2]`).
