@@ -4,8 +4,7 @@
 //! counting global allocator (this file holds one test so that nothing else
 //! allocates meanwhile).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use autostrada::proto::{FrameHeader, OpCode, Role};
 use autostrada::{Config, WebSocket};
@@ -13,28 +12,13 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-struct Counting;
+#[path = "common/counting.rs"]
+mod counting;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call forwards to the system allocator unchanged; the
-// counter is only a statistic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        CURRENT.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same layout contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use counting::CURRENT;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_claimed_frame_length_does_not_size_the_read_buffer() {

@@ -1,0 +1,33 @@
+//! A global allocator that counts the bytes live now and at peak, for tests
+//! that bound memory. Include with `#[path = "common/counting.rs"] mod
+//! counting;` and declare `#[global_allocator] static A: counting::Counting
+//! = counting::Counting;` in one test file.
+#![allow(dead_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Forwards to the system allocator, counting.
+pub struct Counting;
+
+/// Bytes allocated and not yet freed.
+pub static CURRENT: AtomicUsize = AtomicUsize::new(0);
+/// The highest `CURRENT` has been (reset it by storing the current value).
+pub static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call forwards to the system allocator unchanged; the
+// counters are only statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
