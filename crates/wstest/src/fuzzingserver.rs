@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::cases::{self, CaseDef, CaseRun};
-use crate::report::{self, CaseResult, Index};
+use crate::report::{self, CaseResult, Index, pyjson};
 use crate::spec::ServerSpec;
 use crate::verdict::judge;
 use crate::wire::server::{Pending, read_request};
@@ -43,8 +43,8 @@ struct State {
     defs: Vec<CaseDef>,
     /// `index.json` as it stands.
     index: Mutex<Index>,
-    /// Held while report files are written.
-    writing: Mutex<()>,
+    /// Held while report files are written: the rows of `index.html`.
+    writing: Mutex<Vec<report::html::IndexRow>>,
     /// Finished cases, without their records (for the summary).
     finished: Mutex<Vec<CaseResult>>,
     /// A result was stored.
@@ -71,7 +71,7 @@ pub async fn serve(
         spec,
         defs,
         index: Mutex::new(Index::new()),
-        writing: Mutex::new(()),
+        writing: Mutex::new(Vec::new()),
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
@@ -426,11 +426,22 @@ fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
     let written = {
         // One writer at a time, each writing the index as it stands then:
         // the last write holds every row.
-        let _writing = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let case = result.to_json();
+        let nav = report::html::nav(&state.spec.cases, &result.agent, &result.id);
         std::fs::create_dir_all(outdir)
-            .and_then(|()| report::write_case(outdir, &result))
+            .and_then(|()| {
+                std::fs::write(outdir.join(report::report_file(&result.agent, &result.id)), pyjson::to_string(&case))
+            })
             .and_then(|()| report::write_index_rows(outdir, &rows))
+            .and_then(|()| report::html::write_case(outdir, &case, &nav))
+            .and_then(|page| {
+                // A case run again replaces its row.
+                pages.retain(|r| !(r.agent == page.agent && r.id == page.id));
+                pages.push(page);
+                report::html::write_index(outdir, &pages).map(drop)
+            })
     };
     result.session = None;
     let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

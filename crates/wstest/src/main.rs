@@ -6,6 +6,8 @@
 //! wstest -m testeeclient -w ws://127.0.0.1:9001    # an autostrada client driving a fuzzing server
 //! wstest -m echoserver -w ws://127.0.0.1:9001
 //! wstest                      # both roles against autostrada, in process
+//! wstest report DIR           # (re)write the HTML pages of a report directory
+//! wstest compare OLD NEW      # what changed between two runs; exit 1 on a regression
 //! ```
 //! Exit status: 0 when every case of every server passes, 1 otherwise, 2 on usage errors.
 
@@ -21,8 +23,10 @@ const MODES: [&str; 5] = ["fuzzingclient", "fuzzingserver", "testeeclient", "ech
 
 /// A Python-free drop-in for the Autobahn|Testsuite WebSocket fuzzer.
 #[derive(Parser, Debug)]
-#[command(name = "wstest", version, about, long_about = None)]
+#[command(name = "wstest", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Mode: fuzzingclient, fuzzingserver, testeeclient, echoserver or
     /// testeeserver. Without any argument, runs the suite in both roles
     /// against autostrada, in process.
@@ -73,6 +77,26 @@ struct Cli {
     case_timeout: Option<u64>,
 }
 
+/// Commands on finished reports.
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Write the HTML pages (index.html and one page per case) of a report
+    /// directory from its index.json and per-case JSON, written by wstest
+    /// or by the reference suite.
+    Report {
+        /// The directory that holds index.json.
+        dir: PathBuf,
+    },
+    /// Compare two runs case by case, regressions first. Exit status 1 when
+    /// a case got worse or disappeared, 0 otherwise.
+    Compare {
+        /// The earlier run: a report directory or its index.json.
+        old: PathBuf,
+        /// The later run: a report directory or its index.json.
+        new: PathBuf,
+    },
+}
+
 fn usage(msg: &str) -> ExitCode {
     eprintln!("wstest: {msg}");
     ExitCode::from(2)
@@ -81,6 +105,11 @@ fn usage(msg: &str) -> ExitCode {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Report { dir }) => return render_report(dir),
+        Some(Command::Compare { old, new }) => return compare(old, new),
+        None => {}
+    }
     if cli.cert.is_some() || cli.key.is_some() {
         return usage("TLS (-c/-k) is not supported yet; test over ws:// for now");
     }
@@ -93,6 +122,26 @@ async fn main() -> ExitCode {
         Some("testeeclient") => testeeclient(&cli).await,
         Some("echoserver" | "testeeserver") => echoserver(&cli).await,
         Some(other) => usage(&format!("unknown mode {other:?}; this wstest supports {}", MODES.join(", "))),
+    }
+}
+
+fn render_report(dir: &Path) -> ExitCode {
+    match report::html::render_dir(dir) {
+        Ok((index, pages)) => {
+            println!("wstest: {pages} case pages and {}", index.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage(&e),
+    }
+}
+
+fn compare(old: &Path, new: &Path) -> ExitCode {
+    match report::compare::compare(old, new) {
+        Ok(cmp) => {
+            print!("{}", cmp.render());
+            if cmp.regressed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+        Err(e) => usage(&e),
     }
 }
 
@@ -144,7 +193,7 @@ async fn execute(cli: &Cli, spec: ClientSpec) -> ExitCode {
         eprintln!("\nwstest: interrupted; writing the reports of the cases that finished");
     };
     // Per-case reports are written in the background while later cases run.
-    let writer = match report::CaseWriter::start(&outdir) {
+    let writer = match report::CaseWriter::start(&outdir, spec.cases.clone()) {
         Ok(w) => w,
         Err(e) => return usage(&format!("cannot write reports to {}: {e}", outdir.display())),
     };
@@ -181,7 +230,7 @@ fn finish(
         "\n{} cases in {:.1} s; report: {}",
         results.len(),
         elapsed.as_secs_f64(),
-        outdir.join("index.json").display()
+        outdir.join("index.html").display()
     );
     let all_pass = !results.is_empty() && results.iter().all(|r| r.verdict.passed());
     if all_pass || cli.exit_zero { ExitCode::SUCCESS } else { ExitCode::from(1) }
@@ -233,7 +282,7 @@ async fn serve_and_report(
         "\n{} cases in {:.1} s; report: {}",
         results.len(),
         started.elapsed().as_secs_f64(),
-        outdir.join("index.json").display()
+        outdir.join("index.html").display()
     );
     exit_code(cli, &results)
 }

@@ -38,7 +38,7 @@ async fn run_against(name: &'static str, kind: Hostility) -> Vec<wstest::report:
     .to_string();
     let spec = spec::parse_client(&text, None).unwrap();
     let options = RunOptions { jobs: 4, quiet: true, debug: false, busy_poll: None, case_timeout: None };
-    let writer = CaseWriter::start(&outdir).unwrap();
+    let writer = CaseWriter::start(&outdir, spec.cases.clone()).unwrap();
     runner::run_with(spec, &options, std::future::pending(), |r| writer.submit(r)).await;
     let (results, written) = writer.finish();
     written.unwrap();

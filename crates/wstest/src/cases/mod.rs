@@ -12,10 +12,13 @@ pub mod compression;
 pub mod corpus;
 mod fragmentation;
 mod framing;
+mod groups;
 mod limits;
 mod opcodes;
 mod pings;
 mod utf8;
+
+pub use groups::{group_of, subcategory_name};
 
 use std::sync::Arc;
 

@@ -1,8 +1,11 @@
 //! Reports: `index.json` and one `<agent>_case_<id>.json` per case in the
-//! reference's schema, a JUnit file, and the console summary. Reports only
+//! reference's schema, the HTML pages beside them ([`html`]), a JUnit file,
+//! and the console summary. Reports only
 //! read finished results; they never touch a socket.
 
+pub mod compare;
 pub mod console;
+pub mod html;
 pub mod junit;
 pub mod pyjson;
 mod writer;
@@ -186,8 +189,10 @@ impl CaseResult {
 
 /// Writes `data` to `path` through a temporary file and a rename, so a
 /// reader (or a run killed half-way) never sees half a file.
-fn write_atomically(path: &Path, data: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
+pub(crate) fn write_atomically(path: &Path, data: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, data)?;
     std::fs::rename(&tmp, path)
 }

@@ -1,8 +1,9 @@
-//! Writes each case's `<agent>_case_<id>.json` as soon as the case finishes,
+//! Writes each case's `<agent>_case_<id>.json` and `.html` as soon as the case finishes,
 //! on a background thread, so the files are on disk while later cases still
-//! run and the run ends with only `index.json` left to write. An interrupted
-//! run thus keeps the reports of every case that finished, and an
-//! `index.json` (rewritten atomically as cases finish) that lists them.
+//! run and the run ends with only `index.json` and `index.html` left to
+//! write. An interrupted run thus keeps the reports of every case that
+//! finished, and an `index.json` and `index.html` (rewritten atomically as
+//! cases finish) that list them.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -11,9 +12,9 @@ use std::thread::JoinHandle;
 
 use std::time::{Duration, Instant};
 
-use super::{CaseResult, pyjson, report_file, write_index};
+use super::{CaseResult, html, pyjson, report_file, write_index};
 
-/// How often, at most, `index.json` is rewritten while a run goes on.
+/// How often, at most, `index.json` and `index.html` are rewritten while a run goes on.
 const INDEX_EVERY: Duration = Duration::from_millis(500);
 
 /// What the background thread hands back: every result it was given, and
@@ -24,7 +25,8 @@ type Outcome = (Vec<CaseResult>, io::Result<()>);
 ///
 /// ```no_run
 /// # fn demo(results: Vec<wstest::report::CaseResult>) -> std::io::Result<()> {
-/// let writer = wstest::report::CaseWriter::start("./reports".as_ref())?;
+/// let order = vec!["1.1.1".to_owned(), "1.1.2".to_owned()];
+/// let writer = wstest::report::CaseWriter::start("./reports".as_ref(), order)?;
 /// for r in results {
 ///     writer.submit(r);
 /// }
@@ -39,11 +41,13 @@ pub struct CaseWriter {
 }
 
 impl CaseWriter {
-    /// Creates `outdir` and starts the writer thread.
+    /// Creates `outdir` and starts the writer thread. `order` lists the
+    /// run's case ids in suite order: each case page links to its
+    /// neighbours in it.
     ///
     /// # Errors
     /// When `outdir` cannot be created or the thread cannot start.
-    pub fn start(outdir: &Path) -> io::Result<Self> {
+    pub fn start(outdir: &Path, order: Vec<String>) -> io::Result<Self> {
         std::fs::create_dir_all(outdir)?;
         let outdir: PathBuf = outdir.to_owned();
         let (tx, rx) = mpsc::channel::<CaseResult>();
@@ -53,25 +57,30 @@ impl CaseWriter {
             let mut written = Ok(());
             let mut index_written: Option<Instant> = None;
             let mut indexed = 0;
+            // The rows of index.html, one per case page written.
+            let mut pages = Vec::new();
             for mut r in rx {
                 // After a failure keep collecting (the summary still needs
                 // every result) but stop writing.
                 if written.is_ok() {
-                    written =
-                        std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&r.to_json()));
+                    let case = r.to_json();
+                    written = std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&case))
+                        .and_then(|()| html::write_case(&outdir, &case, &html::nav(&order, &r.agent, &r.id)))
+                        .map(|page| pages.push(page));
                 }
                 r.release_details();
                 results.push(r);
                 // index.json as the run goes (atomically, at most twice a
                 // second): a run that is killed keeps a usable index.
                 if written.is_ok() && index_written.is_none_or(|t| t.elapsed() >= INDEX_EVERY) {
-                    written = write_index(&outdir, &results);
+                    written =
+                        write_index(&outdir, &results).and_then(|()| html::write_index(&outdir, &pages).map(drop));
                     index_written = Some(Instant::now());
                     indexed = results.len();
                 }
             }
             if written.is_ok() && indexed < results.len() {
-                written = write_index(&outdir, &results);
+                written = write_index(&outdir, &results).and_then(|()| html::write_index(&outdir, &pages).map(drop));
             }
             (results, written)
         })?;

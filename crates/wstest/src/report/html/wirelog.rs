@@ -1,0 +1,204 @@
+//! The wire log (report schema rows `RO`, `TO`, `RF`, `TF`, timers, `WLM`)
+//! turned into lines a person can follow: frames decoded, octets as spaced
+//! hex, timers in words, and runs of identical rows folded into one line
+//! with a count (a 9.x case writes the same chop thousands of times).
+
+use serde_json::{Value, json};
+
+use super::show;
+
+/// One line of the page's wire log.
+fn line(n: usize, class: &str, what: &str, detail: String, body: String) -> Value {
+    json!({"n": n, "class": class, "what": what, "detail": detail, "body": body, "repeat": 1})
+}
+
+fn flag(v: Option<&Value>) -> &'static str {
+    if v.and_then(Value::as_bool).unwrap_or(false) { "1" } else { "0" }
+}
+
+fn num(v: Option<&Value>) -> String {
+    v.map_or_else(|| "?".to_owned(), show::value)
+}
+
+/// `[len, text]` of an octet or frame row.
+fn len_and(v: Option<&Value>) -> (String, Value) {
+    let pair = v.and_then(Value::as_array);
+    let len = num(pair.and_then(|p| p.first()));
+    let data = pair.and_then(|p| p.get(1)).cloned().unwrap_or(Value::Null);
+    (len, data)
+}
+
+fn delay(v: Option<&Value>) -> String {
+    v.and_then(Value::as_f64).map_or_else(|| "?".to_owned(), |d| format!("{d} s"))
+}
+
+/// One report row as a page line (`n` counts from 1).
+fn decode(n: usize, row: &Value) -> Value {
+    let r = row.as_array().map_or(&[][..], Vec::as_slice);
+    let kind = r.first().and_then(Value::as_str).unwrap_or("?");
+    match kind {
+        "RO" | "TO" => {
+            let (len, hex) = len_and(r.get(1));
+            let sync = kind == "TO" && r.get(2).and_then(Value::as_bool).unwrap_or(false);
+            let (class, what) = if kind == "RO" { ("rx-octets", "RX octets") } else { ("tx-octets", "TX octets") };
+            let detail = format!("{len} octets{}", if sync { ", written on its own (sync)" } else { "" });
+            line(n, class, what, detail, show::spaced_hex(hex.as_str().unwrap_or("")))
+        }
+        "RF" => {
+            let (len, text) = len_and(r.get(1));
+            let op = r.get(2).and_then(Value::as_u64).unwrap_or(99);
+            let mask = match r.get(6) {
+                Some(Value::String(m)) => format!(", mask {m}"),
+                _ if r.get(5).and_then(Value::as_bool).unwrap_or(false) => ", masked".to_owned(),
+                _ => ", unmasked".to_owned(),
+            };
+            let detail =
+                format!("{}, FIN {}, RSV {}, {len} octets{mask}", show::opcode(op), flag(r.get(3)), num(r.get(4)));
+            let body = if op == 8 { close_payload(&text) } else { preview(&text) };
+            line(n, "rx-frame", "RX frame", detail, body)
+        }
+        "TF" => {
+            let (len, text) = len_and(r.get(1));
+            let op = r.get(2).and_then(Value::as_u64).unwrap_or(99);
+            let mut detail =
+                format!("{}, FIN {}, RSV {}, {len} octets", show::opcode(op), flag(r.get(3)), num(r.get(4)));
+            if let Some(Value::String(m)) = r.get(5) {
+                detail.push_str(&format!(", mask {m}"));
+            }
+            if let Some(rep @ Value::Number(_)) = r.get(6) {
+                detail.push_str(&format!(", pattern repeated to {} octets", show::value(rep)));
+            }
+            if let Some(chop @ Value::Number(_)) = r.get(7) {
+                detail.push_str(&format!(", written in chops of {}", show::value(chop)));
+            }
+            if r.get(8).and_then(Value::as_bool).unwrap_or(false) {
+                detail.push_str(", sync");
+            }
+            let body = if op == 8 { close_payload(&text) } else { preview(&text) };
+            line(n, "tx-frame", "TX frame", detail, body)
+        }
+        "CT" => line(n, "timer", "Timer", format!("step {} in {}", tag(r.get(2)), delay(r.get(1))), String::new()),
+        "CTE" => line(n, "timer", "Timer", format!("step {} runs", tag(r.get(1))), String::new()),
+        "KL" => line(n, "kill", "Kill timer", format!("drop TCP after {}", delay(r.get(1))), String::new()),
+        "KLE" => line(n, "kill", "Kill timer", "fired: dropping TCP".to_owned(), String::new()),
+        "TI" => line(n, "kill", "Close timer", format!("close after {}", delay(r.get(1))), String::new()),
+        "TIE" => line(n, "kill", "Close timer", "fired: closing".to_owned(), String::new()),
+        "WLM" => {
+            let on = r.get(1).and_then(Value::as_bool).unwrap_or(false);
+            let note = r.get(2).and_then(Value::as_str).unwrap_or("").to_owned();
+            line(n, "timer", "Wire log", if on { "on" } else { "off" }.to_owned(), note)
+        }
+        other => line(n, "timer", "Row", other.to_owned(), row.to_string()),
+    }
+}
+
+fn tag(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        _ => "(untagged)".to_owned(),
+    }
+}
+
+/// The octets behind a payload's log form (`0x…` hex, or the text itself),
+/// and whether the log form was cut.
+fn octets(text: &str) -> (Vec<u8>, bool) {
+    let (body, cut) = text.strip_suffix(" ...").map_or((text, false), |b| (b, true));
+    match body.strip_prefix("0x") {
+        Some(hex) if hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let bytes = (0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok());
+            (bytes.collect(), cut)
+        }
+        _ => (body.as_bytes().to_vec(), cut),
+    }
+}
+
+/// A close frame's payload in words (RFC 6455 §5.5.1: a two-octet code,
+/// then a UTF-8 reason).
+fn close_payload(text: &Value) -> String {
+    let (data, cut) = octets(text.as_str().unwrap_or(""));
+    match data.as_slice() {
+        [] => "no code".to_owned(),
+        [_] => format!("one octet {:02x}: too short for a code", data[0]),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            let more = if cut { " …" } else { "" };
+            match std::str::from_utf8(reason) {
+                Ok("") => format!("code {code}"),
+                Ok(r) => format!("code {code}, reason “{r}{more}”"),
+                Err(_) => {
+                    format!("code {code}, reason not UTF-8: {}{more}", show::spaced_hex(&crate::wire::log::hex(reason)))
+                }
+            }
+        }
+    }
+}
+
+/// A frame payload in log form: text as text, `0x…` hex spaced.
+fn preview(text: &Value) -> String {
+    match text.as_str() {
+        Some(s) if s.starts_with("0x") => show::spaced_hex(&s[2..]),
+        Some(s) => s.to_owned(),
+        None => show::value(text),
+    }
+}
+
+/// The page's lines for `rows`, identical neighbours folded, then the line
+/// that says who closed TCP.
+#[must_use]
+pub fn lines(rows: &[Value], dropped_by_me: bool) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut previous: Option<&Value> = None;
+    for (i, row) in rows.iter().enumerate() {
+        if previous == Some(row) {
+            if let Some(last) = out.last_mut() {
+                let count = last["repeat"].as_u64().unwrap_or(1) + 1;
+                last["repeat"] = json!(count);
+            }
+            continue;
+        }
+        previous = Some(row);
+        out.push(decode(i + 1, row));
+    }
+    let who = if dropped_by_me { "TCP closed by wstest" } else { "TCP closed by the peer" };
+    out.push(line(rows.len() + 1, "tcp", "End", who.to_owned(), String::new()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_decoded_and_repeats_folded() {
+        let rows = vec![
+            json!(["TO", [2, "8100"], false]),
+            json!(["TO", [2, "8100"], false]),
+            json!(["TO", [2, "8100"], false]),
+            json!(["RF", [5, "Hello"], 1, true, 0, false, null]),
+            json!(["TF", [10, "BAsd7&jh23"], 2, true, 0, "a738aca5", 65536, 997, false]),
+            json!(["KL", 1]),
+            json!(["WLM", false, "cut here"]),
+        ];
+        let out = lines(&rows, true);
+        let close = lines(
+            &[
+                json!(["RF", [6, "0x03ea6279"], 8, true, 0, false, null]),
+                json!(["TF", [2, "\u{0}\u{0}"], 8, true, 0, null, null, null, false]),
+            ],
+            false,
+        );
+        assert_eq!(close[0]["body"], "code 1002, reason “by”");
+        assert_eq!(close[1]["body"], "code 0");
+        assert_eq!(out.len(), 6);
+        assert_eq!(out[0]["repeat"], 3);
+        assert_eq!(out[0]["body"], "81 00");
+        assert_eq!(out[1]["n"], 4);
+        assert_eq!(out[1]["detail"], "text, FIN 1, RSV 0, 5 octets, unmasked");
+        assert_eq!(out[1]["body"], "Hello");
+        let tf = out[2]["detail"].as_str().unwrap();
+        assert!(tf.contains("binary") && tf.contains("mask a738aca5") && tf.contains("65536") && tf.contains("997"));
+        assert_eq!(out[3]["detail"], "drop TCP after 1 s");
+        assert_eq!(out[4]["body"], "cut here");
+        assert_eq!(out[5]["detail"], "TCP closed by wstest");
+    }
+}
