@@ -24,8 +24,6 @@ pub struct IndexRow {
     pub remote_close_code: Value,
     /// Milliseconds.
     pub duration: u64,
-    /// The case is timed: its duration is shown.
-    pub report_time: bool,
     /// Incoming and outgoing compression ratios (12.x, 13.x that completed).
     pub ratios: Option<(Value, Value)>,
     /// The case page's file name, when there is one.
@@ -48,7 +46,6 @@ impl IndexRow {
             behavior_close: text("behaviorClose"),
             remote_close_code: case.get("remoteCloseCode").cloned().unwrap_or(Value::Null),
             duration: case.get("duration").and_then(Value::as_u64).unwrap_or(0),
-            report_time: case.get("reportTime").and_then(Value::as_bool).unwrap_or(false),
             ratios: if case.get("reportCompressionRatio") == Some(&json!(true)) { ratios } else { None },
             page,
         }
@@ -65,7 +62,6 @@ impl IndexRow {
             behavior_close: text("behaviorClose"),
             remote_close_code: entry.get("remoteCloseCode").cloned().unwrap_or(Value::Null),
             duration: entry.get("duration").and_then(Value::as_u64).unwrap_or(0),
-            report_time: false,
             ratios: None,
             page: None,
         }
@@ -77,10 +73,7 @@ impl IndexRow {
 
     fn cell(&self) -> Value {
         let (word, class) = show::behavior(&self.behavior);
-        let mut detail = Vec::new();
-        if self.report_time {
-            detail.push(show::millis(self.duration));
-        }
+        let mut detail = vec![show::millis(self.duration)];
         if let Some((incoming, outgoing)) = &self.ratios {
             detail.push(format!("in {} · out {}", show::ratio(incoming), show::ratio(outgoing)));
         }

@@ -157,6 +157,6 @@ pub fn context(case: &Value, nav: &Nav, generator: &str) -> Value {
     m.insert("tx_frames".into(), stats(case.get("txFrameStats"), false, op));
     m.insert("traffic".into(), Value::Array(traffic));
     m.insert("wirelog_off".into(), json!(case.get("createWirelog") == Some(&json!(false))));
-    m.insert("wirelog".into(), Value::Array(wirelog::lines(rows, dropped_by_me)));
+    m.insert("wirelog".into(), Value::Array(wirelog::groups(rows, dropped_by_me)));
     Value::Object(m)
 }

@@ -111,6 +111,9 @@ pub fn event(e: &Value) -> String {
 #[must_use]
 pub fn millis(ms: u64) -> String {
     match ms {
+        // The reference reports a case that never opened with the Unix
+        // time as its duration.
+        86_400_000.. => "—".to_owned(),
         0..1_000 => format!("{ms} ms"),
         1_000..60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
         _ => format!("{}:{:02} min", ms / 60_000, (ms / 1_000) % 60),

@@ -42,7 +42,9 @@ fn decode(n: usize, row: &Value) -> Value {
             let sync = kind == "TO" && r.get(2).and_then(Value::as_bool).unwrap_or(false);
             let (class, what) = if kind == "RO" { ("rx-octets", "RX octets") } else { ("tx-octets", "TX octets") };
             let detail = format!("{len} octets{}", if sync { ", written on its own (sync)" } else { "" });
-            line(n, class, what, detail, show::spaced_hex(hex.as_str().unwrap_or("")))
+            let mut l = line(n, class, what, detail, show::spaced_hex(hex.as_str().unwrap_or("")));
+            l["octets"] = json!(len.parse::<u64>().unwrap_or(0));
+            l
         }
         "RF" => {
             let (len, text) = len_and(r.get(1));
@@ -142,6 +144,42 @@ fn preview(text: &Value) -> String {
     }
 }
 
+/// Runs of octet rows longer than this are folded (the first and last
+/// [`FOLD_KEEP`] stay in view).
+const FOLD_OVER: usize = 8;
+/// Rows kept in view at each end of a folded run.
+const FOLD_KEEP: usize = 2;
+
+/// The page's wire log: groups of lines, where a long run of octet rows in
+/// one direction (a message written in 1-octet chops, say) is a folded
+/// group with a summary, and every other line is a group of its own.
+#[must_use]
+pub fn groups(rows: &[Value], dropped_by_me: bool) -> Vec<Value> {
+    let all = lines(rows, dropped_by_me);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let class = all[i]["class"].as_str().unwrap_or("");
+        let run = all[i..].iter().take_while(|l| l["class"].as_str() == Some(class)).count();
+        if (class == "rx-octets" || class == "tx-octets") && run > FOLD_OVER {
+            let (head, rest) = all[i..i + run].split_at(FOLD_KEEP);
+            let (middle, tail) = rest.split_at(rest.len() - FOLD_KEEP);
+            let rows: u64 = middle.iter().map(|l| l["repeat"].as_u64().unwrap_or(1)).sum();
+            let octets: u64 =
+                middle.iter().map(|l| l["octets"].as_u64().unwrap_or(0) * l["repeat"].as_u64().unwrap_or(1)).sum();
+            let direction = if class == "rx-octets" { "reads" } else { "writes" };
+            out.extend(head.iter().map(|l| json!({"fold": false, "lines": [l]})));
+            out.push(json!({"fold": true, "class": class,
+                "summary": format!("{rows} more {direction}, {octets} octets"), "lines": middle}));
+            out.extend(tail.iter().map(|l| json!({"fold": false, "lines": [l]})));
+        } else {
+            out.extend(all[i..i + run].iter().map(|l| json!({"fold": false, "lines": [l]})));
+        }
+        i += run;
+    }
+    out
+}
+
 /// The page's lines for `rows`, identical neighbours folded, then the line
 /// that says who closed TCP.
 #[must_use]
@@ -167,6 +205,18 @@ pub fn lines(rows: &[Value], dropped_by_me: bool) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_runs_of_octet_rows_fold_between_their_ends() {
+        let rows: Vec<Value> = (0..20).map(|i| json!(["TO", [1, format!("{i:02x}")], false])).collect();
+        let g = groups(&rows, false);
+        // 2 in view, 16 folded, 2 in view, then the end line.
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[2]["fold"], true);
+        assert_eq!(g[2]["summary"], "16 more writes, 16 octets");
+        assert_eq!(g[2]["lines"][0]["n"], 3);
+        assert_eq!(g[3]["lines"][0]["n"], 19);
+    }
 
     #[test]
     fn frames_are_decoded_and_repeats_folded() {
