@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::cases::message_cache::MessageCache;
 use crate::cases::{self, CaseDef, CaseRun};
 use crate::report::CaseResult;
 use crate::spec::{ClientSpec, Server};
@@ -57,16 +58,25 @@ fn registry() -> Vec<(usize, CaseDef)> {
 }
 
 /// Runs one case against one server.
+/// What every case of a run shares.
+struct RunShared {
+    spec: Arc<ClientSpec>,
+    busy_poll: Option<std::time::Duration>,
+    case_timeout: Option<std::time::Duration>,
+    cache: Arc<MessageCache>,
+}
+
 async fn run_case(
     server: Arc<Server>,
     agent: Arc<str>,
     index: usize,
     def: CaseDef,
-    spec: Arc<ClientSpec>,
-    busy_poll: Option<std::time::Duration>,
-    case_timeout: Option<std::time::Duration>,
+    shared: Arc<RunShared>,
 ) -> Option<CaseResult> {
+    let RunShared { spec, busy_poll, case_timeout, cache } = &*shared;
+    let (spec, busy_poll, case_timeout) = (spec.clone(), *busy_poll, *case_timeout);
     let mut run = CaseRun::new(&def);
+    run.compression.cache = Some(cache.clone());
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     peer.auto_fragment_size = server.auto_fragment_size;
@@ -183,6 +193,13 @@ pub async fn run_with(
         servers.push((Arc::new(s.clone()), Arc::<str>::from(agent)));
     }
     let total = (selected.len() * servers.len()) as u64;
+    // The compression cases' messages, compressed once for the whole run.
+    let cache = Arc::new(MessageCache::new(
+        selected
+            .iter()
+            .filter_map(|(_, def)| def.compression().map(|c| (c.corpus, c.len)))
+            .flat_map(|sequence| std::iter::repeat_n(sequence, servers.len())),
+    ));
     let bar =
         if options.quiet || !std::io::stdout().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new(total) };
     bar.set_style(
@@ -190,8 +207,12 @@ pub async fn run_with(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let jobs = options.jobs.max(1);
-    let busy_poll = options.busy_poll;
-    let case_timeout = options.case_timeout;
+    let shared = Arc::new(RunShared {
+        spec: spec.clone(),
+        busy_poll: options.busy_poll,
+        case_timeout: options.case_timeout,
+        cache,
+    });
     let semaphore = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
     let mut finished = 0;
@@ -229,11 +250,15 @@ pub async fn run_with(
                 }
             };
             let Ok(permit) = permit else { break 'schedule };
-            let (server, agent, def, spec) = (server.clone(), agent.clone(), def.clone(), spec.clone());
+            let (server, agent, def, shared) = (server.clone(), agent.clone(), def.clone(), shared.clone());
             let index = *index;
             bar.set_message(def.id.clone());
             tasks.spawn(async move {
-                let r = run_case(server, agent, index, def, spec, busy_poll, case_timeout).await;
+                let sequence = def.compression().map(|c| (c.corpus, c.len));
+                let r = run_case(server, agent, index, def, shared.clone()).await;
+                if let Some(sequence) = sequence {
+                    shared.cache.case_done(sequence);
+                }
                 drop(permit);
                 r
             });

@@ -11,9 +11,10 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::corpus::Corpus;
+use super::message_cache::MessageCache;
 use super::{CaseDef, Expectation, ExpectedClose, Logic, Post};
 use crate::wire::Peer;
-use crate::wire::deflate::{Acceptor, Offer};
+use crate::wire::deflate::{Acceptor, Deflate, Offer};
 use crate::wire::traffic::Traffic;
 
 /// One size row: (message length, messages, seconds allowed, fragment size).
@@ -159,6 +160,8 @@ pub struct Progress {
     sent: usize,
     /// The traffic counters when the last echo arrived (a passed case only).
     pub traffic: Option<Traffic>,
+    /// Compressed messages shared with the run's other cases.
+    pub cache: Option<std::sync::Arc<MessageCache>>,
 }
 
 impl Progress {
@@ -188,8 +191,25 @@ impl Progress {
     /// Sends the next message.
     pub fn send_one(&mut self, c: &Compression, peer: &mut Peer) {
         self.last = self.take(c);
+        let index = self.sent;
         self.sent += 1;
-        peer.send_message(self.last.clone(), !c.corpus.is_text(), None, false);
+        let binary = !c.corpus.is_text();
+        let shared = peer.deflate.as_ref().and_then(Deflate::independent_messages);
+        let (Some(cache), Some(bits)) = (self.cache.as_ref(), shared) else {
+            peer.send_message(self.last.clone(), binary, None, false);
+            return;
+        };
+        let sequence = (c.corpus, c.len);
+        let compressed = match cache.get(sequence, bits, index) {
+            Some(z) => z,
+            None => {
+                let Some(deflate) = peer.deflate.as_mut() else { return };
+                let z = deflate.compress(&self.last);
+                cache.put(sequence, bits, index, &z);
+                z
+            }
+        };
+        peer.send_compressed(self.last.len(), compressed, binary);
     }
 
     /// Starts the case once the connection is open; returns the case's

@@ -14,6 +14,7 @@ mod fragmentation;
 mod framing;
 mod groups;
 mod limits;
+pub mod message_cache;
 mod opcodes;
 mod pings;
 mod utf8;
@@ -274,6 +275,15 @@ impl CaseDef {
     pub fn deflate_acceptor(&self) -> Option<crate::wire::deflate::Acceptor> {
         match &self.logic {
             Logic::Compression(c) => Some(c.acceptor),
+            _ => None,
+        }
+    }
+
+    /// The compression case's parameters (12.x, 13.x).
+    #[must_use]
+    pub fn compression(&self) -> Option<&compression::Compression> {
+        match &self.logic {
+            Logic::Compression(c) => Some(c),
             _ => None,
         }
     }

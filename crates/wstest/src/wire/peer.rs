@@ -344,14 +344,38 @@ impl Peer {
         if self.state != State::Open {
             return;
         }
-        let opcode = if binary { 2 } else { 1 };
-        self.traffic.outgoing.messages += 1;
-        self.traffic.outgoing.app += payload.len() as u64;
         // RFC 7692 §6.1: compress first, then fragment the compressed octets.
+        let app = payload.len();
         let (payload, rsv) = match self.deflate.as_mut() {
             Some(deflate) => (deflate.compress(&payload), 4),
             None => (payload, 0),
         };
+        self.send_prepared(app, payload, rsv, binary, fragment_size, sync);
+    }
+
+    /// Sends a message compressed elsewhere (its octets are what this
+    /// connection's compressor would have made of `app` octets): a
+    /// compression case shares them with the other cases of its run.
+    pub fn send_compressed(&mut self, app: usize, compressed: Bytes, binary: bool) {
+        if self.state != State::Open || self.deflate.is_none() {
+            return;
+        }
+        self.send_prepared(app, compressed, 4, binary, None, false);
+    }
+
+    /// Sends a message's (possibly compressed) payload, fragmented as asked.
+    fn send_prepared(
+        &mut self,
+        app: usize,
+        payload: Bytes,
+        rsv: u8,
+        binary: bool,
+        fragment_size: Option<usize>,
+        sync: bool,
+    ) {
+        let opcode = if binary { 2 } else { 1 };
+        self.traffic.outgoing.messages += 1;
+        self.traffic.outgoing.app += app as u64;
         self.traffic.outgoing.websocket += payload.len() as u64;
         let size = fragment_size.or((self.auto_fragment_size > 0).then_some(self.auto_fragment_size));
         let Some(size) = size.filter(|&s| s > 0 && payload.len() > s) else {
