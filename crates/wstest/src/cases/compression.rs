@@ -162,6 +162,8 @@ pub struct Progress {
     pub traffic: Option<Traffic>,
     /// Compressed messages shared with the run's other cases.
     pub cache: Option<std::sync::Arc<MessageCache>>,
+    /// This case sends cached messages (decided at its first message).
+    reading: bool,
 }
 
 impl Progress {
@@ -194,18 +196,24 @@ impl Progress {
         let index = self.sent;
         self.sent += 1;
         let binary = !c.corpus.is_text();
-        let shared = peer.deflate.as_ref().and_then(Deflate::independent_messages);
-        let (Some(cache), Some(bits)) = (self.cache.as_ref(), shared) else {
+        let (Some(cache), Some(mode)) = (self.cache.as_ref(), peer.deflate.as_ref().map(Deflate::compression)) else {
             peer.send_message(self.last.clone(), binary, None, false);
             return;
         };
         let sequence = (c.corpus, c.len);
-        let compressed = match cache.get(sequence, bits, index) {
+        let (_, fresh) = mode;
+        // With context takeover, decide once: read a whole sequence or
+        // compress every message (see message_cache).
+        if index == 0 {
+            self.reading = fresh || cache.holds(sequence, mode, c.count);
+        }
+        let cached = if self.reading { cache.get(sequence, mode, index) } else { None };
+        let compressed = match cached {
             Some(z) => z,
             None => {
                 let Some(deflate) = peer.deflate.as_mut() else { return };
                 let z = deflate.compress(&self.last);
-                cache.put(sequence, bits, index, &z);
+                cache.put(sequence, mode, index, &z);
                 z
             }
         };

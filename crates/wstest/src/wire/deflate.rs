@@ -347,9 +347,9 @@ pub struct Deflate {
     pub agreement: Agreement,
     compressor: Compressor,
     inflater: Inflater,
-    /// Our window bits, when our direction keeps no context (each message
-    /// compressed on its own, so its octets depend on nothing else).
-    fresh_bits: Option<u8>,
+    /// How we compress: our window bits, and whether each message is
+    /// compressed on its own (no context takeover in our direction).
+    ours: (u8, bool),
 }
 
 impl std::fmt::Debug for Deflate {
@@ -383,16 +383,16 @@ impl Deflate {
             agreement,
             compressor: Compressor::new(LEVEL, bits_or_default(ours.0), ours.1),
             inflater: Inflater::new(bits_or_default(theirs.0), !theirs.1),
-            fresh_bits: ours.1.then(|| bits_or_default(ours.0)),
+            ours: (bits_or_default(ours.0), ours.1),
         }
     }
 
-    /// Our window bits when every message we send is compressed on its own
-    /// (no context takeover in our direction): then a message's compressed
-    /// octets depend only on the message, and can be shared between cases.
+    /// How our messages are compressed: window bits, and whether each one
+    /// is compressed on its own (then its octets depend only on the
+    /// message; otherwise on every message before it as well).
     #[must_use]
-    pub fn independent_messages(&self) -> Option<u8> {
-        self.fresh_bits
+    pub fn compression(&self) -> (u8, bool) {
+        self.ours
     }
 
     /// Compresses one whole message (sync flush, the 4-octet tail stripped).
