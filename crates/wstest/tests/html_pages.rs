@@ -124,6 +124,19 @@ fn the_reference_suites_json_renders_into_the_same_pages() {
 }
 
 #[test]
+fn report_files_outside_the_directory_are_not_read() {
+    let dir = reference_copy("outside");
+    let path = dir.join("index.json");
+    let mut index: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let agent = index.as_object_mut().unwrap().values_mut().next().unwrap();
+    agent["1.1.1"]["reportfile"] = "../autostrada_case_1_1_1.json".into();
+    std::fs::write(&path, index.to_string()).unwrap();
+    let (_, pages) = html::render_dir(&dir).unwrap();
+    assert_eq!(pages, 7, "1.1.1 is shown from index.json only");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn report_names_the_missing_index() {
     let dir = std::env::temp_dir().join(format!("wstest-html-empty-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

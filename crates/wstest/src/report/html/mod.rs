@@ -164,7 +164,12 @@ pub fn render_dir(dir: &Path) -> Result<(PathBuf, usize), String> {
         order.sort_by_cached_key(|id| id_key(id));
         for id in &order {
             let entry = &cases[id];
-            let file = entry.get("reportfile").and_then(Value::as_str).map(|f| dir.join(f));
+            // A plain file name beside index.json, nothing that climbs out of `dir`.
+            let file = entry
+                .get("reportfile")
+                .and_then(Value::as_str)
+                .filter(|f| Path::new(f).file_name().is_some_and(|n| n == std::ffi::OsStr::new(f)))
+                .map(|f| dir.join(f));
             match file.map(|f| read_json(&f)) {
                 Some(Ok(case)) => {
                     let written = write_case(dir, &case, &nav(&order, agent, id))
