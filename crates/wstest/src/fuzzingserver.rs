@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use crate::cases::message_cache::MessageCache;
 use crate::cases::{self, CaseDef, CaseRun};
 use crate::report::{self, CaseResult, Index, pyjson};
 use crate::spec::ServerSpec;
@@ -41,6 +42,8 @@ struct State {
     spec: ServerSpec,
     /// The selected cases, in order: `case=N` is `defs[N - 1]`.
     defs: Vec<CaseDef>,
+    /// The compression cases' messages, compressed once for all clients.
+    cache: Arc<MessageCache>,
     /// `index.json` as it stands.
     index: Mutex<Index>,
     /// Held while report files are written: the rows of `index.html`.
@@ -66,10 +69,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Vec<CaseResult> {
     let all = cases::all();
-    let defs = spec.cases.iter().filter_map(|id| all.iter().find(|c| c.id == *id).cloned()).collect();
+    let defs: Vec<CaseDef> = spec.cases.iter().filter_map(|id| all.iter().find(|c| c.id == *id).cloned()).collect();
+    let cache = Arc::new(MessageCache::kept(defs.iter().filter_map(|d| d.compression().map(|c| (c.corpus, c.len)))));
     let state = Arc::new(State {
         spec,
         defs,
+        cache,
         index: Mutex::new(Index::new()),
         writing: Mutex::new(Vec::new()),
         finished: Mutex::new(Vec::new()),
@@ -333,6 +338,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
         eprintln!("wstest: {what} test case ID {} for agent {agent} from peer {peer_addr}", def.id);
     }
     let mut run = CaseRun::new(def);
+    run.compression.cache = Some(state.cache.clone());
     let options = DriveOptions { busy_poll: None, hard_deadline: Some(def.hard_deadline()) };
     let session = open.run(&mut run, options, skip).await;
     if session.skipped {

@@ -18,7 +18,8 @@
 //! message itself (and adds them when it is the one filling the sequence).
 //!
 //! Memory: a sequence is dropped as soon as no case left in the run uses its
-//! corpus and length, and the whole cache holds at most [`MAX_BYTES`];
+//! corpus and length (in a fuzzing server, whose clients choose what to run,
+//! when the server stops), and the whole cache holds at most [`MAX_BYTES`];
 //! past that, messages are compressed per case as without it.
 
 use std::collections::HashMap;
@@ -64,6 +65,15 @@ impl MessageCache {
             *inner.pending.entry(sequence).or_default() += 1;
         }
         Self { inner: Mutex::new(inner) }
+    }
+
+    /// A cache for a server whose clients pick their cases: the sequences of
+    /// these cases are kept for as long as the server runs (within
+    /// [`MAX_BYTES`]), however many clients run them.
+    #[must_use]
+    pub fn kept(sequences: impl IntoIterator<Item = (Corpus, usize)>) -> Self {
+        let pending = sequences.into_iter().map(|s| (s, usize::MAX)).collect();
+        Self { inner: Mutex::new(Inner { pending, ..Inner::default() }) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
