@@ -92,7 +92,10 @@ impl ClientBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let target = parse_url(url)?;
-        let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target));
+        // Boxed, as on the server: the handshake's state is on the heap
+        // only while it runs.
+        let handshake =
+            Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target)));
         let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
         Ok((WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate), response))
     }

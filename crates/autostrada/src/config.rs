@@ -43,9 +43,11 @@ pub struct Config {
     /// messages into one system call at the price of memory and latency.
     pub flush_threshold: usize,
     /// Octets read from the socket per read when no frame asks for more.
-    /// Default 8 KiB; an idle connection holds about this much. Reads into a
-    /// large frame grow with what has arrived, up to 1 MiB per read; values
-    /// above 1 MiB count as 1 MiB.
+    /// Default 8 KiB. A connection with nothing buffered reads into a stack
+    /// scratch of at most 8 KiB and keeps only what arrived, so an idle
+    /// connection holds no read buffer whatever this is. Reads into a large
+    /// frame grow with what has arrived, up to 1 MiB per read; values above
+    /// 1 MiB count as 1 MiB.
     pub read_buffer_size: usize,
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping

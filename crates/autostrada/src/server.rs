@@ -80,7 +80,10 @@ impl ServerBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let handshake = tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream));
+        // Boxed: the handshake's state (its buffer, parsed request, timer)
+        // lives on the heap only while it runs, instead of sizing every
+        // connection's task for it for as long as the connection lasts.
+        let handshake = Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream)));
         let (request, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
         Ok((WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover, deflate), request))
     }

@@ -30,6 +30,10 @@ const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 
 /// Reads at most this far ahead into a large frame per read.
 const MAX_READ_AHEAD: usize = 1 << 20;
 
+/// The stack scratch a connection with nothing buffered reads into (at most
+/// `read_buffer_size` of it).
+const IDLE_READ: usize = 8 * 1024;
+
 /// Where the read half is in the connection's life.
 #[derive(Debug)]
 enum ReadState {
@@ -88,15 +92,33 @@ impl<S> std::fmt::Debug for ReadHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// Reads more octets into the receiver. `Ok(0)` is end of stream.
+    ///
+    /// A connection that waits holds no read buffer: with nothing buffered
+    /// it reads into a scratch array on the stack and keeps only what
+    /// arrived, and a buffer left empty when the socket has nothing more is
+    /// given back. Idle connections then cost their state, not 8 KiB each.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let buf = self.rx.buffer_mut();
+        if buf.is_empty() && buf.capacity() == 0 {
+            // Uninitialised: the read writes what it fills, nothing is cleared first.
+            let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+            let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..self.read_buffer_size.min(IDLE_READ)]);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            self.rx.buffer_mut().extend_from_slice(read.filled());
+            return Poll::Ready(Ok(read.filled().len()));
+        }
         // Read ahead into a large frame in step with what has arrived (the
         // buffer at most doubles per read), never on the length its header
         // merely claims: a 10-octet header must not cost a megabyte.
-        let arrived = self.rx.buffer_mut().len();
+        let arrived = buf.len();
         let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.read_buffer_size);
         let buf = self.rx.buffer_mut();
         buf.reserve(want);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
+        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf);
+        if polled.is_pending() && buf.is_empty() {
+            *buf = BytesMut::new();
+        }
+        polled
     }
 
     /// Starts the close timer if it is not running; true once it has fired.
