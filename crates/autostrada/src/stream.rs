@@ -100,6 +100,9 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let buf = self.rx.buffer_mut();
         if buf.is_empty() && buf.capacity() == 0 {
+            // Let go of the storage the last message was split from (a
+            // drained buffer still shares it).
+            *buf = BytesMut::new();
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
             let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..self.read_buffer_size.min(IDLE_READ)]);

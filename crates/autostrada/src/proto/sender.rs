@@ -313,6 +313,11 @@ impl Sender {
         if self.tail.len() < self.last_pong {
             self.last_pong = 0;
         }
+        // All out: give the assembly buffer back, so a connection that
+        // waits holds none (the next frame allocates what it needs).
+        if self.pending == 0 {
+            self.tail = BytesMut::new();
+        }
     }
 
     /// Takes every pending octet as one buffer (copying if need be); for
