@@ -1,5 +1,7 @@
 //! Accepting connections: the server side of the opening handshake on tokio.
 
+use std::sync::Arc;
+
 use bytes::BytesMut;
 use http::{HeaderMap, HeaderValue, Request, header};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -33,10 +35,13 @@ use crate::stream::WebSocket;
 /// }
 /// # }
 /// ```
+///
+/// Cloning is cheap (two reference counts): a clone per connection costs a
+/// few octets, not a copy of the configuration in every connection's task.
 #[derive(Debug, Clone, Default)]
 pub struct ServerBuilder {
-    config: Config,
-    protocols: Vec<String>,
+    config: Arc<Config>,
+    protocols: Arc<[String]>,
 }
 
 impl ServerBuilder {
@@ -49,7 +54,7 @@ impl ServerBuilder {
     /// Sets the connection configuration.
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = Arc::new(config);
         self
     }
 
@@ -57,7 +62,7 @@ impl ServerBuilder {
     /// the client also offers is selected. By default none is.
     #[must_use]
     pub fn protocols<I: IntoIterator<Item = P>, P: Into<String>>(mut self, protocols: I) -> Self {
-        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self.protocols = protocols.into_iter().map(Into::into).collect::<Vec<String>>().into();
         self
     }
 
