@@ -61,9 +61,9 @@ async fn autostrada_client_passes_and_reports_are_written() {
     assert_eq!((case["isServer"].as_bool(), case["case"].as_u64()), (Some(true), Some(ran as u64)));
     assert!(case["httpResponse"].as_str().unwrap().contains("client_max_window_bits=9"), "{}", case["httpResponse"]);
     assert!(case["trafficStats"]["incomingCompressionRatio"].as_f64().unwrap() < 1.0);
-    // The HTML too: a page per case (wstest as server) and an index with a row each.
+    // The HTML too: a page per case (the fuzzer as server) and an index with a row each.
     let page = std::fs::read_to_string(outdir.join("autostrada_test_case_13_7_11.html")).unwrap();
-    assert!(page.contains("wstest as server") && page.contains("id=\"wire-log\""));
+    assert!(page.contains("fuzzer as server") && page.contains("id=\"wire-log\""));
     let html = std::fs::read_to_string(outdir.join("index.html")).unwrap();
     assert_eq!(html.matches("<tr id=\"case-").count(), ran);
     let _ = stop.send(());

@@ -16,29 +16,30 @@ pub struct Nav {
 }
 
 /// The closing-behaviour flags in the reference's order, each with what it
-/// means (our words).
+/// means (our words). "The fuzzer" is wstest — or the reference suite, when
+/// `wstest report` renders its JSON.
 const CLOSING_FLAGS: [(&str, &str); 13] = [
-    ("isServer", "wstest was the server and the peer the client."),
-    ("closedByMe", "wstest sent the first close frame."),
-    ("failedByMe", "wstest failed the connection on a protocol error, by a close frame or by dropping TCP."),
-    ("droppedByMe", "wstest closed the TCP connection."),
+    ("isServer", "The fuzzer was the server and the peer the client."),
+    ("closedByMe", "The fuzzer sent the first close frame."),
+    ("failedByMe", "The fuzzer failed the connection on a protocol error, by a close frame or by dropping TCP."),
+    ("droppedByMe", "The fuzzer closed the TCP connection."),
     ("wasClean", "Close frames went both ways and the server closed TCP, which is its duty (RFC 6455 §7.1.1)."),
     ("wasNotCleanReason", "Why the close was not clean, when it was not."),
     (
         "wasServerConnectionDropTimeout",
-        "wstest, as client, waited for the server to close TCP after the closing handshake, in vain.",
+        "The fuzzer, as client, waited for the server to close TCP after the closing handshake, in vain.",
     ),
     ("wasOpenHandshakeTimeout", "The opening handshake did not finish in time."),
-    ("wasCloseHandshakeTimeout", "wstest sent a close frame and no answer came in time."),
-    ("localCloseCode", "The close code wstest sent."),
-    ("localCloseReason", "The close reason wstest sent."),
+    ("wasCloseHandshakeTimeout", "The fuzzer sent a close frame and no answer came in time."),
+    ("localCloseCode", "The close code the fuzzer sent."),
+    ("localCloseReason", "The close reason the fuzzer sent."),
     ("remoteCloseCode", "The close code the peer sent."),
     ("remoteCloseReason", "The close reason the peer sent."),
 ];
 
 /// The trafficStats keys a compression case reports, with their meaning.
 const TRAFFIC: [(&str, &str); 16] = [
-    ("outgoingOctetsAppLevel", "Octets wstest sent, before compression"),
+    ("outgoingOctetsAppLevel", "Octets the fuzzer sent, before compression"),
     ("outgoingOctetsWebSocketLevel", "… as payload on the wire"),
     ("outgoingOctetsWireLevel", "… with frame headers"),
     ("outgoingCompressionRatio", "Compression ratio, outgoing"),
@@ -137,7 +138,7 @@ pub fn context(case: &Value, nav: &Nav, generator: &str) -> Value {
     m.insert("started".into(), json!(s(case, "started").replace('T', " ")));
     m.insert(
         "role".into(),
-        json!(if case["isServer"] == json!(true) { "wstest as server" } else { "wstest as client" }),
+        json!(if case["isServer"] == json!(true) { "fuzzer as server" } else { "fuzzer as client" }),
     );
     m.insert("description".into(), json!(s(case, "description")));
     m.insert("expectation".into(), json!(s(case, "expectation")));

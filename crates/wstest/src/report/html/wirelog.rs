@@ -197,7 +197,7 @@ pub fn lines(rows: &[Value], dropped_by_me: bool) -> Vec<Value> {
         previous = Some(row);
         out.push(decode(i + 1, row));
     }
-    let who = if dropped_by_me { "TCP closed by wstest" } else { "TCP closed by the peer" };
+    let who = if dropped_by_me { "TCP closed by the fuzzer" } else { "TCP closed by the peer" };
     out.push(line(rows.len() + 1, "tcp", "End", who.to_owned(), String::new()));
     out
 }
@@ -249,6 +249,6 @@ mod tests {
         assert!(tf.contains("binary") && tf.contains("mask a738aca5") && tf.contains("65536") && tf.contains("997"));
         assert_eq!(out[3]["detail"], "drop TCP after 1 s");
         assert_eq!(out[4]["body"], "cut here");
-        assert_eq!(out[5]["detail"], "TCP closed by wstest");
+        assert_eq!(out[5]["detail"], "TCP closed by the fuzzer");
     }
 }
