@@ -119,6 +119,14 @@ pub struct DriveOptions {
 /// up to a millisecond late, which would otherwise let a peer's FIN sent
 /// just after our deadline overtake it.
 fn fire_due(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
+    fire_timers(peer, handler);
+    dispatch(peer, handler);
+}
+
+/// Fires the timers that are due, in deadline order, without decoding what
+/// is buffered: right after a read the new octets are not yet logged, so
+/// they must not be decoded (and consumed) before [`Peer::note_read`].
+fn fire_timers(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
     let now = Instant::now();
     if !peer.timers.iter().any(|(at, _)| *at <= now) {
         return;
@@ -138,7 +146,6 @@ fn fire_due(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
             handler.on_step(peer, tag);
         }
     }
-    dispatch(peer, handler);
 }
 
 /// Waits, without sleeping, until there is something to read on the socket
@@ -213,7 +220,9 @@ pub(crate) async fn drive(
                 let from = buf.len();
                 rd.read_buf(&mut buf.limit(READ_CHUNK)).await.map(|n| (n, from))
             } => {
-                fire_due(peer, handler);
+                // Timers that came due while we waited fire first; the new
+                // octets are decoded only once they are logged.
+                fire_timers(peer, handler);
                 match read {
                     Ok((n, from)) if n > 0 => {
                         peer.note_read(from);

@@ -120,6 +120,10 @@ impl Peer {
     /// Records the octets a read appended to [`Peer::read_buffer`] from
     /// offset `from` on (dropped again once the connection is closed).
     pub(crate) fn note_read(&mut self, from: usize) {
+        // Nothing may consume the buffer between the read and this call; if
+        // something did, log what is left rather than panic on a peer's input.
+        debug_assert!(from <= self.incoming.buf.len(), "the read buffer was consumed before its octets were logged");
+        let from = from.min(self.incoming.buf.len());
         let data = &self.incoming.buf[from..];
         self.log.read(data);
         self.stats.rx_octets.add(data.len() as u64);
