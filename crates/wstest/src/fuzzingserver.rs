@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 
 use crate::cases::message_cache::MessageCache;
 use crate::cases::{self, CaseDef, CaseRun};
-use crate::report::{self, CaseResult, Index, pyjson};
+use crate::report::{self, CaseResult, Index};
 use crate::spec::ServerSpec;
 use crate::verdict::judge;
 use crate::wire::server::{Pending, read_request};
@@ -47,7 +47,7 @@ struct State {
     /// `index.json` as it stands.
     index: Mutex<Index>,
     /// Held while report files are written: the rows of `index.html`.
-    writing: Mutex<Vec<report::html::IndexRow>>,
+    writing: Mutex<report::html::HtmlIndex>,
     /// Finished cases, without their records (for the summary).
     finished: Mutex<Vec<CaseResult>>,
     /// A result was stored.
@@ -76,7 +76,7 @@ pub async fn serve(
         defs,
         cache,
         index: Mutex::new(Index::new()),
-        writing: Mutex::new(Vec::new()),
+        writing: Mutex::new(report::html::HtmlIndex::default()),
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
@@ -106,6 +106,7 @@ pub async fn serve(
     }
     // Cases still running get a moment to finish and be stored.
     state.settle(None).await;
+    state.flush_pages();
     let mut finished = std::mem::take(&mut *state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     report::sort(&mut finished);
     finished
@@ -131,6 +132,16 @@ const USAGE: &str = "use /getCaseCount, /getCaseInfo?case=N, /runCase?case=N&age
                      /updateReports?agent=A or /stopServer";
 
 impl State {
+    /// Writes `index.html` with every case stored so far (per case it is
+    /// written at most twice a second). A failure is reported, not fatal:
+    /// the per-case files and `index.json` are already on disk.
+    fn flush_pages(&self) {
+        let mut pages = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = pages.flush(&self.spec.outdir) {
+            eprintln!("wstest: cannot write {}: {e}", self.spec.outdir.join("index.html").display());
+        }
+    }
+
     /// The case a request names (`case=N`, 1-based, or `casetuple=X.Y.Z`), with its N.
     fn case(&self, params: &[(String, String)]) -> Result<(usize, &CaseDef), String> {
         let count = self.defs.len();
@@ -235,6 +246,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
         }
         "/updateReports" => {
             state.settle(agent.as_deref()).await;
+            state.flush_pages();
             announce(pending, None).await;
             if let Some(agent) = agent {
                 let finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -434,20 +446,13 @@ fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
         // the last write holds every row.
         let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        let case = result.to_json();
-        let nav = report::html::nav(&state.spec.cases, &result.agent, &result.id);
         std::fs::create_dir_all(outdir)
-            .and_then(|()| {
-                std::fs::write(outdir.join(report::report_file(&result.agent, &result.id)), pyjson::to_string(&case))
+            .and_then(|()| report::write_case(outdir, &result, &state.spec.cases))
+            .and_then(|row| {
+                pages.add(row);
+                report::write_index_rows(outdir, &rows)
             })
-            .and_then(|()| report::write_index_rows(outdir, &rows))
-            .and_then(|()| report::html::write_case(outdir, &case, &nav))
-            .and_then(|page| {
-                // A case run again replaces its row.
-                pages.retain(|r| !(r.agent == page.agent && r.id == page.id));
-                pages.push(page);
-                report::html::write_index(outdir, &pages).map(drop)
-            })
+            .and_then(|()| pages.write_due(outdir))
     };
     result.session = None;
     let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

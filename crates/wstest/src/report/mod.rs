@@ -12,7 +12,11 @@ mod writer;
 
 pub use writer::CaseWriter;
 
+/// How often, at most, `index.json` and `index.html` are rewritten while a run goes on.
+pub(crate) const INDEX_EVERY: Duration = Duration::from_millis(500);
+
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
@@ -225,12 +229,16 @@ pub fn write_index_rows(outdir: &Path, index: &Index) -> std::io::Result<()> {
     write_atomically(&outdir.join("index.json"), &pyjson::to_string(&Value::Object(value)))
 }
 
-/// Writes one case's `<agent>_case_<id>.json` into `outdir`.
+/// Writes one case's `<agent>_case_<id>.json` and its HTML page into
+/// `outdir`; `order` lists the run's case ids in suite order (the page links
+/// to its neighbours). Returns the page's row of `index.html`.
 ///
 /// # Errors
-/// When the file cannot be written.
-pub fn write_case(outdir: &Path, result: &CaseResult) -> std::io::Result<()> {
-    std::fs::write(outdir.join(report_file(&result.agent, &result.id)), pyjson::to_string(&result.to_json()))
+/// When a file cannot be written.
+pub fn write_case(outdir: &Path, result: &CaseResult, order: &[String]) -> std::io::Result<html::IndexRow> {
+    let case = result.to_json();
+    std::fs::write(outdir.join(report_file(&result.agent, &result.id)), pyjson::to_string(&case))?;
+    html::write_case(outdir, &case, &html::nav(order, &result.agent, &result.id))
 }
 
 /// Sorts results by agent, then case id.

@@ -10,12 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{CaseResult, html, pyjson, report_file, write_index};
-
-/// How often, at most, `index.json` and `index.html` are rewritten while a run goes on.
-const INDEX_EVERY: Duration = Duration::from_millis(500);
+use super::{CaseResult, INDEX_EVERY, html, write_case, write_index};
 
 /// What the background thread hands back: every result it was given, and
 /// the first write error, if any.
@@ -57,30 +54,25 @@ impl CaseWriter {
             let mut written = Ok(());
             let mut index_written: Option<Instant> = None;
             let mut indexed = 0;
-            // The rows of index.html, one per case page written.
-            let mut pages = Vec::new();
+            let mut pages = html::HtmlIndex::default();
             for mut r in rx {
                 // After a failure keep collecting (the summary still needs
                 // every result) but stop writing.
                 if written.is_ok() {
-                    let case = r.to_json();
-                    written = std::fs::write(outdir.join(report_file(&r.agent, &r.id)), pyjson::to_string(&case))
-                        .and_then(|()| html::write_case(&outdir, &case, &html::nav(&order, &r.agent, &r.id)))
-                        .map(|page| pages.push(page));
+                    written = write_case(&outdir, &r, &order).map(|row| pages.add(row));
                 }
                 r.release_details();
                 results.push(r);
-                // index.json as the run goes (atomically, at most twice a
-                // second): a run that is killed keeps a usable index.
+                // index.json and index.html as the run goes (atomically, at
+                // most twice a second): a run that is killed keeps a usable index.
                 if written.is_ok() && index_written.is_none_or(|t| t.elapsed() >= INDEX_EVERY) {
-                    written =
-                        write_index(&outdir, &results).and_then(|()| html::write_index(&outdir, &pages).map(drop));
+                    written = write_index(&outdir, &results).and_then(|()| pages.flush(&outdir));
                     index_written = Some(Instant::now());
                     indexed = results.len();
                 }
             }
             if written.is_ok() && indexed < results.len() {
-                written = write_index(&outdir, &results).and_then(|()| html::write_index(&outdir, &pages).map(drop));
+                written = write_index(&outdir, &results).and_then(|()| pages.flush(&outdir));
             }
             (results, written)
         })?;
