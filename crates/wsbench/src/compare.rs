@@ -1,0 +1,311 @@
+//! `wsbench compare`: every subject on the same cells, one after another in
+//! one run, the server pinned to one set of CPUs and the load to another.
+//! Each measurement is its own `wsbench load` (or `wsbench idle`) process
+//! under `taskset`, so the load never shares a core with the server.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cells::{Cell, Kind};
+use crate::idle::IdleResult;
+use crate::load::LoadResult;
+use crate::servers::Subject;
+
+/// How `compare` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The cells, in table order.
+    pub cells: Vec<Cell>,
+    /// The subjects, in table order.
+    pub subjects: Vec<Subject>,
+    /// Measured seconds per cell.
+    pub secs: f64,
+    /// Warm-up seconds per cell.
+    pub warmup: f64,
+    /// `taskset -c` list for the servers.
+    pub server_cpus: String,
+    /// `taskset -c` list for the load.
+    pub load_cpus: String,
+    /// Idle connections for the memory rows; 0 skips them.
+    pub idle_conns: usize,
+    /// Where the table, JSON and charts go.
+    pub out: PathBuf,
+}
+
+/// One subject on one cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// The subject.
+    pub subject: Subject,
+    /// The cell.
+    pub cell: Cell,
+    /// What it measured, or why it could not.
+    pub result: Result<LoadResult, String>,
+}
+
+/// One subject's memory per idle connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Memory {
+    /// The subject.
+    pub subject: Subject,
+    /// Without compression.
+    pub plain: Option<Result<IdleResult, String>>,
+    /// With permessage-deflate negotiated.
+    pub deflate: Option<Result<IdleResult, String>>,
+}
+
+/// Everything one `compare` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// How it ran: the command line, the machine, the CPUs.
+    pub setup: Setup,
+    /// Every (subject, cell) run.
+    pub runs: Vec<Run>,
+    /// Memory rows.
+    pub memory: Vec<Memory>,
+}
+
+/// The circumstances of a run, written beside its figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Setup {
+    /// The command line.
+    pub command: String,
+    /// CPUs the servers ran on.
+    pub server_cpus: String,
+    /// CPUs the load ran on.
+    pub load_cpus: String,
+    /// Measured seconds per cell.
+    pub secs: f64,
+    /// Warm-up seconds per cell.
+    pub warmup: f64,
+    /// `model name` from /proc/cpuinfo and the CPU count.
+    pub machine: String,
+}
+
+/// Whether `subject` runs `cell`: compression cells only for the subjects
+/// that negotiate permessage-deflate; the others for the Rust subjects.
+#[must_use]
+pub fn applies(subject: Subject, cell: &Cell) -> bool {
+    match cell.kind {
+        Kind::Deflate => subject.deflates(),
+        Kind::Binary | Kind::Text => !matches!(subject, Subject::NodeWs | Subject::PythonWebsockets),
+    }
+}
+
+/// Runs everything and returns what it measured.
+///
+/// # Errors
+/// When this binary cannot be found or the output directory created.
+pub fn run(opts: &Options) -> Result<Outcome, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the wsbench binary: {e}"))?;
+    std::fs::create_dir_all(opts.out.join("logs")).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let mut total = 0;
+    for &s in &opts.subjects {
+        total += opts.cells.iter().filter(|c| applies(s, c)).count() as u64;
+        if opts.idle_conns > 0 {
+            total += 1 + u64::from(s.deflates());
+        }
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid progress template")
+            .progress_chars("=> "),
+    );
+    let mut runs = Vec::new();
+    let mut memory = Vec::new();
+    for &subject in &opts.subjects {
+        let cells: Vec<Cell> = opts.cells.iter().copied().filter(|c| applies(subject, c)).collect();
+        if !cells.is_empty() {
+            match Server::start(subject, &exe, opts) {
+                Ok(server) => {
+                    for cell in cells {
+                        bar.set_message(format!("{} {cell}", subject.name()));
+                        let result = load(&exe, opts, subject, &server, cell);
+                        if let Err(e) = &result {
+                            bar.println(format!("wsbench: {} {cell}: {e}", subject.name()));
+                        }
+                        runs.push(Run { subject, cell, result });
+                        bar.inc(1);
+                    }
+                }
+                Err(e) => {
+                    bar.println(format!("wsbench: {}: {e}", subject.name()));
+                    for cell in cells {
+                        runs.push(Run { subject, cell, result: Err(e.clone()) });
+                        bar.inc(1);
+                    }
+                }
+            }
+        }
+        if opts.idle_conns > 0 {
+            let mut row = Memory { subject, plain: None, deflate: None };
+            for deflate in [false, true] {
+                if deflate && !subject.deflates() {
+                    continue;
+                }
+                bar.set_message(format!("{} idle{}", subject.name(), if deflate { " deflate" } else { "" }));
+                // A fresh server for each: what earlier load left in its heap would blur the growth.
+                let result =
+                    Server::start(subject, &exe, opts).and_then(|server| idle(&exe, opts, subject, &server, deflate));
+                if let Err(e) = &result {
+                    bar.println(format!("wsbench: {} idle: {e}", subject.name()));
+                }
+                *(if deflate { &mut row.deflate } else { &mut row.plain }) = Some(result);
+                bar.inc(1);
+            }
+            memory.push(row);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Outcome { setup: setup(opts), runs, memory })
+}
+
+fn setup(opts: &Options) -> Setup {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    Setup {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        server_cpus: opts.server_cpus.clone(),
+        load_cpus: opts.load_cpus.clone(),
+        secs: opts.secs,
+        warmup: opts.warmup,
+        machine: format!("{model}, {cpus} CPUs"),
+    }
+}
+
+/// A running echo server, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(subject: Subject, exe: &Path, opts: &Options) -> Result<Self, String> {
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let log_path = opts.out.join("logs").join(format!("{}.log", subject.name()));
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let inner = subject.command(exe, &addr);
+        // taskset execs the server, so the child's pid is the server's.
+        let mut cmd = Command::new("taskset");
+        cmd.arg("-c").arg(&opts.server_cpus).arg(inner.get_program()).args(inner.get_args());
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start taskset (util-linux) for {}: {e}", subject.name()))?;
+        let mut server = Self { child, addr };
+        // Script subjects install their library on first use: give them time.
+        let deadline = Instant::now() + Duration::from_secs(180);
+        while TcpStream::connect(&server.addr).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("the server exited ({status}) before listening; see {}", log_path.display()));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the server did not listen on {} within 180 s; see {}",
+                    server.addr,
+                    log_path.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot pick a free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Runs `wsbench load` pinned to the load CPUs and parses its JSON line.
+fn load(exe: &Path, opts: &Options, subject: Subject, server: &Server, cell: Cell) -> Result<LoadResult, String> {
+    let mut cmd = Command::new("taskset");
+    cmd.arg("-c").arg(&opts.load_cpus).arg(exe).arg("load");
+    cmd.args(["--addr", &server.addr, "--cell", &cell_arg(&cell)]);
+    cmd.args(["--secs", &opts.secs.to_string(), "--warmup", &opts.warmup.to_string()]);
+    cmd.args(["--server-pid", &server.pid().to_string(), "--json"]);
+    if !subject.is_websocket() {
+        cmd.arg("--raw");
+    }
+    json_of(cmd)
+}
+
+/// Runs `wsbench idle` pinned to the load CPUs and parses its JSON line.
+fn idle(exe: &Path, opts: &Options, subject: Subject, server: &Server, deflate: bool) -> Result<IdleResult, String> {
+    let mut cmd = Command::new("taskset");
+    cmd.arg("-c").arg(&opts.load_cpus).arg(exe).arg("idle");
+    cmd.args(["--addr", &server.addr, "--conns", &opts.idle_conns.to_string()]);
+    cmd.args(["--server-pid", &server.pid().to_string(), "--json"]);
+    if deflate {
+        cmd.arg("--deflate");
+    }
+    if !subject.is_websocket() {
+        cmd.arg("--raw");
+    }
+    json_of(cmd)
+}
+
+fn json_of<T: serde::de::DeserializeOwned>(mut cmd: Command) -> Result<T, String> {
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(stderr.trim().lines().last().unwrap_or("the load process failed").to_owned());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(line).map_err(|e| format!("unexpected output of the load process ({e}): {line:?}"))
+}
+
+/// The cell as `wsbench load --cell` takes it.
+#[must_use]
+pub fn cell_arg(cell: &Cell) -> String {
+    let kind = match cell.kind {
+        Kind::Binary => "binary",
+        Kind::Text => "text",
+        Kind::Deflate => "deflate",
+    };
+    format!("{}:{}:{}:{kind}", cell.conns, cell.size, cell.inflight)
+}
+
+/// Writes `results.json`, `results.md` and the charts into `out`; returns the markdown.
+///
+/// # Errors
+/// When a file cannot be written.
+pub fn write(outcome: &Outcome, out: &Path) -> Result<String, String> {
+    let md = crate::table::markdown(outcome);
+    let write = |name: &str, text: &str| {
+        let path = out.join(name);
+        std::fs::File::create(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write("results.json", &serde_json::to_string_pretty(outcome).map_err(|e| e.to_string())?)?;
+    write("results.md", &md)?;
+    crate::chart::write_all(outcome, out)?;
+    Ok(md)
+}

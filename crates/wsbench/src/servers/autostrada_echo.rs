@@ -1,0 +1,37 @@
+//! autostrada's echo, as its README shows it.
+
+use std::sync::OnceLock;
+
+use autostrada::proto::deflate::DeflateConfig;
+use autostrada::{Config, ServerBuilder};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+
+fn builder() -> &'static ServerBuilder {
+    static BUILDER: OnceLock<ServerBuilder> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let mut config = Config::default();
+        config.max_frame_size = super::MAX_MESSAGE;
+        config.max_message_size = super::MAX_MESSAGE;
+        // permessage-deflate when the client offers it, with the default settings.
+        config.deflate = Some(DeflateConfig::default());
+        ServerBuilder::new().config(config)
+    })
+}
+
+/// Echoes text and binary messages until the connection ends.
+pub async fn echo(tcp: TcpStream) {
+    let Ok(mut ws) = builder().accept(tcp).await else { return };
+    while let Some(message) = ws.next().await {
+        match message {
+            Ok(m) if m.is_data() => {
+                if ws.send(m).await.is_err() {
+                    return;
+                }
+            }
+            // Pings and closes are answered by the library.
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The markdown tables of a `compare` run, with autostrada's ratios and the
+//! goals of issue 11 checked cell by cell.
+
+use std::fmt::Write;
+
+use crate::cells::{Cell, Kind};
+use crate::compare::Outcome;
+use crate::load::LoadResult;
+use crate::servers::Subject;
+
+/// The figures of `subject` on `cell`, if it ran and succeeded.
+#[must_use]
+pub fn result<'a>(o: &'a Outcome, subject: Subject, cell: &Cell) -> Option<&'a LoadResult> {
+    o.runs.iter().find(|r| r.subject == subject && r.cell == *cell).and_then(|r| r.result.as_ref().ok())
+}
+
+/// The cells in the order they were run, each once.
+#[must_use]
+pub fn cells(o: &Outcome) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = Vec::new();
+    for r in &o.runs {
+        if !cells.contains(&r.cell) {
+            cells.push(r.cell);
+        }
+    }
+    cells
+}
+
+fn subjects(o: &Outcome, pick: impl Fn(Subject) -> bool) -> Vec<Subject> {
+    Subject::ALL.into_iter().filter(|s| pick(*s) && o.runs.iter().any(|r| r.subject == *s)).collect()
+}
+
+/// `171k`, `1.9k`, `812`.
+#[must_use]
+pub fn rate(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else if v >= 1000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn micros(v: f64) -> String {
+    if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+}
+
+fn cpu(r: Option<&LoadResult>) -> Option<f64> {
+    r.and_then(|r| r.server_cpu_us_per_msg)
+}
+
+/// How autostrada's server CPU per message compares on one cell.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuCheck {
+    /// autostrada ÷ the best Rust peer.
+    pub vs_best: f64,
+    /// The raw TCP echo ÷ the best Rust peer (the floor's share).
+    pub floor_vs_best: Option<f64>,
+    /// autostrada ÷ the raw TCP echo.
+    pub vs_floor: Option<f64>,
+    /// The goal for this cell: at most 1.0× the best peer, or within 1.05×
+    /// the floor where the floor is already above 0.8× the best peer.
+    pub met: bool,
+}
+
+/// autostrada's CPU check on `cell`, when autostrada and a peer both ran it.
+#[must_use]
+pub fn cpu_check(o: &Outcome, cell: &Cell) -> Option<CpuCheck> {
+    let ours = cpu(result(o, Subject::Autostrada, cell))?;
+    let best = Subject::ALL
+        .into_iter()
+        .filter(|s| s.is_rust_peer())
+        .filter_map(|s| cpu(result(o, s, cell)))
+        .fold(f64::INFINITY, f64::min);
+    if !best.is_finite() || best <= 0.0 {
+        return None;
+    }
+    let raw = cpu(result(o, Subject::RawTcp, cell)).filter(|v| *v > 0.0);
+    let floor_vs_best = raw.map(|r| r / best);
+    let vs_floor = raw.map(|r| ours / r);
+    let vs_best = ours / best;
+    let met = match (floor_vs_best, vs_floor) {
+        (Some(f), Some(v)) if f > 0.8 => v <= 1.05 || vs_best <= 1.0,
+        _ => vs_best <= 1.0,
+    };
+    Some(CpuCheck { vs_best, floor_vs_best, vs_floor, met })
+}
+
+/// The whole report: throughput, CPU, compression and memory tables, and a
+/// summary of the goals.
+#[must_use]
+pub fn markdown(o: &Outcome) -> String {
+    let mut md = String::new();
+    let s = &o.setup;
+    let _ = writeln!(md, "# wsbench compare\n");
+    let _ = writeln!(
+        md,
+        "`{}` — {}; servers on CPU {}, load on CPU {}; {} s warm-up, {} s measured per cell.\n",
+        s.command, s.machine, s.server_cpus, s.load_cpus, s.warmup, s.secs
+    );
+    let all = cells(o);
+    let plain: Vec<Cell> = all.iter().copied().filter(|c| c.kind != Kind::Deflate).collect();
+    let deflate: Vec<Cell> = all.iter().copied().filter(|c| c.kind == Kind::Deflate).collect();
+    let rust = subjects(o, |s| !matches!(s, Subject::NodeWs | Subject::PythonWebsockets));
+    if !plain.is_empty() {
+        throughput_table(&mut md, o, &plain, &rust);
+        cpu_table(&mut md, o, &plain, &rust);
+        summary(&mut md, o, &plain);
+    }
+    if !deflate.is_empty() {
+        deflate_table(&mut md, o, &deflate);
+    }
+    memory_table(&mut md, o);
+    md
+}
+
+fn header(md: &mut String, first: &str, subjects: &[Subject], extra: &[&str]) {
+    let names: Vec<&str> = subjects.iter().map(|s| s.name()).collect();
+    let cols: Vec<&str> = std::iter::once(first).chain(names.iter().copied()).chain(extra.iter().copied()).collect();
+    let _ = writeln!(md, "| {} |", cols.join(" | "));
+    let _ = writeln!(md, "|{}", "---|".repeat(cols.len()));
+}
+
+fn throughput_table(md: &mut String, o: &Outcome, cells: &[Cell], subjects: &[Subject]) {
+    let _ = writeln!(md, "## Throughput (echoes per second)\n");
+    header(md, "cell (conns:size:in flight)", subjects, &["autostrada ÷ best peer", "autostrada ÷ raw TCP"]);
+    for cell in cells {
+        let mut row = vec![cell.to_string()];
+        for s in subjects {
+            row.push(result(o, *s, cell).map_or_else(|| "—".into(), |r| rate(r.msgs_per_sec)));
+        }
+        let ours = result(o, Subject::Autostrada, cell).map(|r| r.msgs_per_sec);
+        let best = subjects
+            .iter()
+            .filter(|s| s.is_rust_peer())
+            .filter_map(|s| result(o, *s, cell).map(|r| r.msgs_per_sec))
+            .fold(0.0, f64::max);
+        let raw = result(o, Subject::RawTcp, cell).map(|r| r.msgs_per_sec);
+        row.push(ours.filter(|_| best > 0.0).map_or_else(|| "—".into(), |v| format!("{:.2}×", v / best)));
+        row.push(ours.zip(raw).map_or_else(|| "—".into(), |(v, r)| format!("{:.2}×", v / r)));
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+    md.push('\n');
+}
+
+fn cpu_table(md: &mut String, o: &Outcome, cells: &[Cell], subjects: &[Subject]) {
+    let _ = writeln!(md, "## Server CPU per echoed message (µs, user + system)\n");
+    header(md, "cell", subjects, &["autostrada ÷ best peer", "raw TCP ÷ best peer", "autostrada ÷ raw TCP", "goal"]);
+    for cell in cells {
+        let mut row = vec![cell.to_string()];
+        for s in subjects {
+            row.push(cpu(result(o, *s, cell)).map_or_else(|| "—".into(), micros));
+        }
+        let ratio = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{v:.2}×"));
+        match cpu_check(o, cell) {
+            Some(c) => {
+                row.push(ratio(Some(c.vs_best)));
+                row.push(ratio(c.floor_vs_best));
+                row.push(ratio(c.vs_floor));
+                row.push(if c.met { "met" } else { "**missed**" }.into());
+            }
+            None => row.extend(["—".into(), "—".into(), "—".into(), "—".into()]),
+        }
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+    md.push('\n');
+}
+
+fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
+    let checks: Vec<CpuCheck> = cells.iter().filter_map(|c| cpu_check(o, c)).collect();
+    if checks.is_empty() {
+        return;
+    }
+    let mut ratios: Vec<f64> = checks.iter().map(|c| c.vs_best).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let worst = ratios[ratios.len() - 1];
+    let missed = checks.iter().filter(|c| !c.met).count();
+    let slower: Vec<String> = cells
+        .iter()
+        .filter(|c| {
+            let ours = result(o, Subject::Autostrada, c).map_or(0.0, |r| r.msgs_per_sec);
+            let best = Subject::ALL
+                .into_iter()
+                .filter(|s| s.is_rust_peer())
+                .filter_map(|s| result(o, s, c).map(|r| r.msgs_per_sec))
+                .fold(0.0, f64::max);
+            best > 0.0 && ours < 0.98 * best
+        })
+        .map(ToString::to_string)
+        .collect();
+    let _ = writeln!(md, "## Summary\n");
+    let _ = writeln!(
+        md,
+        "- Server CPU per message, autostrada ÷ best Rust peer: median {median:.2}× (goal ≤ 0.80×), worst {worst:.2}× \
+         (goal ≤ 1.00×, or within 1.05× of the raw TCP floor where the floor is above 0.8× the best peer); \
+         cells missing the per-cell goal: {missed} of {}.",
+        checks.len()
+    );
+    let _ = writeln!(
+        md,
+        "- Throughput below 0.98× the best Rust peer: {}.\n",
+        if slower.is_empty() { "none".to_owned() } else { slower.join(", ") }
+    );
+}
+
+fn deflate_table(md: &mut String, o: &Outcome, cells: &[Cell]) {
+    let subjects = subjects(o, Subject::deflates);
+    let _ = writeln!(md, "## permessage-deflate (JSON-like text): echoes per second / server CPU µs per message\n");
+    header(md, "cell", &subjects, &["autostrada CPU ÷ best other"]);
+    for cell in cells {
+        let mut row = vec![cell.to_string()];
+        for s in &subjects {
+            row.push(result(o, *s, cell).map_or_else(
+                || "—".into(),
+                |r| {
+                    format!("{} / {}", rate(r.msgs_per_sec), r.server_cpu_us_per_msg.map_or_else(|| "—".into(), micros))
+                },
+            ));
+        }
+        let ours = cpu(result(o, Subject::Autostrada, cell));
+        let best = subjects
+            .iter()
+            .filter(|s| **s != Subject::Autostrada)
+            .filter_map(|s| cpu(result(o, *s, cell)))
+            .fold(f64::INFINITY, f64::min);
+        row.push(ours.filter(|_| best.is_finite()).map_or_else(|| "—".into(), |v| format!("{:.2}×", v / best)));
+        let _ = writeln!(md, "| {} |", row.join(" | "));
+    }
+    md.push('\n');
+}
+
+fn memory_table(md: &mut String, o: &Outcome) {
+    if o.memory.is_empty() {
+        return;
+    }
+    let _ =
+        writeln!(md, "## Memory per idle connection (server RSS growth ÷ connections, after one small echo each)\n");
+    let _ = writeln!(md, "| subject | without compression | with permessage-deflate |");
+    let _ = writeln!(md, "|---|---|---|");
+    let cell = |r: &Option<Result<crate::idle::IdleResult, String>>| match r {
+        None => "—".to_owned(),
+        Some(Ok(r)) => format!("{:.2} KiB ({} conns)", r.bytes_per_conn / 1024.0, r.conns),
+        Some(Err(e)) => format!("failed: {}", e.replace('|', "/")),
+    };
+    for m in &o.memory {
+        let _ = writeln!(md, "| {} | {} | {} |", m.subject.name(), cell(&m.plain), cell(&m.deflate));
+    }
+    md.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{Run, Setup};
+
+    fn outcome(cpu: &[(Subject, f64)]) -> Outcome {
+        let cell = Cell::parse("100:20:1").unwrap();
+        let runs = cpu
+            .iter()
+            .map(|&(subject, us)| Run {
+                subject,
+                cell,
+                result: Ok(LoadResult {
+                    messages: 1000,
+                    secs: 1.0,
+                    msgs_per_sec: 1000.0,
+                    mb_per_sec: 0.02,
+                    latency_us: [1.0; 5],
+                    server_cpu_us_per_msg: Some(us),
+                    errors: 0,
+                }),
+            })
+            .collect();
+        let setup = Setup {
+            command: "wsbench compare".into(),
+            server_cpus: "0".into(),
+            load_cpus: "1".into(),
+            secs: 1.0,
+            warmup: 0.5,
+            machine: "test".into(),
+        };
+        Outcome { setup, runs, memory: Vec::new() }
+    }
+
+    #[test]
+    fn the_cpu_goal_is_the_best_peer_or_near_the_floor_when_the_floor_is_close() {
+        let cell = Cell::parse("100:20:1").unwrap();
+        // Floor far below the peers: at most 1.0× the best peer.
+        let o = outcome(&[(Subject::RawTcp, 2.0), (Subject::Autostrada, 5.5), (Subject::Fastwebsockets, 5.0)]);
+        let c = cpu_check(&o, &cell).unwrap();
+        assert!(!c.met && (c.vs_best - 1.1).abs() < 1e-9);
+        // Floor above 0.8× the best peer: within 1.05× of the floor is enough.
+        let o = outcome(&[(Subject::RawTcp, 4.5), (Subject::Autostrada, 4.7), (Subject::TokioWebsockets, 4.6)]);
+        assert!(cpu_check(&o, &cell).unwrap().met);
+        let o = outcome(&[(Subject::RawTcp, 4.5), (Subject::Autostrada, 4.9), (Subject::TokioWebsockets, 4.6)]);
+        assert!(!cpu_check(&o, &cell).unwrap().met);
+        let md = markdown(&o);
+        assert!(md.contains("| 100:20 B:1 |") && md.contains("**missed**"), "{md}");
+    }
+}
