@@ -35,8 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             while let Some(message) = ws.next().await {
                 match message {
+                    // Queued, and written with whatever else is queued once
+                    // no further message is buffered (see WriteHalf).
                     Ok(m) if m.is_data() => {
-                        if ws.send(m).await.is_err() {
+                        if ws.feed(m).await.is_err() {
                             break;
                         }
                     }

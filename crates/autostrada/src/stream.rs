@@ -34,6 +34,10 @@ const MAX_READ_AHEAD: usize = 1 << 20;
 /// `read_buffer_size` of it).
 const IDLE_READ: usize = 8 * 1024;
 
+/// The most a read asks for while the socket keeps filling every read (see
+/// [`ReadHalf::poll_fill`]): one system call then takes in several messages.
+const MAX_BURST_READ: usize = 64 * 1024;
+
 /// Where the read half is in the connection's life.
 #[derive(Debug)]
 enum ReadState {
@@ -80,6 +84,10 @@ pub struct ReadHalf<S> {
     shared: Arc<Shared<S>>,
     state: ReadState,
     read_buffer_size: usize,
+    /// What the next read asks for when no frame asks for more: starts at
+    /// `read_buffer_size`, doubles after every read that filled all it
+    /// asked for, and falls back after a short read or an empty socket.
+    burst: usize,
     close_timeout: std::time::Duration,
     deadline: Option<Pin<Box<Sleep>>>,
 }
@@ -99,14 +107,17 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// given back. Idle connections then cost their state, not 8 KiB each.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let buf = self.rx.buffer_mut();
-        if buf.is_empty() && buf.capacity() == 0 {
+        if buf.is_empty() && buf.capacity() == 0 && self.burst <= IDLE_READ {
             // Let go of the storage the last message was split from (a
             // drained buffer still shares it).
             *buf = BytesMut::new();
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
-            let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..self.read_buffer_size.min(IDLE_READ)]);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            let asked = self.burst.min(IDLE_READ);
+            let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
+            let polled = Pin::new(&mut self.io).poll_read(cx, &mut read);
+            self.note_read(polled.is_pending(), read.filled().len(), asked);
+            ready!(polled)?;
             self.rx.buffer_mut().extend_from_slice(read.filled());
             return Poll::Ready(Ok(read.filled().len()));
         }
@@ -114,14 +125,32 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
         // buffer at most doubles per read), never on the length its header
         // merely claims: a 10-octet header must not cost a megabyte.
         let arrived = buf.len();
-        let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.read_buffer_size);
+        let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.burst);
         let buf = self.rx.buffer_mut();
         buf.reserve(want);
+        let asked = buf.capacity() - buf.len();
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf);
         if polled.is_pending() && buf.is_empty() {
             *buf = BytesMut::new();
         }
+        let got = match &polled {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.note_read(polled.is_pending(), got, asked);
         polled
+    }
+
+    /// Sizes the next read from how this one went: a read that filled all
+    /// it asked for leaves more in the socket, so the next asks for twice
+    /// as much (read directly into the buffer, without the stack scratch);
+    /// a short read or an empty socket means the burst is over.
+    fn note_read(&mut self, pending: bool, got: usize, asked: usize) {
+        self.burst = if !pending && got >= asked && got > 0 {
+            (self.burst * 2).min(MAX_BURST_READ).max(self.read_buffer_size)
+        } else {
+            self.read_buffer_size
+        };
     }
 
     /// Starts the close timer if it is not running; true once it has fired.
@@ -319,6 +348,7 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             shared: Arc::clone(&shared),
             state: ReadState::Open,
             read_buffer_size: config.read_buffer_size.clamp(1, MAX_READ_AHEAD),
+            burst: config.read_buffer_size.clamp(1, MAX_READ_AHEAD),
             close_timeout: config.close_timeout,
             deadline: None,
         };

@@ -163,8 +163,11 @@ impl<S> Shared<S> {
 /// [`Message`]s. Obtained from [`WebSocket::split`](crate::WebSocket::split).
 ///
 /// `send` writes and flushes; `feed` only queues, and the queue is written
-/// once it passes [`Config::flush_threshold`](crate::Config::flush_threshold)
-/// or on the next flush. Closing the sink sends a close frame (1000) if none
+/// once it passes [`Config::flush_threshold`](crate::Config::flush_threshold),
+/// on the next flush, or when the read half has no complete message
+/// buffered and is about to wait for the socket. An echo loop that `feed`s
+/// (and keeps reading) thus answers a burst of messages with one write; a
+/// task that only writes must `flush` (or `send`). Closing the sink sends a close frame (1000) if none
 /// was sent; keep reading the other half until it ends to complete the
 /// closing handshake.
 pub struct WriteHalf<S> {

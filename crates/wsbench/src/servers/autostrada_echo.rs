@@ -1,4 +1,6 @@
-//! autostrada's echo, as its README shows it.
+//! autostrada's echo, as its README shows it: `feed` queues each echo and
+//! the next read writes out everything queued once no further message is
+//! buffered, so messages that arrived together leave in one write.
 
 use std::sync::OnceLock;
 
@@ -25,7 +27,7 @@ pub async fn echo(tcp: TcpStream) {
     while let Some(message) = ws.next().await {
         match message {
             Ok(m) if m.is_data() => {
-                if ws.send(m).await.is_err() {
+                if ws.feed(m).await.is_err() {
                     return;
                 }
             }
