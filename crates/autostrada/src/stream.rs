@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::message::Message;
 use crate::proto::deflate::DeflateParams;
-use crate::proto::{Receiver, Role, Sender, auto_reply};
+use crate::proto::{Encoder, Receiver, Role, Sender, auto_reply};
 use crate::writer::{Shared, Side, WriteHalf};
 
 /// Stands in for an unlimited close timeout: about 30 years.
@@ -338,8 +338,12 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
         let mut rx = Receiver::new(role, config);
         rx.set_deflate(deflate);
         rx.receive_data(&leftover);
-        let mut tx = Sender::new(role, config);
-        tx.set_deflate(deflate);
+        // The write half compresses (and, as a client, masks) large data
+        // messages with its own encoder before it locks the writer; the
+        // sender behind the lock only frames small messages and replies.
+        let tx = Sender::new(role, config);
+        let mut encoder = Encoder::new(role, config);
+        encoder.set_deflate(deflate);
         let shared = Arc::new(Shared::new(tx, io_write, config.flush_threshold));
         let read = ReadHalf {
             role,
@@ -352,7 +356,7 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             close_timeout: config.close_timeout,
             deadline: None,
         };
-        Self { read, write: WriteHalf { shared }, deflate }
+        Self { read, write: WriteHalf { shared, encoder }, deflate }
     }
 
     /// The permessage-deflate parameters in force, if it was negotiated.
@@ -395,7 +399,7 @@ impl<S: AsyncRead + AsyncWrite> Sink<Message> for WebSocket<S> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.write.start_send_inner(item)
+        self.get_mut().write.start_send_inner(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

@@ -20,7 +20,7 @@ use tokio::io::{AsyncWrite, WriteHalf as IoWriteHalf};
 
 use crate::error::Error;
 use crate::message::Message;
-use crate::proto::{CloseCode, CloseFrame, Sender};
+use crate::proto::{CloseCode, CloseFrame, Encoder, Sender};
 
 /// Most chunks handed to one vectored write.
 const MAX_IOVECS: usize = 64;
@@ -90,7 +90,13 @@ impl<S: AsyncWrite> Writer<S> {
         while self.tx.pending() > 0 {
             let mut slots = [IoSlice::new(&[]); MAX_IOVECS];
             let n = self.tx.chunks(&mut slots);
-            let written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slots[..n]))?;
+            // One contiguous chunk (small frames are copied together) goes
+            // out with a plain write: a socket's send is cheaper than writev.
+            let written = if n == 1 {
+                ready!(Pin::new(&mut self.io).poll_write(cx, &slots[0]))?
+            } else {
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slots[..n]))?
+            };
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -172,6 +178,9 @@ impl<S> Shared<S> {
 /// closing handshake.
 pub struct WriteHalf<S> {
     pub(crate) shared: Arc<Shared<S>>,
+    /// Compresses and fragments data messages (and masks them, as a client)
+    /// without the writer's lock.
+    pub(crate) encoder: Encoder,
 }
 
 impl<S> std::fmt::Debug for WriteHalf<S> {
@@ -200,11 +209,22 @@ impl<S: AsyncWrite> WriteHalf<S> {
         })
     }
 
-    pub(crate) fn start_send_inner(&self, item: Message) -> Result<(), Error> {
+    pub(crate) fn start_send_inner(&mut self, item: Message) -> Result<(), Error> {
+        let costly = match &item {
+            Message::Text(t) => self.encoder.encodes_apart(t.len()),
+            Message::Binary(b) => self.encoder.encodes_apart(b.len()),
+            _ => false,
+        };
+        // Deflate, or a masked copy of a large payload, runs here, before the
+        // lock: the read half can queue its pongs and closes meanwhile.
+        let item = if costly { self.encoder.encode(item) } else { Err(item) };
         let mut w = self.shared.lock();
-        let sent = w.tx.send(item).map_err(Error::Send);
+        let sent = match item {
+            Ok(encoded) => w.tx.push_encoded(encoded),
+            Err(item) => w.tx.send(item),
+        };
         self.shared.note_close(&w);
-        sent
+        sent.map_err(Error::Send)
     }
 
     pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
@@ -231,7 +251,7 @@ impl<S: AsyncWrite> Sink<Message> for WriteHalf<S> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.start_send_inner(item)
+        self.get_mut().start_send_inner(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

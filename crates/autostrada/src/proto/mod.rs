@@ -8,6 +8,7 @@
 pub mod close;
 pub mod connection;
 pub mod deflate;
+pub mod encoder;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
@@ -17,6 +18,7 @@ pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use connection::{Connection, auto_reply};
+pub use encoder::{Encoded, Encoder};
 pub use frame::{FrameHeader, LengthForm, OpCode, ParsedHeader};
 pub use mask::apply_mask;
 pub use receiver::{ProtocolError, Receiver};

@@ -10,7 +10,8 @@ use std::io::IoSlice;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::deflate::{Compressor, DeflateParams};
+use super::deflate::DeflateParams;
+use super::encoder::{Encoded, Encoder};
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::{CloseCode, CloseFrame, Role};
@@ -66,8 +67,8 @@ impl std::error::Error for SendError {}
 /// ```
 #[derive(Debug)]
 pub struct Sender {
-    role: Role,
-    frame_size: usize,
+    /// Compression, fragmentation and masking keys.
+    enc: Encoder,
     /// Complete chunks, in order, before `tail`.
     queue: VecDeque<Bytes>,
     /// Where small frames are assembled.
@@ -80,11 +81,6 @@ pub struct Sender {
     pong_run: usize,
     /// The last of those pongs, whole and unsent (0: none).
     last_pong: usize,
-    /// Set when permessage-deflate was negotiated.
-    compressor: Option<Compressor>,
-    /// Data messages shorter than this go out uncompressed.
-    threshold: usize,
-    level: u32,
 }
 
 impl Sender {
@@ -92,26 +88,19 @@ impl Sender {
     #[must_use]
     pub fn new(role: Role, config: &Config) -> Self {
         Self {
-            role,
-            frame_size: config.send_frame_size.max(1),
+            enc: Encoder::new(role, config),
             queue: VecDeque::new(),
             tail: BytesMut::new(),
             pending: 0,
             close_sent: false,
             pong_run: 0,
             last_pong: 0,
-            compressor: None,
-            threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
-            level: config.deflate.as_ref().map_or(6, |d| d.level),
         }
     }
 
     /// Compresses data messages as negotiated (RFC 7692); `None` sends them as they are.
     pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
-        self.compressor = params.map(|p| {
-            let (bits, reset) = p.sending(self.role);
-            Compressor::new(self.level, bits, reset)
-        });
+        self.enc.set_deflate(params);
     }
 
     /// True once a close frame was queued.
@@ -214,25 +203,27 @@ impl Sender {
     }
 
     fn send_data(&mut self, opcode: OpCode, payload: Bytes, may_compress: bool) {
-        // RFC 7692 §6: compress the whole message, set RSV1 on its first frame
-        // only, then fragment the compressed octets.
-        let (payload, mut rsv) = match self.compressor.as_mut() {
-            Some(c) if may_compress && payload.len() >= self.threshold => (c.compress(&payload), 0b100),
-            _ => (payload, 0),
-        };
-        if payload.len() <= self.frame_size {
-            self.write_frame(FrameHeader { rsv, ..FrameHeader::new(opcode, payload.len() as u64) }, payload);
-            return;
+        for (header, payload) in self.enc.frames(opcode, payload, may_compress) {
+            self.write_raw(&header, &payload);
         }
-        let mut rest = payload;
-        let mut opcode = opcode;
-        while !rest.is_empty() {
-            let chunk = rest.split_to(rest.len().min(self.frame_size));
-            let header = FrameHeader { fin: rest.is_empty(), rsv, ..FrameHeader::new(opcode, chunk.len() as u64) };
-            self.write_frame(header, chunk);
-            opcode = OpCode::Continuation;
-            rsv = 0;
+    }
+
+    /// Queues a message encoded ahead of time by an [`Encoder`], after
+    /// everything queued before it.
+    ///
+    /// # Errors
+    /// [`SendError::AlreadyClosed`] once a close frame was queued.
+    pub fn push_encoded(&mut self, encoded: Encoded) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::AlreadyClosed);
         }
+        (self.pong_run, self.last_pong) = (0, 0);
+        if !self.tail.is_empty() {
+            self.queue.push_back(self.tail.split().freeze());
+        }
+        self.pending += encoded.len;
+        self.queue.extend(encoded.chunks);
+        Ok(())
     }
 
     fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
@@ -247,9 +238,7 @@ impl Sender {
     /// Writes one frame, masking it in the client role (RFC 6455 §5.3, with a
     /// fresh key from the thread's CSPRNG for every frame).
     fn write_frame(&mut self, mut header: FrameHeader, payload: Bytes) {
-        if self.role == Role::Client {
-            header.mask = Some(rand::random());
-        }
+        header.mask = self.enc.mask_key();
         self.write_raw(&header, &payload);
     }
 
