@@ -1,7 +1,8 @@
 //! What an idle connection costs: after one message each way, a server
 //! connection that waits for the next one holds no read buffer, no frame
 //! assembly buffer and no opening-handshake state — about 1.6 KiB of heap
-//! (its task and shared state), where it used to keep 11 KiB.
+//! (its task and shared state), where it used to keep 11 KiB. With
+//! permessage-deflate and no context takeover it keeps no zlib state either.
 
 #[path = "common/counting.rs"]
 mod counting;
@@ -9,6 +10,7 @@ mod counting;
 use std::io::{Read, Write};
 use std::sync::atomic::Ordering;
 
+use autostrada::proto::deflate::DeflateConfig;
 use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 
@@ -19,11 +21,14 @@ const CONNECTIONS: usize = 200;
 
 /// A plain blocking client (not counted as the server's: no tokio, no
 /// autostrada): handshake, one masked 200-octet text message, its echo.
-fn client(addr: std::net::SocketAddr) -> std::net::TcpStream {
+/// With `deflate` it negotiates permessage-deflate and sends the message
+/// compressed (flate2, raw deflate, sync flush, tail stripped).
+fn client(addr: std::net::SocketAddr, deflate: bool) -> std::net::TcpStream {
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    let extension = if deflate { "Sec-WebSocket-Extensions: permessage-deflate\r\n" } else { "" };
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extension}\r\n"
     );
     tcp.write_all(request.as_bytes()).unwrap();
     let mut head = Vec::new();
@@ -32,22 +37,49 @@ fn client(addr: std::net::SocketAddr) -> std::net::TcpStream {
         tcp.read_exact(&mut byte).unwrap();
         head.push(byte[0]);
     }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
-    let payload = [b'x'; 200];
-    let mut frame = vec![0x81, 0x80 | 126, 0, 200, 0, 0, 0, 0];
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    let text = [b'x'; 200];
+    let (first, payload) = if deflate {
+        let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+        let mut out = Vec::with_capacity(256);
+        c.compress_vec(&text, &mut out, flate2::FlushCompress::Sync).unwrap();
+        out.truncate(out.len() - 4);
+        (0xC1, out)
+    } else {
+        (0x81, text.to_vec())
+    };
+    // Masked with an all-zero key: the octets go out as they are.
+    let mut frame = if payload.len() < 126 {
+        vec![first, 0x80 | payload.len() as u8, 0, 0, 0, 0]
+    } else {
+        vec![first, 0x80 | 126, 0, payload.len() as u8, 0, 0, 0, 0]
+    };
     frame.extend_from_slice(&payload);
     tcp.write_all(&frame).unwrap();
-    let mut echo = [0u8; 4 + 200];
+    let mut header = [0u8; 2];
+    tcp.read_exact(&mut header).unwrap();
+    assert_eq!(header[0] & 0x40 != 0, deflate, "compressed echo iff deflate");
+    let len = match header[1] & 0x7f {
+        126 => {
+            let mut ext = [0u8; 2];
+            tcp.read_exact(&mut ext).unwrap();
+            usize::from(u16::from_be_bytes(ext))
+        }
+        n => usize::from(n),
+    };
+    let mut echo = vec![0u8; len];
     tcp.read_exact(&mut echo).unwrap();
-    assert_eq!(&echo[4..], &payload);
+    if !deflate {
+        assert_eq!(echo, text);
+    }
     tcp
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_waiting_connection_holds_no_read_buffer() {
+/// Live heap per idle server connection after one echo each.
+async fn heap_per_idle_connection(config: Config, deflate: bool) -> usize {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = ServerBuilder::new().config(Config::default());
+    let server = ServerBuilder::new().config(config);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         loop {
@@ -70,21 +102,35 @@ async fn a_waiting_connection_holds_no_read_buffer() {
         }
     });
     // Warm up the runtime's own structures (timer wheel, I/O driver pages).
-    let warm: Vec<_> = (0..20).map(|_| client(addr)).collect();
+    let warm: Vec<_> = (0..20).map(|_| client(addr, deflate)).collect();
     for _ in 0..20 {
         ready_rx.recv().await.unwrap();
     }
     let before = counting::CURRENT.load(Ordering::Relaxed);
     let clients =
-        tokio::task::spawn_blocking(move || (0..CONNECTIONS).map(|_| client(addr)).collect::<Vec<_>>()).await.unwrap();
+        tokio::task::spawn_blocking(move || (0..CONNECTIONS).map(|_| client(addr, deflate)).collect::<Vec<_>>())
+            .await
+            .unwrap();
     for _ in 0..CONNECTIONS {
         ready_rx.recv().await.unwrap();
     }
     // Each server task has echoed and gone back to waiting for the socket.
     tokio::task::yield_now().await;
     let after = counting::CURRENT.load(Ordering::Relaxed);
-    let per_connection = after.saturating_sub(before) / CONNECTIONS;
-    eprintln!("live heap per idle server connection: {per_connection} octets");
-    assert!(per_connection < 2560, "an idle connection holds {per_connection} octets of heap");
     drop((clients, warm));
+    after.saturating_sub(before) / CONNECTIONS
+}
+
+// One test function: the heap counter is process-wide, so the two
+// measurements must not run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_connection_holds_no_read_buffer_nor_zlib_state_without_context_takeover() {
+    let plain = heap_per_idle_connection(Config::default(), false).await;
+    eprintln!("live heap per idle server connection: {plain} octets");
+    assert!(plain < 2560, "an idle connection holds {plain} octets of heap");
+    let mut config = Config::default();
+    config.deflate = Some(DeflateConfig::low_memory());
+    let lean = heap_per_idle_connection(config, true).await;
+    eprintln!("with permessage-deflate, no context takeover: {lean} octets");
+    assert!(lean < plain + 1024, "an idle deflate connection holds {lean} octets of heap");
 }

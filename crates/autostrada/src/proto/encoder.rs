@@ -296,3 +296,32 @@ mod tests {
         assert!(deflating.encodes_apart(10));
     }
 }
+
+#[cfg(test)]
+mod rsv_tests {
+    //! RFC 7692 §6.1: RSV1 marks a compressed message on its first frame only.
+    use super::*;
+
+    #[test]
+    fn a_compressed_message_has_rsv1_on_its_first_frame_only() {
+        let cfg = Config { send_frame_size: 16, ..Config::default() };
+        for role in [Role::Server, Role::Client] {
+            let mut enc = Encoder::new(role, &cfg);
+            enc.set_deflate(Some(DeflateParams { server_no_context_takeover: true, ..DeflateParams::default() }));
+            // Compresses to a few octets: one frame, final, RSV1 set.
+            let e = enc.encode(Message::text("x".repeat(200))).unwrap();
+            assert_eq!(e.chunks[0][0], 0xC1, "{role:?}");
+            // Random octets do not compress: fragments, RSV1 on the first only.
+            let noise: Vec<u8> = (0..200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+            let e = enc.encode(Message::binary(noise)).unwrap();
+            let firsts: Vec<u8> = match role {
+                // Header and payload are separate chunks when unmasked.
+                Role::Server => e.chunks.iter().step_by(2).map(|c| c[0]).collect(),
+                Role::Client => e.chunks.iter().map(|c| c[0]).collect(),
+            };
+            assert_eq!(firsts[0], 0x42, "{role:?}");
+            assert!(firsts[1..firsts.len() - 1].iter().all(|&b| b == 0x00), "{role:?} {firsts:x?}");
+            assert_eq!(firsts[firsts.len() - 1], 0x80, "{role:?}");
+        }
+    }
+}

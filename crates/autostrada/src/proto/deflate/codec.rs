@@ -13,8 +13,15 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 const STEP: usize = 64 * 1024;
 
 /// Compresses outgoing messages.
+///
+/// The zlib state (about 300 KiB at a 15-bit window: window, hash chains
+/// and pending output) is made on the first message. Without context
+/// takeover it is dropped after every message, so a connection that waits
+/// holds none; each message then pays for a fresh state.
 pub struct Compressor {
-    inner: Compress,
+    inner: Option<Compress>,
+    level: u32,
+    window_bits: u8,
     reset_each_message: bool,
 }
 
@@ -28,23 +35,25 @@ impl Compressor {
     /// A raw-deflate compressor with `window_bits` (9–15; clamped) and `level` (0–9).
     #[must_use]
     pub fn new(level: u32, window_bits: u8, reset_each_message: bool) -> Self {
-        let inner = Compress::new_with_window_bits(Compression::new(level.min(9)), false, window_bits.clamp(9, 15));
-        Self { inner, reset_each_message }
+        Self { inner: None, level: level.min(9), window_bits: window_bits.clamp(9, 15), reset_each_message }
     }
 
     /// Compresses one whole message (RFC 7692 §7.2.1): deflate, sync flush,
     /// strip the trailing `00 00 ff ff`.
     pub fn compress(&mut self, data: &[u8]) -> Bytes {
+        let (level, bits) = (self.level, self.window_bits);
+        let inner =
+            self.inner.get_or_insert_with(|| Compress::new_with_window_bits(Compression::new(level), false, bits));
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        let start_in = self.inner.total_in();
+        let start_in = inner.total_in();
         loop {
-            let consumed = (self.inner.total_in() - start_in) as usize;
+            let consumed = (inner.total_in() - start_in) as usize;
             if out.capacity() - out.len() < 64 {
                 out.reserve(out.capacity().max(1024));
             }
             // Errors only arise from misuse of the stream, which this type prevents.
-            let _ = self.inner.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync);
-            let done = (self.inner.total_in() - start_in) as usize == data.len();
+            let _ = inner.compress_vec(&data[consumed..], &mut out, FlushCompress::Sync);
+            let done = (inner.total_in() - start_in) as usize == data.len();
             // A sync flush is complete once it left spare room in the output.
             if done && out.len() < out.capacity() {
                 break;
@@ -60,7 +69,8 @@ impl Compressor {
             out.push(0x00);
         }
         if self.reset_each_message {
-            self.inner.reset();
+            // No context to keep: let the zlib state go until the next message.
+            self.inner = None;
         }
         Bytes::from(out)
     }
@@ -87,8 +97,12 @@ impl std::fmt::Display for InflateError {
 impl std::error::Error for InflateError {}
 
 /// Inflates incoming messages, never past a limit.
+///
+/// The zlib state (a 32 KiB window and about 7 KiB besides) is made on the
+/// first compressed message and, when the peer resets its context after
+/// every message, dropped after each one.
 pub struct Decompressor {
-    inner: Decompress,
+    inner: Option<Decompress>,
     reset_each_message: bool,
     /// Where the current message stands after a DEFLATE block with BFINAL
     /// set (RFC 7692 §7.2.3.4).
@@ -118,7 +132,7 @@ impl Decompressor {
     /// reads data compressed with any smaller one.
     #[must_use]
     pub fn new(reset_each_message: bool) -> Self {
-        Self { inner: Decompress::new_with_window_bits(false, 15), reset_each_message, after_final: AfterFinal::No }
+        Self { inner: None, reset_each_message, after_final: AfterFinal::No }
     }
 
     /// Inflates `input` (one frame's payload of a compressed message),
@@ -128,41 +142,47 @@ impl Decompressor {
         if self.after_final != AfterFinal::No {
             return self.after_final_block(input);
         }
-        let start_in = self.inner.total_in();
+        let inner = self.inner.get_or_insert_with(|| Decompress::new_with_window_bits(false, 15));
+        let start_in = inner.total_in();
+        // Start near what the input is likely to give and double while the
+        // output keeps filling the chunk.
+        let mut step = input.len().saturating_mul(4).clamp(1024, STEP);
+        let mut chunk = Vec::new();
         loop {
-            let consumed = (self.inner.total_in() - start_in) as usize;
+            let consumed = (inner.total_in() - start_in) as usize;
             // Room for at most one octet past the limit: enough to notice it
             // (`usize::MAX` is "no limit" and must not wrap to none).
-            let room = limit.saturating_add(1).saturating_sub(out.len()).min(STEP);
+            let room = limit.saturating_add(1).saturating_sub(out.len()).min(step);
             if room == 0 {
                 return Err(InflateError::TooLarge(limit));
             }
             let before = out.len();
-            let mut chunk = vec![0u8; room];
-            let out_start = self.inner.total_out();
-            let status = self
-                .inner
-                .decompress(&input[consumed..], &mut chunk, FlushDecompress::Sync)
+            // Uninitialised room: inflate writes what it produces, nothing is zeroed first.
+            chunk.clear();
+            chunk.reserve_exact(room);
+            let out_start = inner.total_out();
+            let status = inner
+                .decompress_vec(&input[consumed..], &mut chunk, FlushDecompress::Sync)
                 .map_err(|e| InflateError::Corrupt(e.to_string()))?;
-            let produced = (self.inner.total_out() - out_start) as usize;
+            let produced = (inner.total_out() - out_start) as usize;
             out.extend_from_slice(&chunk[..produced]);
             if out.len() > limit {
                 out.truncate(limit);
                 return Err(InflateError::TooLarge(limit));
             }
-            let all_in = (self.inner.total_in() - start_in) as usize == input.len();
+            let all_in = (inner.total_in() - start_in) as usize == input.len();
             match status {
                 // RFC 7692 §7.2.3.4: a sender may end a message with a final
                 // block. Its stream is over: the next message starts a new
                 // one (see `finish`), and only the padding may follow here.
                 Status::StreamEnd => {
                     self.after_final = AfterFinal::Ended;
-                    let rest = (self.inner.total_in() - start_in) as usize;
+                    let rest = (inner.total_in() - start_in) as usize;
                     return self.after_final_block(&input[rest..]);
                 }
                 _ if all_in && produced < room => return Ok(()),
                 Status::BufError if produced == 0 && out.len() == before && all_in => return Ok(()),
-                _ => {}
+                _ => step = (step * 2).min(STEP),
             }
         }
     }
@@ -176,12 +196,13 @@ impl Decompressor {
             // the context-takeover mode, the peer's next message is a new
             // stream, so the next one is read from a fresh state.
             self.after_final = AfterFinal::No;
-            self.inner.reset(false);
+            self.inner = None;
             return Ok(());
         }
         self.inflate(&TAIL, out, limit)?;
         if self.reset_each_message {
-            self.inner.reset(false);
+            // No context to keep: let the zlib state go until the next message.
+            self.inner = None;
         }
         Ok(())
     }
