@@ -29,7 +29,7 @@ pub fn write_all(o: &Outcome, out: &Path) -> Result<(), String> {
     let cells: Vec<Cell> = cells(o).into_iter().filter(|c| c.kind != Kind::Deflate).collect();
     let subjects: Vec<Subject> = Subject::ALL
         .into_iter()
-        .filter(|s| !matches!(s, Subject::NodeWs | Subject::PythonWebsockets))
+        .filter(|s| !s.deflate_only())
         .filter(|s| o.runs.iter().any(|r| r.subject == *s))
         .collect();
     if cells.is_empty() || !subjects.contains(&Subject::RawTcp) {

@@ -94,7 +94,7 @@ pub struct Setup {
 pub fn applies(subject: Subject, cell: &Cell) -> bool {
     match cell.kind {
         Kind::Deflate => subject.deflates(),
-        Kind::Binary | Kind::Text => !matches!(subject, Subject::NodeWs | Subject::PythonWebsockets),
+        Kind::Binary | Kind::Text => !subject.deflate_only(),
     }
 }
 
@@ -109,7 +109,7 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
     for &s in &opts.subjects {
         total += opts.cells.iter().filter(|c| applies(s, c)).count() as u64;
         if opts.idle_conns > 0 {
-            total += 1 + u64::from(s.deflates());
+            total += u64::from(s != Subject::AutostradaLowMemory) + u64::from(s.deflates());
         }
     }
     let bar = ProgressBar::new(total);
@@ -147,7 +147,7 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
         if opts.idle_conns > 0 {
             let mut row = Memory { subject, plain: None, deflate: None };
             for deflate in [false, true] {
-                if deflate && !subject.deflates() {
+                if (deflate && !subject.deflates()) || (!deflate && subject == Subject::AutostradaLowMemory) {
                     continue;
                 }
                 bar.set_message(format!("{} idle{}", subject.name(), if deflate { " deflate" } else { "" }));

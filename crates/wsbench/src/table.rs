@@ -102,7 +102,7 @@ pub fn markdown(o: &Outcome) -> String {
     let all = cells(o);
     let plain: Vec<Cell> = all.iter().copied().filter(|c| c.kind != Kind::Deflate).collect();
     let deflate: Vec<Cell> = all.iter().copied().filter(|c| c.kind == Kind::Deflate).collect();
-    let rust = subjects(o, |s| !matches!(s, Subject::NodeWs | Subject::PythonWebsockets));
+    let rust = subjects(o, |s| !s.deflate_only());
     if !plain.is_empty() {
         throughput_table(&mut md, o, &plain, &rust);
         cpu_table(&mut md, o, &plain, &rust);
@@ -222,7 +222,7 @@ fn deflate_table(md: &mut String, o: &Outcome, cells: &[Cell]) {
         let ours = cpu(result(o, Subject::Autostrada, cell));
         let best = subjects
             .iter()
-            .filter(|s| **s != Subject::Autostrada)
+            .filter(|s| !matches!(s, Subject::Autostrada | Subject::AutostradaLowMemory))
             .filter_map(|s| cpu(result(o, *s, cell)))
             .fold(f64::INFINITY, f64::min);
         row.push(ours.filter(|_| best.is_finite()).map_or_else(|| "—".into(), |v| format!("{:.2}×", v / best)));

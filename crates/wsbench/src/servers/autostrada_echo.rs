@@ -9,21 +9,25 @@ use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 
-fn builder() -> &'static ServerBuilder {
-    static BUILDER: OnceLock<ServerBuilder> = OnceLock::new();
-    BUILDER.get_or_init(|| {
-        let mut config = Config::default();
-        config.max_frame_size = super::MAX_MESSAGE;
-        config.max_message_size = super::MAX_MESSAGE;
-        // permessage-deflate when the client offers it, with the default settings.
-        config.deflate = Some(DeflateConfig::default());
-        ServerBuilder::new().config(config)
-    })
+fn builder(low_memory: bool) -> &'static ServerBuilder {
+    static BUILDERS: OnceLock<[ServerBuilder; 2]> = OnceLock::new();
+    let [default, lean] = BUILDERS.get_or_init(|| {
+        [DeflateConfig::default(), DeflateConfig::low_memory()].map(|deflate| {
+            let mut config = Config::default();
+            config.max_frame_size = super::MAX_MESSAGE;
+            config.max_message_size = super::MAX_MESSAGE;
+            // permessage-deflate when the client offers it.
+            config.deflate = Some(deflate);
+            ServerBuilder::new().config(config)
+        })
+    });
+    if low_memory { lean } else { default }
 }
 
-/// Echoes text and binary messages until the connection ends.
-pub async fn echo(tcp: TcpStream) {
-    let Ok(mut ws) = builder().accept(tcp).await else { return };
+/// Echoes text and binary messages until the connection ends; with
+/// `low_memory`, permessage-deflate without context takeover.
+pub async fn echo(tcp: TcpStream, low_memory: bool) {
+    let Ok(mut ws) = builder(low_memory).accept(tcp).await else { return };
     while let Some(message) = ws.next().await {
         match message {
             Ok(m) if m.is_data() => {

@@ -25,8 +25,12 @@ pub const MAX_MESSAGE: usize = 64 << 20;
 pub enum Subject {
     /// A TCP echo of the same octets, no WebSocket: the ceiling.
     RawTcp,
-    /// autostrada (this workspace).
+    /// autostrada (this workspace), permessage-deflate with its defaults
+    /// (context takeover both ways).
     Autostrada,
+    /// autostrada with `DeflateConfig::low_memory()` (no context takeover):
+    /// measured in the compression cells and the memory rows only.
+    AutostradaLowMemory,
     /// tokio-websockets.
     TokioWebsockets,
     /// fastwebsockets (with its `FragmentCollector`).
@@ -41,9 +45,10 @@ pub enum Subject {
 
 impl Subject {
     /// Every subject, in table order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::RawTcp,
         Self::Autostrada,
+        Self::AutostradaLowMemory,
         Self::TokioWebsockets,
         Self::Fastwebsockets,
         Self::TokioTungstenite,
@@ -57,6 +62,7 @@ impl Subject {
         match self {
             Self::RawTcp => "raw-tcp",
             Self::Autostrada => "autostrada",
+            Self::AutostradaLowMemory => "autostrada-low-memory",
             Self::TokioWebsockets => "tokio-websockets",
             Self::Fastwebsockets => "fastwebsockets",
             Self::TokioTungstenite => "tokio-tungstenite",
@@ -68,7 +74,13 @@ impl Subject {
     /// Whether the subject negotiates permessage-deflate.
     #[must_use]
     pub fn deflates(self) -> bool {
-        matches!(self, Self::Autostrada | Self::NodeWs | Self::PythonWebsockets)
+        matches!(self, Self::Autostrada | Self::AutostradaLowMemory | Self::NodeWs | Self::PythonWebsockets)
+    }
+
+    /// Whether it is measured only with compression (cells and memory).
+    #[must_use]
+    pub fn deflate_only(self) -> bool {
+        matches!(self, Self::AutostradaLowMemory | Self::NodeWs | Self::PythonWebsockets)
     }
 
     /// Whether the subject speaks WebSocket (all but the raw TCP ceiling).
@@ -129,7 +141,8 @@ pub async fn serve(subject: Subject, addr: &str) -> Result<(), String> {
 pub async fn serve_on(subject: Subject, listener: TcpListener) -> Result<(), String> {
     let echo: fn(TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> = match subject {
         Subject::RawTcp => |tcp| Box::pin(raw::echo(tcp)),
-        Subject::Autostrada => |tcp| Box::pin(autostrada_echo::echo(tcp)),
+        Subject::Autostrada => |tcp| Box::pin(autostrada_echo::echo(tcp, false)),
+        Subject::AutostradaLowMemory => |tcp| Box::pin(autostrada_echo::echo(tcp, true)),
         Subject::TokioWebsockets => |tcp| Box::pin(peers::tokio_websockets(tcp)),
         Subject::Fastwebsockets => |tcp| Box::pin(peers::fastwebsockets(tcp)),
         Subject::TokioTungstenite => |tcp| Box::pin(peers::tokio_tungstenite(tcp)),
