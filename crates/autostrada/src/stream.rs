@@ -170,6 +170,21 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
 
     /// Pushes out queued automatic replies without blocking the read path;
     /// returns whether a close frame has gone out (one lock for both).
+    /// Reads more, after pushing out queued writes of at least
+    /// `flush_threshold` octets (a large echo `feed` queued): they leave as
+    /// the socket takes them instead of waiting until this side has read a
+    /// whole further message, so data keeps moving both ways. Smaller
+    /// queues wait for the read to come up empty, and leave together.
+    fn write_large_then_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.shared.poll_io(Side::Reader, cx, |w, cx| {
+            if w.tx.pending() >= w.flush_threshold {
+                // A pending or failed write is seen again by the next send or poll.
+                let _ = w.poll_write_out(cx);
+            }
+        });
+        self.poll_fill(cx)
+    }
+
     fn flush_replies(&self, cx: &Context<'_>) -> bool {
         self.shared.poll_io(Side::Reader, cx, |w, cx| {
             if w.tx.pending() > 0 {
@@ -210,7 +225,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                             self.deadline = None;
                             self.state = ReadState::Closing(Ending::Failed(e));
                         }
-                        Ok(None) => match self.poll_fill(cx) {
+                        Ok(None) => match self.write_large_then_fill(cx) {
                             Poll::Pending => {
                                 let close_sent = self.flush_replies(cx);
                                 // We sent a close and wait for the answer: not forever.

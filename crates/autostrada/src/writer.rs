@@ -80,7 +80,7 @@ impl Wake for WakerSet {
 pub(crate) struct Writer<S> {
     pub(crate) tx: Sender,
     io: IoWriteHalf<S>,
-    flush_threshold: usize,
+    pub(crate) flush_threshold: usize,
     shut_down: bool,
 }
 

@@ -112,7 +112,25 @@ pub fn markdown(o: &Outcome) -> String {
         deflate_table(&mut md, o, &deflate);
     }
     memory_table(&mut md, o);
+    failures(&mut md, o);
     md
+}
+
+/// The runs that measured nothing, with the load's reason ("—" in the tables).
+fn failures(md: &mut String, o: &Outcome) {
+    let failed: Vec<_> = o.runs.iter().filter_map(|r| r.result.as_ref().err().map(|e| (r, e))).collect();
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Runs that measured nothing
+"
+    );
+    for (r, e) in failed {
+        let _ = writeln!(md, "- {} on {}: {}", r.subject.name(), r.cell, e.replace('\n', " "));
+    }
+    md.push('\n');
 }
 
 fn header(md: &mut String, first: &str, subjects: &[Subject], extra: &[&str]) {
