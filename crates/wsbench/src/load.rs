@@ -1,5 +1,6 @@
 //! The load generator: N connections, each keeping D messages in flight
 //! (closed loop: every echo received lets one more message go), a warm-up,
+//! (at least `--warmup`, and until every connection has had an echo back),
 //! then a measured window. Latency is the time from handing a message to
 //! the socket to receiving its echo; echoes come back in order, so each
 //! connection matches them to a queue of send times.
@@ -72,7 +73,14 @@ struct Shared {
     phase: AtomicU8,
     echoed: AtomicU64,
     errors: AtomicU64,
+    /// Connections that have had at least one echo back.
+    warm: AtomicU64,
 }
+
+/// The warm-up goes on past `--warmup` until every connection has had an
+/// echo back, for at most this long: with megabytes in flight per
+/// connection the first round alone can take seconds.
+const MAX_WARMUP: Duration = Duration::from_secs(10);
 
 /// Runs one cell and returns what it measured.
 ///
@@ -80,8 +88,12 @@ struct Shared {
 /// When not even one connection can be opened, or every connection failed.
 pub async fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
     let payload = payload::make(spec.cell.kind, spec.cell.size);
-    let shared =
-        Arc::new(Shared { phase: AtomicU8::new(WARMING), echoed: AtomicU64::new(0), errors: AtomicU64::new(0) });
+    let shared = Arc::new(Shared {
+        phase: AtomicU8::new(WARMING),
+        echoed: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        warm: AtomicU64::new(0),
+    });
     let (stop_tx, stop) = watch::channel(false);
     let conns = open_all(spec, spec.cell.conns).await?;
     let mut tasks = Vec::with_capacity(conns.len());
@@ -99,7 +111,14 @@ pub async fn run(spec: &LoadSpec) -> Result<LoadResult, String> {
             hist
         }));
     }
+    let started = Instant::now();
     tokio::time::sleep(spec.warmup).await;
+    let open = tasks.len() as u64;
+    while shared.warm.load(Ordering::Relaxed) + shared.errors.load(Ordering::Relaxed) < open
+        && started.elapsed() < MAX_WARMUP
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let cpu0 = spec.server_pid.map(procstat::cpu_micros).transpose()?;
     let (n0, t0) = (shared.echoed.load(Ordering::Relaxed), Instant::now());
     shared.phase.store(MEASURING, Ordering::Relaxed);
@@ -207,9 +226,10 @@ async fn open(addr: &str, websocket: bool, kind: Kind) -> Result<Conn, String> {
     Ok(Conn::Ws(Box::new(ws)))
 }
 
-/// Per connection: the send times of messages in flight, oldest first.
+/// Per connection: the send times of messages in flight, oldest first, and
+/// whether an echo has come back yet.
 #[derive(Default)]
-struct InFlight(Mutex<VecDeque<Instant>>);
+struct InFlight(Mutex<VecDeque<Instant>>, std::sync::atomic::AtomicBool);
 
 impl InFlight {
     fn sent(&self) {
@@ -220,6 +240,9 @@ impl InFlight {
     fn echoed(&self, shared: &Shared, hist: &mut Histogram<u64>) {
         let sent = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
         shared.echoed.fetch_add(1, Ordering::Relaxed);
+        if !self.1.swap(true, Ordering::Relaxed) {
+            shared.warm.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(t) = sent.filter(|_| shared.phase.load(Ordering::Relaxed) == MEASURING) {
             let _ = hist.record(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX).max(1));
         }
