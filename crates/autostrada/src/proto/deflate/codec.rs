@@ -19,7 +19,9 @@ const STEP: usize = 64 * 1024;
 /// takeover it is dropped after every message, so a connection that waits
 /// holds none; each message then pays for a fresh state.
 pub struct Compressor {
-    inner: Option<Compress>,
+    /// Boxed: flate2's stream struct is ~150 octets, kept out of every
+    /// connection's state until compression is in use.
+    inner: Option<Box<Compress>>,
     level: u32,
     window_bits: u8,
     reset_each_message: bool,
@@ -42,8 +44,9 @@ impl Compressor {
     /// strip the trailing `00 00 ff ff`.
     pub fn compress(&mut self, data: &[u8]) -> Bytes {
         let (level, bits) = (self.level, self.window_bits);
-        let inner =
-            self.inner.get_or_insert_with(|| Compress::new_with_window_bits(Compression::new(level), false, bits));
+        let inner = self
+            .inner
+            .get_or_insert_with(|| Box::new(Compress::new_with_window_bits(Compression::new(level), false, bits)));
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
         let start_in = inner.total_in();
         loop {
@@ -102,7 +105,8 @@ impl std::error::Error for InflateError {}
 /// first compressed message and, when the peer resets its context after
 /// every message, dropped after each one.
 pub struct Decompressor {
-    inner: Option<Decompress>,
+    /// Boxed, as [`Compressor`]'s.
+    inner: Option<Box<Decompress>>,
     reset_each_message: bool,
     /// Where the current message stands after a DEFLATE block with BFINAL
     /// set (RFC 7692 §7.2.3.4).
@@ -142,7 +146,7 @@ impl Decompressor {
         if self.after_final != AfterFinal::No {
             return self.after_final_block(input);
         }
-        let inner = self.inner.get_or_insert_with(|| Decompress::new_with_window_bits(false, 15));
+        let inner = self.inner.get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, 15)));
         let start_in = inner.total_in();
         // Start near what the input is likely to give and double while the
         // output keeps filling the chunk.
