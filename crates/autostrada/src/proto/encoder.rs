@@ -138,7 +138,9 @@ impl Iterator for Frames {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.rest.as_mut()?;
-        let chunk = rest.split_to(rest.len().min(self.frame_size));
+        // The whole of what is left when it fits: no split (splitting a
+        // buffer's only handle costs a shared-ownership allocation).
+        let chunk = if rest.len() <= self.frame_size { std::mem::take(rest) } else { rest.split_to(self.frame_size) };
         let fin = rest.is_empty();
         let mut header = FrameHeader { fin, rsv: self.rsv, ..FrameHeader::new(self.opcode, chunk.len() as u64) };
         header.mask = mask_key(self.role);

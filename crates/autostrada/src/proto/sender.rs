@@ -248,6 +248,10 @@ impl Sender {
     pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
         (self.pong_run, self.last_pong) = (0, 0);
         let (head, n) = header.encode();
+        // One reservation for all this frame copies into the tail: growing
+        // it per piece cost a reallocation on most small frames.
+        let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
+        self.tail.reserve(n + copied);
         self.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
         if let Some(key) = header.mask {
