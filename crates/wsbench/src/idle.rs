@@ -72,11 +72,7 @@ pub async fn run(addr: &str, websocket: bool, deflate: bool, conns: usize, pid: 
 async fn exchange(conn: &mut Conn, kind: Kind, hello: bytes::Bytes) -> bool {
     match conn {
         Conn::Ws(ws) => {
-            let msg = match kind {
-                Kind::Binary => autostrada::Message::Binary(hello),
-                _ => autostrada::Message::Text(autostrada::Utf8Bytes::from_bytes(hello).expect("UTF-8 payload")),
-            };
-            if ws.send(msg).await.is_err() {
+            if ws.send(crate::load::message(kind, &hello)).await.is_err() {
                 return false;
             }
             matches!(ws.next().await, Some(Ok(m)) if m.is_data() && m.len() == HELLO)

@@ -249,7 +249,8 @@ impl InFlight {
     }
 }
 
-fn message(kind: Kind, payload: &Bytes) -> Message {
+/// The message of `kind` carrying `payload`.
+pub(crate) fn message(kind: Kind, payload: &Bytes) -> Message {
     match kind {
         Kind::Binary => Message::Binary(payload.clone()),
         // Made valid by payload::make; checked here once per message clone.
