@@ -107,7 +107,10 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
     /// given back. Idle connections then cost their state, not 8 KiB each.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let buf = self.rx.buffer_mut();
-        if buf.is_empty() && buf.capacity() == 0 && self.burst <= IDLE_READ {
+        // Not in a burst: read into the stack scratch whatever
+        // `read_buffer_size` is, and keep only what arrived.
+        let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
+        if buf.is_empty() && buf.capacity() == 0 && !bursting {
             // Let go of the storage the last message was split from (a
             // drained buffer still shares it).
             *buf = BytesMut::new();
@@ -130,8 +133,14 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
         buf.reserve(want);
         let asked = buf.capacity() - buf.len();
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf);
-        if polled.is_pending() && buf.is_empty() {
-            *buf = BytesMut::new();
+        if polled.is_pending() {
+            if buf.is_empty() {
+                *buf = BytesMut::new();
+            } else if buf.len() < self.read_buffer_size && buf.capacity() - buf.len() > self.read_buffer_size {
+                // The socket went quiet on a partial frame after a burst:
+                // keep what arrived, not the burst's large buffer.
+                *buf = BytesMut::from(&buf[..]);
+            }
         }
         let got = match &polled {
             Poll::Ready(Ok(n)) => *n,

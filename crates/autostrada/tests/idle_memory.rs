@@ -128,6 +128,12 @@ async fn a_waiting_connection_holds_no_read_buffer_nor_zlib_state_without_contex
     let plain = heap_per_idle_connection(Config::default(), false).await;
     eprintln!("live heap per idle server connection: {plain} octets");
     assert!(plain < 2048, "an idle connection holds {plain} octets of heap");
+    // A read buffer size above the stack scratch's 8 KiB changes nothing
+    // for a connection that waits.
+    let mut config = Config::default();
+    config.read_buffer_size = 64 << 10;
+    let large_reads = heap_per_idle_connection(config, false).await;
+    assert!(large_reads < plain + 256, "with 64 KiB reads an idle connection holds {large_reads} octets");
     let mut config = Config::default();
     config.deflate = Some(DeflateConfig::low_memory());
     let lean = heap_per_idle_connection(config, true).await;
