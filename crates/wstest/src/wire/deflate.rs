@@ -16,6 +16,8 @@ use autostrada::proto::deflate::negotiate::{Extension, NAME};
 use bytes::{Bytes, BytesMut};
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::window_audit::WindowAudit;
+
 /// zlib's default compression level, which the reference uses.
 const LEVEL: u32 = 6;
 
@@ -248,10 +250,11 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Inflates the peer's messages the way the reference's zlib does, window
 /// included: a message may refer back at most `2^bits` octets into the
-/// messages before it. (zlib-rs keeps a 32 KiB window whatever it is told,
-/// so each message starts from a fresh stream primed with exactly the last
-/// `2^bits` octets of history — a peer that compresses with a larger window
-/// than it agreed to fails here as it fails against the reference.)
+/// messages before it, so each message starts from a fresh stream primed
+/// with exactly the last `2^bits` octets of history. Within a message
+/// zlib-rs resolves any distance up to 32 KiB whatever it is told, so a
+/// window below that is also held to the reference's rule by a
+/// [`WindowAudit`] of every inflate call.
 struct Inflater {
     inner: Decompress,
     /// Window size in octets.
@@ -264,6 +267,8 @@ struct Inflater {
     scratch: Vec<u8>,
     /// A message is being inflated.
     in_message: bool,
+    /// The reference's window rule, when the window is below 32 KiB.
+    audit: Option<WindowAudit>,
 }
 
 /// Output grows by at most this much per step.
@@ -278,6 +283,7 @@ impl Inflater {
             history: Vec::new(),
             scratch: Vec::with_capacity(STEP),
             in_message: false,
+            audit: WindowAudit::new(bits),
         }
     }
 
@@ -290,7 +296,20 @@ impl Inflater {
             if self.keep_context && !self.history.is_empty() {
                 self.inner.set_dictionary(&self.history).map_err(|e| e.to_string())?;
             }
+            if !self.keep_context {
+                self.audit.as_mut().map(WindowAudit::restart);
+            }
         }
+        let before = out.len();
+        self.inflate_call(data, out)?;
+        match self.audit.as_mut() {
+            Some(audit) => audit.check(data, &out[before..]),
+            None => Ok(()),
+        }
+    }
+
+    /// Inflates `data` onto `out` in steps of at most [`STEP`].
+    fn inflate_call(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), String> {
         let start = self.inner.total_in();
         loop {
             let consumed = usize::try_from(self.inner.total_in() - start).unwrap_or(usize::MAX);
