@@ -11,6 +11,7 @@ use crate::proto::Role;
 use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError, Target};
 use crate::stream::WebSocket;
+use crate::tls::{Connector, MaybeTlsStream};
 
 /// Opens WebSocket connections with a chosen configuration, subprotocols
 /// and extra request headers.
@@ -34,6 +35,7 @@ pub struct ClientBuilder {
     config: Config,
     protocols: Vec<String>,
     headers: HeaderMap,
+    connector: Connector,
 }
 
 impl ClientBuilder {
@@ -57,6 +59,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How `wss://` connections are made: trust anchors, client
+    /// certificate, or a whole rustls configuration. The default trusts the
+    /// roots of the enabled `rustls-webpki-roots` / `rustls-native-roots`
+    /// feature. See [`Connector`].
+    #[must_use]
+    pub fn connector(mut self, connector: Connector) -> Self {
+        self.connector = connector;
+        self
+    }
+
     /// Adds a header to the upgrade request (e.g. `Origin`, `Authorization`).
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
         let bad = |what: &str| {
@@ -68,21 +80,49 @@ impl ClientBuilder {
         Ok(self)
     }
 
-    /// Connects over TCP to a `ws://` URL and performs the opening handshake.
-    /// `TCP_NODELAY` is set: the writer batches by itself.
-    pub async fn connect(&self, url: &str) -> Result<(WebSocket<TcpStream>, Response<()>), Error> {
+    /// Connects to a `ws://` or `wss://` URL (TLS through the
+    /// [`connector`](Self::connector)) and performs the opening handshake.
+    /// `TCP_NODELAY` is set: the writer batches by itself. The TCP connect,
+    /// TLS and the upgrade together are bounded by
+    /// [`Config::handshake_timeout`].
+    ///
+    /// # Errors
+    /// [`Error::Tls`] for `wss://` without trust anchors (enable
+    /// `rustls-webpki-roots` or `rustls-native-roots`, or pass a
+    /// [`Connector`]) or a certificate that is not trusted; otherwise as
+    /// [`connect_on`](Self::connect_on).
+    pub async fn connect(&self, url: &str) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
         let target = parse_url(url)?;
+        #[cfg(not(feature = "rustls"))]
         if target.tls {
-            return Err(Error::Handshake(HandshakeError::Url(
-                "wss:// is not supported yet; connect a TLS stream yourself and use connect_on".into(),
-            )));
+            return Err(Error::Tls(
+                "wss:// needs autostrada's `rustls-webpki-roots` or `rustls-native-roots` feature (or `rustls` \
+                 and a Connector); or connect a TLS stream yourself and use connect_on"
+                    .into(),
+            ));
         }
-        let connecting = TcpStream::connect((target.host.as_str(), target.port));
-        let tcp = tokio::time::timeout(self.config.handshake_timeout, connecting)
-            .await
-            .map_err(|_| Error::HandshakeTimeout)??;
-        tcp.set_nodelay(true)?;
-        self.connect_on(tcp, url).await
+        let deadline = tokio::time::Instant::now() + self.config.handshake_timeout;
+        let connecting = async {
+            let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+            tcp.set_nodelay(true)?;
+            self.wrap(tcp, &target).await
+        };
+        let stream = tokio::time::timeout_at(deadline, connecting).await.map_err(|_| Error::HandshakeTimeout)??;
+        let mut config = self.config.clone();
+        config.handshake_timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let rest = ClientBuilder { config, ..self.clone() };
+        rest.connect_on(stream, url).await
+    }
+
+    #[cfg(feature = "rustls")]
+    async fn wrap(&self, tcp: TcpStream, target: &Target) -> Result<MaybeTlsStream<TcpStream>, Error> {
+        self.connector.wrap(tcp, &target.host, target.tls).await
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    #[allow(clippy::unused_async)]
+    async fn wrap(&self, tcp: TcpStream, _target: &Target) -> Result<MaybeTlsStream<TcpStream>, Error> {
+        Ok(MaybeTlsStream::Plain(tcp))
     }
 
     /// Performs the opening handshake for `url` over an already connected
@@ -149,7 +189,9 @@ fn parse_url(url: &str) -> Result<Target, Error> {
     Ok(Target::from_uri(&uri)?)
 }
 
-/// Connects to a `ws://` URL with the default configuration.
+/// Connects to a `ws://` or `wss://` URL with the default configuration
+/// (`wss://` needs the `rustls-webpki-roots` or `rustls-native-roots`
+/// feature).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), autostrada::Error> {
@@ -158,6 +200,6 @@ fn parse_url(url: &str) -> Result<Target, Error> {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn connect(url: &str) -> Result<(WebSocket<TcpStream>, Response<()>), Error> {
+pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
     ClientBuilder::new().connect(url).await
 }

@@ -13,6 +13,10 @@ pub enum Error {
     Handshake(HandshakeError),
     /// The opening handshake did not finish within `Config::handshake_timeout`.
     HandshakeTimeout,
+    /// `wss://` could not be set up: no trust anchors (enable a `rustls-*`
+    /// feature or pass a `Connector`), a certificate the server refused or
+    /// we did not trust, a TLS handshake that failed. The text says which.
+    Tls(String),
     /// The peer broke the protocol; we sent a close frame with the matching code.
     Protocol(ProtocolError),
     /// A message could not be sent.
@@ -29,6 +33,7 @@ impl std::fmt::Display for Error {
         match self {
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::Handshake(e) => write!(f, "WebSocket handshake failed: {e}"),
+            Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::HandshakeTimeout => {
                 f.write_str("WebSocket handshake timed out; raise Config::handshake_timeout for slow peers")
             }

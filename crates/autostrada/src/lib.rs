@@ -7,6 +7,8 @@
 //! - The tokio front end: [`ServerBuilder`] / [`accept`], [`ClientBuilder`] /
 //!   [`connect`], and [`WebSocket`], a `Stream` of [`Message`]s and a `Sink`
 //!   for them, which splits into owned halves for two tasks.
+//! - [`tls`]: `wss://` with rustls, behind the `rustls`,
+//!   `rustls-webpki-roots` and `rustls-native-roots` features.
 //!
 //! ```no_run
 //! use autostrada::{Message, connect};
@@ -40,9 +42,26 @@ pub use proto::{CloseCode, CloseFrame, Role};
 pub mod client;
 pub mod server;
 pub mod stream;
+pub mod tls;
 mod writer;
 
 pub use client::{ClientBuilder, connect};
 pub use server::{ServerBuilder, accept};
 pub use stream::{ReadHalf, WebSocket};
+pub use tls::{Connector, MaybeTlsStream};
 pub use writer::WriteHalf;
+
+/// The rustls this crate builds on (feature `rustls`), for
+/// [`Connector`]'s root stores, certificates and configurations.
+#[cfg(feature = "rustls")]
+pub use rustls;
+/// The tokio-rustls this crate builds on (feature `rustls`): a server wraps
+/// its TCP streams with `tokio_rustls::TlsAcceptor` before
+/// [`accept`](crate::accept).
+#[cfg(feature = "rustls")]
+pub use tokio_rustls;
+
+/// The repository README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;

@@ -172,3 +172,13 @@ async fn deflate_is_declined_when_the_server_does_not_want_it() {
     ws.send(Message::text("plain")).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("plain"));
 }
+
+#[cfg(not(feature = "rustls"))]
+#[tokio::test]
+async fn wss_without_a_tls_feature_names_the_features() {
+    // Nothing listens on port 1: the error comes before any connection.
+    match connect("wss://127.0.0.1:1/").await {
+        Err(autostrada::Error::Tls(text)) => assert!(text.contains("rustls-webpki-roots"), "{text}"),
+        other => panic!("expected Error::Tls, got {:?}", other.map(|_| ())),
+    }
+}

@@ -39,7 +39,7 @@ pub struct Seen {
 /// A running headless Chromium with one tab.
 pub struct Browser {
     child: tokio::process::Child,
-    ws: WebSocket<tokio::net::TcpStream>,
+    ws: WebSocket<autostrada::MaybeTlsStream<tokio::net::TcpStream>>,
     session: String,
     next_id: u64,
     events: Vec<Value>,
