@@ -1,7 +1,8 @@
 //! Connecting: the client side of the opening handshake on tokio.
 
+use bytes::Bytes;
 use bytes::BytesMut;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Uri, header};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -101,15 +102,16 @@ impl ClientBuilder {
                     .into(),
             ));
         }
-        let deadline = tokio::time::Instant::now() + self.config.handshake_timeout;
+        let started = tokio::time::Instant::now();
         let connecting = async {
             let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
             tcp.set_nodelay(true)?;
             self.wrap(tcp, &target).await
         };
-        let stream = tokio::time::timeout_at(deadline, connecting).await.map_err(|_| Error::HandshakeTimeout)??;
+        let limit = self.config.handshake_timeout;
+        let stream = tokio::time::timeout(limit, connecting).await.map_err(|_| Error::HandshakeTimeout)??;
         let mut config = self.config.clone();
-        config.handshake_timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
+        config.handshake_timeout = limit.saturating_sub(started.elapsed());
         let rest = ClientBuilder { config, ..self.clone() };
         rest.connect_on(stream, url).await
     }
@@ -137,7 +139,10 @@ impl ClientBuilder {
         let handshake =
             Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target)));
         let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate), response))
+        let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
+        ws.protocol =
+            response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|p| p.to_str().ok()).map(Into::into);
+        Ok((ws, response))
     }
 
     async fn handshake<S>(
@@ -168,6 +173,11 @@ impl ClientBuilder {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
             if let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? {
+                if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                    let _ = buf.split_to(n);
+                    let body = refusal_body(stream, response.headers(), buf).await;
+                    return Err(Error::Refused(Box::new(response.map(|()| body))));
+                }
                 let offered = self.config.deflate.as_ref();
                 handshake::check_response(&response, &key, &self.protocols, offered.is_some())?;
                 // RFC 7692 §7.1: the answer must fit our offer, or the connection fails.
@@ -180,6 +190,62 @@ impl ClientBuilder {
                 let _ = buf.split_to(n);
                 return Ok((response, buf, deflate));
             }
+        }
+    }
+}
+
+/// The most body octets of a refused upgrade that [`Error::Refused`]
+/// keeps (64 KiB): enough for any error page's message, bounded against a
+/// server that streams forever.
+pub const MAX_REFUSAL_BODY: usize = 64 * 1024;
+
+/// Reads the body of a refused upgrade: as long as `Content-Length` says,
+/// de-chunked, or to the end of the stream, never past
+/// [`MAX_REFUSAL_BODY`]. A read error ends it with what arrived.
+async fn refusal_body<S: AsyncRead + Unpin>(stream: &mut S, headers: &HeaderMap, mut buf: BytesMut) -> Bytes {
+    let chunked = headers
+        .get(header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+    let mut body = BytesMut::new();
+    loop {
+        if chunked {
+            // Takes every whole chunk buffered so far (RFC 9112 §7.1).
+            while let Ok(httparse::Status::Complete((start, size))) = httparse::parse_chunk_size(&buf) {
+                let size = usize::try_from(size).unwrap_or(usize::MAX);
+                if size == 0 {
+                    return body.freeze();
+                }
+                let have = buf.len() - start;
+                let room = MAX_REFUSAL_BODY - body.len();
+                if have >= size.saturating_add(2) && size < room {
+                    body.extend_from_slice(&buf[start..start + size]);
+                    let _ = buf.split_to(start + size + 2);
+                } else if have >= room {
+                    // The limit falls inside this chunk.
+                    body.extend_from_slice(&buf[start..start + room]);
+                    return body.freeze();
+                } else {
+                    break;
+                }
+            }
+            if httparse::parse_chunk_size(&buf).is_err() {
+                return body.freeze();
+            }
+        } else {
+            body.extend_from_slice(&buf.split());
+            let want = length.unwrap_or(usize::MAX).min(MAX_REFUSAL_BODY);
+            if body.len() >= want {
+                body.truncate(want);
+                return body.freeze();
+            }
+        }
+        // `buf` holds at most one partial chunk head past the limit.
+        let full = body.len() >= MAX_REFUSAL_BODY || buf.len() > 2 * MAX_REFUSAL_BODY;
+        if full || !matches!(stream.read_buf(&mut buf).await, Ok(n) if n > 0) {
+            body.truncate(MAX_REFUSAL_BODY);
+            return body.freeze();
         }
     }
 }

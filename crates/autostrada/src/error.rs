@@ -13,6 +13,11 @@ pub enum Error {
     Handshake(HandshakeError),
     /// The opening handshake did not finish within `Config::handshake_timeout`.
     HandshakeTimeout,
+    /// The server answered the upgrade with another status than 101 — a 401
+    /// with `WWW-Authenticate`, a 429 with `Retry-After`, a redirect: its
+    /// status, headers and body (at most the first
+    /// [`MAX_REFUSAL_BODY`](crate::client::MAX_REFUSAL_BODY) octets).
+    Refused(Box<http::Response<bytes::Bytes>>),
     /// `wss://` could not be set up: no trust anchors (enable a `rustls-*`
     /// feature or pass a `Connector`), a certificate the server refused or
     /// we did not trust, a TLS handshake that failed. The text says which.
@@ -34,6 +39,22 @@ impl std::fmt::Display for Error {
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::Handshake(e) => write!(f, "WebSocket handshake failed: {e}"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
+            Self::Refused(response) => {
+                let status = response.status();
+                write!(
+                    f,
+                    "server refused the WebSocket upgrade: {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                )?;
+                let body = String::from_utf8_lossy(response.body());
+                let line = body.lines().next().unwrap_or("").trim();
+                if !line.is_empty() {
+                    let cut: String = line.chars().take(200).collect();
+                    write!(f, " ({cut})")?;
+                }
+                Ok(())
+            }
             Self::HandshakeTimeout => {
                 f.write_str("WebSocket handshake timed out; raise Config::handshake_timeout for slow peers")
             }

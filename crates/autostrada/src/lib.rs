@@ -43,12 +43,14 @@ pub mod client;
 pub mod server;
 pub mod stream;
 pub mod tls;
+pub mod upgrade;
 mod writer;
 
 pub use client::{ClientBuilder, connect};
 pub use server::{ServerBuilder, accept};
 pub use stream::{ReadHalf, WebSocket};
 pub use tls::{Connector, MaybeTlsStream};
+pub use upgrade::{Accept, Upgrade};
 pub use writer::WriteHalf;
 
 /// The rustls this crate builds on (feature `rustls`), for

@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use http::{HeaderMap, HeaderValue, Request, header};
+use http::Request;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::proto::Role;
-use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError};
 use crate::stream::WebSocket;
+use crate::upgrade::{Accept, Upgrade};
 
 /// Accepts WebSocket connections with a chosen configuration.
 ///
@@ -40,8 +39,8 @@ use crate::stream::WebSocket;
 /// few octets, not a copy of the configuration in every connection's task.
 #[derive(Debug, Clone, Default)]
 pub struct ServerBuilder {
-    config: Arc<Config>,
-    protocols: Arc<[String]>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) protocols: Arc<[String]>,
 }
 
 impl ServerBuilder {
@@ -75,31 +74,51 @@ impl ServerBuilder {
     }
 
     /// Performs the opening handshake and also returns the client's request
-    /// (path, query, headers such as `Origin` or cookies).
+    /// (path, query, headers such as `Origin` or cookies). To look at the
+    /// request *before* answering it — and refuse it, pick the subprotocol
+    /// or add headers — use [`read_request`](Self::read_request).
     ///
     /// A request that is not a valid upgrade is answered with 400 (or 426
     /// for a wrong version) carrying the reason, and returned as
     /// [`Error::Handshake`]. Bounded by [`Config::handshake_timeout`] and
     /// [`Config::handshake_limits`].
-    pub async fn accept_with_request<S>(&self, mut stream: S) -> Result<(WebSocket<S>, Request<()>), Error>
+    pub async fn accept_with_request<S>(&self, stream: S) -> Result<(WebSocket<S>, Request<()>), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        // Boxed, reading and answering: the handshake's state lives on the
+        // heap only while it runs, instead of sizing every connection's
+        // task for it for as long as the connection lasts.
+        Box::pin(async move { self.read_request(stream).await?.answer(Accept::new()).await }).await
+    }
+
+    /// Reads and checks the upgrade request, and leaves the answer to you:
+    /// [`Upgrade::accept`], [`Upgrade::accept_with`] (subprotocol, response
+    /// headers) or [`Upgrade::reject`] (any status, headers and body).
+    ///
+    /// A request that is not a valid upgrade is answered with 400 (or 426
+    /// for a wrong version) and returned as [`Error::Handshake`]. Reading is
+    /// bounded by [`Config::handshake_timeout`] and
+    /// [`Config::handshake_limits`]; the time you take to decide is not.
+    pub async fn read_request<S>(&self, mut stream: S) -> Result<Upgrade<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         // Boxed: the handshake's state (its buffer, parsed request, timer)
         // lives on the heap only while it runs, instead of sizing every
         // connection's task for it for as long as the connection lasts.
-        let handshake = Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream)));
-        let (request, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok((WebSocket::from_upgraded(stream, Role::Server, &self.config, leftover, deflate), request))
+        let reading = Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.read_head(&mut stream)));
+        let (request, leftover, accept_key) = reading.await.map_err(|_| Error::HandshakeTimeout)??;
+        Ok(Upgrade { stream, leftover, request, accept_key, server: self.clone() })
     }
 
-    async fn handshake<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut, Option<DeflateParams>), Error>
+    async fn read_head<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut, String), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let limits = &self.config.handshake_limits;
         let mut buf = BytesMut::with_capacity(1024);
-        let checked = loop {
+        loop {
             if stream.read_buf(&mut buf).await? == 0 {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
@@ -109,33 +128,14 @@ impl ServerBuilder {
                     .transpose()
             });
             match parsed {
-                Ok(Some(done)) => break done,
+                Ok(Some((request, n, accept))) => {
+                    let _ = buf.split_to(n);
+                    return Ok((request, buf, accept));
+                }
                 Ok(None) => {}
                 Err(e) => return Err(reject(stream, e).await),
             }
-        };
-        let (request, n, accept) = checked;
-        let mut extra = HeaderMap::new();
-        let offered = handshake::offered_protocols(&request);
-        if let Some(p) = self.protocols.iter().find(|p| offered.contains(p)) {
-            if let Ok(v) = HeaderValue::from_str(p) {
-                extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-            }
         }
-        // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
-        let mut deflate = None;
-        if let Some(policy) = &self.config.deflate {
-            if let Some((params, answer)) = policy.accept(&handshake::extensions(request.headers())) {
-                if let Ok(v) = HeaderValue::from_str(&answer) {
-                    extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-                    deflate = Some(params);
-                }
-            }
-        }
-        stream.write_all(&handshake::server_response(&accept, &extra)).await?;
-        stream.flush().await?;
-        let _ = buf.split_to(n);
-        Ok((request, buf, deflate))
     }
 }
 

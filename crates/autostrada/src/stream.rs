@@ -339,6 +339,8 @@ pub struct WebSocket<S> {
     read: ReadHalf<S>,
     write: WriteHalf<S>,
     deflate: Option<DeflateParams>,
+    /// The subprotocol the handshake selected.
+    pub(crate) protocol: Option<Box<str>>,
 }
 
 impl<S> std::fmt::Debug for WebSocket<S> {
@@ -380,7 +382,22 @@ impl<S: AsyncRead + AsyncWrite> WebSocket<S> {
             close_timeout: config.close_timeout,
             deadline: None,
         };
-        Self { read, write: WriteHalf { shared, encoder }, deflate }
+        Self { read, write: WriteHalf { shared, encoder }, deflate, protocol: None }
+    }
+
+    /// The subprotocol the opening handshake selected (`Sec-WebSocket-Protocol`),
+    /// in either role; `None` when none was. Set by [`accept`](crate::accept),
+    /// [`Upgrade`](crate::Upgrade) and [`connect`](crate::connect); `None` for
+    /// a socket made with [`from_upgraded`](Self::from_upgraded) until
+    /// [`set_protocol`](Self::set_protocol).
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Records the subprotocol a handshake made elsewhere (e.g. by hyper)
+    /// selected, for [`protocol`](Self::protocol).
+    pub fn set_protocol(&mut self, protocol: Option<&str>) {
+        self.protocol = protocol.map(Into::into);
     }
 
     /// The permessage-deflate parameters in force, if it was negotiated.

@@ -1,0 +1,221 @@
+//! Control over a server's upgrade before the 101 goes out: look at the
+//! request, then [`Upgrade::accept`] it (choosing the subprotocol and adding
+//! response headers with [`Accept`]) or [`Upgrade::reject`] it with any
+//! status, headers and body.
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::error::Error;
+use crate::proto::Role;
+use crate::proto::handshake::{self, HandshakeError};
+use crate::server::ServerBuilder;
+use crate::stream::WebSocket;
+
+/// A valid upgrade request that has not been answered yet, from
+/// [`ServerBuilder::read_request`].
+///
+/// ```no_run
+/// use autostrada::{Accept, ServerBuilder};
+/// use http::{Response, StatusCode};
+///
+/// # async fn serve(tcp: tokio::net::TcpStream) -> Result<(), autostrada::Error> {
+/// let server = ServerBuilder::new().protocols(["chat.v2", "chat.v1"]);
+/// let upgrade = server.read_request(tcp).await?;
+/// let origin = upgrade.request().headers().get("origin").and_then(|o| o.to_str().ok());
+/// if origin != Some("https://app.example") {
+///     let refusal = Response::builder()
+///         .status(StatusCode::FORBIDDEN)
+///         .header("x-reason", "origin")
+///         .body("cross-origin WebSockets are not allowed\n")
+///         .unwrap();
+///     return upgrade.reject(refusal).await;
+/// }
+/// let ws = upgrade.accept_with(Accept::new().header("x-session", "42")?).await?;
+/// println!("speaking {:?}", ws.protocol());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Upgrade<S> {
+    pub(crate) stream: S,
+    /// Octets read past the request's head.
+    pub(crate) leftover: BytesMut,
+    pub(crate) request: Request<()>,
+    /// The `Sec-WebSocket-Accept` value for the request's key.
+    pub(crate) accept_key: String,
+    pub(crate) server: ServerBuilder,
+}
+
+/// How to answer an upgrade: the subprotocol and extra response headers.
+/// By default the [`ServerBuilder`]'s subprotocol preference chooses and no
+/// header is added.
+#[derive(Debug, Clone, Default)]
+pub struct Accept {
+    protocol: Option<Option<String>>,
+    headers: HeaderMap,
+}
+
+/// Response headers the handshake itself sets.
+const OURS: [HeaderName; 5] = [
+    header::UPGRADE,
+    header::CONNECTION,
+    header::SEC_WEBSOCKET_ACCEPT,
+    header::SEC_WEBSOCKET_EXTENSIONS,
+    header::SEC_WEBSOCKET_PROTOCOL,
+];
+
+impl Accept {
+    /// The default answer.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Selects this subprotocol, which must be one the client offered
+    /// (RFC 6455 §4.2.2); `accept_with` fails otherwise.
+    #[must_use]
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.protocol = Some(Some(protocol.into()));
+        self
+    }
+
+    /// Selects no subprotocol, whatever the client offered.
+    #[must_use]
+    pub fn no_protocol(mut self) -> Self {
+        self.protocol = Some(None);
+        self
+    }
+
+    /// Adds a response header (a cookie, a session id, a rate-limit hint).
+    ///
+    /// # Errors
+    /// An invalid name or value, or one of the headers the handshake sets
+    /// itself (`Upgrade`, `Connection`, `Sec-WebSocket-*`: choose the
+    /// subprotocol with [`protocol`](Self::protocol)).
+    pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self, Error>
+    where
+        K: TryInto<HeaderName>,
+        V: TryInto<HeaderValue>,
+    {
+        let bad =
+            |what: &str| Error::Handshake(HandshakeError::MalformedHttp(format!("invalid response header {what}")));
+        let name = name.try_into().map_err(|_| bad("name"))?;
+        let value = value.try_into().map_err(|_| bad(&format!("value for {name}")))?;
+        if OURS.contains(&name) {
+            return Err(Error::Handshake(HandshakeError::MalformedHttp(format!(
+                "{name} is set by the handshake; choose the subprotocol with Accept::protocol"
+            ))));
+        }
+        self.headers.append(name, value);
+        Ok(self)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
+    /// The client's request: path, query, `Origin`, cookies, credentials.
+    pub fn request(&self) -> &Request<()> {
+        &self.request
+    }
+
+    /// The subprotocols the client offered, in its order.
+    pub fn offered_protocols(&self) -> Vec<String> {
+        handshake::offered_protocols(&self.request)
+    }
+
+    /// Answers 101 as the [`ServerBuilder`] would: its subprotocol
+    /// preference, permessage-deflate if configured and offered.
+    ///
+    /// # Errors
+    /// The socket failed while the answer went out.
+    pub async fn accept(self) -> Result<WebSocket<S>, Error> {
+        self.accept_with(Accept::new()).await
+    }
+
+    /// Answers 101 with the subprotocol and headers of `answer`.
+    ///
+    /// # Errors
+    /// [`Accept::protocol`] named a subprotocol the client did not offer
+    /// (the client is answered 500); the socket failed.
+    pub async fn accept_with(self, answer: Accept) -> Result<WebSocket<S>, Error> {
+        // Boxed, so that the answer's state does not size the caller's task
+        // for the life of the connection.
+        Box::pin(self.answer(answer)).await.map(|(ws, _)| ws)
+    }
+
+    /// Answers 101 and hands the request back with the socket.
+    pub(crate) async fn answer(mut self, answer: Accept) -> Result<(WebSocket<S>, Request<()>), Error> {
+        let offered = self.offered_protocols();
+        let protocol = match answer.protocol {
+            Some(Some(p)) if !offered.contains(&p) => {
+                let e = HandshakeError::Unrequested("subprotocol (not among the client's offers)", p);
+                let refusal =
+                    plain(StatusCode::INTERNAL_SERVER_ERROR, "the server chose a subprotocol you did not offer\n");
+                let _ = write_response(&mut self.stream, refusal).await;
+                return Err(Error::Handshake(e));
+            }
+            Some(chosen) => chosen,
+            None => self.server.protocols.iter().find(|p| offered.contains(p)).cloned(),
+        };
+        let mut extra = answer.headers;
+        if let Some(p) = &protocol {
+            if let Ok(v) = HeaderValue::from_str(p) {
+                extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+            }
+        }
+        // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
+        let mut deflate = None;
+        if let Some(policy) = &self.server.config.deflate {
+            if let Some((params, answer)) = policy.accept(&handshake::extensions(self.request.headers())) {
+                if let Ok(v) = HeaderValue::from_str(&answer) {
+                    extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+                    deflate = Some(params);
+                }
+            }
+        }
+        self.stream.write_all(&handshake::server_response(&self.accept_key, &extra)).await?;
+        self.stream.flush().await?;
+        let mut ws = WebSocket::from_upgraded(self.stream, Role::Server, &self.server.config, self.leftover, deflate);
+        ws.protocol = protocol.map(String::into_boxed_str);
+        Ok((ws, self.request))
+    }
+
+    /// Refuses the upgrade with `response` — any status, headers and body
+    /// (`Content-Length` and `Connection: close` are set for you) — and
+    /// closes the connection.
+    ///
+    /// # Errors
+    /// The socket failed while the answer went out.
+    pub async fn reject<B: Into<Bytes>>(mut self, response: Response<B>) -> Result<(), Error> {
+        write_response(&mut self.stream, response.map(Into::into)).await?;
+        self.stream.shutdown().await?;
+        Ok(())
+    }
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(body.as_bytes()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: Response<Bytes>) -> Result<(), Error> {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    let mut head = format!("HTTP/1.1 {} {}\r\n", parts.status.as_u16(), parts.status.canonical_reason().unwrap_or(""))
+        .into_bytes();
+    for (name, value) in &parts.headers {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head.extend_from_slice(&body);
+    stream.write_all(&head).await?;
+    stream.flush().await?;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The upgrade before the 101: refusing with any status, headers and body
+//! (and what the client then sees), choosing the subprotocol per request,
+//! adding response headers.
+// The deciding closures return a whole refusal response as their error.
+#![allow(clippy::result_large_err)]
+
+use autostrada::{Accept, ClientBuilder, Error, Message, ServerBuilder};
+use futures_util::{SinkExt, StreamExt};
+use http::{Response, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A server that answers every upgrade with `decide`, and echoes on the
+/// connections it accepts.
+async fn server<F>(decide: F) -> std::net::SocketAddr
+where
+    F: Fn(&http::Request<()>) -> Result<Accept, Response<&'static str>> + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let decide = std::sync::Arc::new(decide);
+    let builder = ServerBuilder::new().protocols(["chat.v2", "chat.v1"]);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (decide, builder) = (decide.clone(), builder.clone());
+            tokio::spawn(async move {
+                let upgrade = builder.read_request(tcp).await.unwrap();
+                match decide(upgrade.request()) {
+                    Err(refusal) => upgrade.reject(refusal).await.unwrap(),
+                    Ok(answer) => {
+                        let Ok(mut ws) = upgrade.accept_with(answer).await else { return };
+                        // Tell the client which subprotocol the server holds.
+                        let chosen = ws.protocol().unwrap_or("none").to_owned();
+                        ws.send(Message::text(chosen)).await.unwrap();
+                        while let Some(Ok(m)) = ws.next().await {
+                            if m.is_data() {
+                                ws.send(m).await.unwrap();
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_refusal_reaches_the_client_with_status_headers_and_body() {
+    let addr = server(|request| {
+        if request.headers().contains_key("authorization") {
+            return Ok(Accept::new());
+        }
+        Err(Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header("www-authenticate", "Bearer realm=\"chat\"")
+            .body("a token is required\n")
+            .unwrap())
+    })
+    .await;
+    let url = format!("ws://{addr}/chat");
+    match ClientBuilder::new().connect(&url).await {
+        Err(Error::Refused(response)) => {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"chat\"");
+            assert_eq!(response.body().as_ref(), b"a token is required\n");
+            let text = Error::Refused(response).to_string();
+            assert!(text.contains("401 Unauthorized") && text.contains("a token is required"), "{text}");
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    }
+    // The same server lets a client with credentials in.
+    let (mut ws, _) = ClientBuilder::new().header("Authorization", "Bearer t").unwrap().connect(&url).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("none"));
+}
+
+#[tokio::test]
+async fn the_subprotocol_is_chosen_per_request_and_seen_on_both_sides() {
+    // Old clients (path /v1) are held to chat.v1 even when they offer v2.
+    let addr = server(|request| {
+        Ok(if request.uri().path() == "/v1" { Accept::new().protocol("chat.v1") } else { Accept::new() })
+    })
+    .await;
+    for (path, expected) in [("/v1", "chat.v1"), ("/", "chat.v2")] {
+        let client = ClientBuilder::new().protocols(["chat.v2", "chat.v1"]);
+        let (mut ws, response) = client.connect(&format!("ws://{addr}{path}")).await.unwrap();
+        assert_eq!(ws.protocol(), Some(expected));
+        assert_eq!(response.headers()["sec-websocket-protocol"], expected);
+        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(expected), "the server's view");
+    }
+    // No subprotocol offered: none chosen, on both sides.
+    let (mut ws, _) = ClientBuilder::new().connect(&format!("ws://{addr}/")).await.unwrap();
+    assert_eq!(ws.protocol(), None);
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("none"));
+}
+
+#[tokio::test]
+async fn response_headers_and_misuse() {
+    let addr = server(|request| match request.uri().path() {
+        "/unoffered" => Ok(Accept::new().protocol("chat.v9")),
+        "/none" => Ok(Accept::new().no_protocol()),
+        _ => Ok(Accept::new().header("x-session", "42").unwrap()),
+    })
+    .await;
+    let client = ClientBuilder::new().protocols(["chat.v1"]);
+    let (_, response) = client.connect(&format!("ws://{addr}/")).await.unwrap();
+    assert_eq!(response.headers()["x-session"], "42");
+    let (ws, _) = client.connect(&format!("ws://{addr}/none")).await.unwrap();
+    assert_eq!(ws.protocol(), None);
+    // A subprotocol the client did not offer is the server's bug: 500.
+    match client.connect(&format!("ws://{addr}/unoffered")).await {
+        Err(Error::Refused(r)) => assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR),
+        other => panic!("expected a 500, got {:?}", other.map(|_| ())),
+    }
+    // The handshake's own headers cannot be set by hand.
+    assert!(Accept::new().header("sec-websocket-accept", "x").is_err());
+    assert!(Accept::new().header("bad name", "x").is_err());
+}
+
+/// A raw HTTP server that answers the first request with `response`.
+async fn raw_server(response: Vec<u8>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = vec![0; 4096];
+        let _ = tcp.read(&mut head).await;
+        let _ = tcp.write_all(&response).await;
+    });
+    addr
+}
+
+#[tokio::test]
+async fn refusal_bodies_chunked_unsized_and_too_long() {
+    let chunked = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    5\r\nslow \r\n6;x=y\r\ndown!\n\r\n0\r\n\r\n"
+        .to_vec();
+    let mut long = b"HTTP/1.1 503 Service Unavailable\r\n\r\n".to_vec();
+    long.extend(std::iter::repeat_n(b'x', autostrada::client::MAX_REFUSAL_BODY + 5000));
+    let cases: [(Vec<u8>, StatusCode, Vec<u8>); 2] = [
+        (chunked, StatusCode::TOO_MANY_REQUESTS, b"slow down!\n".to_vec()),
+        (long, StatusCode::SERVICE_UNAVAILABLE, vec![b'x'; autostrada::client::MAX_REFUSAL_BODY]),
+    ];
+    for (response, status, body) in cases {
+        let addr = raw_server(response).await;
+        match autostrada::connect(&format!("ws://{addr}/")).await {
+            Err(Error::Refused(r)) => {
+                assert_eq!(r.status(), status);
+                assert_eq!(r.body().as_ref(), &body[..]);
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    assert_eq!(r.headers()["retry-after"], "30");
+                }
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+}
