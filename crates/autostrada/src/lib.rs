@@ -7,6 +7,8 @@
 //! - The tokio front end: [`ServerBuilder`] / [`accept`], [`ClientBuilder`] /
 //!   [`connect`], and [`WebSocket`], a `Stream` of [`Message`]s and a `Sink`
 //!   for them, which splits into owned halves for two tasks.
+//! - `hyper` (feature `hyper`): WebSockets inside a hyper 1.x or axum
+//!   server, negotiated by the same code as [`ServerBuilder`].
 //! - [`tls`]: `wss://` with rustls, behind the `rustls`,
 //!   `rustls-webpki-roots` and `rustls-native-roots` features.
 //!
@@ -40,6 +42,8 @@ pub use message::{Message, Utf8Bytes};
 pub use proto::{CloseCode, CloseFrame, Role};
 
 pub mod client;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod server;
 pub mod stream;
 pub mod tls;
@@ -59,7 +63,7 @@ pub use writer::WriteHalf;
 pub use rustls;
 /// The tokio-rustls this crate builds on (feature `rustls`): a server wraps
 /// its TCP streams with `tokio_rustls::TlsAcceptor` before
-/// [`accept`](crate::accept).
+/// [`accept`].
 #[cfg(feature = "rustls")]
 pub use tokio_rustls;
 

@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::error::Error;
 use crate::proto::Role;
+use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError};
 use crate::server::ServerBuilder;
 use crate::stream::WebSocket;
@@ -146,38 +147,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
 
     /// Answers 101 and hands the request back with the socket.
     pub(crate) async fn answer(mut self, answer: Accept) -> Result<(WebSocket<S>, Request<()>), Error> {
-        let offered = self.offered_protocols();
-        let protocol = match answer.protocol {
-            Some(Some(p)) if !offered.contains(&p) => {
-                let e = HandshakeError::Unrequested("subprotocol (not among the client's offers)", p);
+        let agreed = match negotiate(&self.request, &self.server, answer) {
+            Ok(agreed) => agreed,
+            Err(e) => {
                 let refusal =
                     plain(StatusCode::INTERNAL_SERVER_ERROR, "the server chose a subprotocol you did not offer\n");
                 let _ = write_response(&mut self.stream, refusal).await;
                 return Err(Error::Handshake(e));
             }
-            Some(chosen) => chosen,
-            None => self.server.protocols.iter().find(|p| offered.contains(p)).cloned(),
         };
-        let mut extra = answer.headers;
-        if let Some(p) = &protocol {
-            if let Ok(v) = HeaderValue::from_str(p) {
-                extra.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-            }
-        }
-        // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
-        let mut deflate = None;
-        if let Some(policy) = &self.server.config.deflate {
-            if let Some((params, answer)) = policy.accept(&handshake::extensions(self.request.headers())) {
-                if let Ok(v) = HeaderValue::from_str(&answer) {
-                    extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-                    deflate = Some(params);
-                }
-            }
-        }
-        self.stream.write_all(&handshake::server_response(&self.accept_key, &extra)).await?;
+        self.stream.write_all(&handshake::server_response(&self.accept_key, &agreed.headers)).await?;
         self.stream.flush().await?;
-        let mut ws = WebSocket::from_upgraded(self.stream, Role::Server, &self.server.config, self.leftover, deflate);
-        ws.protocol = protocol.map(String::into_boxed_str);
+        let mut ws =
+            WebSocket::from_upgraded(self.stream, Role::Server, &self.server.config, self.leftover, agreed.deflate);
+        ws.protocol = agreed.protocol.map(String::into_boxed_str);
         Ok((ws, self.request))
     }
 
@@ -192,6 +175,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
         self.stream.shutdown().await?;
         Ok(())
     }
+}
+
+/// What the server's answer agrees to: its extra headers (subprotocol,
+/// permessage-deflate, the caller's own), the subprotocol and the deflate
+/// parameters. Shared by the plain server and the hyper upgrade.
+pub(crate) struct Agreed {
+    pub(crate) headers: HeaderMap,
+    pub(crate) protocol: Option<String>,
+    pub(crate) deflate: Option<DeflateParams>,
+}
+
+/// Decides the subprotocol and permessage-deflate for `request` under
+/// `server`'s settings and the caller's `answer`.
+pub(crate) fn negotiate<B>(
+    request: &Request<B>,
+    server: &ServerBuilder,
+    answer: Accept,
+) -> Result<Agreed, HandshakeError> {
+    let offered = handshake::offered_protocols(request);
+    let protocol = match answer.protocol {
+        // RFC 6455 §4.2.2: the server selects one of the client's values.
+        Some(Some(p)) if !offered.contains(&p) => {
+            return Err(HandshakeError::Unrequested("subprotocol (not among the client's offers)", p));
+        }
+        Some(chosen) => chosen,
+        None => server.protocols.iter().find(|p| offered.contains(p)).cloned(),
+    };
+    let mut headers = answer.headers;
+    if let Some(p) = &protocol {
+        if let Ok(v) = HeaderValue::from_str(p) {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+        }
+    }
+    // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
+    let mut deflate = None;
+    if let Some(policy) = &server.config.deflate {
+        if let Some((params, answer)) = policy.accept(&handshake::extensions(request.headers())) {
+            if let Ok(v) = HeaderValue::from_str(&answer) {
+                headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+                deflate = Some(params);
+            }
+        }
+    }
+    Ok(Agreed { headers, protocol, deflate })
 }
 
 fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {

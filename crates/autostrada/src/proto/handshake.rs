@@ -228,7 +228,7 @@ pub fn parse_request(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Req
 
 /// Server: verifies an upgrade request (RFC 6455 §4.2.1) and returns the
 /// `Sec-WebSocket-Accept` value to answer with.
-pub fn check_request(req: &Request<()>) -> Result<String, HandshakeError> {
+pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
     let headers = req.headers();
     if !headers.contains_key(header::HOST) {
         return Err(HandshakeError::Header { name: "Host", expected: "the server's authority", got: String::new() });
@@ -258,7 +258,7 @@ pub fn extensions(headers: &HeaderMap) -> Vec<super::deflate::negotiate::Extensi
 
 /// The subprotocols a client offered, in its order of preference.
 #[must_use]
-pub fn offered_protocols(req: &Request<()>) -> Vec<String> {
+pub fn offered_protocols<B>(req: &Request<B>) -> Vec<String> {
     req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().flat_map(tokens).map(str::to_owned).collect()
 }
 
