@@ -177,27 +177,26 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
         timer.as_mut().poll(cx).is_ready() || due
     }
 
-    /// Pushes out queued automatic replies without blocking the read path;
-    /// returns whether a close frame has gone out (one lock for both).
     /// Reads more, after pushing out queued writes of at least
     /// `flush_threshold` octets (a large echo `feed` queued): they leave as
     /// the socket takes them instead of waiting until this side has read a
     /// whole further message, so data keeps moving both ways. Smaller
     /// queues wait for the read to come up empty, and leave together.
     fn write_large_then_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        self.shared.poll_io(Side::Reader, cx, |w, cx| {
-            if w.tx.pending() >= w.flush_threshold {
-                // A pending or failed write is seen again by the next send or poll.
-                let _ = w.poll_write_out(cx);
-            }
-        });
+        let _ = self.push_writes(cx, true);
         self.poll_fill(cx)
     }
 
-    fn flush_replies(&self, cx: &Context<'_>) -> bool {
+    /// Pushes out queued writes (automatic replies, fed messages) without
+    /// blocking the read path: with `large_only`, only a queue of at least
+    /// `flush_threshold` octets; otherwise any queue, and whatever a TLS
+    /// layer still holds unflushed. Returns whether a close frame has gone
+    /// out (one lock for both).
+    fn push_writes(&self, cx: &Context<'_>, large_only: bool) -> bool {
         self.shared.poll_io(Side::Reader, cx, |w, cx| {
-            if w.tx.pending() > 0 {
-                // A failed or pending write is seen again by the next send or poll.
+            let due = if large_only { w.tx.pending() >= w.flush_threshold } else { w.tx.pending() > 0 || w.unflushed };
+            if due {
+                // A pending or failed write is seen again by the next send or poll.
                 let _ = w.poll_write_out(cx);
             }
             w.tx.close_sent()
@@ -226,7 +225,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                         }
                         Ok(Some(message)) => {
                             if matches!(message, Message::Ping(_)) {
-                                let _ = self.flush_replies(cx);
+                                let _ = self.push_writes(cx, false);
                             }
                             return Poll::Ready(Some(Ok(message)));
                         }
@@ -236,7 +235,7 @@ impl<S: AsyncRead + AsyncWrite> ReadHalf<S> {
                         }
                         Ok(None) => match self.write_large_then_fill(cx) {
                             Poll::Pending => {
-                                let close_sent = self.flush_replies(cx);
+                                let close_sent = self.push_writes(cx, false);
                                 // We sent a close and wait for the answer: not forever.
                                 if close_sent && self.poll_deadline(cx) {
                                     self.state = ReadState::Done;

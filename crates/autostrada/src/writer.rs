@@ -82,6 +82,10 @@ pub(crate) struct Writer<S> {
     io: IoWriteHalf<S>,
     pub(crate) flush_threshold: usize,
     shut_down: bool,
+    /// The stream took octets and has not been flushed since. TCP sends
+    /// what it takes, but TLS holds records until flushed: the queue being
+    /// empty does not mean that everything has left.
+    pub(crate) unflushed: bool,
 }
 
 impl<S: AsyncWrite> Writer<S> {
@@ -101,8 +105,11 @@ impl<S: AsyncWrite> Writer<S> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.tx.advance(written);
+            self.unflushed = true;
         }
-        Pin::new(&mut self.io).poll_flush(cx)
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        self.unflushed = false;
+        Poll::Ready(Ok(()))
     }
 
     /// Writes out what is pending, then half-closes TCP (sends FIN), once.
@@ -130,7 +137,7 @@ impl<S> Shared<S> {
     pub(crate) fn new(tx: Sender, io: IoWriteHalf<S>, flush_threshold: usize) -> Self {
         let wakers = Arc::new(WakerSet::default());
         let waker = Waker::from(Arc::clone(&wakers));
-        let writer = Mutex::new(Writer { tx, io, flush_threshold, shut_down: false });
+        let writer = Mutex::new(Writer { tx, io, flush_threshold, shut_down: false, unflushed: false });
         Self { writer, close_queued: AtomicBool::new(false), wakers, waker }
     }
 

@@ -217,3 +217,40 @@ async fn ws_urls_stay_plain_with_a_tls_connector() {
     while ws.next().await.is_some() {}
     server.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fed_echoes_of_large_messages_leave_tls_whole() {
+    // An echo that feeds (queues) its replies, as examples/echo_server does:
+    // the last records of a large reply must leave even when the queue is
+    // empty and only TLS still holds them.
+    let pki = pki();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(server_config(&pki, false)));
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tls = acceptor.accept(tcp).await.unwrap();
+        let mut config = Config::default();
+        config.max_message_size = 16 << 20;
+        config.max_frame_size = 16 << 20;
+        let mut ws = ServerBuilder::new().config(config).accept(tls).await.unwrap();
+        while let Some(Ok(message)) = ws.next().await {
+            if message.is_data() && ws.feed(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut config = Config::default();
+    config.max_message_size = 16 << 20;
+    config.max_frame_size = 16 << 20;
+    let client = ClientBuilder::new().config(config).connector(Connector::with_roots(pki.roots.clone()));
+    let (mut ws, _) = client.connect(&format!("wss://localhost:{}/", addr.port())).await.unwrap();
+    for round in 0..8u8 {
+        let message = Message::binary(vec![round; (4 << 20) + usize::from(round) * 977]);
+        ws.send(message.clone()).await.unwrap();
+        // A stalled echo fails the test instead of hanging it.
+        let echo = tokio::time::timeout(std::time::Duration::from_secs(60), ws.next()).await;
+        let echo = echo.unwrap_or_else(|_| panic!("round {round}: the echo never completed"));
+        assert!(echo.unwrap().unwrap() == message, "round {round}: the echo differs");
+    }
+}
