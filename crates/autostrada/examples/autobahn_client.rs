@@ -4,7 +4,12 @@
 //!
 //! ```text
 //! cargo run --release -p autostrada --example autobahn_client -- ws://127.0.0.1:9001 autostrada
+//! cargo run --release -p autostrada --features rustls --example autobahn_client -- \
+//!     wss://localhost:9443 autostrada ca.pem
 //! ```
+//!
+//! The optional third argument, a PEM file of CA certificates, is what a
+//! `wss://` server's certificate is checked against (feature `rustls`).
 
 use autostrada::proto::deflate::DeflateConfig;
 use autostrada::{ClientBuilder, Config, Message};
@@ -22,6 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // permessage-deflate when the peer offers (server) / offered to the server (client).
     config.deflate = Some(DeflateConfig::default());
     let client = ClientBuilder::new().config(config);
+    let client = match args.next() {
+        None => client,
+        Some(ca) => with_ca(client, &ca)?,
+    };
 
     let count = case_count(&client, base).await?;
     eprintln!("autobahn_client: {count} cases, agent {agent:?}");
@@ -35,6 +44,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while ws.next().await.is_some() {}
     eprintln!("autobahn_client: reports updated");
     Ok(())
+}
+
+#[cfg(feature = "rustls")]
+fn with_ca(client: ClientBuilder, ca: &str) -> Result<ClientBuilder, Box<dyn std::error::Error>> {
+    use autostrada::rustls::RootCertStore;
+    use autostrada::rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| format!("{ca}: {e}"))? {
+        roots.add(cert.map_err(|e| format!("{ca}: {e}"))?)?;
+    }
+    Ok(client.connector(autostrada::Connector::with_roots(roots)))
+}
+
+#[cfg(not(feature = "rustls"))]
+fn with_ca(_: ClientBuilder, _: &str) -> Result<ClientBuilder, Box<dyn std::error::Error>> {
+    Err("a CA file needs wss://: build with --features rustls".into())
 }
 
 async fn case_count(client: &ClientBuilder, base: &str) -> Result<u32, Box<dyn std::error::Error>> {

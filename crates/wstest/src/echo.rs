@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 
 use autostrada::proto::deflate::DeflateConfig;
+use autostrada::tokio_rustls::TlsAcceptor;
 use autostrada::{Config, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 /// Limits raised so the suite's 16 MiB messages fit, and permessage-deflate on.
@@ -22,9 +24,20 @@ pub fn config() -> Config {
 /// Binds an echo server to `addr`; returns the bound address and the task
 /// that serves it until dropped or aborted.
 pub async fn start(addr: &str) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    start_with(addr, None).await
+}
+
+/// As [`start`], serving `wss://` through `tls` when given.
+///
+/// # Errors
+/// When `addr` cannot be bound.
+pub async fn start_with(
+    addr: &str,
+    tls: Option<TlsAcceptor>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    Ok((local, tokio::spawn(serve(listener))))
+    Ok((local, tokio::spawn(serve_with(listener, tls))))
 }
 
 /// An echo server on a runtime of its own (its own threads, like a server
@@ -74,21 +87,36 @@ impl Drop for Background {
 
 /// Echoes every data message on every connection `listener` accepts.
 async fn serve(listener: TcpListener) {
+    serve_with(listener, None).await;
+}
+
+/// As [`serve`], behind TLS when `tls` is given.
+async fn serve_with(listener: TcpListener, tls: Option<TlsAcceptor>) {
     let server = ServerBuilder::new().config(config());
     while let Ok((tcp, _)) = listener.accept().await {
         let _ = tcp.set_nodelay(true);
-        let server = server.clone();
+        let (server, tls) = (server.clone(), tls.clone());
         tokio::spawn(async move {
-            let Ok(mut ws) = server.accept(tcp).await else {
-                return;
-            };
-            while let Some(message) = ws.next().await {
-                if let Ok(m) = message {
-                    if m.is_data() && ws.send(m).await.is_err() {
-                        break;
+            match tls {
+                None => echo(server.accept(tcp).await).await,
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(tcp).await {
+                        echo(server.accept(stream).await).await;
                     }
                 }
             }
         });
+    }
+}
+
+/// Echoes data messages until the connection ends.
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: Result<autostrada::WebSocket<S>, autostrada::Error>) {
+    let Ok(mut ws) = ws else { return };
+    while let Some(message) = ws.next().await {
+        if let Ok(m) = message {
+            if m.is_data() && ws.send(m).await.is_err() {
+                break;
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use autostrada::tokio_rustls::TlsAcceptor;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -28,6 +29,7 @@ use crate::report::{self, CaseResult, Index};
 use crate::spec::ServerSpec;
 use crate::verdict::judge;
 use crate::wire::server::{Pending, read_request};
+use crate::wire::transport::Stream;
 use crate::wire::{DriveOptions, Handler, Peer};
 
 /// How to run.
@@ -57,7 +59,21 @@ struct State {
     /// Someone asked the server to stop.
     stop: Notify,
     options: Options,
+    /// `wss://`: the TLS in front of every connection.
+    tls: Option<TlsAcceptor>,
 }
+
+/// Why the fuzzing server cannot start.
+#[derive(Debug)]
+pub struct ServeError(pub String);
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ServeError {}
 
 /// Serves until a client asks to stop (`/stopServer`, or `/updateReports`
 /// with `shutdownOnComplete`) or `shutdown` resolves. Returns the finished
@@ -67,7 +83,11 @@ pub async fn serve(
     listener: TcpListener,
     options: Options,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Vec<CaseResult> {
+) -> Result<Vec<CaseResult>, ServeError> {
+    let tls = match &spec.tls {
+        Some((cert, key)) => Some(crate::tls::acceptor(cert, key).map_err(ServeError)?),
+        None => None,
+    };
     let all = cases::all();
     let defs: Vec<CaseDef> = spec.cases.iter().filter_map(|id| all.iter().find(|c| c.id == *id).cloned()).collect();
     let cache = Arc::new(MessageCache::kept(defs.iter().filter_map(|d| d.compression().map(|c| (c.corpus, c.len)))));
@@ -82,6 +102,7 @@ pub async fn serve(
         running: Mutex::new(std::collections::BTreeMap::new()),
         stop: Notify::new(),
         options,
+        tls,
     });
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
@@ -109,7 +130,7 @@ pub async fn serve(
     state.flush_pages();
     let mut finished = std::mem::take(&mut *state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     report::sort(&mut finished);
-    finished
+    Ok(finished)
 }
 
 /// The query parameters of a request; a parameter given twice is an error.
@@ -206,7 +227,20 @@ impl State {
 /// Serves one connection.
 async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
     let peer_addr = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let Ok(pending) = read_request(tcp, state.spec.timeouts).await else { return };
+    let stream = match &state.tls {
+        None => Stream::Tcp(tcp),
+        Some(acceptor) => match tokio::time::timeout(state.spec.timeouts.open_handshake, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => Stream::TlsServer(Box::new(tls)),
+            Ok(Err(e)) => {
+                if state.options.debug {
+                    eprintln!("wstest: {peer_addr}: TLS handshake failed: {e}");
+                }
+                return;
+            }
+            Err(_) => return,
+        },
+    };
+    let Ok(pending) = read_request(stream, state.spec.timeouts).await else { return };
     let path = pending.request.uri().path().to_owned();
     if state.options.debug {
         eprintln!("wstest: {peer_addr} asks for {}", pending.request.uri());

@@ -16,5 +16,6 @@ pub mod report;
 pub mod runner;
 pub mod spec;
 pub mod testee;
+pub mod tls;
 pub mod verdict;
 pub mod wire;

@@ -47,12 +47,21 @@ struct Cli {
     /// Web port of the reference's fuzzingserver; accepted for compatibility, unused by these modes.
     #[arg(short = 'u', long = "webport")]
     webport: Option<u16>,
-    /// TLS certificate (not supported yet).
+    /// TLS certificate chain (PEM) for a wss:// fuzzingserver or echoserver
+    /// (the fuzzingserver spec's "cert" also works).
     #[arg(short = 'c', long = "cert")]
     cert: Option<PathBuf>,
-    /// TLS key (not supported yet).
+    /// TLS private key (PEM) that goes with -c.
     #[arg(short = 'k', long = "key")]
     key: Option<PathBuf>,
+    /// testeeclient: trust the CA certificates in this PEM file for a
+    /// wss:// fuzzing server (fuzzingclient: the spec's "trust-ca").
+    #[arg(long = "trust-ca", value_name = "PEM")]
+    trust_ca: Option<PathBuf>,
+    /// testeeclient: accept any certificate from a wss:// fuzzing server
+    /// (self-signed test servers; fuzzingclient: the spec's "skip-verify").
+    #[arg(long = "skip-verify", conflicts_with = "trust_ca")]
+    skip_verify: bool,
     /// Cases run at once (the timed 9.x cases always run alone).
     #[arg(long = "jobs", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
@@ -110,8 +119,8 @@ async fn main() -> ExitCode {
         Some(Command::Compare { old, new }) => return compare(old, new),
         None => {}
     }
-    if cli.cert.is_some() || cli.key.is_some() {
-        return usage("TLS (-c/-k) is not supported yet; test over ws:// for now");
+    if cli.cert.is_some() != cli.key.is_some() {
+        return usage("TLS needs both -c CERT.pem (the certificate chain) and -k KEY.pem (its private key)");
     }
     let _ = cli.webport;
     match cli.mode.as_deref() {
@@ -241,17 +250,27 @@ async fn fuzzingserver(cli: &Cli) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
-    let spec = match spec::load_server(&path, cli.wsuri.as_deref()) {
+    let mut spec = match spec::load_server(&path, cli.wsuri.as_deref()) {
         Ok(s) => s,
         Err(e) => return usage(&format!("{}: {e}", path.display())),
     };
+    if let (Some(cert), Some(key)) = (&cli.cert, &cli.key) {
+        spec.tls = Some((cert.clone(), key.clone()));
+    }
+    // Bad certificate files are reported before anything listens.
+    if let Some((cert, key)) = &spec.tls {
+        if let Err(e) = wstest::tls::acceptor(cert, key) {
+            return usage(&e);
+        }
+    }
+    let scheme = if spec.tls.is_some() { "wss" } else { "ws" };
     let listener = match tokio::net::TcpListener::bind(&spec.listen).await {
         Ok(l) => l,
         Err(e) => return usage(&format!("cannot listen on {}: {e}", spec.listen)),
     };
     let addr = listener.local_addr().map_or_else(|_| spec.listen.clone(), |a| a.to_string());
     eprintln!(
-        "wstest: fuzzing server on ws://{addr} with {} cases; a client runs them with /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A (Ctrl-C or /stopServer stops it)",
+        "wstest: fuzzing server on {scheme}://{addr} with {} cases; a client runs them with /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A (Ctrl-C or /stopServer stops it)",
         spec.cases.len()
     );
     serve_and_report(cli, spec, listener, async {
@@ -270,7 +289,10 @@ async fn serve_and_report(
     let outdir = spec.outdir.clone();
     let started = std::time::Instant::now();
     let options = wstest::fuzzingserver::Options { debug: cli.debug };
-    let results = wstest::fuzzingserver::serve(spec, listener, options, shutdown).await;
+    let results = match wstest::fuzzingserver::serve(spec, listener, options, shutdown).await {
+        Ok(results) => results,
+        Err(e) => return usage(&e.to_string()),
+    };
     if let Some(junit) = &cli.junit {
         if let Err(e) = std::fs::write(junit, report::junit::render(&results)) {
             eprintln!("wstest: cannot write {}: {e}", junit.display());
@@ -304,7 +326,16 @@ async fn testeeclient(cli: &Cli) -> ExitCode {
     let jobs = cli.jobs.map_or(1, usize::from);
     eprintln!("wstest: testee client {agent:?} driving the fuzzing server at {uri}");
     let quiet = cli.quiet;
-    match wstest::testee::run(uri, &agent, jobs, |done, count| {
+    let trust = match (&cli.trust_ca, cli.skip_verify) {
+        (Some(ca), _) => wstest::tls::Trust::Ca(ca.clone()),
+        (None, true) => wstest::tls::Trust::SkipVerify,
+        (None, false) => wstest::tls::Trust::PublicRoots,
+    };
+    let connector = match wstest::tls::client_config(&trust) {
+        Ok(config) => autostrada::Connector::rustls(config),
+        Err(e) => return usage(&e),
+    };
+    match wstest::testee::run_with(uri, &agent, jobs, &connector, |done, count| {
         if !quiet && (done % 50 == 0 || done == count) {
             eprintln!("wstest: {done}/{count} cases run");
         }
@@ -339,9 +370,18 @@ async fn echoserver(cli: &Cli) -> ExitCode {
     } else {
         format!("{}:{}", target.host, target.port)
     };
-    match wstest::echo::start(&addr).await {
+    let tls = match (&cli.cert, &cli.key) {
+        (Some(cert), Some(key)) => match wstest::tls::acceptor(cert, key) {
+            Ok(acceptor) => Some(acceptor),
+            Err(e) => return usage(&e),
+        },
+        _ if target.tls => return usage("a wss:// echo server needs -c CERT.pem and -k KEY.pem"),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    match wstest::echo::start_with(&addr, tls).await {
         Ok((local, task)) => {
-            eprintln!("wstest: echo server on ws://{local}");
+            eprintln!("wstest: echo server on {scheme}://{local}");
             let _ = task.await;
             ExitCode::SUCCESS
         }

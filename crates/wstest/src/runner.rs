@@ -81,6 +81,7 @@ async fn run_case(
     peer.timeouts = server.timeouts;
     peer.auto_fragment_size = server.auto_fragment_size;
     let mut options = ClientOptions {
+        tls: server.tls.as_ref().map(|t| t.0.clone()),
         protocols: server.protocols.clone(),
         deflate_offers: def.deflate_offers(),
         ..ClientOptions::default()
@@ -155,7 +156,8 @@ async fn learn_agent(server: &Server) -> String {
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
     // Close right after opening: we only want the header.
-    let session = run_client(&server.target, &ClientOptions::default(), peer, &mut run, &|_| true).await;
+    let options = ClientOptions { tls: server.tls.as_ref().map(|t| t.0.clone()), ..ClientOptions::default() };
+    let session = run_client(&server.target, &options, peer, &mut run, &|_| true).await;
     session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into())
 }
 

@@ -53,6 +53,10 @@ pub struct Server {
     pub timeouts: Timeouts,
     /// Fragment size for the message API (`autoFragmentSize` option; 0: none).
     pub auto_fragment_size: usize,
+    /// For `wss://`: the TLS connector, which checks the server's
+    /// certificate against `"trust-ca": "ca.pem"`, or not at all with
+    /// `"skip-verify": true`, or by default against the public roots.
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 /// A `fuzzingclient` spec, resolved.
@@ -241,11 +245,6 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
         let uri: http::Uri =
             url.parse().map_err(|e| SpecError(format!("\"{key}\".\"url\" {url:?} is not a URL: {e}")))?;
         let target = Target::from_uri(&uri).map_err(|e| SpecError(format!("\"{key}\".\"url\": {e}")))?;
-        if target.tls {
-            return err(format!(
-                "\"{key}\".\"url\" uses wss://, which this version of wstest does not support yet; use ws://"
-            ));
-        }
         let opt_str = |name: &str| -> Result<Option<String>, SpecError> {
             match s.get(name) {
                 None | Some(Value::Null) => Ok(None),
@@ -254,6 +253,25 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             }
         };
         let protocols = string_list(s, "protocols", &[]).map_err(|e| SpecError(format!("in \"{key}\": {e}")))?;
+        let trust = match (opt_str("trust-ca")?, s.get("skip-verify")) {
+            (Some(_), Some(Value::Bool(true))) => {
+                return err(format!("\"{key}\": \"trust-ca\" and \"skip-verify\" exclude each other; keep one"));
+            }
+            (Some(ca), _) => crate::tls::Trust::Ca(PathBuf::from(ca)),
+            (None, Some(Value::Bool(true))) => crate::tls::Trust::SkipVerify,
+            (None, None | Some(Value::Bool(false))) => crate::tls::Trust::PublicRoots,
+            (None, Some(other)) => return err(format!("\"{key}\".\"skip-verify\" must be true or false, not {other}")),
+        };
+        if trust != crate::tls::Trust::PublicRoots && !target.tls {
+            eprintln!("wstest: \"{key}\": \"trust-ca\"/\"skip-verify\" only matter for wss:// URLs");
+        }
+        let tls = if target.tls {
+            let connector = crate::tls::connector(&trust)
+                .map_err(|e| SpecError(format!("\"{key}\": {e} (\"trust-ca\" names a PEM file of CA certificates)")))?;
+            Some(crate::tls::ClientTls(connector))
+        } else {
+            None
+        };
         let mut fragment = auto_fragment;
         let timeouts = timeouts_from(s.get("options"), &format!("{key}.options"), global, &mut fragment)?;
         servers.push(Server {
@@ -264,6 +282,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             protocols,
             timeouts,
             auto_fragment_size: fragment,
+            tls,
         });
     }
     let cases = selection(&obj)?;
@@ -336,6 +355,8 @@ pub struct ServerSpec {
     pub timeouts: Timeouts,
     /// Fragment size for the message API (`autoFragmentSize` option; 0: none).
     pub auto_fragment_size: usize,
+    /// `wss://`: the certificate chain and key files (`cert`, `key`).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServerSpec {
@@ -359,11 +380,7 @@ pub fn parse_server(text: &str, wsuri: Option<&str>) -> Result<ServerSpec, SpecE
         match key.as_str() {
             "url" | "outdir" | "options" | "cases" | "exclude-cases" | "exclude-agent-cases" | "webport" => {}
             "protocols" => eprintln!("wstest: \"protocols\" is accepted and, as in the reference, not used"),
-            "key" | "cert" => {
-                return err(format!(
-                    "\"{key}\": TLS is not supported by this version of wstest's fuzzingserver; remove \"key\"/\"cert\" and use ws://"
-                ));
-            }
+            "key" | "cert" => {}
             other => eprintln!("wstest: ignoring unknown spec key \"{other}\""),
         }
     }
@@ -381,8 +398,18 @@ pub fn parse_server(text: &str, wsuri: Option<&str>) -> Result<ServerSpec, SpecE
     };
     let uri: http::Uri = url.parse().map_err(|e| SpecError(format!("\"url\" {url:?} is not a URL: {e}")))?;
     let target = Target::from_uri(&uri).map_err(|e| SpecError(format!("\"url\": {e}")))?;
-    if target.tls {
-        return err("\"url\" uses wss://, which this version of wstest's fuzzingserver does not support; use ws://");
+    let path = |name: &str| match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(p)) => Ok(Some(PathBuf::from(p))),
+        Some(other) => err(format!("\"{name}\" must be a PEM file path, not {other}")),
+    };
+    let tls = match (path("cert")?, path("key")?) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => return err("TLS needs both \"cert\" (the certificate chain, PEM) and \"key\" (its private key, PEM)"),
+    };
+    if target.tls && tls.is_none() {
+        return err("\"url\" uses wss://: add \"cert\" and \"key\" (PEM files), or pass -c CERT -k KEY");
     }
     if uri.query().is_some() {
         return err(format!("\"url\" {url:?} must not have a query: the clients add /runCase?case=N&agent=A to it"));
@@ -402,6 +429,7 @@ pub fn parse_server(text: &str, wsuri: Option<&str>) -> Result<ServerSpec, SpecE
         exclude_agent_cases: exclude_agent_cases(&obj)?,
         timeouts,
         auto_fragment_size,
+        tls,
     })
 }
 

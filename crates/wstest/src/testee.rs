@@ -6,7 +6,7 @@
 //! wstest -m testeeclient -w ws://127.0.0.1:9001 [-i AGENT]
 //! ```
 
-use autostrada::{ClientBuilder, Message};
+use autostrada::{ClientBuilder, Connector, Message};
 use futures_util::{SinkExt, StreamExt};
 
 /// Why a run could not go on.
@@ -27,14 +27,14 @@ fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn client() -> ClientBuilder {
-    ClientBuilder::new().config(crate::echo::config())
+fn client(connector: &Connector) -> ClientBuilder {
+    ClientBuilder::new().config(crate::echo::config()).connector(connector.clone())
 }
 
 /// Asks the server how many cases it runs.
-async fn case_count(base: &str) -> Result<usize, TesteeError> {
+async fn case_count(base: &str, connector: &Connector) -> Result<usize, TesteeError> {
     let url = format!("{base}/getCaseCount");
-    let (mut ws, _) = client()
+    let (mut ws, _) = client(connector)
         .connect(&url)
         .await
         .map_err(|e| TesteeError(format!("cannot reach the fuzzing server at {url}: {e}")))?;
@@ -48,9 +48,9 @@ async fn case_count(base: &str) -> Result<usize, TesteeError> {
 }
 
 /// Runs case `n`: echoes every data message until the server closes.
-async fn run_case(base: &str, n: usize, agent: &str) -> Result<(), autostrada::Error> {
+async fn run_case(base: &str, n: usize, agent: &str, connector: &Connector) -> Result<(), autostrada::Error> {
     let url = format!("{base}/runCase?case={n}&agent={}", encode(agent));
-    let (mut ws, _) = client().connect(&url).await?;
+    let (mut ws, _) = client(connector).connect(&url).await?;
     while let Some(message) = ws.next().await {
         match message {
             Ok(m) if m.is_data() => ws.send(m).await?,
@@ -78,8 +78,23 @@ pub async fn run(
     jobs: usize,
     progress: impl Fn(usize, usize) + Send + Sync,
 ) -> Result<usize, TesteeError> {
+    run_with(base, agent, jobs, &Connector::default(), progress).await
+}
+
+/// As [`run`], with `connector` for a `wss://` fuzzing server (its
+/// certificate checked against the roots the connector trusts).
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with(
+    base: &str,
+    agent: &str,
+    jobs: usize,
+    connector: &Connector,
+    progress: impl Fn(usize, usize) + Send + Sync,
+) -> Result<usize, TesteeError> {
     let base = base.trim_end_matches('/');
-    let count = case_count(base).await?;
+    let count = case_count(base, connector).await?;
     let next = std::sync::atomic::AtomicUsize::new(1);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let worker = || async {
@@ -88,7 +103,7 @@ pub async fn run(
             if n > count {
                 break;
             }
-            if let Err(e) = run_case(base, n, agent).await {
+            if let Err(e) = run_case(base, n, agent, connector).await {
                 eprintln!("wstest: testee client, case {n}: {e}");
             }
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, count);
@@ -96,7 +111,7 @@ pub async fn run(
     };
     futures_util::future::join_all((0..jobs.max(1)).map(|_| worker())).await;
     let url = format!("{base}/updateReports?agent={}", encode(agent));
-    let (mut ws, _) = client().connect(&url).await.map_err(|e| TesteeError(format!("{url}: {e}")))?;
+    let (mut ws, _) = client(connector).connect(&url).await.map_err(|e| TesteeError(format!("{url}: {e}")))?;
     while ws.next().await.is_some() {}
     Ok(count)
 }

@@ -25,9 +25,13 @@ async fn start(
     let spec = wstest::spec::parse_server(&text, None).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options = wstest::fuzzingserver::Options::default();
-    let task = tokio::spawn(wstest::fuzzingserver::serve(spec, listener, options, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(async move {
+        wstest::fuzzingserver::serve(spec, listener, options, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap()
+    });
     (addr, outdir, stop, task)
 }
 

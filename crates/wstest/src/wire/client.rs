@@ -13,9 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Duration, sleep_until, timeout};
 
+use autostrada::rustls::pki_types::ServerName;
+use autostrada::tokio_rustls::TlsConnector;
+
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::peer::{Peer, State};
+use super::transport::Stream;
 
 /// How long to wait for the TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -106,13 +110,28 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
     Ok(Accepted { server: get_all("server").into_iter().next(), deflate })
 }
 
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("tls", &self.tls.is_some())
+            .field("headers", &self.headers)
+            .field("protocols", &self.protocols)
+            .field("deflate_offers", &self.deflate_offers)
+            .field("drive", &self.drive)
+            .finish()
+    }
+}
+
 fn httparse_header() -> httparse::Header<'static> {
     httparse::EMPTY_HEADER
 }
 
 /// Options of one client connection.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ClientOptions {
+    /// How `wss://` servers are connected (their certificate checked);
+    /// `None`: against the public roots.
+    pub tls: Option<TlsConnector>,
     /// Extra request headers (`Origin`, `Sec-WebSocket-Protocol`).
     pub headers: Vec<(String, String)>,
     /// Subprotocols offered.
@@ -121,6 +140,26 @@ pub struct ClientOptions {
     pub deflate_offers: Vec<Offer>,
     /// How the open connection is run.
     pub drive: DriveOptions,
+}
+
+/// The TLS handshake of a `wss://` connection, within the TCP connect's
+/// timeout; a failure is an error naming the server.
+async fn tls_connect(
+    target: &Target,
+    options: &ClientOptions,
+    tcp: TcpStream,
+) -> io::Result<autostrada::tokio_rustls::client::TlsStream<TcpStream>> {
+    let connector = match &options.tls {
+        Some(c) => c.clone(),
+        None => crate::tls::connector(&crate::tls::Trust::PublicRoots).map_err(io::Error::other)?,
+    };
+    let name = ServerName::try_from(target.host.clone()).map_err(|_| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{:?} is not a TLS server name", target.host))
+    })?;
+    timeout(CONNECT_TIMEOUT, connector.connect(name, tcp))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))?
+        .map_err(|e| io::Error::new(e.kind(), format!("TLS handshake with {}: {e}", target.host)))
 }
 
 /// Connects to `target`, runs the opening handshake and then the case
@@ -137,6 +176,11 @@ pub async fn run_client(
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
     tcp.set_nodelay(true)?;
+    let stream = if target.tls {
+        Stream::TlsClient(Box::new(tls_connect(target, options, tcp).await?))
+    } else {
+        Stream::Tcp(tcp)
+    };
     let started = chrono::Utc::now();
     let deadline = tokio::time::Instant::now() + peer.timeouts.open_handshake;
     let key = generate_key();
@@ -145,7 +189,7 @@ pub async fn run_client(
         headers.push(("Sec-WebSocket-Extensions".into(), Offer::header_list(&options.deflate_offers)));
     }
     let http_request = request(target, &key, &headers);
-    let (mut rd, mut wr) = tcp.into_split();
+    let (mut rd, mut wr) = stream.split();
     let mut session = Session {
         peer: Peer::new(Role::Client),
         opened: false,
@@ -160,6 +204,7 @@ pub async fn run_client(
     peer.stats.tx_octets.add(http_request.len() as u64);
     peer.traffic.outgoing.preopen += http_request.len() as u64;
     wr.write_all(http_request.as_bytes()).await?;
+    wr.flush().await?;
 
     // Opening handshake.
     let mut chunk = BytesMut::with_capacity(64 * 1024);

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::{Duration, sleep_until};
 
 use super::incoming::{Delivery, READ_CHUNK};
 use super::peer::{Peer, State};
+use super::transport::{Reader, Writer};
 
 /// The case's side of a connection: called as things happen.
 pub trait Handler {
@@ -161,8 +161,10 @@ fn fire_timers(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
 /// itself (consuming nothing): tokio's cached readiness would not see octets
 /// that arrive while we poll; the reactor learns of them on its next turn,
 /// which then does not sleep.
-fn busy_poll(rd: &OwnedReadHalf, budget: Duration) {
-    let socket = socket2::SockRef::from(rd.as_ref());
+fn busy_poll(rd: &Reader, budget: Duration) {
+    // Over TLS the socket's octets are not the stream's: no polling there.
+    let Some(tcp) = rd.tcp() else { return };
+    let socket = socket2::SockRef::from(tcp.as_ref());
     let mut probe = [std::mem::MaybeUninit::<u8>::uninit()];
     let until = Instant::now() + budget;
     loop {
@@ -182,12 +184,14 @@ fn busy_poll(rd: &OwnedReadHalf, budget: Duration) {
 /// marks the connection lost. The opening handshake is done (either role).
 pub(crate) async fn drive(
     peer: &mut Peer,
-    rd: &mut OwnedReadHalf,
-    wr: &mut OwnedWriteHalf,
+    rd: &mut Reader,
+    wr: &mut Writer,
     handler: &mut (dyn Handler + Send),
     options: DriveOptions,
 ) {
     let hard_deadline = options.hard_deadline.map(|d| tokio::time::Instant::now() + d);
+    // TLS buffers what it is given: a written batch must also be flushed.
+    let buffered = wr.is_tls();
     let mut batch: Option<Batch> = None;
     let mut yield_next = false;
     // After a paced chop, no write before this instant.
@@ -239,12 +243,17 @@ pub(crate) async fn drive(
                 peer.drop_tcp(true);
             }
             () = sleep_until(pause_until.unwrap_or_else(tokio::time::Instant::now)), if pause_until.is_some() => pause_until = None,
-            written = async { wr.write(batch.as_ref().map_or(&[][..], Batch::rest)).await }, if batch.is_some() && pause_until.is_none() => {
+            written = async {
+                let rest = batch.as_ref().map_or(&[][..], Batch::rest);
+                // All of a batch is written: over TLS, push out what the TLS
+                // layer still holds before the batch counts as sent.
+                if rest.is_empty() { wr.flush().await.map(|()| 0) } else { wr.write(rest).await }
+            }, if batch.is_some() && pause_until.is_none() => {
                 // A write error means the peer is gone: the connection is lost, not failed to open.
                 let Ok(n) = written else { break };
                 if let Some(b) = batch.as_mut() {
                     b.offset += n;
-                    if b.offset == b.data.len() {
+                    if b.offset == b.data.len() && (n == 0 || !buffered) {
                         for _ in 0..b.units {
                             if let Some(u) = peer.pop_unit() {
                                 peer.log.wrote(&u.data, u.sync);

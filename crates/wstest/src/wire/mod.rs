@@ -12,6 +12,7 @@ pub mod log;
 pub mod peer;
 pub mod server;
 pub mod traffic;
+pub mod transport;
 pub mod window_audit;
 
 pub use client::{ClientOptions, run_client};

@@ -15,14 +15,13 @@ use autostrada::proto::handshake::{self, HandshakeLimits, check_request, parse_r
 use bytes::{Buf, BufMut};
 use http::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::{Duration, sleep_until};
 
 use super::deflate::{Acceptor, Deflate};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
+use super::transport::{Reader, Stream, Writer};
 
 /// The request heads we accept are at most this large.
 const MAX_HEAD: usize = 16 * 1024;
@@ -34,8 +33,8 @@ pub const SERVER_HEADER: &str = concat!("wstest/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug)]
 pub struct Pending {
     peer: Peer,
-    rd: OwnedReadHalf,
-    wr: OwnedWriteHalf,
+    rd: Reader,
+    wr: Writer,
     /// The parsed request.
     pub request: Request<()>,
     /// The request head as received.
@@ -58,9 +57,11 @@ pub enum RequestError {
 ///
 /// # Errors
 /// See [`RequestError`].
-pub async fn read_request(tcp: TcpStream, timeouts: Timeouts) -> Result<Pending, RequestError> {
-    let _ = tcp.set_nodelay(true);
-    let (mut rd, mut wr) = tcp.into_split();
+pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending, RequestError> {
+    if let Stream::Tcp(tcp) = &stream {
+        let _ = tcp.set_nodelay(true);
+    }
+    let (mut rd, mut wr) = stream.split();
     let mut peer = Peer::new(Role::Server);
     peer.timeouts = timeouts;
     let deadline = tokio::time::Instant::now() + timeouts.open_handshake;
@@ -163,6 +164,7 @@ impl Pending {
         self.peer.stats.tx_octets.add(response.len() as u64);
         self.peer.traffic.outgoing.preopen += response.len() as u64;
         self.wr.write_all(response.as_bytes()).await.map_err(|e| e.to_string())?;
+        self.wr.flush().await.map_err(|e| e.to_string())?;
         self.peer.state = State::Open;
         Ok(Open {
             peer: self.peer,
@@ -180,8 +182,8 @@ impl Pending {
 pub struct Open {
     /// The peer, open.
     pub peer: Peer,
-    rd: OwnedReadHalf,
-    wr: OwnedWriteHalf,
+    rd: Reader,
+    wr: Writer,
     http_request: String,
     http_response: String,
     started: chrono::DateTime<chrono::Utc>,
