@@ -53,9 +53,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (acceptor, server) = (acceptor.clone(), server.clone());
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
-            let tls = match acceptor.accept(tcp).await {
-                Ok(tls) => tls,
-                Err(e) => return eprintln!("{peer}: TLS handshake failed: {e}"),
+            // A client that never finishes TLS does not keep its task.
+            let limit = std::time::Duration::from_secs(10);
+            let tls = match tokio::time::timeout(limit, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => return eprintln!("{peer}: TLS handshake failed: {e}"),
+                Err(_) => return eprintln!("{peer}: no TLS handshake within {limit:?}"),
             };
             let Ok(mut ws) = server.accept(tls).await else { return };
             while let Some(Ok(message)) = ws.next().await {

@@ -222,7 +222,7 @@ async fn refusal_body<S: AsyncRead + Unpin>(stream: &mut S, headers: &HeaderMap,
                 if have >= size.saturating_add(2) && size < room {
                     body.extend_from_slice(&buf[start..start + size]);
                     let _ = buf.split_to(start + size + 2);
-                } else if have >= room {
+                } else if size >= room && have >= room {
                     // The limit falls inside this chunk.
                     body.extend_from_slice(&buf[start..start + room]);
                     return body.freeze();

@@ -50,7 +50,8 @@ impl std::fmt::Display for Error {
                 let body = String::from_utf8_lossy(response.body());
                 let line = body.lines().next().unwrap_or("").trim();
                 if !line.is_empty() {
-                    let cut: String = line.chars().take(200).collect();
+                    // The server's words go to logs: no control characters.
+                    let cut: String = line.chars().filter(|c| !c.is_control()).take(200).collect();
                     write!(f, " ({cut})")?;
                 }
                 Ok(())

@@ -104,12 +104,15 @@ pub fn upgrade_with<B: Default, R>(
     Ok((response, pending))
 }
 
-/// A 400 (or 426 for a wrong `Sec-WebSocket-Version`) response naming what
-/// was wrong with an upgrade request, for the `Err` of [`upgrade`].
+/// A 400 (426 for a wrong `Sec-WebSocket-Version`, 500 for a subprotocol
+/// the client did not offer) response naming what was wrong, for the `Err`
+/// of [`upgrade`].
 #[must_use]
 pub fn bad_request<B: From<String>>(error: &Error) -> Response<B> {
     let status = match error {
         Error::Handshake(HandshakeError::Header { name: "Sec-WebSocket-Version", .. }) => StatusCode::UPGRADE_REQUIRED,
+        // The server chose a subprotocol the client did not offer: our fault.
+        Error::Handshake(HandshakeError::Unrequested(..)) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut response = Response::new(B::from(format!("{error}\n")));

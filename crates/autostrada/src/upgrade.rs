@@ -59,12 +59,17 @@ pub struct Accept {
 }
 
 /// Response headers the handshake itself sets.
-const OURS: [HeaderName; 5] = [
+const OURS: [HeaderName; 9] = [
     header::UPGRADE,
     header::CONNECTION,
     header::SEC_WEBSOCKET_ACCEPT,
     header::SEC_WEBSOCKET_EXTENSIONS,
     header::SEC_WEBSOCKET_PROTOCOL,
+    header::SEC_WEBSOCKET_KEY,
+    header::SEC_WEBSOCKET_VERSION,
+    // RFC 9110 §8.6, §6.1: a 101 carries no content.
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
 ];
 
 impl Accept {
@@ -94,7 +99,8 @@ impl Accept {
     /// # Errors
     /// An invalid name or value, or one of the headers the handshake sets
     /// itself (`Upgrade`, `Connection`, `Sec-WebSocket-*`: choose the
-    /// subprotocol with [`protocol`](Self::protocol)).
+    /// subprotocol with [`protocol`](Self::protocol)) or a 101 must not
+    /// carry (`Content-Length`, `Transfer-Encoding`).
     pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self, Error>
     where
         K: TryInto<HeaderName>,
@@ -164,9 +170,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
         Ok((ws, self.request))
     }
 
-    /// Refuses the upgrade with `response` — any status, headers and body
-    /// (`Content-Length` and `Connection: close` are set for you) — and
-    /// closes the connection.
+    /// Refuses the upgrade with `response` — any final status (a 1xx is
+    /// sent as 500), headers and body (`Content-Length` and `Connection:
+    /// close` are set for you, `Transfer-Encoding` removed) — and closes the
+    /// connection.
     ///
     /// # Errors
     /// The socket failed while the answer went out.
@@ -230,6 +237,10 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
 
 async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: Response<Bytes>) -> Result<(), Error> {
     let (mut parts, body) = response.into_parts();
+    if parts.status.is_informational() {
+        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    parts.headers.remove(header::TRANSFER_ENCODING);
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     let mut head = format!("HTTP/1.1 {} {}\r\n", parts.status.as_u16(), parts.status.canonical_reason().unwrap_or(""))

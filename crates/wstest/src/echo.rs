@@ -100,7 +100,9 @@ async fn serve_with(listener: TcpListener, tls: Option<TlsAcceptor>) {
             match tls {
                 None => echo(server.accept(tcp).await).await,
                 Some(tls) => {
-                    if let Ok(stream) = tls.accept(tcp).await {
+                    // A client that never starts TLS does not keep its task.
+                    let limit = config().handshake_timeout;
+                    if let Ok(Ok(stream)) = tokio::time::timeout(limit, tls.accept(tcp)).await {
                         echo(server.accept(stream).await).await;
                     }
                 }

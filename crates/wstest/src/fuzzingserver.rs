@@ -227,6 +227,7 @@ impl State {
 /// Serves one connection.
 async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
     let peer_addr = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let _ = tcp.set_nodelay(true);
     let stream = match &state.tls {
         None => Stream::Tcp(tcp),
         Some(acceptor) => match tokio::time::timeout(state.spec.timeouts.open_handshake, acceptor.accept(tcp)).await {

@@ -148,6 +148,10 @@ fn fire_timers(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
     }
 }
 
+/// The longest a TLS shutdown (close_notify and what TLS still holds) may
+/// take when we drop the connection; plain TCP shuts down at once.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(2);
+
 /// Waits, without sleeping, until there is something to read on the socket
 /// (data, end of stream or an error — the read that follows finds out
 /// which) or `budget` is spent.
@@ -199,7 +203,9 @@ pub(crate) async fn drive(
     loop {
         if let Some(abort) = peer.drop_requested {
             if abort || (peer.out.is_empty() && batch.is_none()) {
-                let _ = wr.shutdown().await;
+                // Over TLS, shutdown first writes out what TLS holds: a peer
+                // that stopped reading must not hold us here.
+                let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
                 break;
             }
         }
