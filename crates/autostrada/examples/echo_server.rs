@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             while let Some(message) = ws.next().await {
                 match message {
                     // Queued, and written with whatever else is queued once
-                    // no further message is buffered (see WriteHalf).
+                    // no further message is buffered (see SendHalf).
                     Ok(m) if m.is_data() => {
                         if ws.feed(m).await.is_err() {
                             break;

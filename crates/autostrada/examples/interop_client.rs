@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => return Err(format!("message {i}: connection ended").into()),
         }
     }
-    ws.close().await?;
+    ws.close(autostrada::CloseCode::NORMAL, "").await?;
     while ws.next().await.is_some() {}
     println!("interop_client: {wire_check}/1000 echoes verified ({sent_octets} octets) with {ext}");
     Ok(())

@@ -73,7 +73,7 @@ async fn one(url: Arc<str>, conn: usize, deflate: bool, until: Instant, pause: D
         seq += 1;
         tokio::time::sleep(pause).await;
     }
-    if ws.close().await.is_err() {
+    if ws.close(autostrada::CloseCode::NORMAL, "").await.is_err() {
         totals.errors.fetch_add(1, Ordering::Relaxed);
     }
     while ws.next().await.is_some() {}

@@ -140,7 +140,7 @@ impl ClientBuilder {
             Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target)));
         let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
-        ws.protocol =
+        ws.read.protocol =
             response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|p| p.to_str().ok()).map(Into::into);
         Ok((ws, response))
     }

@@ -11,11 +11,21 @@ use crate::proto::handshake::HandshakeLimits;
 /// time than you chose. The defaults suit a general-purpose server; each
 /// field documents its default and what raising or lowering it costs.
 ///
+/// Set fields directly, or chain the `with_*` setters:
+///
 /// ```
-/// use autostrada::Config;
+/// use std::time::Duration;
+/// use autostrada::{Config, DeflateConfig};
 ///
 /// let mut config = Config::default();
 /// config.max_message_size = 1 << 20; // 1 MiB messages are plenty here
+///
+/// let config = Config::default()
+///     .with_max_message_size(1 << 20)
+///     .with_ping_interval(Duration::from_secs(30))
+///     .with_idle_timeout(Duration::from_secs(300))
+///     .with_deflate(DeflateConfig::default());
+/// assert_eq!(config.pong_timeout, Duration::from_secs(10));
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -55,6 +65,28 @@ pub struct Config {
     pub close_timeout: Duration,
     /// How long the opening handshake may take. Default 10 s.
     pub handshake_timeout: Duration,
+    /// Keepalive: when nothing has arrived from the peer for a whole
+    /// interval, send a ping. Default `None` (off). A peer that then sends
+    /// nothing for [`pong_timeout`](Self::pong_timeout) is dropped: the
+    /// stream yields [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout)
+    /// after a close frame with 1011, without waiting for its answer. A
+    /// silent peer is thus found between `interval + pong_timeout` and
+    /// `2 × interval + pong_timeout` after it was last heard. Shorter
+    /// intervals find dead peers (and keep NAT mappings) sooner at the cost
+    /// of a small frame each way per interval.
+    pub ping_interval: Option<Duration>,
+    /// How long a keepalive ping may go unanswered (nothing at all
+    /// received). Default 10 s; only used with
+    /// [`ping_interval`](Self::ping_interval).
+    pub pong_timeout: Duration,
+    /// Close the connection when no data message passed in either direction
+    /// for this long. Default `None` (never). Pings and pongs do not count.
+    /// The stream then yields [`Error::IdleTimeout`](crate::Error::IdleTimeout)
+    /// after a close frame (1000, "idle timeout") went out, and ends once
+    /// the peer closes TCP (or after `close_timeout`). Received messages
+    /// restart the clock exactly; sent ones are noticed when it runs out,
+    /// so a connection that only sends may live up to twice this long.
+    pub idle_timeout: Option<Duration>,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,
     /// permessage-deflate (RFC 7692): `None` (the default) neither offers
@@ -76,8 +108,106 @@ impl Default for Config {
             read_buffer_size: 8 << 10,
             close_timeout: Duration::from_secs(5),
             handshake_timeout: Duration::from_secs(10),
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(10),
+            idle_timeout: None,
             handshake_limits: HandshakeLimits::default(),
             deflate: None,
         }
+    }
+}
+
+/// Chained setters, one per field, each documented on its field.
+impl Config {
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    #[must_use]
+    pub fn with_max_frame_size(mut self, octets: usize) -> Self {
+        self.max_frame_size = octets;
+        self
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    #[must_use]
+    pub fn with_max_message_size(mut self, octets: usize) -> Self {
+        self.max_message_size = octets;
+        self
+    }
+
+    /// Sets [`max_fragments`](Self::max_fragments).
+    #[must_use]
+    pub fn with_max_fragments(mut self, frames: usize) -> Self {
+        self.max_fragments = frames;
+        self
+    }
+
+    /// Sets [`send_frame_size`](Self::send_frame_size).
+    #[must_use]
+    pub fn with_send_frame_size(mut self, octets: usize) -> Self {
+        self.send_frame_size = octets;
+        self
+    }
+
+    /// Sets [`flush_threshold`](Self::flush_threshold).
+    #[must_use]
+    pub fn with_flush_threshold(mut self, octets: usize) -> Self {
+        self.flush_threshold = octets;
+        self
+    }
+
+    /// Sets [`read_buffer_size`](Self::read_buffer_size).
+    #[must_use]
+    pub fn with_read_buffer_size(mut self, octets: usize) -> Self {
+        self.read_buffer_size = octets;
+        self
+    }
+
+    /// Sets [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Turns keepalive on: [`ping_interval`](Self::ping_interval).
+    #[must_use]
+    pub fn with_ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = Some(interval);
+        self
+    }
+
+    /// Sets [`pong_timeout`](Self::pong_timeout).
+    #[must_use]
+    pub fn with_pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`handshake_limits`](Self::handshake_limits).
+    #[must_use]
+    pub fn with_handshake_limits(mut self, limits: HandshakeLimits) -> Self {
+        self.handshake_limits = limits;
+        self
+    }
+
+    /// Offers (client) or accepts (server) permessage-deflate:
+    /// [`deflate`](Self::deflate).
+    #[must_use]
+    pub fn with_deflate(mut self, deflate: DeflateConfig) -> Self {
+        self.deflate = Some(deflate);
+        self
     }
 }

@@ -31,6 +31,15 @@ pub enum Error {
     /// We sent a close frame and the peer did not answer within
     /// `Config::close_timeout`; the connection was dropped.
     CloseTimeout,
+    /// The peer sent nothing within `Config::pong_timeout` of a keepalive
+    /// ping: we sent a close frame (1011) and stopped waiting for it.
+    KeepaliveTimeout,
+    /// No data message passed either way for `Config::idle_timeout`: we
+    /// closed the connection (1000, "idle timeout").
+    IdleTimeout,
+    /// The connection ended before the pong a [`Pong`](crate::Pong) waited
+    /// for arrived (or too many newer pings were queued).
+    NoPong,
 }
 
 impl std::fmt::Display for Error {
@@ -69,6 +78,13 @@ impl std::fmt::Display for Error {
             Self::CloseTimeout => {
                 f.write_str("peer did not answer our close frame in time; raise Config::close_timeout for slow peers")
             }
+            Self::KeepaliveTimeout => f.write_str(
+                "peer sent nothing after a keepalive ping; raise Config::pong_timeout for slow links or peers",
+            ),
+            Self::IdleTimeout => {
+                f.write_str("no message either way for Config::idle_timeout; the connection was closed")
+            }
+            Self::NoPong => f.write_str("the connection ended before the ping was answered"),
         }
     }
 }

@@ -39,11 +39,22 @@ pub mod proto;
 pub use config::Config;
 pub use error::Error;
 pub use message::{Message, Utf8Bytes};
-pub use proto::{CloseCode, CloseFrame, Role};
+pub use proto::deflate::{DeflateConfig, DeflateParams};
+pub use proto::handshake::{HandshakeError, HandshakeLimits};
+pub use proto::{CloseCode, CloseFrame, ProtocolError, Role, SendError};
+
+/// The `bytes` crate's shared buffer, which binary messages carry.
+pub use bytes::Bytes;
+/// The `http` crate, whose request and response types the handshake uses.
+pub use http;
 
 pub mod client;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod keepalive;
+pub mod ping;
+pub mod read;
+pub mod send;
 pub mod server;
 pub mod stream;
 pub mod tls;
@@ -51,11 +62,13 @@ pub mod upgrade;
 mod writer;
 
 pub use client::{ClientBuilder, connect};
+pub use ping::Pong;
+pub use read::{RecvHalf, ReuniteError};
+pub use send::SendHalf;
 pub use server::{ServerBuilder, accept};
-pub use stream::{ReadHalf, WebSocket};
+pub use stream::{StreamRef, WebSocket};
 pub use tls::{Connector, MaybeTlsStream};
 pub use upgrade::{Accept, Upgrade};
-pub use writer::WriteHalf;
 
 /// The rustls this crate builds on (feature `rustls`), for
 /// [`Connector`]'s root stores, certificates and configurations.

@@ -7,11 +7,26 @@ use crate::proto::{CloseFrame, InvalidUtf8, utf8};
 /// Octets known to be valid UTF-8: the payload of a text message, shared
 /// without copying.
 ///
-/// Built only from validated octets, so [`as_str`](Self::as_str) cannot fail.
-/// It re-runs the (SIMD) validator instead of trusting the invariant through
-/// `unsafe`; the echo path never calls it.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+/// Validated once, when it is built (the receiver validates as frames
+/// arrive); after that it derefs to `str` in O(1), without copying.
+///
+/// ```
+/// use autostrada::Utf8Bytes;
+///
+/// let text = Utf8Bytes::from("grüße");
+/// assert!(text.starts_with("grü")); // any `str` method, through Deref
+/// assert_eq!(text.len(), 7); // octets
+/// assert!(Utf8Bytes::from_bytes(bytes::Bytes::from_static(b"\xff")).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Utf8Bytes(Bytes);
+
+/// Hashes as the `str` it holds, so that `Borrow<str>` lookups work.
+impl std::hash::Hash for Utf8Bytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
 
 impl Utf8Bytes {
     /// Checks `bytes` and wraps them.
@@ -25,11 +40,15 @@ impl Utf8Bytes {
         Self(bytes)
     }
 
-    /// The text.
+    /// The text, in O(1).
     #[must_use]
     pub fn as_str(&self) -> &str {
-        // Invariant: every constructor validated the octets.
-        simdutf8::basic::from_utf8(&self.0).unwrap_or_default()
+        // SAFETY: every constructor of `Utf8Bytes` holds valid UTF-8:
+        // `from_bytes` validates, `from_validated` takes octets the receiver
+        // validated, the `From` impls take `String` / `&str`, and the octets
+        // are never changed afterwards (`Bytes` is immutable). Validating
+        // again here cost a pass over the whole text on every call.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
     /// The underlying octets.
@@ -54,6 +73,46 @@ impl Utf8Bytes {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl std::ops::Deref for Utf8Bytes {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Utf8Bytes {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for Utf8Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Utf8Bytes {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl TryFrom<Bytes> for Utf8Bytes {
+    type Error = InvalidUtf8;
+
+    fn try_from(bytes: Bytes) -> Result<Self, InvalidUtf8> {
+        Self::from_bytes(bytes)
+    }
+}
+
+impl From<Utf8Bytes> for Bytes {
+    fn from(text: Utf8Bytes) -> Bytes {
+        text.0
     }
 }
 

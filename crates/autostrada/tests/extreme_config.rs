@@ -38,7 +38,7 @@ async fn unlimited_settings_work_in_both_roles() {
             ws.send(m.clone()).await.unwrap();
             assert_eq!(ws.next().await.unwrap().unwrap(), m);
         }
-        ws.close().await.unwrap();
+        ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
         while let Some(m) = ws.next().await {
             assert!(matches!(m, Ok(Message::Close(_))), "{m:?}");
         }

@@ -50,7 +50,7 @@ async fn exercise(url: &str) {
         ws.send(message.clone()).await.unwrap();
         assert_eq!(ws.next().await.unwrap().unwrap(), message);
     }
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
 }
 

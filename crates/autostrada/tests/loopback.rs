@@ -37,7 +37,7 @@ async fn fragmented_messages_reassemble() {
     let text = "fragmented across many frames: ½ ⅓ ¼ 🎉".repeat(20);
     ws.send(Message::text(text.clone())).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(text.clone()));
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
     let log = logs.recv().await.unwrap();
     assert_eq!(log.messages[0], Message::text(text));
@@ -84,7 +84,7 @@ async fn a_hundred_concurrent_connections() {
                     ws.send(m.clone()).await.unwrap();
                     assert_eq!(ws.next().await.unwrap().unwrap(), m);
                 }
-                ws.close().await.unwrap();
+                ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
                 while let Some(m) = ws.next().await {
                     m.unwrap();
                 }
@@ -106,7 +106,7 @@ async fn split_halves_in_two_tasks() {
             write.feed(Message::text(i.to_string())).await.unwrap();
         }
         write.flush().await.unwrap();
-        write.close().await.unwrap();
+        write.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     });
     let mut expected = 0;
     while let Some(m) = read.next().await {

@@ -126,7 +126,7 @@ async fn wss_echo_both_ways_with_compression() {
         ws.send(Message::text(text)).await.unwrap();
         assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(text));
     }
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
     assert_eq!(server.await.unwrap(), Ok(Seen { client_certs: 0, alpn: None }), "no ALPN: the server offered none");
 }
@@ -140,7 +140,7 @@ async fn wss_by_ip_address_and_alpn() {
     let (mut ws, _) =
         client(Connector::with_roots(pki.roots.clone())).connect(&format!("wss://{addr}/")).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello from the server"));
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
     let seen = server.await.unwrap().unwrap();
     assert_eq!(seen.alpn.as_deref(), Some(&b"http/1.1"[..]), "the connector offers http/1.1");
@@ -154,7 +154,7 @@ async fn the_server_checks_the_client_certificate() {
         Connector::with_client_auth(pki.roots.clone(), pki.client.0.clone(), pki.client.1.clone_key()).unwrap();
     let (mut ws, _) = client(connector).connect(&format!("wss://localhost:{}/", addr.port())).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello from the server"));
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
     assert_eq!(server.await.unwrap().unwrap().client_certs, 2, "the server saw the client's chain");
 
@@ -213,7 +213,7 @@ async fn ws_urls_stay_plain_with_a_tls_connector() {
     let (mut ws, _) = client(Connector::with_roots(pki().roots)).connect(&format!("ws://{addr}/")).await.unwrap();
     ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![1, 2, 3]));
-    ws.close().await.unwrap();
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
     server.await.unwrap();
 }

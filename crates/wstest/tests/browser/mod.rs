@@ -176,7 +176,7 @@ impl Browser {
 
     /// Closes the browser.
     pub async fn close(mut self) {
-        let _ = self.ws.close().await;
+        let _ = self.ws.close(autostrada::CloseCode::NORMAL, "").await;
         let _ = self.child.kill().await;
         let _ = std::fs::remove_dir_all(&self.profile);
     }

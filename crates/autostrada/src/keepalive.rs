@@ -1,0 +1,212 @@
+//! Keepalive pings and the idle timeout, run by the read half.
+//!
+//! - Keepalive ([`Config::ping_interval`]): when a whole interval passes in
+//!   which nothing arrived from the peer, send a ping; if nothing arrives in
+//!   the [`Config::pong_timeout`] after it, the peer is gone. Any octet
+//!   counts as a sign of life, not only the pong: a peer busy sending is
+//!   alive even if its pong is queued behind a large message.
+//! - Idle ([`Config::idle_timeout`]): no data message in either direction
+//!   for that long closes the connection (1000, "idle timeout").
+//!
+//! One timer serves both, set to whichever is due first; connections with
+//! neither configured carry no timer at all.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use crate::config::Config;
+
+/// What the timers ask the read half to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Due {
+    /// Send a keepalive ping.
+    Ping,
+    /// The peer stayed silent past the pong timeout: drop it.
+    Dead,
+    /// No data for `idle_timeout`: close the connection.
+    Idle,
+}
+
+/// The keepalive and idle state of one connection.
+#[derive(Debug)]
+pub(crate) struct Timers {
+    ping_interval: Option<Duration>,
+    pong_timeout: Duration,
+    idle_timeout: Option<Duration>,
+    sleep: Pin<Box<Sleep>>,
+    /// Octets arrived since the keepalive last looked.
+    heard: bool,
+    /// When the keepalive ping that is out (and unanswered so far) was sent.
+    pinged: Option<Instant>,
+    /// When the keepalive looks next.
+    ping_due: Option<Instant>,
+    /// When the connection counts as idle unless a data message passes.
+    idle_due: Option<Instant>,
+}
+
+/// `now + d`, or as far off as tokio's timer goes when that overflows.
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
+impl Timers {
+    /// The timers `config` asks for; `None` (no allocation, no timer) when it
+    /// asks for neither keepalive nor idle timeout.
+    pub(crate) fn new(config: &Config) -> Option<Box<Self>> {
+        if config.ping_interval.is_none() && config.idle_timeout.is_none() {
+            return None;
+        }
+        let now = Instant::now();
+        let ping_due = config.ping_interval.map(|d| after(now, d));
+        let idle_due = config.idle_timeout.map(|d| after(now, d));
+        let first = ping_due.into_iter().chain(idle_due).min().unwrap_or(now);
+        Some(Box::new(Self {
+            ping_interval: config.ping_interval,
+            pong_timeout: config.pong_timeout,
+            idle_timeout: config.idle_timeout,
+            sleep: Box::pin(sleep_until(first)),
+            heard: false,
+            pinged: None,
+            ping_due,
+            idle_due,
+        }))
+    }
+
+    /// Octets arrived from the peer.
+    pub(crate) fn heard(&mut self) {
+        self.heard = true;
+    }
+
+    /// A data message arrived: the idle clock starts again.
+    pub(crate) fn data_received(&mut self) {
+        if let Some(t) = self.idle_timeout {
+            self.idle_due = Some(after(Instant::now(), t));
+        }
+    }
+
+    /// Looks at the clock: what is due now, if anything. `data_sent` is the
+    /// send half's "a data message was queued" flag, taken here.
+    pub(crate) fn check(&mut self, data_sent: &AtomicBool) -> Option<Due> {
+        let now = Instant::now();
+        if let (Some(due), Some(t)) = (self.idle_due, self.idle_timeout) {
+            if now >= due {
+                // Sends are seen only here, so a connection that last sent
+                // just after the previous look idles up to twice the timeout.
+                if !data_sent.swap(false, Ordering::Relaxed) {
+                    self.idle_due = None;
+                    return Some(Due::Idle);
+                }
+                self.idle_due = Some(after(now, t));
+            }
+        }
+        let (Some(due), Some(interval)) = (self.ping_due, self.ping_interval) else { return None };
+        if now < due {
+            return None;
+        }
+        if std::mem::take(&mut self.heard) {
+            // Alive: look again a whole interval after the last sign of
+            // life we know the time of (the ping, if one was out).
+            let since = self.pinged.take().unwrap_or(now);
+            self.ping_due = Some(after(since, interval).max(now));
+            return None;
+        }
+        if self.pinged.is_some() {
+            self.ping_due = None;
+            return Some(Due::Dead);
+        }
+        self.pinged = Some(now);
+        self.ping_due = Some(after(now, self.pong_timeout));
+        Some(Due::Ping)
+    }
+
+    /// [`check`](Self::check), and when nothing is due, arms the timer for
+    /// the next deadline so that the task wakes then.
+    pub(crate) fn poll_due(&mut self, cx: &mut Context<'_>, data_sent: &AtomicBool) -> Poll<Due> {
+        loop {
+            if let Some(due) = self.check(data_sent) {
+                return Poll::Ready(due);
+            }
+            let Some(next) = self.ping_due.into_iter().chain(self.idle_due).min() else {
+                return Poll::Pending;
+            };
+            if self.sleep.deadline() != next {
+                self.sleep.as_mut().reset(next);
+            }
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // The deadline has passed: look again.
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(ping: Option<u64>, idle: Option<u64>) -> Config {
+        Config {
+            ping_interval: ping.map(Duration::from_secs),
+            pong_timeout: Duration::from_secs(5),
+            idle_timeout: idle.map(Duration::from_secs),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn no_timers_without_keepalive_or_idle() {
+        assert!(Timers::new(&Config::default()).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_peer_is_pinged_then_dropped() {
+        let sent = AtomicBool::new(false);
+        let mut t = Timers::new(&config(Some(10), None)).unwrap();
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent), Some(Due::Ping));
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(t.check(&sent), Some(Due::Dead));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_is_heard_is_not_pinged() {
+        let sent = AtomicBool::new(false);
+        let mut t = Timers::new(&config(Some(10), None)).unwrap();
+        t.heard();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent), Some(Due::Ping));
+        // The answer arrives: alive again, and pinged an interval after
+        // the last ping.
+        t.heard();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(t.check(&sent), Some(Due::Ping));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn data_either_way_keeps_a_connection_from_idling() {
+        let sent = AtomicBool::new(false);
+        let mut t = Timers::new(&config(None, Some(30))).unwrap();
+        tokio::time::advance(Duration::from_secs(20)).await;
+        t.data_received();
+        tokio::time::advance(Duration::from_secs(20)).await;
+        assert_eq!(t.check(&sent), None);
+        sent.store(true, Ordering::Relaxed);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent), None, "a send pushes the deadline");
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(t.check(&sent), Some(Due::Idle));
+    }
+}

@@ -1,0 +1,454 @@
+//! [`RecvHalf`]: the read half of the tokio front end, which drives the
+//! connection.
+//!
+//! The read half drives the connection: it reads octets, turns them into
+//! messages, queues automatic replies on the shared writer and pushes them
+//! out at once, and runs the closing handshake to its end — a server
+//! half-closes TCP first (RFC 6455 §7.1.1), a client waits for the server to
+//! do so, up to [`Config::close_timeout`].
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use futures_core::stream::FusedStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use crate::error::Error;
+use crate::keepalive::{Due, Timers};
+use crate::message::Message;
+use crate::proto::deflate::DeflateParams;
+use crate::proto::{CloseCode, Receiver, Role, auto_reply};
+use crate::send::SendHalf;
+use crate::stream::{StreamRef, WebSocket};
+use crate::writer::{Shared, Side};
+
+/// Stands in for an unlimited close timeout: about 30 years.
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
+
+/// Reads at most this far ahead into a large frame per read.
+pub(crate) const MAX_READ_AHEAD: usize = 1 << 20;
+
+/// The payload of the keepalive's pings.
+const KEEPALIVE_PING: &[u8] = b"keepalive";
+
+/// The stack scratch a connection with nothing buffered reads into (at most
+/// `read_buffer_size` of it).
+const IDLE_READ: usize = 8 * 1024;
+
+/// The most a read asks for while the socket keeps filling every read (see
+/// [`RecvHalf::poll_fill`]): one system call then takes in several messages.
+const MAX_BURST_READ: usize = 64 * 1024;
+
+/// Where the read half is in the connection's life.
+#[derive(Debug)]
+pub(crate) enum ReadState {
+    /// Messages flow.
+    Open,
+    /// A close frame was received, or the peer broke the protocol: write out
+    /// our close, then (server) half-close TCP, and only then hand the
+    /// application what ended the connection — the received close, or the
+    /// error — so that an application that stops reading there leaves the
+    /// peer a complete closing handshake.
+    Closing(Ending),
+    /// Waiting for the peer to close TCP.
+    AwaitEof,
+    /// The stream has ended.
+    Done,
+}
+
+/// What the read half hands over once its close frame is out.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    /// The peer's close frame.
+    Closed(Message),
+    /// The protocol error we failed the connection for.
+    Failed(crate::proto::ProtocolError),
+    /// Nothing passed for `Config::idle_timeout`; we closed with 1000.
+    Idle,
+    /// The peer answered no keepalive ping: we sent 1011 and do not wait
+    /// for an answer.
+    Unanswered,
+}
+
+impl Ending {
+    fn into_item(self) -> Result<Message, Error> {
+        match self {
+            Self::Closed(m) => Ok(m),
+            Self::Failed(e) => Err(Error::Protocol(e)),
+            Self::Idle => Err(Error::IdleTimeout),
+            Self::Unanswered => Err(Error::KeepaliveTimeout),
+        }
+    }
+}
+
+/// The receiving half of a [`WebSocket`]: a `Stream` of messages.
+/// Obtained from [`WebSocket::split`]; [`reunite`](Self::reunite) puts the
+/// halves back together.
+///
+/// Keep polling it even if you only send: it answers pings and closes, runs
+/// the keepalive and idle timers, completes [`Pong`](crate::Pong)s, and it
+/// is what completes the closing handshake.
+pub struct RecvHalf<S> {
+    pub(crate) role: Role,
+    pub(crate) rx: Receiver,
+    pub(crate) shared: Arc<Shared<S>>,
+    pub(crate) state: ReadState,
+    pub(crate) read_buffer_size: usize,
+    /// What the next read asks for when no frame asks for more: starts at
+    /// `read_buffer_size`, doubles after every read that filled all it
+    /// asked for, and falls back after a short read or an empty socket.
+    pub(crate) burst: usize,
+    pub(crate) close_timeout: std::time::Duration,
+    pub(crate) deadline: Option<Pin<Box<Sleep>>>,
+    /// Keepalive and idle timers, when configured.
+    pub(crate) timers: Option<Box<Timers>>,
+    /// The permessage-deflate parameters the handshake agreed on.
+    pub(crate) deflate: Option<DeflateParams>,
+    /// The subprotocol the handshake selected.
+    pub(crate) protocol: Option<Box<str>>,
+}
+
+impl<S> std::fmt::Debug for RecvHalf<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvHalf").field("role", &self.role).field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
+    /// Reads more octets into the receiver. `Ok(0)` is end of stream.
+    ///
+    /// A connection that waits holds no read buffer: with nothing buffered
+    /// it reads into a scratch array on the stack and keeps only what
+    /// arrived, and a buffer left empty when the socket has nothing more is
+    /// given back. Idle connections then cost their state, not 8 KiB each.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let buf = self.rx.buffer_mut();
+        // Not in a burst: read into the stack scratch whatever
+        // `read_buffer_size` is, and keep only what arrived.
+        let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
+        if buf.is_empty() && buf.capacity() == 0 && !bursting {
+            // Let go of the storage the last message was split from (a
+            // drained buffer still shares it).
+            *buf = BytesMut::new();
+            // Uninitialised: the read writes what it fills, nothing is cleared first.
+            let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+            let asked = self.burst.min(IDLE_READ);
+            let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
+            let polled = Pin::new(&mut self.shared.lock().io).poll_read(cx, &mut read);
+            self.note_read(polled.is_pending(), read.filled().len(), asked);
+            ready!(polled)?;
+            self.rx.buffer_mut().extend_from_slice(read.filled());
+            return Poll::Ready(Ok(read.filled().len()));
+        }
+        // Read ahead into a large frame in step with what has arrived (the
+        // buffer at most doubles per read), never on the length its header
+        // merely claims: a 10-octet header must not cost a megabyte.
+        let arrived = buf.len();
+        let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.burst);
+        let buf = self.rx.buffer_mut();
+        buf.reserve(want);
+        let asked = buf.capacity() - buf.len();
+        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.shared.lock().io), cx, buf);
+        if polled.is_pending() {
+            if buf.is_empty() {
+                *buf = BytesMut::new();
+            } else if buf.len() < self.read_buffer_size && buf.capacity() - buf.len() > self.read_buffer_size {
+                // The socket went quiet on a partial frame after a burst:
+                // keep what arrived, not the burst's large buffer.
+                *buf = BytesMut::from(&buf[..]);
+            }
+        }
+        let got = match &polled {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.note_read(polled.is_pending(), got, asked);
+        polled
+    }
+
+    /// Sizes the next read from how this one went: a read that filled all
+    /// it asked for leaves more in the socket, so the next asks for twice
+    /// as much (read directly into the buffer, without the stack scratch);
+    /// a short read or an empty socket means the burst is over.
+    fn note_read(&mut self, pending: bool, got: usize, asked: usize) {
+        if got > 0 {
+            if let Some(t) = &mut self.timers {
+                t.heard();
+            }
+        }
+        self.burst = if !pending && got >= asked && got > 0 {
+            (self.burst * 2).min(MAX_BURST_READ).max(self.read_buffer_size)
+        } else {
+            self.read_buffer_size
+        };
+    }
+
+    /// Starts the close timer if it is not running; true once it has fired.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
+        let timeout = self.close_timeout;
+        let timer = self.deadline.get_or_insert_with(|| {
+            // `Duration::MAX` means "never": as far off as tokio's timer goes.
+            let now = Instant::now();
+            Box::pin(sleep_until(now.checked_add(timeout).unwrap_or(now + FAR_FUTURE)))
+        });
+        // The clock decides, the timer only wakes us: a task kept busy by a
+        // peer that never stops sending can see the timer's poll return
+        // Pending past its deadline (tokio's cooperative budget).
+        let due = Instant::now() >= timer.deadline();
+        timer.as_mut().poll(cx).is_ready() || due
+    }
+
+    /// Reads more, after pushing out queued writes of at least
+    /// `flush_threshold` octets (a large echo `feed` queued): they leave as
+    /// the socket takes them instead of waiting until this side has read a
+    /// whole further message, so data keeps moving both ways. Smaller
+    /// queues wait for the read to come up empty, and leave together.
+    fn write_large_then_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let _ = self.push_writes(cx, true);
+        self.poll_fill(cx)
+    }
+
+    /// Pushes out queued writes (automatic replies, fed messages) without
+    /// blocking the read path: with `large_only`, only a queue of at least
+    /// `flush_threshold` octets; otherwise any queue, and whatever a TLS
+    /// layer still holds unflushed. Returns whether a close frame has gone
+    /// out (one lock for both).
+    fn push_writes(&self, cx: &Context<'_>, large_only: bool) -> bool {
+        self.shared.poll_io(Side::Reader, cx, |w, cx| {
+            let due = if large_only { w.tx.pending() >= w.flush_threshold } else { w.tx.pending() > 0 || w.unflushed };
+            if due {
+                // A pending or failed write is seen again by the next send or poll.
+                let _ = w.poll_write_out(cx);
+            }
+            w.tx.close_sent()
+        })
+    }
+
+    /// What the keepalive and idle timers ask for now; with `cx`, also arms
+    /// the timer to wake the task when they next will. Nothing once a close
+    /// frame is queued: `close_timeout` governs from then on.
+    fn timers_due(&mut self, cx: Option<&mut Context<'_>>) -> Option<Due> {
+        let timers = self.timers.as_mut()?;
+        if self.shared.close_queued() {
+            return None;
+        }
+        match cx {
+            Some(cx) => match timers.poll_due(cx, &self.shared.data_sent) {
+                Poll::Ready(due) => Some(due),
+                Poll::Pending => None,
+            },
+            None => timers.check(&self.shared.data_sent),
+        }
+    }
+
+    /// Acts on a due timer: a keepalive ping goes out with the next write;
+    /// a dead peer or an idle connection is closed.
+    fn on_due(&mut self, due: Due) {
+        let mut w = self.shared.lock();
+        match due {
+            Due::Ping => {
+                // At most 125 octets, and no close is queued: cannot fail.
+                let _ = w.tx.send(Message::Ping(Bytes::from_static(KEEPALIVE_PING)));
+                return;
+            }
+            // RFC 6455 §7.4.1: 1011, the peer stopped answering.
+            Due::Dead => w.tx.fail(CloseCode::INTERNAL_ERROR, "keepalive timeout"),
+            Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
+        }
+        drop(w);
+        self.deadline = None;
+        self.state = ReadState::Closing(if due == Due::Dead { Ending::Unanswered } else { Ending::Idle });
+    }
+
+    /// The stream has ended: pings still waiting for a pong never get one.
+    fn finish(&mut self) {
+        self.state = ReadState::Done;
+        self.shared.lock().pings.clear();
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            match &mut self.state {
+                ReadState::Open => {
+                    // Our close went out (from either half): the peer has
+                    // `close_timeout` to answer, however much else it sends.
+                    if self.shared.close_queued() && self.poll_deadline(cx) {
+                        self.finish();
+                        return Poll::Ready(Some(Err(Error::CloseTimeout)));
+                    }
+                    if let Some(due) = self.timers_due(None) {
+                        self.on_due(due);
+                        continue;
+                    }
+                    let event = self.rx.next_message();
+                    if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
+                        auto_reply(&mut self.shared.lock().tx, &event);
+                    }
+                    match event {
+                        Ok(Some(Message::Close(frame))) => {
+                            // A fresh timer for the reply to go out.
+                            self.deadline = None;
+                            self.state = ReadState::Closing(Ending::Closed(Message::Close(frame)));
+                        }
+                        Ok(Some(message)) => {
+                            match &message {
+                                Message::Ping(_) => {
+                                    let _ = self.push_writes(cx, false);
+                                }
+                                // The answer to our own keepalive ping is not the application's.
+                                Message::Pong(payload) if self.timers.is_some() && payload[..] == *KEEPALIVE_PING => {
+                                    continue;
+                                }
+                                Message::Pong(payload) => {
+                                    let mut w = self.shared.lock();
+                                    if !w.pings.is_empty() {
+                                        w.pings.answer(payload);
+                                    }
+                                }
+                                _ => {
+                                    if let Some(t) = &mut self.timers {
+                                        t.data_received();
+                                    }
+                                }
+                            }
+                            return Poll::Ready(Some(Ok(message)));
+                        }
+                        Err(e) => {
+                            self.deadline = None;
+                            self.state = ReadState::Closing(Ending::Failed(e));
+                        }
+                        Ok(None) => match self.write_large_then_fill(cx) {
+                            Poll::Pending => {
+                                let close_sent = self.push_writes(cx, false);
+                                // We sent a close and wait for the answer: not forever.
+                                if close_sent && self.poll_deadline(cx) {
+                                    self.finish();
+                                    return Poll::Ready(Some(Err(Error::CloseTimeout)));
+                                }
+                                if let Some(due) = self.timers_due(Some(cx)) {
+                                    self.on_due(due);
+                                    continue;
+                                }
+                                return Poll::Pending;
+                            }
+                            Poll::Ready(Ok(0)) => {
+                                self.finish();
+                                return Poll::Ready(Some(Err(Error::ConnectionReset)));
+                            }
+                            Poll::Ready(Ok(_)) => {}
+                            Poll::Ready(Err(e)) => {
+                                self.finish();
+                                return Poll::Ready(Some(Err(Error::Io(e))));
+                            }
+                        },
+                    }
+                }
+                ReadState::Closing(ending) => {
+                    // A peer that answered no keepalive ping gets no wait.
+                    let abandon = matches!(ending, Ending::Unanswered);
+                    let role = self.role;
+                    let flushed = self.shared.poll_io(Side::Reader, cx, |w, cx| match role {
+                        // RFC 6455 §7.1.1: the server closes TCP first.
+                        Role::Server => w.poll_shutdown(cx),
+                        Role::Client if abandon => w.poll_shutdown(cx),
+                        Role::Client => w.poll_write_out(cx),
+                    });
+                    let next = match flushed {
+                        Poll::Pending if !self.poll_deadline(cx) => return Poll::Pending,
+                        Poll::Ready(Ok(())) if !abandon => ReadState::AwaitEof,
+                        // Timed out or failed: nothing more to do on this socket.
+                        _ => ReadState::Done,
+                    };
+                    self.deadline = None;
+                    let done = matches!(next, ReadState::Done);
+                    let ReadState::Closing(ending) = std::mem::replace(&mut self.state, next) else {
+                        unreachable!("matched Closing above")
+                    };
+                    if done {
+                        self.finish();
+                    }
+                    return Poll::Ready(Some(ending.into_item()));
+                }
+                ReadState::AwaitEof => {
+                    // Discard whatever still arrives until the peer closes TCP.
+                    self.rx.buffer_mut().clear();
+                    let eof = match self.poll_fill(cx) {
+                        Poll::Ready(Ok(0) | Err(_)) => true,
+                        // A peer that keeps sending does not keep us here.
+                        Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,
+                        Poll::Ready(Ok(_)) => true,
+                        Poll::Pending => self.poll_deadline(cx),
+                    };
+                    if !eof {
+                        return Poll::Pending;
+                    }
+                    // A client closes its side once the server has (or after the timeout).
+                    let _ = self.shared.poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
+                    self.finish();
+                }
+                ReadState::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_message(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for RecvHalf<S> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.state, ReadState::Done)
+    }
+}
+
+impl<S> RecvHalf<S> {
+    /// The stream under the connection, e.g. for its peer address or TLS
+    /// session. The guard holds the connection's lock: drop it before the
+    /// next await, or both halves wait for it.
+    pub fn get_ref(&self) -> StreamRef<'_, S> {
+        StreamRef(self.shared.lock())
+    }
+
+    /// The subprotocol the opening handshake selected.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Puts the halves of one connection back together. Fails, handing both
+    /// back, when `send` belongs to another connection.
+    pub fn reunite(self, send: SendHalf<S>) -> Result<WebSocket<S>, Box<ReuniteError<S>>> {
+        if Arc::ptr_eq(&self.shared, &send.shared) {
+            Ok(WebSocket { read: self, write: send })
+        } else {
+            Err(Box::new(ReuniteError(self, send)))
+        }
+    }
+}
+
+/// The halves given to [`RecvHalf::reunite`] came from two connections;
+/// here they are, unchanged.
+pub struct ReuniteError<S>(pub RecvHalf<S>, pub SendHalf<S>);
+
+impl<S> std::fmt::Debug for ReuniteError<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReuniteError(..)")
+    }
+}
+
+impl<S> std::fmt::Display for ReuniteError<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tried to reunite the halves of two different WebSocket connections")
+    }
+}
+
+impl<S> std::error::Error for ReuniteError<S> {}

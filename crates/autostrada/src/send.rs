@@ -1,0 +1,176 @@
+//! [`SendHalf`]: the sending half of a [`WebSocket`](crate::WebSocket).
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use futures_sink::Sink;
+use tokio::io::AsyncWrite;
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::ping::Pong;
+use crate::proto::{CloseCode, CloseFrame, Encoder};
+use crate::stream::StreamRef;
+use crate::writer::{Shared, Side};
+
+/// The sending half of a [`WebSocket`](crate::WebSocket): a `Sink` of
+/// [`Message`]s. Obtained from [`WebSocket::split`](crate::WebSocket::split);
+/// [`RecvHalf::reunite`](crate::RecvHalf::reunite) puts the two back together.
+///
+/// `send` writes and flushes; `feed` only queues, and the queue is written
+/// once it passes [`Config::flush_threshold`](crate::Config::flush_threshold),
+/// on the next flush, or when the read half has no complete message
+/// buffered and is about to wait for the socket. An echo loop that `feed`s
+/// (and keeps reading) thus answers a burst of messages with one write; a
+/// task that only writes must `flush` (or `send`). Closing the sink sends a
+/// close frame (1000) if none was sent ([`close`](Self::close) picks the
+/// code and reason); keep reading the other half until it ends to complete
+/// the closing handshake.
+pub struct SendHalf<S> {
+    pub(crate) shared: Arc<Shared<S>>,
+    /// Compresses and fragments data messages (and masks them, as a client)
+    /// without the writer's lock.
+    pub(crate) encoder: Encoder,
+}
+
+impl<S> std::fmt::Debug for SendHalf<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendHalf").finish_non_exhaustive()
+    }
+}
+
+impl<S: AsyncWrite + Unpin> SendHalf<S> {
+    /// Queues a data message without compressing it, even with
+    /// permessage-deflate in force. Flush to write it out.
+    pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
+        let mut w = self.shared.lock();
+        let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
+        self.shared.data_sent.store(true, Ordering::Relaxed);
+        self.shared.note_close(&w);
+        sent
+    }
+
+    /// Starts the closing handshake with `code` and `reason` and writes the
+    /// close frame out. A reason longer than 123 octets (RFC 6455 §5.5: a
+    /// control frame carries at most 125) is cut at a character boundary.
+    /// Keep reading the read half: it ends once the peer has answered (or
+    /// after [`Config::close_timeout`](crate::Config::close_timeout)).
+    ///
+    /// Fails with [`Error::Send`] for a code that may not be sent (1005,
+    /// 1006, 1015, unassigned ones) or when a close was already sent.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.queue_close(code, reason)?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
+    }
+
+    /// Queues a ping and writes it out; the returned [`Pong`] resolves to
+    /// the round-trip time once the read half reads the answer. The read
+    /// half must keep being polled meanwhile.
+    ///
+    /// ```no_run
+    /// # async fn run(ws: autostrada::WebSocket<tokio::net::TcpStream>) -> Result<(), autostrada::Error> {
+    /// use futures_util::StreamExt;
+    ///
+    /// let (mut read, mut write) = ws.split();
+    /// tokio::spawn(async move { while let Some(Ok(_)) = read.next().await {} });
+    /// let rtt = write.ping().await?.await?;
+    /// println!("round trip: {rtt:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn ping(&mut self) -> Result<Pong, Error> {
+        let pong = self.queue_ping()?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await?;
+        Ok(pong)
+    }
+
+    /// The stream under the connection, e.g. for its peer address or TLS
+    /// session. The guard holds the connection's lock: drop it before the
+    /// next await, or both halves wait for it.
+    pub fn get_ref(&self) -> StreamRef<'_, S> {
+        StreamRef(self.shared.lock())
+    }
+
+    pub(crate) fn queue_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        let mut w = self.shared.lock();
+        let queued = w.tx.send_close(Some(&CloseFrame::new(code, reason)));
+        self.shared.note_close(&w);
+        queued.map_err(Error::Send)
+    }
+
+    pub(crate) fn queue_ping(&mut self) -> Result<Pong, Error> {
+        let mut w = self.shared.lock();
+        let (payload, pong) = w.pings.start();
+        w.tx.send(Message::Ping(payload)).map_err(Error::Send)?;
+        Ok(pong)
+    }
+
+    pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared.poll_io(Side::Writer, cx, |w, cx| {
+            if w.tx.pending() >= w.flush_threshold {
+                w.poll_write_out(cx).map_err(Error::Io)
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        })
+    }
+
+    pub(crate) fn start_send_inner(&mut self, item: Message) -> Result<(), Error> {
+        let costly = match &item {
+            Message::Text(t) => self.encoder.encodes_apart(t.len()),
+            Message::Binary(b) => self.encoder.encodes_apart(b.len()),
+            _ => false,
+        };
+        if item.is_data() {
+            self.shared.data_sent.store(true, Ordering::Relaxed);
+        }
+        // Deflate, or a masked copy of a large payload, runs here, before the
+        // lock: the read half can queue its pongs and closes meanwhile.
+        let item = if costly { self.encoder.encode(item) } else { Err(item) };
+        let mut w = self.shared.lock();
+        let sent = match item {
+            Ok(encoded) => w.tx.push_encoded(encoded),
+            Err(item) => w.tx.send(item),
+        };
+        self.shared.note_close(&w);
+        sent.map_err(Error::Send)
+    }
+
+    pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared.poll_io(Side::Writer, cx, |w, cx| w.poll_write_out(cx).map_err(Error::Io))
+    }
+
+    pub(crate) fn poll_close_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        {
+            let mut w = self.shared.lock();
+            if !w.tx.close_sent() {
+                w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, ""))).map_err(Error::Send)?;
+            }
+            self.shared.note_close(&w);
+        }
+        self.poll_flush_inner(cx)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Sink<Message> for SendHalf<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_ready_inner(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        self.get_mut().start_send_inner(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_flush_inner(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.poll_close_inner(cx)
+    }
+}

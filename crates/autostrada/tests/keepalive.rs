@@ -1,0 +1,214 @@
+//! Keepalive, the idle timeout and pings that await their pong, over
+//! in-memory pipes on tokio's paused clock: timers fire in virtual time, so
+//! a five-minute keepalive test takes milliseconds and never flakes.
+
+use std::time::Duration;
+
+use autostrada::proto::Role;
+use autostrada::{CloseCode, Config, Error, Message, WebSocket};
+use bytes::BytesMut;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::time::Instant;
+
+fn socket(io: DuplexStream, role: Role, config: &Config) -> WebSocket<DuplexStream> {
+    WebSocket::from_upgraded(io, role, config, BytesMut::new(), None)
+}
+
+fn keepalive(interval: u64, timeout: u64) -> Config {
+    Config::default().with_ping_interval(Duration::from_secs(interval)).with_pong_timeout(Duration::from_secs(timeout))
+}
+
+/// Reads everything a raw peer receives until the other side closes.
+async fn drain(mut io: DuplexStream) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let _ = io.read_to_end(&mut seen).await;
+    seen
+}
+
+/// A masked client frame.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [9, 8, 7, 6];
+    let mut f = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+#[tokio::test(start_paused = true)]
+async fn keepalive_drops_a_peer_that_stops_answering() {
+    let (ours, peer) = tokio::io::duplex(1 << 16);
+    let mut ws = socket(ours, Role::Server, &keepalive(30, 10));
+    let seen = tokio::spawn(drain(peer));
+    let start = Instant::now();
+    let ended = ws.next().await;
+    assert!(matches!(ended, Some(Err(Error::KeepaliveTimeout))), "{ended:?}");
+    // Pinged after 30 s of silence, given 10 s to answer.
+    assert_eq!(start.elapsed(), Duration::from_secs(40));
+    assert!(ws.next().await.is_none(), "the stream ends after the keepalive error");
+    drop(ws);
+    let seen = seen.await.unwrap();
+    let ping = b"\x89\x09keepalive";
+    assert_eq!(&seen[..ping.len()], ping, "a ping first: {seen:?}");
+    // RFC 6455 §7.4.1: 1011 (0x03f3), then the reason.
+    let close = &seen[ping.len()..];
+    assert_eq!(&close[..4], b"\x88\x13\x03\xf3", "then a close with 1011: {close:?}");
+    assert_eq!(&close[4..], b"keepalive timeout");
+}
+
+#[tokio::test(start_paused = true)]
+async fn keepalive_on_split_halves_as_a_client() {
+    let (ours, peer) = tokio::io::duplex(1 << 16);
+    let (mut read, _write) = socket(ours, Role::Client, &keepalive(5, 5)).split();
+    let seen = tokio::spawn(drain(peer));
+    let ended = read.next().await;
+    assert!(matches!(ended, Some(Err(Error::KeepaliveTimeout))), "{ended:?}");
+    drop((read, _write));
+    let seen = seen.await.unwrap();
+    // Client frames are masked: opcode 0x9 with the mask bit and 9 octets.
+    assert_eq!(&seen[..2], b"\x89\x89", "a masked keepalive ping: {seen:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn keepalive_keeps_a_peer_that_answers_and_hides_its_pongs() {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let mut server = socket(ours, Role::Server, &keepalive(30, 10));
+    // The peer is an ordinary client that reads (and so answers pings).
+    let mut client = socket(theirs, Role::Client, &Config::default());
+    let client_saw = tokio::spawn(async move {
+        let mut pings = 0;
+        while let Some(Ok(m)) = client.next().await {
+            if matches!(m, Message::Ping(_)) {
+                pings += 1;
+            }
+        }
+        pings
+    });
+    // Five quiet minutes: no error, and no keepalive pong handed to us.
+    let quiet = tokio::time::timeout(Duration::from_secs(300), server.next()).await;
+    assert!(quiet.is_err(), "nothing should surface while the peer answers: {quiet:?}");
+    server.close(CloseCode::NORMAL, "done").await.unwrap();
+    while server.next().await.is_some() {}
+    let pings = client_saw.await.unwrap();
+    assert!((9..=10).contains(&pings), "one ping per 30 s of silence, got {pings}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_busy_sending_is_alive_without_answering() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let mut ws = socket(ours, Role::Server, &keepalive(10, 5));
+    tokio::spawn(async move {
+        // A message every 4 s and never a pong.
+        for _ in 0..30 {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            if peer.write_all(&masked(0x1, b"tick")).await.is_err() {
+                return;
+            }
+        }
+        let _ = peer.read_to_end(&mut Vec::new()).await;
+    });
+    for _ in 0..30 {
+        let m = ws.next().await.expect("open").expect("no keepalive error while data flows");
+        assert_eq!(m.as_text(), Some("tick"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_idle_timeout_closes_a_quiet_connection() {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let mut server = socket(ours, Role::Server, &Config::default().with_idle_timeout(Duration::from_secs(60)));
+    let mut client = socket(theirs, Role::Client, &Config::default());
+    let start = Instant::now();
+    client.send(Message::text("hello")).await.unwrap();
+    let client = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(m) = client.next().await {
+            seen.push(m);
+        }
+        seen
+    });
+    assert_eq!(server.next().await.unwrap().unwrap().as_text(), Some("hello"));
+    let ended = server.next().await;
+    assert!(matches!(ended, Some(Err(Error::IdleTimeout))), "{ended:?}");
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    assert!(server.next().await.is_none());
+    let seen = client.await.unwrap();
+    let Some(Ok(Message::Close(Some(frame)))) = seen.first() else { panic!("the client sees our close: {seen:?}") };
+    assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::NORMAL, "idle timeout"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn sending_keeps_a_connection_from_idling() {
+    let (ours, theirs) = tokio::io::duplex(1 << 20);
+    let config = Config::default().with_idle_timeout(Duration::from_secs(60));
+    let (mut read, mut write) = socket(ours, Role::Server, &config).split();
+    let mut client = socket(theirs, Role::Client, &Config::default());
+    tokio::spawn(async move { while let Some(Ok(_)) = client.next().await {} });
+    let reader = tokio::spawn(async move { read.next().await });
+    // A broadcast every 30 s for ten minutes; the client never speaks.
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        write.send(Message::text("news")).await.unwrap();
+        assert!(!reader.is_finished(), "closed while we were sending");
+    }
+    // Once we stop, the connection idles out within twice the timeout.
+    let ended = tokio::time::timeout(Duration::from_secs(121), reader).await.expect("idle").unwrap();
+    assert!(matches!(ended, Some(Err(Error::IdleTimeout))), "{ended:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ping_resolves_with_the_round_trip_time() {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let (mut read, mut write) = socket(ours, Role::Client, &Config::default()).split();
+    let mut server = socket(theirs, Role::Server, &Config::default());
+    // The server answers after a 250 ms delay in virtual time.
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        while let Some(Ok(_)) = server.next().await {}
+    });
+    let reader = tokio::spawn(async move {
+        let mut pongs = 0;
+        while let Some(Ok(m)) = read.next().await {
+            pongs += usize::from(matches!(m, Message::Pong(_)));
+        }
+        pongs
+    });
+    let pong = write.ping().await.unwrap();
+    let rtt = pong.await.unwrap();
+    assert!(rtt >= Duration::from_millis(250), "{rtt:?}");
+    // Several at once resolve in order.
+    let (a, b) = (write.ping().await.unwrap(), write.ping().await.unwrap());
+    assert!(a.await.is_ok() && b.await.is_ok());
+    write.close(CloseCode::NORMAL, "").await.unwrap();
+    assert_eq!(reader.await.unwrap(), 3, "application pings' pongs are still handed over");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ping_on_an_unsplit_socket_with_select() {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let mut ws = socket(ours, Role::Client, &Config::default());
+    let mut server = socket(theirs, Role::Server, &Config::default());
+    tokio::spawn(async move { while let Some(Ok(_)) = server.next().await {} });
+    let mut pong = ws.ping().await.unwrap();
+    let rtt = loop {
+        tokio::select! {
+            rtt = &mut pong => break rtt.unwrap(),
+            m = ws.next() => assert!(matches!(m, Some(Ok(Message::Pong(_)))), "{m:?}"),
+        }
+    };
+    assert!(rtt < Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pong_that_never_comes_resolves_when_the_connection_ends() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let (mut read, mut write) = socket(ours, Role::Client, &Config::default()).split();
+    let pong = write.ping().await.unwrap();
+    let reader = tokio::spawn(async move { read.next().await });
+    // The peer reads the ping and hangs up without answering.
+    let mut frame = [0u8; 2];
+    peer.read_exact(&mut frame).await.unwrap();
+    drop(peer);
+    assert!(matches!(pong.await, Err(Error::NoPong)));
+    assert!(matches!(reader.await.unwrap(), Some(Err(Error::ConnectionReset))));
+}
