@@ -38,7 +38,7 @@ async fn one(url: Arc<str>, conn: usize, deflate: bool, until: Instant, pause: D
         config.deflate = Some(DeflateConfig::default());
     }
     let client = ClientBuilder::new().config(config);
-    let mut ws = match client.connect(&url).await {
+    let mut ws = match client.connect(&*url).await {
         Ok((ws, _)) => ws,
         Err(e) => {
             totals.errors.fetch_add(1, Ordering::Relaxed);

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use bytes::BytesMut;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -11,23 +11,27 @@ use crate::error::Error;
 use crate::proto::Role;
 use crate::proto::deflate::DeflateParams;
 use crate::proto::handshake::{self, HandshakeError, Target};
+use crate::proxy::Proxy;
+use crate::request::IntoClientRequest;
 use crate::stream::WebSocket;
 use crate::tls::{Connector, MaybeTlsStream};
 
-/// Opens WebSocket connections with a chosen configuration, subprotocols
-/// and extra request headers.
+/// Opens WebSocket connections with a chosen configuration, subprotocols,
+/// extra request headers, TLS settings and proxy.
 ///
 /// ```no_run
 /// use autostrada::ClientBuilder;
+/// use autostrada::http::header;
 ///
 /// # async fn run() -> Result<(), autostrada::Error> {
 /// let (ws, response) = ClientBuilder::new()
 ///     .protocols(["chat.v1"])
-///     .header("Origin", "https://example.com")?
+///     .header(header::ORIGIN, "https://example.com")?
+///     .header("X-Trace", "on")?
 ///     .connect("ws://127.0.0.1:9001/chat")
 ///     .await?;
-/// println!("server chose {:?}", response.headers().get("sec-websocket-protocol"));
-/// # drop(ws);
+/// println!("server chose {:?}", ws.protocol());
+/// # drop(response);
 /// # Ok(())
 /// # }
 /// ```
@@ -37,6 +41,19 @@ pub struct ClientBuilder {
     protocols: Vec<String>,
     headers: HeaderMap,
     connector: Connector,
+    proxy: ProxySetting,
+}
+
+/// Where [`ClientBuilder::connect`] opens its TCP connection.
+#[derive(Debug, Clone, Default)]
+enum ProxySetting {
+    /// Straight to the server.
+    #[default]
+    Direct,
+    /// Through this proxy.
+    Fixed(Proxy),
+    /// Through the proxy the environment names, if any, read at connect time.
+    FromEnv,
 }
 
 impl ClientBuilder {
@@ -53,7 +70,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Subprotocols to offer, most preferred first.
+    /// Subprotocols to offer, most preferred first. (Or set the
+    /// `Sec-WebSocket-Protocol` header of a prepared request; not both.)
     #[must_use]
     pub fn protocols<I: IntoIterator<Item = P>, P: Into<String>>(mut self, protocols: I) -> Self {
         self.protocols = protocols.into_iter().map(Into::into).collect();
@@ -70,30 +88,63 @@ impl ClientBuilder {
         self
     }
 
-    /// Adds a header to the upgrade request (e.g. `Origin`, `Authorization`).
-    pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
-        let bad = |what: &str| {
-            Error::Handshake(HandshakeError::MalformedHttp(format!("invalid header {what} {name:?}: {value:?}")))
-        };
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("name"))?;
-        let value = HeaderValue::from_str(value).map_err(|_| bad("value"))?;
+    /// Connects through `proxy` (HTTP `CONNECT` or SOCKS5). The proxy only
+    /// carries the TCP connection: TLS for `wss://` still runs end to end.
+    #[must_use]
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = ProxySetting::Fixed(proxy);
+        self
+    }
+
+    /// Connects through the proxy the environment names for each URL
+    /// (`HTTPS_PROXY` for `wss://`, `HTTP_PROXY` for `ws://`, else
+    /// `ALL_PROXY`; not for hosts in `NO_PROXY`), read at connect time. See
+    /// [`Proxy::from_env`]. Off unless asked for.
+    #[must_use]
+    pub fn proxy_from_env(mut self) -> Self {
+        self.proxy = ProxySetting::FromEnv;
+        self
+    }
+
+    /// Adds a header to the upgrade request (e.g. `Origin`,
+    /// `Authorization`): names and values as `&str`, `String`, or the typed
+    /// `http::HeaderName` / `HeaderValue`.
+    pub fn header<K, V>(mut self, name: K, value: V) -> Result<Self, Error>
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: std::fmt::Display,
+    {
+        let bad = |e: String| Error::Handshake(HandshakeError::MalformedHttp(e));
+        let name = name.try_into().map_err(|e| bad(format!("invalid header name: {e}")))?;
+        let value = value.try_into().map_err(|e| bad(format!("invalid value for header {name}: {e}")))?;
         self.headers.append(name, value);
         Ok(self)
     }
 
-    /// Connects to a `ws://` or `wss://` URL (TLS through the
-    /// [`connector`](Self::connector)) and performs the opening handshake.
+    /// Connects to a `ws://` or `wss://` URL — a `&str`, `String`,
+    /// `http::Uri` or prepared `http::Request` (see [`IntoClientRequest`]) —
+    /// through the [`proxy`](Self::proxy) if one is set, with TLS through the
+    /// [`connector`](Self::connector), and performs the opening handshake.
     /// `TCP_NODELAY` is set: the writer batches by itself. The TCP connect,
-    /// TLS and the upgrade together are bounded by
+    /// proxy, TLS and the upgrade together are bounded by
     /// [`Config::handshake_timeout`].
     ///
     /// # Errors
     /// [`Error::Tls`] for `wss://` without trust anchors (enable
     /// `rustls-webpki-roots` or `rustls-native-roots`, or pass a
-    /// [`Connector`]) or a certificate that is not trusted; otherwise as
+    /// [`Connector`]) or a certificate that is not trusted; [`Error::Proxy`]
+    /// when the proxy cannot be reached or refuses; otherwise as
     /// [`connect_on`](Self::connect_on).
-    pub async fn connect(&self, url: &str) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
-        let target = parse_url(url)?;
+    pub async fn connect(
+        &self,
+        request: impl IntoClientRequest,
+    ) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
+        let request = request.into_client_request()?;
+        let target = Target::from_uri(request.uri())?;
+        // A request that cannot go out fails before any connection is made.
+        let headers = self.request_headers(&request)?;
         #[cfg(not(feature = "rustls"))]
         if target.tls {
             return Err(Error::Tls(
@@ -104,16 +155,21 @@ impl ClientBuilder {
         }
         let started = tokio::time::Instant::now();
         let connecting = async {
-            let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+            let proxy = match &self.proxy {
+                ProxySetting::Direct => None,
+                ProxySetting::Fixed(proxy) => Some(proxy.clone()),
+                ProxySetting::FromEnv => Proxy::from_env(&target.host, target.tls)?,
+            };
+            let tcp = match proxy {
+                Some(proxy) => proxy.tunnel(&target.host, target.port).await?,
+                None => TcpStream::connect((target.host.as_str(), target.port)).await?,
+            };
             tcp.set_nodelay(true)?;
             self.wrap(tcp, &target).await
         };
         let limit = self.config.handshake_timeout;
         let stream = tokio::time::timeout(limit, connecting).await.map_err(|_| Error::HandshakeTimeout)??;
-        let mut config = self.config.clone();
-        config.handshake_timeout = limit.saturating_sub(started.elapsed());
-        let rest = ClientBuilder { config, ..self.clone() };
-        rest.connect_on(stream, url).await
+        self.upgrade(stream, headers, &target, limit.saturating_sub(started.elapsed())).await
     }
 
     #[cfg(feature = "rustls")]
@@ -127,17 +183,36 @@ impl ClientBuilder {
         Ok(MaybeTlsStream::Plain(tcp))
     }
 
-    /// Performs the opening handshake for `url` over an already connected
-    /// stream (plain TCP, TLS, a Unix socket, …).
-    pub async fn connect_on<S>(&self, mut stream: S, url: &str) -> Result<(WebSocket<S>, Response<()>), Error>
+    /// Performs the opening handshake for a request (see
+    /// [`IntoClientRequest`]) over an already connected stream (plain TCP,
+    /// TLS, a Unix socket, …), within [`Config::handshake_timeout`].
+    pub async fn connect_on<S>(
+        &self,
+        stream: S,
+        request: impl IntoClientRequest,
+    ) -> Result<(WebSocket<S>, Response<()>), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let target = parse_url(url)?;
+        let request = request.into_client_request()?;
+        let target = Target::from_uri(request.uri())?;
+        let headers = self.request_headers(&request)?;
+        self.upgrade(stream, headers, &target, self.config.handshake_timeout).await
+    }
+
+    async fn upgrade<S>(
+        &self,
+        mut stream: S,
+        headers: (HeaderMap, Vec<String>),
+        target: &Target,
+        limit: std::time::Duration,
+    ) -> Result<(WebSocket<S>, Response<()>), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         // Boxed, as on the server: the handshake's state is on the heap
         // only while it runs.
-        let handshake =
-            Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.handshake(&mut stream, &target)));
+        let handshake = Box::pin(tokio::time::timeout(limit, self.handshake(&mut stream, headers, target)));
         let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
         ws.read.protocol =
@@ -145,26 +220,66 @@ impl ClientBuilder {
         Ok((ws, response))
     }
 
-    async fn handshake<S>(
-        &self,
-        stream: &mut S,
-        target: &Target,
-    ) -> Result<(Response<()>, BytesMut, Option<DeflateParams>), Error>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let key = handshake::generate_key();
+    /// The request's headers over the builder's (a name set in both is sent
+    /// as the request has it), and the subprotocols offered.
+    fn request_headers(&self, request: &Request<()>) -> Result<(HeaderMap, Vec<String>), Error> {
         let mut extra = self.headers.clone();
-        if !self.protocols.is_empty() {
-            let offer = HeaderValue::from_str(&self.protocols.join(", "))
-                .map_err(|_| HandshakeError::MalformedHttp(format!("invalid subprotocol list {:?}", self.protocols)))?;
-            extra.insert(header::SEC_WEBSOCKET_PROTOCOL, offer);
+        for name in request.headers().keys() {
+            extra.remove(name);
+        }
+        for (name, value) in request.headers() {
+            extra.append(name.clone(), value.clone());
+        }
+        let bad = |e: &str| Error::Handshake(HandshakeError::MalformedHttp(e.into()));
+        let protocols = if extra.contains_key(header::SEC_WEBSOCKET_PROTOCOL) {
+            if !self.protocols.is_empty() {
+                return Err(bad("subprotocols are set both by ClientBuilder::protocols and by a \
+                     Sec-WebSocket-Protocol header; keep one"));
+            }
+            let mut offered = Vec::new();
+            for value in extra.get_all(header::SEC_WEBSOCKET_PROTOCOL) {
+                let value = value.to_str().map_err(|_| bad("the Sec-WebSocket-Protocol header is not valid text"))?;
+                offered.extend(value.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned));
+            }
+            offered
+        } else {
+            if !self.protocols.is_empty() {
+                let offer = HeaderValue::from_str(&self.protocols.join(", ")).map_err(|_| {
+                    HandshakeError::MalformedHttp(format!("invalid subprotocol list {:?}", self.protocols))
+                })?;
+                extra.insert(header::SEC_WEBSOCKET_PROTOCOL, offer);
+            }
+            self.protocols.clone()
+        };
+        if extra.contains_key(header::SEC_WEBSOCKET_EXTENSIONS) {
+            return Err(bad("Sec-WebSocket-Extensions is made from Config::deflate; remove the header and set \
+                 Config::deflate to offer permessage-deflate"));
         }
         if let Some(deflate) = &self.config.deflate {
             let offer = HeaderValue::from_str(&deflate.offer())
                 .map_err(|_| HandshakeError::MalformedHttp("invalid permessage-deflate offer".into()))?;
             extra.insert(header::SEC_WEBSOCKET_EXTENSIONS, offer);
         }
+        Ok((extra, protocols))
+    }
+
+    async fn handshake<S>(
+        &self,
+        stream: &mut S,
+        (extra, protocols): (HeaderMap, Vec<String>),
+        target: &Target,
+    ) -> Result<(Response<()>, BytesMut, Option<DeflateParams>), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        // A key the request brought is the one the answer must match.
+        let key = match extra.get(header::SEC_WEBSOCKET_KEY) {
+            Some(key) => key
+                .to_str()
+                .map_err(|_| HandshakeError::MalformedHttp("the Sec-WebSocket-Key header is not valid text".into()))?
+                .to_owned(),
+            None => handshake::generate_key(),
+        };
         stream.write_all(&handshake::client_request(target, &key, &extra)).await?;
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
@@ -179,7 +294,7 @@ impl ClientBuilder {
                     return Err(Error::Refused(Box::new(response.map(|()| body))));
                 }
                 let offered = self.config.deflate.as_ref();
-                handshake::check_response(&response, &key, &self.protocols, offered.is_some())?;
+                handshake::check_response(&response, &key, &protocols, offered.is_some())?;
                 // RFC 7692 §7.1: the answer must fit our offer, or the connection fails.
                 let deflate = match offered {
                     Some(d) => d
@@ -250,14 +365,10 @@ async fn refusal_body<S: AsyncRead + Unpin>(stream: &mut S, headers: &HeaderMap,
     }
 }
 
-fn parse_url(url: &str) -> Result<Target, Error> {
-    let uri: Uri = url.parse().map_err(|e| HandshakeError::Url(format!("{url:?}: {e}")))?;
-    Ok(Target::from_uri(&uri)?)
-}
-
-/// Connects to a `ws://` or `wss://` URL with the default configuration
-/// (`wss://` needs the `rustls-webpki-roots` or `rustls-native-roots`
-/// feature).
+/// Connects to a `ws://` or `wss://` URL (`&str`, `String`, `http::Uri`, or
+/// a prepared `http::Request`: see [`IntoClientRequest`]) with the default
+/// configuration (`wss://` needs the `rustls-webpki-roots` or
+/// `rustls-native-roots` feature).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), autostrada::Error> {
@@ -266,6 +377,8 @@ fn parse_url(url: &str) -> Result<Target, Error> {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
-    ClientBuilder::new().connect(url).await
+pub async fn connect(
+    request: impl IntoClientRequest,
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
+    ClientBuilder::new().connect(request).await
 }

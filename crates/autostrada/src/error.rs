@@ -22,6 +22,9 @@ pub enum Error {
     /// feature or pass a `Connector`), a certificate the server refused or
     /// we did not trust, a TLS handshake that failed. The text says which.
     Tls(String),
+    /// The proxy could not be reached, refused the tunnel, or spoke
+    /// something unexpected; the text says which.
+    Proxy(String),
     /// The peer broke the protocol; we sent a close frame with the matching code.
     Protocol(ProtocolError),
     /// A message could not be sent.
@@ -48,6 +51,7 @@ impl std::fmt::Display for Error {
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::Handshake(e) => write!(f, "WebSocket handshake failed: {e}"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
+            Self::Proxy(e) => write!(f, "proxy: {e}"),
             Self::Refused(response) => {
                 let status = response.status();
                 write!(

@@ -245,12 +245,7 @@ async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: Respons
     parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     let mut head = format!("HTTP/1.1 {} {}\r\n", parts.status.as_u16(), parts.status.canonical_reason().unwrap_or(""))
         .into_bytes();
-    for (name, value) in &parts.headers {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
+    crate::proto::handshake::write_headers(&mut head, &parts.headers);
     head.extend_from_slice(b"\r\n");
     head.extend_from_slice(&body);
     stream.write_all(&head).await?;

@@ -301,7 +301,8 @@ pub fn rejection(err: &HandshakeError) -> Vec<u8> {
     .into_bytes()
 }
 
-fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
+/// Writes each header as `name: value` and a line end.
+pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     for (name, value) in headers {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
@@ -356,14 +357,26 @@ impl Target {
 /// Client: the upgrade request head for `target` with `key`. `extra` headers
 /// (e.g. `Origin`, `Sec-WebSocket-Protocol`) are added as given.
 #[must_use]
+///
+/// A header in `extra` that the request needs anyway (`Host`, `Upgrade`,
+/// `Connection`, `Sec-WebSocket-Version`, `Sec-WebSocket-Key`) replaces the
+/// one made here: nothing is sent twice. `key` is used only when `extra` has
+/// no `Sec-WebSocket-Key`.
 pub fn client_request(target: &Target, key: &str, extra: &HeaderMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(format!("GET {} HTTP/1.1\r\nHost: {}\r\n", target.resource, target.host_header()).as_bytes());
-    out.extend_from_slice(
-        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ",
-    );
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(format!("GET {} HTTP/1.1\r\n", target.resource).as_bytes());
+    let made = [
+        (header::HOST, "Host", target.host_header()),
+        (header::UPGRADE, "Upgrade", "websocket".to_owned()),
+        (header::CONNECTION, "Connection", "Upgrade".to_owned()),
+        (header::SEC_WEBSOCKET_VERSION, "Sec-WebSocket-Version", "13".to_owned()),
+        (header::SEC_WEBSOCKET_KEY, "Sec-WebSocket-Key", key.to_owned()),
+    ];
+    for (name, written, value) in made {
+        if !extra.contains_key(&name) {
+            out.extend_from_slice(format!("{written}: {value}\r\n").as_bytes());
+        }
+    }
     write_headers(&mut out, extra);
     out.extend_from_slice(b"\r\n");
     out
