@@ -48,30 +48,52 @@ pub use bytes::Bytes;
 /// The `http` crate, whose request and response types the handshake uses.
 pub use http;
 
+#[cfg(feature = "tokio")]
 pub mod client;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[cfg(feature = "tokio")]
 mod keepalive;
+#[cfg(feature = "tokio")]
 pub mod ping;
+#[cfg(feature = "tokio")]
 pub mod proxy;
+#[cfg(feature = "tokio")]
 pub mod read;
+#[cfg(feature = "tokio")]
 pub mod request;
+#[cfg(feature = "tokio")]
 pub mod send;
+#[cfg(feature = "tokio")]
 pub mod server;
+#[cfg(feature = "tokio")]
 pub mod stream;
+#[cfg(feature = "tokio")]
 pub mod tls;
+#[cfg(feature = "tokio")]
 pub mod upgrade;
+#[cfg(feature = "tokio")]
 mod writer;
 
+#[cfg(feature = "tokio")]
 pub use client::{ClientBuilder, connect};
+#[cfg(feature = "tokio")]
 pub use ping::Pong;
+#[cfg(feature = "tokio")]
 pub use proxy::{Proxy, ProxyKind};
+#[cfg(feature = "tokio")]
 pub use read::{RecvHalf, ReuniteError};
+#[cfg(feature = "tokio")]
 pub use request::IntoClientRequest;
+#[cfg(feature = "tokio")]
 pub use send::SendHalf;
+#[cfg(feature = "tokio")]
 pub use server::{ServerBuilder, accept};
+#[cfg(feature = "tokio")]
 pub use stream::{StreamRef, WebSocket};
+#[cfg(feature = "tokio")]
 pub use tls::{Connector, MaybeTlsStream};
+#[cfg(feature = "tokio")]
 pub use upgrade::{Accept, Upgrade};
 
 /// The rustls this crate builds on (feature `rustls`), for
@@ -85,6 +107,11 @@ pub use rustls;
 pub use tokio_rustls;
 
 /// The repository README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeExamples;
+
+/// This crate's README (the one crates.io shows), compiled as doc tests.
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;

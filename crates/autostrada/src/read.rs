@@ -5,7 +5,7 @@
 //! messages, queues automatic replies on the shared writer and pushes them
 //! out at once, and runs the closing handshake to its end — a server
 //! half-closes TCP first (RFC 6455 §7.1.1), a client waits for the server to
-//! do so, up to [`Config::close_timeout`].
+//! do so, up to [`Config::close_timeout`](crate::Config::close_timeout).
 
 use std::io;
 use std::pin::Pin;

@@ -244,7 +244,9 @@ impl Sender {
 
     /// Writes `header` and `payload` exactly as given, masking the payload if
     /// the header has a key. The header's length is not checked against the
-    /// payload: this is the fuzzer's door to malformed frames.
+    /// payload: this is the fuzzer's door to malformed frames. Not part of
+    /// the supported API.
+    #[doc(hidden)]
     pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
         (self.pong_run, self.last_pong) = (0, 0);
         let (head, n) = header.encode();
@@ -267,6 +269,8 @@ impl Sender {
     }
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
+    /// Not part of the supported API.
+    #[doc(hidden)]
     pub fn write_octets(&mut self, octets: &[u8]) {
         (self.pong_run, self.last_pong) = (0, 0);
         self.tail.put_slice(octets);

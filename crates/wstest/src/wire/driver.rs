@@ -105,7 +105,7 @@ impl Batch {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DriveOptions {
     /// While waiting for the peer, poll the socket this long before
-    /// sleeping (`None`: sleep at once). See [`busy_poll`].
+    /// sleeping (`None`: sleep at once).
     pub busy_poll: Option<Duration>,
     /// The longest the connection may last once open; then we drop TCP
     /// ourselves and the case is judged on what it saw (`None`: no limit).

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-/// What a frame to send looks like; see [`Peer::send_frame`].
+/// What a frame to send looks like; see [`Peer::send_frame`](super::peer::Peer::send_frame).
 #[derive(Debug, Clone)]
 pub struct FrameSpec {
     /// Opcode, reserved values included.
