@@ -254,3 +254,48 @@ async fn fed_echoes_of_large_messages_leave_tls_whole() {
         assert!(echo.unwrap().unwrap() == message, "round {round}: the echo differs");
     }
 }
+
+/// A one-connection HTTP CONNECT proxy: reads the request head, opens the
+/// tunnel, relays. Returns its port and the CONNECT target it was asked for.
+async fn connect_proxy() -> (u16, JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut client, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            client.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let target = head.split(' ').nth(1).unwrap().to_owned();
+        let port: u16 = target.rsplit_once(':').unwrap().1.parse().unwrap();
+        let mut upstream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        client.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        target
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn wss_through_an_http_proxy_keeps_tls_end_to_end() {
+    let pki = pki();
+    let (addr, server) = serve_one(server_config(&pki, false)).await;
+    let (proxy_port, proxy) = connect_proxy().await;
+    let (mut ws, _) = client(Connector::with_roots(pki.roots.clone()))
+        .proxy(autostrada::Proxy::http("127.0.0.1", proxy_port))
+        .connect(format!("wss://localhost:{}/", addr.port()))
+        .await
+        .unwrap();
+    assert!(ws.get_ref().tls_session().is_some(), "TLS runs through the tunnel");
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello from the server"));
+    ws.send(Message::text("via proxy")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("via proxy"));
+    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
+    while ws.next().await.is_some() {}
+    server.await.unwrap().unwrap();
+    assert_eq!(proxy.await.unwrap(), format!("localhost:{}", addr.port()), "the proxy saw the name, not an address");
+}
