@@ -273,6 +273,11 @@ impl ClientBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         // A key the request brought is the one the answer must match.
+        if extra.get_all(header::SEC_WEBSOCKET_KEY).iter().count() > 1 {
+            return Err(
+                HandshakeError::MalformedHttp("the request carries more than one Sec-WebSocket-Key".into()).into()
+            );
+        }
         let key = match extra.get(header::SEC_WEBSOCKET_KEY) {
             Some(key) => key
                 .to_str()

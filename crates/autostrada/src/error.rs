@@ -43,6 +43,9 @@ pub enum Error {
     /// The connection ended before the pong a [`Pong`](crate::Pong) waited
     /// for arrived (or too many newer pings were queued).
     NoPong,
+    /// The connection has ended (the read half reported how): nothing more
+    /// can be sent.
+    ConnectionClosed,
 }
 
 impl std::fmt::Display for Error {
@@ -89,6 +92,9 @@ impl std::fmt::Display for Error {
                 f.write_str("no message either way for Config::idle_timeout; the connection was closed")
             }
             Self::NoPong => f.write_str("the connection ended before the ping was answered"),
+            Self::ConnectionClosed => {
+                f.write_str("the connection has ended (the read half reported why); nothing more can be sent")
+            }
         }
     }
 }

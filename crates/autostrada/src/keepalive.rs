@@ -37,7 +37,8 @@ pub(crate) struct Timers {
     ping_interval: Option<Duration>,
     pong_timeout: Duration,
     idle_timeout: Option<Duration>,
-    sleep: Pin<Box<Sleep>>,
+    /// Made on the first wait, so that a socket can be built outside a runtime.
+    sleep: Option<Pin<Box<Sleep>>>,
     /// Octets arrived since the keepalive last looked.
     heard: bool,
     /// When the keepalive ping that is out (and unanswered so far) was sent.
@@ -46,6 +47,11 @@ pub(crate) struct Timers {
     ping_due: Option<Instant>,
     /// When the connection counts as idle unless a data message passes.
     idle_due: Option<Instant>,
+    /// Octets our stream had taken when the keepalive ping was queued, or
+    /// when the wait for its pong was last extended (kept by the read half).
+    pub(crate) written_at_ping: u64,
+    /// What our stream will have taken once the ping itself has left.
+    pub(crate) ping_leaves_at: u64,
 }
 
 /// `now + d`, or as far off as tokio's timer goes when that overflows.
@@ -63,16 +69,17 @@ impl Timers {
         let now = Instant::now();
         let ping_due = config.ping_interval.map(|d| after(now, d));
         let idle_due = config.idle_timeout.map(|d| after(now, d));
-        let first = ping_due.into_iter().chain(idle_due).min().unwrap_or(now);
         Some(Box::new(Self {
             ping_interval: config.ping_interval,
             pong_timeout: config.pong_timeout,
             idle_timeout: config.idle_timeout,
-            sleep: Box::pin(sleep_until(first)),
+            sleep: None,
             heard: false,
             pinged: None,
             ping_due,
             idle_due,
+            written_at_ping: 0,
+            ping_leaves_at: 0,
         }))
     }
 
@@ -86,6 +93,14 @@ impl Timers {
         if let Some(t) = self.idle_timeout {
             self.idle_due = Some(after(Instant::now(), t));
         }
+    }
+
+    /// The keepalive ping is still out but the peer showed life another way:
+    /// give it another `pong_timeout`.
+    pub(crate) fn extend_pong_wait(&mut self) {
+        let now = Instant::now();
+        self.pinged = Some(now);
+        self.ping_due = Some(after(now, self.pong_timeout));
     }
 
     /// Looks at the clock: what is due now, if anything. `data_sent` is the
@@ -133,10 +148,11 @@ impl Timers {
             let Some(next) = self.ping_due.into_iter().chain(self.idle_due).min() else {
                 return Poll::Pending;
             };
-            if self.sleep.deadline() != next {
-                self.sleep.as_mut().reset(next);
+            let sleep = self.sleep.get_or_insert_with(|| Box::pin(sleep_until(next)));
+            if sleep.deadline() != next {
+                sleep.as_mut().reset(next);
             }
-            if self.sleep.as_mut().poll(cx).is_pending() {
+            if sleep.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
             // The deadline has passed: look again.

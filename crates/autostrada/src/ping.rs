@@ -38,11 +38,18 @@ struct Waiting {
 pub(crate) struct Pings {
     next: u64,
     waiting: VecDeque<Waiting>,
+    /// The connection has ended: no pong will come.
+    closed: bool,
 }
 
 impl Pings {
     /// Registers a new ping: its payload and the future its pong completes.
     pub(crate) fn start(&mut self) -> (Bytes, Pong) {
+        if self.closed {
+            // The sender is dropped at once: the Pong resolves to NoPong.
+            let (_, rx) = oneshot::channel();
+            return (Bytes::new(), Pong { rx });
+        }
         if self.waiting.len() >= MAX_OUTSTANDING_PINGS {
             // Dropping the sender resolves the oldest `Pong` with NoPong.
             self.waiting.pop_front();
@@ -83,8 +90,10 @@ impl Pings {
         }
     }
 
-    /// Gives up on every waiting ping (the connection has ended).
-    pub(crate) fn clear(&mut self) {
+    /// Gives up on every waiting ping and on any later one: the
+    /// connection has ended, or its read half is gone.
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
         self.waiting.clear();
     }
 }
@@ -126,8 +135,10 @@ mod tests {
         pings.answer(&second_payload);
         assert!(first.await.is_ok());
         assert!(second.await.is_ok());
-        pings.clear();
+        pings.close();
         assert!(matches!(third.await, Err(Error::NoPong)));
+        let (_, late) = pings.start();
+        assert!(matches!(late.await, Err(Error::NoPong)), "a ping after the end gets no pong");
     }
 
     #[tokio::test]

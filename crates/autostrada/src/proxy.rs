@@ -54,6 +54,16 @@ impl fmt::Debug for Proxy {
     }
 }
 
+/// `url` with any `user:password@` replaced by `***@`, for error messages.
+pub(crate) fn redacted(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
+}
+
 fn bad(what: impl fmt::Display) -> Error {
     Error::Proxy(what.to_string())
 }
@@ -103,30 +113,41 @@ impl Proxy {
     /// proxy resolve the server's name). Percent-encoded credentials are
     /// decoded.
     pub fn from_url(url: &str) -> Result<Self, Error> {
-        let uri: Uri = url.trim().parse().map_err(|e| bad(format!("proxy URL {url:?}: {e}")))?;
+        // The URL may carry a password: errors show it redacted.
+        let shown = redacted(url.trim());
+        let uri: Uri = url.trim().parse().map_err(|e| bad(format!("proxy URL {shown:?}: {e}")))?;
         let (kind, default_port) = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
             Some("http") => (ProxyKind::Http, 80),
             Some("socks5" | "socks5h") => (ProxyKind::Socks5, 1080),
             Some(other) => {
                 return Err(bad(format!(
-                    "proxy URL {url:?}: scheme {other:?} is not supported; use http:// or socks5://"
+                    "proxy URL {shown:?}: scheme {other:?} is not supported; use http:// or socks5://"
                 )));
             }
             None => {
                 return Err(bad(format!(
-                    "proxy URL {url:?} has no scheme; write http://host:port or socks5://host:port"
+                    "proxy URL {shown:?} has no scheme; write http://host:port or socks5://host:port"
                 )));
             }
         };
-        let authority = uri.authority().ok_or_else(|| bad(format!("proxy URL {url:?} has no host")))?;
+        let authority = uri.authority().ok_or_else(|| bad(format!("proxy URL {shown:?} has no host")))?;
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_string();
         if host.is_empty() {
-            return Err(bad(format!("proxy URL {url:?} has no host")));
+            return Err(bad(format!("proxy URL {shown:?} has no host")));
         }
-        let port = authority.port_u16().unwrap_or(default_port);
-        let credentials = authority.as_str().rsplit_once('@').map(|(userinfo, _)| {
+        // `http` reads a port past 65535 as none at all: look for one ourselves.
+        let hostport = authority.as_str().rsplit_once('@').map_or(authority.as_str(), |(_, h)| h);
+        let written = match hostport.strip_prefix('[') {
+            Some(v6) => v6.split_once("]:").map(|(_, p)| p),
+            None => hostport.rsplit_once(':').map(|(_, p)| p),
+        };
+        let port = match written.filter(|p| !p.is_empty()) {
+            None => default_port,
+            Some(p) => p.parse::<u16>().map_err(|_| bad(format!("proxy URL {shown:?}: port {p} is out of range")))?,
+        };
+        let credentials = authority.as_str().rsplit_once('@').and_then(|(userinfo, _)| {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-            (percent_decode(user), percent_decode(password))
+            (!userinfo.is_empty()).then(|| (percent_decode(user), percent_decode(password)))
         });
         Ok(Self { kind, host, port, credentials })
     }
@@ -144,7 +165,13 @@ impl Proxy {
 
     /// [`from_env`](Self::from_env) with the variables looked up by `var`.
     pub fn from_vars(host: &str, tls: bool, var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, Error> {
-        let get = |name: &str| var(&name.to_ascii_lowercase()).or_else(|| var(name)).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        // Under CGI a request's `Proxy:` header arrives as HTTP_PROXY
+        // ("httpoxy"): there, as curl does, only the lower-case name counts.
+        let cgi = set("REQUEST_METHOD").is_some();
+        let get = |name: &str| {
+            set(&name.to_ascii_lowercase()).or_else(|| if cgi && name == "HTTP_PROXY" { None } else { set(name) })
+        };
         if get("NO_PROXY").is_some_and(|list| bypasses(&list, host)) {
             return Ok(None);
         }
@@ -230,8 +257,8 @@ impl Proxy {
             (0x02, Some((user, password))) => {
                 // RFC 1929: version 1, then the length-prefixed user and password.
                 let (user, password) = (user.as_bytes(), password.as_bytes());
-                if user.len() > 255 || password.len() > 255 {
-                    return Err(bad("SOCKS5 user names and passwords are at most 255 octets"));
+                if user.is_empty() || password.is_empty() || user.len() > 255 || password.len() > 255 {
+                    return Err(bad("SOCKS5 user names and passwords are 1 to 255 octets each (RFC 1929)"));
                 }
                 let mut auth = vec![1, user.len() as u8];
                 auth.extend_from_slice(user);
@@ -240,6 +267,9 @@ impl Proxy {
                 tcp.write_all(&auth).await?;
                 let mut status = [0u8; 2];
                 tcp.read_exact(&mut status).await?;
+                if status[0] != 1 {
+                    return Err(bad(format!("the SOCKS proxy answered authentication version {}, not 1", status[0])));
+                }
                 if status[1] != 0 {
                     return Err(bad("the SOCKS proxy refused the user name and password"));
                 }
@@ -277,6 +307,9 @@ impl Proxy {
         tcp.write_all(&request).await?;
         let mut reply = [0u8; 4];
         tcp.read_exact(&mut reply).await?;
+        if reply[0] != 5 {
+            return Err(bad(format!("the SOCKS proxy answered version {}, not 5", reply[0])));
+        }
         if reply[1] != 0 {
             return Err(bad(format!("the SOCKS proxy could not connect to {host}:{port}: {}", socks_reply(reply[1]))));
         }
@@ -312,21 +345,29 @@ fn socks_reply(code: u8) -> &'static str {
     }
 }
 
-/// True when the `NO_PROXY` list names `host`.
+/// True when the `NO_PROXY` list names `host`. Entries: `*`, a host name
+/// (also matching its subdomains; a leading `.` or `*.` is allowed), an IP
+/// address (`[::1]` for IPv6), each optionally with a port, which is not
+/// compared. CIDR ranges are not supported.
 fn bypasses(list: &str, host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
     list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
         if entry == "*" {
             return true;
         }
-        let entry = entry.trim_start_matches('[').to_ascii_lowercase();
-        // An entry may carry a port ("host:8080"); the port is not compared.
-        let name = match entry.rsplit_once(':') {
-            Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
-            _ => entry.as_str(),
+        let entry = entry.to_ascii_lowercase();
+        let name = if let Some(rest) = entry.strip_prefix('[') {
+            // "[v6]" or "[v6]:port"
+            rest.split(']').next().unwrap_or(rest)
+        } else {
+            match entry.rsplit_once(':') {
+                // "name:port" (a bare IPv6 address has more than one colon).
+                Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+                _ => entry.as_str(),
+            }
         };
-        let name = name.trim_end_matches(']').trim_start_matches('.');
-        host == name || host.ends_with(&format!(".{name}"))
+        let name = name.trim_start_matches("*.").trim_start_matches('.');
+        !name.is_empty() && (host == name || host.ends_with(&format!(".{name}")))
     })
 }
 
@@ -341,6 +382,11 @@ mod tests {
         assert_eq!(Proxy::from_url("socks5h://[::1]").unwrap(), Proxy::socks5("::1", 1080));
         assert_eq!(Proxy::from_url("HTTP://proxy").unwrap(), Proxy::http("proxy", 80));
         assert!(!format!("{p:?}").contains("p:ss"), "the password stays out of logs");
+        let err = Proxy::from_url("https://alice:s3cret@proxy:443").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("***@proxy"), "{err}");
+        let err = Proxy::from_url("http://alice:s3cret@proxy:99999").unwrap_err().to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(Proxy::from_url("http://@proxy").unwrap(), Proxy::http("proxy", 80));
         for (url, says) in [("https://p:1", "not supported"), ("proxy:3128", "no scheme"), ("ftp://p", "not supported")]
         {
             let err = Proxy::from_url(url).unwrap_err().to_string();
@@ -357,11 +403,11 @@ mod tests {
             ("HTTPS_PROXY", "http://secure:3128"),
             ("http_proxy", "http://plain:3128"),
             ("ALL_PROXY", "socks5://any:1080"),
-            ("NO_PROXY", "localhost, .internal.example,10.0.0.7:8080"),
+            ("NO_PROXY", "localhost, .internal.example,10.0.0.7:8080,[::1]:8080,*.corp"),
         ]);
         assert_eq!(Proxy::from_vars("example.com", true, vars).unwrap(), Some(Proxy::http("secure", 3128)));
         assert_eq!(Proxy::from_vars("example.com", false, vars).unwrap(), Some(Proxy::http("plain", 3128)));
-        for host in ["localhost", "internal.example", "db.internal.example", "10.0.0.7"] {
+        for host in ["localhost", "internal.example", "db.internal.example", "10.0.0.7", "::1", "[::1]", "a.corp"] {
             assert_eq!(Proxy::from_vars(host, true, vars).unwrap(), None, "{host}");
         }
         assert!(Proxy::from_vars("notinternal.example", true, vars).unwrap().is_some());
@@ -371,5 +417,11 @@ mod tests {
         assert_eq!(Proxy::from_vars("x", true, star).unwrap(), None);
         assert_eq!(Proxy::from_vars("x", true, env(&[])).unwrap(), None);
         assert!(Proxy::from_vars("x", true, env(&[("HTTPS_PROXY", "gopher://p")])).is_err());
+        // An empty lower-case variable does not hide the upper-case one.
+        let both = env(&[("https_proxy", ""), ("HTTPS_PROXY", "http://up:1")]);
+        assert_eq!(Proxy::from_vars("x", true, both).unwrap(), Some(Proxy::http("up", 1)));
+        // Under CGI, HTTP_PROXY may come from the request: ignored.
+        let cgi = env(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1")]);
+        assert_eq!(Proxy::from_vars("x", false, cgi).unwrap(), None);
     }
 }

@@ -250,14 +250,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// a dead peer or an idle connection is closed.
     fn on_due(&mut self, due: Due) {
         let mut w = self.shared.lock();
+        let Some(timers) = self.timers.as_mut() else { return };
         match due {
             Due::Ping => {
                 // At most 125 octets, and no close is queued: cannot fail.
                 let _ = w.tx.send(Message::Ping(Bytes::from_static(KEEPALIVE_PING)));
+                timers.written_at_ping = w.written;
+                timers.ping_leaves_at = w.written + w.tx.pending() as u64;
+                return;
+            }
+            // The ping still sits behind our earlier data, and that data kept
+            // leaving (the peer's TCP acknowledges it): wait on.
+            Due::Dead if w.written < timers.ping_leaves_at && w.written > timers.written_at_ping => {
+                timers.written_at_ping = w.written;
+                timers.extend_pong_wait();
                 return;
             }
             // RFC 6455 §7.4.1: 1011, the peer stopped answering.
             Due::Dead => w.tx.fail(CloseCode::INTERNAL_ERROR, "keepalive timeout"),
+            // A large message still arriving is not idleness.
+            Due::Idle if self.rx.in_data_message() => {
+                timers.data_received();
+                return;
+            }
             Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
         }
         drop(w);
@@ -268,7 +283,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// The stream has ended: pings still waiting for a pong never get one.
     fn finish(&mut self) {
         self.state = ReadState::Done;
-        self.shared.lock().pings.clear();
+        self.shared.terminate();
     }
 
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
@@ -402,6 +417,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_message(cx)
+    }
+}
+
+/// A read half dropped before the end: pings awaiting pongs fail now
+/// instead of never.
+impl<S> Drop for RecvHalf<S> {
+    fn drop(&mut self) {
+        if !matches!(self.state, ReadState::Done) {
+            self.shared.lock().pings.close();
+        }
     }
 }
 

@@ -44,7 +44,8 @@ fn from_uri(uri: Uri) -> Result<Request<()>, Error> {
 
 impl IntoClientRequest for &str {
     fn into_client_request(self) -> Result<Request<()>, Error> {
-        let uri: Uri = self.parse().map_err(|e| HandshakeError::Url(format!("{self:?}: {e}")))?;
+        let uri: Uri =
+            self.parse().map_err(|e| HandshakeError::Url(format!("{:?}: {e}", crate::proxy::redacted(self))))?;
         from_uri(uri)
     }
 }

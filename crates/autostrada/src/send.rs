@@ -46,6 +46,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     /// Queues a data message without compressing it, even with
     /// permessage-deflate in force. Flush to write it out.
     pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
+        self.check_open()?;
         let mut w = self.shared.lock();
         let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
         self.shared.data_sent.store(true, Ordering::Relaxed);
@@ -94,7 +95,20 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
         StreamRef(self.shared.lock())
     }
 
+    /// Fails once the read half has ended the connection: with
+    /// `Send(AlreadyClosed)` after a closing handshake, else `ConnectionClosed`.
+    fn check_open(&self) -> Result<(), Error> {
+        if !self.shared.is_terminated() {
+            Ok(())
+        } else if self.shared.lock().tx.close_sent() {
+            Err(Error::Send(crate::proto::SendError::AlreadyClosed))
+        } else {
+            Err(Error::ConnectionClosed)
+        }
+    }
+
     pub(crate) fn queue_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.check_open()?;
         let mut w = self.shared.lock();
         let queued = w.tx.send_close(Some(&CloseFrame::new(code, reason)));
         self.shared.note_close(&w);
@@ -102,13 +116,20 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     }
 
     pub(crate) fn queue_ping(&mut self) -> Result<Pong, Error> {
+        self.check_open()?;
         let mut w = self.shared.lock();
+        // Nothing follows a close (RFC 6455 §5.5.1): refuse before a waiting
+        // slot is taken.
+        if w.tx.close_sent() {
+            return Err(Error::Send(crate::proto::SendError::AlreadyClosed));
+        }
         let (payload, pong) = w.pings.start();
         w.tx.send(Message::Ping(payload)).map_err(Error::Send)?;
         Ok(pong)
     }
 
     pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        self.check_open()?;
         self.shared.poll_io(Side::Writer, cx, |w, cx| {
             if w.tx.pending() >= w.flush_threshold {
                 w.poll_write_out(cx).map_err(Error::Io)
@@ -119,6 +140,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     }
 
     pub(crate) fn start_send_inner(&mut self, item: Message) -> Result<(), Error> {
+        self.check_open()?;
         let costly = match &item {
             Message::Text(t) => self.encoder.encodes_apart(t.len()),
             Message::Binary(b) => self.encoder.encodes_apart(b.len()),
@@ -140,10 +162,19 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     }
 
     pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
-        self.shared.poll_io(Side::Writer, cx, |w, cx| w.poll_write_out(cx).map_err(Error::Io))
+        let ended = self.shared.is_terminated();
+        self.shared.poll_io(Side::Writer, cx, |w, cx| match w.poll_write_out(cx) {
+            // The connection is over and the socket may never drain.
+            Poll::Pending if ended => Poll::Ready(Err(Error::ConnectionClosed)),
+            polled => polled.map_err(Error::Io),
+        })
     }
 
     pub(crate) fn poll_close_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        if self.shared.is_terminated() {
+            // Closing what has already ended is done.
+            return Poll::Ready(Ok(()));
+        }
         {
             let mut w = self.shared.lock();
             if !w.tx.close_sent() {

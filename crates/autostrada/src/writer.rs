@@ -88,6 +88,9 @@ pub(crate) struct Writer<S> {
     pub(crate) unflushed: bool,
     /// Pings queued by the application, awaiting their pongs.
     pub(crate) pings: Pings,
+    /// Octets the stream has taken so far: the keepalive counts our data
+    /// leaving (the peer's TCP acknowledging it) as a sign of life.
+    pub(crate) written: u64,
 }
 
 impl<S: AsyncWrite + Unpin> Writer<S> {
@@ -107,6 +110,7 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.tx.advance(written);
+            self.written += written as u64;
             self.unflushed = true;
         }
         ready!(Pin::new(&mut self.io).poll_flush(cx))?;
@@ -134,6 +138,10 @@ pub(crate) struct Shared<S> {
     /// Set whenever a data message is queued; the read half's idle timer
     /// takes it (see `Config::idle_timeout`).
     pub(crate) data_sent: AtomicBool,
+    /// Set once the read half has ended the connection (closing handshake
+    /// done, timeout, reset, error): the send half then fails instead of
+    /// waiting on a socket nobody will drain.
+    terminated: AtomicBool,
     wakers: Arc<WakerSet>,
     waker: Waker,
 }
@@ -142,9 +150,23 @@ impl<S> Shared<S> {
     pub(crate) fn new(tx: Sender, io: S, flush_threshold: usize) -> Self {
         let wakers = Arc::new(WakerSet::default());
         let waker = Waker::from(Arc::clone(&wakers));
-        let writer =
-            Mutex::new(Writer { tx, io, flush_threshold, shut_down: false, unflushed: false, pings: Pings::default() });
-        Self { writer, close_queued: AtomicBool::new(false), data_sent: AtomicBool::new(false), wakers, waker }
+        let writer = Mutex::new(Writer {
+            tx,
+            io,
+            flush_threshold,
+            shut_down: false,
+            unflushed: false,
+            pings: Pings::default(),
+            written: 0,
+        });
+        Self {
+            writer,
+            close_queued: AtomicBool::new(false),
+            data_sent: AtomicBool::new(false),
+            terminated: AtomicBool::new(false),
+            wakers,
+            waker,
+        }
     }
 
     /// True once a close frame was queued (see [`Shared::note_close`]).
@@ -159,6 +181,19 @@ impl<S> Shared<S> {
         if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
             self.wakers.wake_reader();
         }
+    }
+
+    /// Marks the connection ended: waiting pings get [`Error::NoPong`](crate::Error::NoPong),
+    /// and a send half parked on the socket wakes to find it so.
+    pub(crate) fn terminate(&self) {
+        self.lock().pings.close();
+        self.terminated.store(true, Ordering::Release);
+        self.waker.wake_by_ref();
+    }
+
+    /// True once [`terminate`](Self::terminate) ran.
+    pub(crate) fn is_terminated(&self) -> bool {
+        self.terminated.load(Ordering::Acquire)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Writer<S>> {

@@ -212,3 +212,49 @@ async fn a_pong_that_never_comes_resolves_when_the_connection_ends() {
     assert!(matches!(pong.await, Err(Error::NoPong)));
     assert!(matches!(reader.await.unwrap(), Some(Err(Error::ConnectionReset))));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_ping_queued_behind_a_large_send_gets_its_time() {
+    // The peer reads slowly (64 KiB every 5 s) and never speaks: our 1 MiB
+    // message takes far longer than the pong timeout to leave, and the
+    // keepalive ping waits behind it. The connection must live until the
+    // data is through, then die once the ping has left unanswered.
+    let (ours, mut peer) = tokio::io::duplex(64 << 10);
+    let (mut read, mut write) = socket(ours, Role::Server, &keepalive(10, 5)).split();
+    let reader = tokio::spawn(async move { read.next().await });
+    let slow = tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 << 10];
+        let mut total = 0usize;
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            match peer.read(&mut buf).await {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n,
+            }
+        }
+    });
+    write.send(Message::binary(vec![7u8; 1 << 20])).await.unwrap();
+    let ended = reader.await.unwrap();
+    assert!(matches!(ended, Some(Err(Error::KeepaliveTimeout))), "{ended:?}");
+    assert!(slow.await.unwrap() > 1 << 20, "the whole message (and the ping) left first");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_blocked_on_a_dead_peer_fails_when_keepalive_ends_the_connection() {
+    // The peer neither reads nor speaks: our send fills the pipe and waits.
+    let (ours, _peer) = tokio::io::duplex(4096);
+    let (mut read, mut write) = socket(ours, Role::Server, &keepalive(10, 5)).split();
+    let sender = tokio::spawn(async move {
+        let sent = write.send(Message::binary(vec![1u8; 1 << 20])).await;
+        (sent, write)
+    });
+    let ended = read.next().await;
+    assert!(matches!(ended, Some(Err(Error::KeepaliveTimeout))), "{ended:?}");
+    let (sent, mut write) = sender.await.unwrap();
+    assert!(matches!(sent, Err(Error::ConnectionClosed)), "the blocked send is released: {sent:?}");
+    // Our 1011 close went out before the end: later sends hear so.
+    let more = write.send(Message::text("more")).await;
+    assert!(matches!(more, Err(Error::Send(_) | Error::ConnectionClosed)), "{more:?}");
+    let late = write.ping().await;
+    assert!(late.is_err(), "no ping after the end: {late:?}");
+}

@@ -212,6 +212,13 @@ impl Receiver {
         self.frame.as_ref().map_or(0, |f| f.len.saturating_sub(self.buf.len()))
     }
 
+    /// True while a data message is partly received: a fragmented message
+    /// has begun, or a data frame's payload is still arriving.
+    #[must_use]
+    pub fn in_data_message(&self) -> bool {
+        self.message.is_some() || self.frame.as_ref().is_some_and(|f| !f.header.opcode.is_control())
+    }
+
     /// True once a close frame was received or the peer broke the protocol:
     /// the receiver reads nothing more.
     #[must_use]
