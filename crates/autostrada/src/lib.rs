@@ -31,6 +31,9 @@
 //! replies go out without your help, and every peer-controlled allocation is
 //! bounded by [`Config`].
 
+// Without the `tokio` feature the front end the crate docs link to is not built.
+#![cfg_attr(not(feature = "tokio"), allow(rustdoc::broken_intra_doc_links))]
+
 pub mod config;
 pub mod error;
 pub mod message;
@@ -41,7 +44,7 @@ pub use error::Error;
 pub use message::{Message, Utf8Bytes};
 pub use proto::deflate::{DeflateConfig, DeflateParams};
 pub use proto::handshake::{HandshakeError, HandshakeLimits};
-pub use proto::{CloseCode, CloseFrame, ProtocolError, Role, SendError};
+pub use proto::{CloseCode, CloseFrame, InvalidUtf8, ProtocolError, Role, SendError};
 
 /// The `bytes` crate's shared buffer, which binary messages carry.
 pub use bytes::Bytes;
