@@ -4,7 +4,6 @@
 //! `read.rs`) drives the connection, [`SendHalf`] (in `send.rs`) sends, and
 //! both share the stream and the sender behind one lock (`writer.rs`).
 
-use std::future::poll_fn;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::{Arc, MutexGuard};
@@ -161,9 +160,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// the round-trip time once the answer is read. Keep reading the socket
     /// meanwhile (e.g. `tokio::select!` on the `Pong` and `next()`).
     pub async fn ping(&mut self) -> Result<Pong, Error> {
-        let pong = self.write.queue_ping()?;
-        poll_fn(|cx| self.write.poll_flush_inner(cx)).await?;
-        Ok(pong)
+        self.write.ping().await
     }
 
     /// Queues a data message without compressing it, even with
