@@ -34,12 +34,21 @@ struct Waiting {
 }
 
 /// The pings awaiting pongs on one connection.
+///
+/// Most connections never ping from the application: the queue is made on
+/// the first ping, and until then costs one pointer.
 #[derive(Debug, Default)]
 pub(crate) struct Pings {
-    next: u64,
-    waiting: VecDeque<Waiting>,
+    queue: Option<Box<PingQueue>>,
     /// The connection has ended: no pong will come.
     closed: bool,
+}
+
+/// The sequence counter and the pings sent, oldest first.
+#[derive(Debug, Default)]
+struct PingQueue {
+    next: u64,
+    waiting: VecDeque<Waiting>,
 }
 
 impl Pings {
@@ -50,14 +59,15 @@ impl Pings {
             let (_, rx) = oneshot::channel();
             return (Bytes::new(), Pong { rx });
         }
-        if self.waiting.len() >= MAX_OUTSTANDING_PINGS {
+        let q = self.queue.get_or_insert_default();
+        if q.waiting.len() >= MAX_OUTSTANDING_PINGS {
             // Dropping the sender resolves the oldest `Pong` with NoPong.
-            self.waiting.pop_front();
+            q.waiting.pop_front();
         }
-        let seq = self.next;
-        self.next += 1;
+        let seq = q.next;
+        q.next += 1;
         let (reply, rx) = oneshot::channel();
-        self.waiting.push_back(Waiting { seq, sent: Instant::now(), reply });
+        q.waiting.push_back(Waiting { seq, sent: Instant::now(), reply });
         let mut payload = BytesMut::with_capacity(TAG.len() + 8);
         payload.put_slice(TAG);
         payload.put_u64(seq);
@@ -66,7 +76,7 @@ impl Pings {
 
     /// True when no ping awaits a pong.
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
+        self.queue.as_ref().is_none_or(|q| q.waiting.is_empty())
     }
 
     /// Completes the ping a received pong answers, and every earlier one:
@@ -77,10 +87,11 @@ impl Pings {
         else {
             return;
         };
-        if !self.waiting.iter().any(|w| w.seq == seq) {
+        let Some(q) = self.queue.as_mut() else { return };
+        if !q.waiting.iter().any(|w| w.seq == seq) {
             return;
         }
-        while let Some(w) = self.waiting.pop_front() {
+        while let Some(w) = q.waiting.pop_front() {
             let done = w.seq == seq;
             // The caller may have dropped its `Pong`: nothing to tell then.
             let _ = w.reply.send(w.sent.elapsed());
@@ -94,7 +105,7 @@ impl Pings {
     /// connection has ended, or its read half is gone.
     pub(crate) fn close(&mut self) {
         self.closed = true;
-        self.waiting.clear();
+        self.queue = None;
     }
 }
 
@@ -147,7 +158,7 @@ mod tests {
         let (_, oldest) = pings.start();
         let rest: Vec<_> = (0..MAX_OUTSTANDING_PINGS).map(|_| pings.start()).collect();
         assert!(matches!(oldest.await, Err(Error::NoPong)));
-        assert_eq!(pings.waiting.len(), MAX_OUTSTANDING_PINGS);
+        assert_eq!(pings.queue.as_ref().unwrap().waiting.len(), MAX_OUTSTANDING_PINGS);
         pings.answer(&rest.last().unwrap().0);
         assert!(pings.is_empty());
     }

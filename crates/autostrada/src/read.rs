@@ -54,7 +54,7 @@ pub(crate) enum ReadState {
     /// application what ended the connection — the received close, or the
     /// error — so that an application that stops reading there leaves the
     /// peer a complete closing handshake.
-    Closing(Ending),
+    Closing(Box<Ending>),
     /// Waiting for the peer to close TCP.
     AwaitEof,
     /// The stream has ended.
@@ -277,7 +277,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         }
         drop(w);
         self.deadline = None;
-        self.state = ReadState::Closing(if due == Due::Dead { Ending::Unanswered } else { Ending::Idle });
+        self.state = ReadState::Closing(Box::new(if due == Due::Dead { Ending::Unanswered } else { Ending::Idle }));
     }
 
     /// The stream has ended: pings still waiting for a pong never get one.
@@ -308,7 +308,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                         Ok(Some(Message::Close(frame))) => {
                             // A fresh timer for the reply to go out.
                             self.deadline = None;
-                            self.state = ReadState::Closing(Ending::Closed(Message::Close(frame)));
+                            self.state = ReadState::Closing(Box::new(Ending::Closed(Message::Close(frame))));
                         }
                         Ok(Some(message)) => {
                             match &message {
@@ -335,7 +335,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                         }
                         Err(e) => {
                             self.deadline = None;
-                            self.state = ReadState::Closing(Ending::Failed(e));
+                            self.state = ReadState::Closing(Box::new(Ending::Failed(e)));
                         }
                         Ok(None) => match self.write_large_then_fill(cx) {
                             Poll::Pending => {
@@ -365,7 +365,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                 }
                 ReadState::Closing(ending) => {
                     // A peer that answered no keepalive ping gets no wait.
-                    let abandon = matches!(ending, Ending::Unanswered);
+                    let abandon = matches!(**ending, Ending::Unanswered);
                     let role = self.role;
                     let flushed = self.shared.poll_io(Side::Reader, cx, |w, cx| match role {
                         // RFC 6455 §7.1.1: the server closes TCP first.

@@ -66,11 +66,16 @@ impl ServerBuilder {
     }
 
     /// Performs the opening handshake on `stream`.
-    pub async fn accept<S>(&self, stream: S) -> Result<WebSocket<S>, Error>
+    ///
+    /// The returned future is one pointer: the handshake runs on the heap,
+    /// so a task that awaits it and then serves the connection is sized
+    /// for the connection, not for its handshake.
+    pub fn accept<S>(&self, stream: S) -> impl Future<Output = Result<WebSocket<S>, Error>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        self.accept_with_request(stream).await.map(|(ws, _)| ws)
+        let handshake = self.accept_with_request(stream);
+        async move { handshake.await.map(|(ws, _)| ws) }
     }
 
     /// Performs the opening handshake and also returns the client's request
@@ -82,14 +87,15 @@ impl ServerBuilder {
     /// for a wrong version) carrying the reason, and returned as
     /// [`Error::Handshake`]. Bounded by [`Config::handshake_timeout`] and
     /// [`Config::handshake_limits`].
-    pub async fn accept_with_request<S>(&self, stream: S) -> Result<(WebSocket<S>, Request<()>), Error>
+    pub fn accept_with_request<S>(&self, stream: S) -> impl Future<Output = Result<(WebSocket<S>, Request<()>), Error>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        // Boxed, reading and answering: the handshake's state lives on the
-        // heap only while it runs, instead of sizing every connection's
-        // task for it for as long as the connection lasts.
-        Box::pin(async move { self.read_request(stream).await?.answer(Accept::new()).await }).await
+        // Boxed, reading and answering: the handshake's state (and the
+        // stream, until it is handed over) lives on the heap only while it
+        // runs, instead of sizing every connection's task for it for as
+        // long as the connection lasts.
+        Box::pin(async move { self.read_request(stream).await?.answer(Accept::new()).await })
     }
 
     /// Reads and checks the upgrade request, and leaves the answer to you:
@@ -164,9 +170,10 @@ async fn reject<S: AsyncWrite + Unpin>(stream: &mut S, e: HandshakeError) -> Err
 /// # Ok(())
 /// # }
 /// ```
-pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+pub fn accept<S>(stream: S) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    ServerBuilder::new().accept(stream).await
+    // Boxed, as `ServerBuilder::accept` is: one pointer in the caller's task.
+    Box::pin(async move { ServerBuilder::new().accept(stream).await })
 }

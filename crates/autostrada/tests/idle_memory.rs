@@ -1,6 +1,6 @@
 //! What an idle connection costs: after one message each way, a server
 //! connection that waits for the next one holds no read buffer, no frame
-//! assembly buffer and no opening-handshake state — about 1.4 KiB of heap
+//! assembly buffer and no opening-handshake state — about 1.2 KiB of heap
 //! (its task and shared state), where it used to keep 11 KiB. With
 //! permessage-deflate and no context takeover it keeps no zlib state either.
 
@@ -127,7 +127,8 @@ async fn heap_per_idle_connection(config: Config, deflate: bool) -> usize {
 async fn a_waiting_connection_holds_no_read_buffer_nor_zlib_state_without_context_takeover() {
     let plain = heap_per_idle_connection(Config::default(), false).await;
     eprintln!("live heap per idle server connection: {plain} octets");
-    assert!(plain < 2048, "an idle connection holds {plain} octets of heap");
+    // 1,237 when written (tokio's task and I/O registration are ~400 of it).
+    assert!(plain < 1400, "an idle connection holds {plain} octets of heap");
     // A read buffer size above the stack scratch's 8 KiB changes nothing
     // for a connection that waits.
     let mut config = Config::default();

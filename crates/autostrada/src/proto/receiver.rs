@@ -163,7 +163,9 @@ pub struct Receiver {
     max_fragments: usize,
     buf: BytesMut,
     frame: Option<InFrame>,
-    message: Option<InMessage>,
+    /// Boxed: only a fragmented message needs it, and an idle connection
+    /// then carries one pointer instead of the whole assembly state.
+    message: Option<Box<InMessage>>,
     utf8: Utf8Validator,
     state: State,
     /// Set when permessage-deflate was negotiated.
@@ -370,7 +372,8 @@ impl Receiver {
         }
         if first {
             let text = h.opcode == OpCode::Text;
-            self.message = Some(InMessage { text, data: BytesMut::new(), fragments: 1, compressed, wire_len: 0 });
+            self.message =
+                Some(Box::new(InMessage { text, data: BytesMut::new(), fragments: 1, compressed, wire_len: 0 }));
         }
         let Some(m) = self.message.as_mut() else { return Err(ProtocolError::UnexpectedContinuation) };
         m.wire_len += payload.len();

@@ -43,8 +43,9 @@ impl std::error::Error for InvalidUtf8 {}
 pub struct Utf8Validator {
     /// The octets of a code point that the last piece left unfinished.
     partial: [u8; 4],
-    /// How many octets of `partial` are in use (0–3).
-    partial_len: usize,
+    /// How many octets of `partial` are in use (0–3); a `u8` keeps the
+    /// validator, held by every connection, at five octets.
+    partial_len: u8,
 }
 
 impl Utf8Validator {
@@ -57,12 +58,13 @@ impl Utf8Validator {
     /// Validates the next piece. Fails as soon as the text so far cannot be
     /// the prefix of valid UTF-8.
     pub fn feed(&mut self, mut input: &[u8]) -> Result<(), InvalidUtf8> {
-        if self.partial_len > 0 {
+        let carried = usize::from(self.partial_len);
+        if carried > 0 {
             // Complete the carried code point with up to 3 octets of `input`.
-            let take = (4 - self.partial_len).min(input.len());
+            let take = (4 - carried).min(input.len());
             let mut joined = self.partial;
-            joined[self.partial_len..self.partial_len + take].copy_from_slice(&input[..take]);
-            let joined = &joined[..self.partial_len + take];
+            joined[carried..carried + take].copy_from_slice(&input[..take]);
+            let joined = &joined[..carried + take];
             let completed = match from_utf8(joined) {
                 Ok(_) => joined.len(),
                 Err(e) if e.valid_up_to() > 0 => e.valid_up_to(),
@@ -70,11 +72,11 @@ impl Utf8Validator {
                 Err(_) => {
                     // Still unfinished: the input was too short to finish it.
                     self.partial[..joined.len()].copy_from_slice(joined);
-                    self.partial_len = joined.len();
+                    self.partial_len = joined.len() as u8;
                     return Ok(());
                 }
             };
-            input = &input[completed - self.partial_len..];
+            input = &input[completed - carried..];
             self.partial_len = 0;
         }
         match from_utf8(input) {
@@ -83,7 +85,8 @@ impl Utf8Validator {
             Err(e) => {
                 let tail = &input[e.valid_up_to()..];
                 self.partial[..tail.len()].copy_from_slice(tail);
-                self.partial_len = tail.len();
+                // At most 3: a longer tail would hold a whole code point.
+                self.partial_len = tail.len() as u8;
                 Ok(())
             }
         }

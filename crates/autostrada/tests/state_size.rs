@@ -1,0 +1,25 @@
+//! The state every connection's task carries for as long as it lives,
+//! kept small (see also `idle_memory.rs`, which measures the heap). Apart
+//! from `idle_memory.rs`, whose process-wide heap counter must see no other
+//! test's allocations.
+
+use autostrada::ServerBuilder;
+
+/// What every connection's task carries for as long as it lives.
+#[test]
+fn connection_state_stays_small() {
+    use std::mem::size_of_val;
+    let ws = size_of::<autostrada::WebSocket<tokio::net::TcpStream>>();
+    // 280 when written: the reader's state, the sender's encoder, one Arc.
+    assert!(ws <= 288, "WebSocket<TcpStream> is {ws} octets");
+    // The handshake runs boxed: awaiting it adds a pointer or two to the
+    // caller's task, not the handshake's buffers and timer.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let server = ServerBuilder::new();
+        let handshake = server.accept(tcp);
+        assert!(size_of_val(&handshake) <= 32, "accept's future is {} octets", size_of_val(&handshake));
+    });
+}
