@@ -277,7 +277,15 @@ impl Receiver {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload = self.buf.split_to(frame.len).freeze();
+            let payload = if frame.len == self.buf.len() && self.buf.len() == self.buf.capacity() {
+                // The frame is all the buffer holds, and the buffer is
+                // exactly full (a read that brought one whole frame): hand
+                // the buffer over as it is. Splitting would allocate shared
+                // ownership of it, for nothing left to share.
+                std::mem::take(&mut self.buf).freeze()
+            } else {
+                self.buf.split_to(frame.len).freeze()
+            };
             self.frame = None;
             if let Some(message) = self.complete_frame(header, payload)? {
                 return Ok(Some(message));
