@@ -3,13 +3,17 @@
 //! allows, so its CPU per message is the kernel's share of every subject's.
 //!
 //! It is also the floor for memory: a connection waiting for data holds
-//! its socket and its task and nothing else. Reads go to a scratch buffer
-//! on the stack (never held across an await), and only octets the socket
-//! would not take at once are copied out to wait for it.
+//! its socket and its task and nothing else. Each read goes to a scratch
+//! buffer on the stack inside one poll (never held across an await), and
+//! only octets the socket would not take at once are copied out to wait.
 
+use std::future::poll_fn;
 use std::io::ErrorKind;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Poll, ready};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// The most one read takes in.
@@ -18,51 +22,42 @@ const READ: usize = 64 << 10;
 /// Echoes until the peer closes.
 pub async fn echo(mut tcp: TcpStream) {
     loop {
-        if tcp.readable().await.is_err() {
-            return;
-        }
-        let rest = match read_and_echo(&tcp) {
-            Step::Again => continue,
-            Step::Done => return,
-            Step::Echoed => continue,
-            Step::Blocked(rest) => rest,
-        };
-        if tcp.write_all(&rest).await.is_err() {
-            return;
+        // `poll_read`, not `readable` + `try_read`: tokio forgets the
+        // socket's readiness after a short read, so the next round waits
+        // for data instead of making a read that would block.
+        let step = poll_fn(|cx| {
+            // Uninitialised: clearing 64 KiB per read would cost more than the echo.
+            let mut scratch = [MaybeUninit::<u8>::uninit(); READ];
+            let mut buf = ReadBuf::uninit(&mut scratch);
+            if ready!(Pin::new(&mut tcp).poll_read(cx, &mut buf)).is_err() || buf.filled().is_empty() {
+                return Poll::Ready(None);
+            }
+            Poll::Ready(Some(write_now(&tcp, buf.filled())))
+        })
+        .await;
+        match step {
+            None | Some(Err(())) => return,
+            Some(Ok(None)) => {}
+            Some(Ok(Some(rest))) => {
+                if tcp.write_all(&rest).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
 
-/// What one read-and-echo round did.
-enum Step {
-    /// The readiness was stale: nothing to read yet.
-    Again,
-    /// The peer closed, or the socket failed.
-    Done,
-    /// All that was read went straight back out.
-    Echoed,
-    /// The socket took only part of it: the rest, to write when it can.
-    Blocked(Vec<u8>),
-}
-
-/// Reads what is there into the stack scratch and writes it back as far as
-/// the socket takes it without waiting.
-fn read_and_echo(tcp: &TcpStream) -> Step {
-    let mut buf = [0u8; READ];
-    let n = match tcp.try_read(&mut buf) {
-        Ok(0) => return Step::Done,
-        Ok(n) => n,
-        Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Again,
-        Err(_) => return Step::Done,
-    };
+/// Writes `data` as far as the socket takes it without waiting; returns
+/// what it would not take yet, copied out.
+fn write_now(tcp: &TcpStream, data: &[u8]) -> Result<Option<Vec<u8>>, ()> {
     let mut sent = 0;
-    while sent < n {
-        match tcp.try_write(&buf[sent..n]) {
-            Ok(0) => return Step::Done,
+    while sent < data.len() {
+        match tcp.try_write(&data[sent..]) {
+            Ok(0) => return Err(()),
             Ok(k) => sent += k,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Blocked(buf[sent..n].to_vec()),
-            Err(_) => return Step::Done,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Some(data[sent..].to_vec())),
+            Err(_) => return Err(()),
         }
     }
-    Step::Echoed
+    Ok(None)
 }
