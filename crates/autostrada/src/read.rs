@@ -25,7 +25,7 @@ use crate::proto::deflate::DeflateParams;
 use crate::proto::{CloseCode, Receiver, Role, auto_reply};
 use crate::send::SendHalf;
 use crate::stream::{StreamRef, WebSocket};
-use crate::writer::{Shared, Side};
+use crate::writer::{Shared, Side, Writer};
 
 /// Stands in for an unlimited close timeout: about 30 years.
 const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
@@ -142,7 +142,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let polled = Pin::new(&mut self.shared.lock().io).poll_read(cx, &mut read);
             self.note_read(polled.is_pending(), read.filled().len(), asked);
             ready!(polled)?;
-            self.rx.buffer_mut().extend_from_slice(read.filled());
+            // One exact allocation: the buffer is empty, nothing to grow.
+            *self.rx.buffer_mut() = BytesMut::from(read.filled());
             return Poll::Ready(Ok(read.filled().len()));
         }
         // Read ahead into a large frame in step with what has arrived (the
@@ -219,9 +220,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// layer still holds unflushed. Returns whether a close frame has gone
     /// out (one lock for both).
     fn push_writes(&self, cx: &Context<'_>, large_only: bool) -> bool {
+        let due = |w: &Writer<S>| {
+            if large_only { w.tx.pending() >= w.flush_threshold } else { w.tx.pending() > 0 || w.unflushed }
+        };
+        if large_only {
+            // Before each read: usually nothing large is queued, and then no
+            // waker needs registering, one lock does. The call before the
+            // read half parks (`large_only` false) always registers: the send
+            // half wakes the reader through it when it queues a close.
+            let w = self.shared.lock();
+            if !due(&w) {
+                return w.tx.close_sent();
+            }
+        }
         self.shared.poll_io(Side::Reader, cx, |w, cx| {
-            let due = if large_only { w.tx.pending() >= w.flush_threshold } else { w.tx.pending() > 0 || w.unflushed };
-            if due {
+            if due(w) {
                 // A pending or failed write is seen again by the next send or poll.
                 let _ = w.poll_write_out(cx);
             }

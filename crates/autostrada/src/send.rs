@@ -130,6 +130,14 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
 
     pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
         self.check_open()?;
+        {
+            // Room in the queue (the common case): ready without touching
+            // the socket, so no waker to register.
+            let w = self.shared.lock();
+            if w.tx.pending() < w.flush_threshold {
+                return Poll::Ready(Ok(()));
+            }
+        }
         self.shared.poll_io(Side::Writer, cx, |w, cx| {
             if w.tx.pending() >= w.flush_threshold {
                 w.poll_write_out(cx).map_err(Error::Io)

@@ -97,13 +97,14 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
     /// Writes every pending octet (vectored), then flushes the socket.
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.tx.pending() > 0 {
-            let mut slots = [IoSlice::new(&[]); MAX_IOVECS];
-            let n = self.tx.chunks(&mut slots);
             // One contiguous chunk (small frames are copied together) goes
-            // out with a plain write: a socket's send is cheaper than writev.
-            let written = if n == 1 {
-                ready!(Pin::new(&mut self.io).poll_write(cx, &slots[0]))?
+            // out with a plain write: a socket's send is cheaper than writev,
+            // and no slots need gathering.
+            let written = if let Some(chunk) = self.tx.single_chunk() {
+                ready!(Pin::new(&mut self.io).poll_write(cx, chunk))?
             } else {
+                let mut slots = [IoSlice::new(&[]); MAX_IOVECS];
+                let n = self.tx.chunks(&mut slots);
                 ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slots[..n]))?
             };
             if written == 0 {

@@ -253,7 +253,13 @@ impl Sender {
         // One reservation for all this frame copies into the tail: growing
         // it per piece cost a reallocation on most small frames.
         let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
-        self.tail.reserve(n + copied);
+        if self.tail.capacity() == 0 {
+            // The tail was given back when the queue drained: allocate it
+            // outright rather than through the growth path.
+            self.tail = BytesMut::with_capacity(n + copied);
+        } else {
+            self.tail.reserve(n + copied);
+        }
         self.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
         if let Some(key) = header.mask {
@@ -275,6 +281,18 @@ impl Sender {
         (self.pong_run, self.last_pong) = (0, 0);
         self.tail.put_slice(octets);
         self.pending += octets.len();
+    }
+
+    /// The pending octets when they are one contiguous chunk (small frames
+    /// assembled together, or one large payload alone): a plain write then
+    /// takes them, without gathering slots for a vectored one.
+    #[must_use]
+    pub fn single_chunk(&self) -> Option<&[u8]> {
+        match (self.queue.len(), self.tail.is_empty()) {
+            (0, false) => Some(&self.tail),
+            (1, true) => self.queue.front().map(|b| &b[..]),
+            _ => None,
+        }
     }
 
     /// Fills `dst` with the pending chunks, in order, for a vectored write;
