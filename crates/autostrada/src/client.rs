@@ -212,8 +212,21 @@ impl ClientBuilder {
     {
         // Boxed, as on the server: the handshake's state is on the heap
         // only while it runs.
-        let handshake = Box::pin(tokio::time::timeout(limit, self.handshake(&mut stream, headers, target)));
-        let (response, leftover, deflate) = handshake.await.map_err(|_| Error::HandshakeTimeout)??;
+        let deadline = tokio::time::Instant::now() + limit;
+        let handshake = Box::pin(tokio::time::timeout_at(deadline, self.handshake(&mut stream, headers, target)));
+        let (response, leftover, deflate) = match handshake.await.map_err(|_| Error::HandshakeTimeout)?? {
+            Answer::Upgraded(response, leftover, deflate) => (response, leftover, deflate),
+            Answer::Refused(response, rest) => {
+                // The status is in: a body that stalls ends at the deadline
+                // with what arrived, instead of losing the refusal to a timeout.
+                let body = if has_body(response.status()) {
+                    Box::pin(refusal_body(&mut stream, response.headers(), rest, deadline)).await
+                } else {
+                    Bytes::new()
+                };
+                return Err(Error::Refused(Box::new(response.map(|()| body))));
+            }
+        };
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
         ws.read.protocol =
             response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|p| p.to_str().ok()).map(Into::into);
@@ -268,7 +281,7 @@ impl ClientBuilder {
         stream: &mut S,
         (extra, protocols): (HeaderMap, Vec<String>),
         target: &Target,
-    ) -> Result<(Response<()>, BytesMut, Option<DeflateParams>), Error>
+    ) -> Result<Answer, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -288,30 +301,50 @@ impl ClientBuilder {
         stream.write_all(&handshake::client_request(target, &key, &extra)).await?;
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
-        loop {
-            if stream.read_buf(&mut buf).await? == 0 {
-                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
-            }
-            if let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? {
-                if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-                    let _ = buf.split_to(n);
-                    let body = refusal_body(stream, response.headers(), buf).await;
-                    return Err(Error::Refused(Box::new(response.map(|()| body))));
+        let (response, n) = loop {
+            let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? else {
+                if stream.read_buf(&mut buf).await? == 0 {
+                    return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
                 }
-                let offered = self.config.deflate.as_ref();
-                handshake::check_response(&response, &key, &protocols, offered.is_some())?;
-                // RFC 7692 §7.1: the answer must fit our offer, or the connection fails.
-                let deflate = match offered {
-                    Some(d) => d
-                        .check_response(&handshake::extensions(response.headers()))
-                        .map_err(HandshakeError::Extension)?,
-                    None => None,
-                };
+                continue;
+            };
+            let status = response.status();
+            if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
+                // RFC 9110 §15.2: interim answers (100 Continue, 103 Early
+                // Hints) may come before the final one; skip them.
                 let _ = buf.split_to(n);
-                return Ok((response, buf, deflate));
+                continue;
             }
+            break (response, n);
+        };
+        let _ = buf.split_to(n);
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return Ok(Answer::Refused(response, buf));
         }
+        let offered = self.config.deflate.as_ref();
+        handshake::check_response(&response, &key, &protocols, offered.is_some())?;
+        // RFC 7692 §7.1: the answer must fit our offer, or the connection fails.
+        let deflate = match offered {
+            Some(d) => {
+                d.check_response(&handshake::extensions(response.headers())).map_err(HandshakeError::Extension)?
+            }
+            None => None,
+        };
+        Ok(Answer::Upgraded(response, buf, deflate))
     }
+}
+
+/// How the server answered the upgrade request.
+enum Answer {
+    /// 101, checked: the response, octets read past it, the deflate parameters.
+    Upgraded(Response<()>, BytesMut, Option<DeflateParams>),
+    /// Any other final status: the response head, and what was read past it.
+    Refused(Response<()>, BytesMut),
+}
+
+/// RFC 9110 §6.4.1: 1xx, 204 and 304 answers end at their head.
+fn has_body(status: StatusCode) -> bool {
+    !(status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED)
 }
 
 /// The most body octets of a refused upgrade that [`Error::Refused`]
@@ -321,8 +354,14 @@ pub const MAX_REFUSAL_BODY: usize = 64 * 1024;
 
 /// Reads the body of a refused upgrade: as long as `Content-Length` says,
 /// de-chunked, or to the end of the stream, never past
-/// [`MAX_REFUSAL_BODY`]. A read error ends it with what arrived.
-async fn refusal_body<S: AsyncRead + Unpin>(stream: &mut S, headers: &HeaderMap, mut buf: BytesMut) -> Bytes {
+/// [`MAX_REFUSAL_BODY`] nor `deadline`. A read error or the deadline ends it
+/// with what arrived.
+async fn refusal_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    headers: &HeaderMap,
+    mut buf: BytesMut,
+    deadline: tokio::time::Instant,
+) -> Bytes {
     let chunked = headers
         .get(header::TRANSFER_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -363,7 +402,7 @@ async fn refusal_body<S: AsyncRead + Unpin>(stream: &mut S, headers: &HeaderMap,
         }
         // `buf` holds at most one partial chunk head past the limit.
         let full = body.len() >= MAX_REFUSAL_BODY || buf.len() > 2 * MAX_REFUSAL_BODY;
-        if full || !matches!(stream.read_buf(&mut buf).await, Ok(n) if n > 0) {
+        if full || !matches!(tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await, Ok(Ok(n)) if n > 0) {
             body.truncate(MAX_REFUSAL_BODY);
             return body.freeze();
         }

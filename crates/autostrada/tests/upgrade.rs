@@ -156,3 +156,98 @@ async fn refusal_bodies_chunked_unsized_and_too_long() {
         }
     }
 }
+
+/// A raw HTTP server that answers the first request with what `answer`
+/// makes of it, then keeps the connection open until the client leaves:
+/// nothing ends the response but its own framing.
+async fn holding_server(answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !request.ends_with(b"\r\n\r\n") {
+            let n = tcp.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the client left before its request was whole");
+            request.extend_from_slice(&chunk[..n]);
+        }
+        tcp.write_all(&answer(std::str::from_utf8(&request).unwrap())).await.unwrap();
+        // Until the client closes.
+        while tcp.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+    });
+    addr
+}
+
+/// Turns a hang into a failure; nothing here should come near it.
+const GUARD: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[tokio::test]
+async fn interim_answers_before_the_final_one_are_skipped() {
+    // 100 and 103 before a 101: the connection opens.
+    let addr = holding_server(|request| {
+        let key = request
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").or_else(|| l.strip_prefix("sec-websocket-key: ")))
+            .expect("the request carries a key");
+        let accept = autostrada::proto::handshake::accept_key(key.trim().as_bytes());
+        format!(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n\
+             HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+        .into_bytes()
+    })
+    .await;
+    let opened = tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap();
+    let (_ws, response) = opened.expect("interim answers are not a refusal");
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+    // 100 before a 403: the refusal is the 403's, with its body.
+    let addr = holding_server(|_| {
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\n\r\nno way!".to_vec()
+    })
+    .await;
+    match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+        Err(Error::Refused(r)) => {
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            assert_eq!(r.body().as_ref(), b"no way!");
+        }
+        other => panic!("expected the 403, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn refusals_without_a_body_are_not_read_as_if_they_had_one() {
+    // The server keeps the connection open: reading a body would wait
+    // until the handshake timeout and lose the status.
+    for status in [StatusCode::NO_CONTENT, StatusCode::NOT_MODIFIED] {
+        let addr =
+            holding_server(move |_| format!("HTTP/1.1 {} {}\r\n\r\n", status.as_u16(), status.as_str()).into_bytes())
+                .await;
+        match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+            Err(Error::Refused(r)) => {
+                assert_eq!(r.status(), status);
+                assert!(r.body().is_empty());
+            }
+            other => panic!("expected a {status} refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_whose_body_stalls_keeps_its_status_and_what_arrived() {
+    // The body promises 100 octets, sends 7 and stalls: at the handshake
+    // timeout the client reports the refusal, not a timeout.
+    let addr =
+        holding_server(|_| b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial".to_vec()).await;
+    let mut config = autostrada::Config::default();
+    config.handshake_timeout = std::time::Duration::from_millis(300);
+    let client = ClientBuilder::new().config(config);
+    match tokio::time::timeout(GUARD, client.connect(&format!("ws://{addr}/"))).await.unwrap() {
+        Err(Error::Refused(r)) => {
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.body().as_ref(), b"partial");
+        }
+        other => panic!("expected the 503, got {:?}", other.map(|_| ())),
+    }
+}
