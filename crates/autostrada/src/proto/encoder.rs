@@ -39,6 +39,8 @@ pub struct Encoder {
     /// Data messages shorter than this go out uncompressed.
     threshold: usize,
     level: u32,
+    /// The most window bits our compressor uses (`DeflateConfig::window_bits`).
+    window_bits: u8,
 }
 
 impl Encoder {
@@ -52,14 +54,17 @@ impl Encoder {
             compressor: None,
             threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
             level: config.deflate.as_ref().map_or(6, |d| d.level),
+            window_bits: config.deflate.as_ref().map_or(15, |d| d.window_bits),
         }
     }
 
     /// Compresses data messages as negotiated (RFC 7692); `None` sends them as they are.
     pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
         self.compressor = params.map(|p| {
-            let (bits, reset) = p.sending(self.role);
-            Compressor::new(self.level, bits, reset)
+            let (agreed, reset) = p.sending(self.role);
+            // RFC 7692 §7.1.2: the agreed bits bound our window; a smaller
+            // one needs no announcing.
+            Compressor::new(self.level, agreed.min(self.window_bits), reset)
         });
     }
 

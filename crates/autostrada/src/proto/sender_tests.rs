@@ -201,3 +201,41 @@ fn a_pong_partly_written_or_followed_by_data_is_kept() {
     tx.reply_pong(Bytes::from_static(b"three"));
     assert!(tx.take_bytes().ends_with(b"\x81\x04data\x8a\x03two\x8a\x05three"));
 }
+
+/// Sends `message` compressed with `window_bits` under a handshake that
+/// agreed on 15 bits; returns the wire size and checks a 15-bit receiver
+/// inflates it back.
+fn compressed_size(window_bits: u8, message: &[u8]) -> usize {
+    let deflate = crate::proto::deflate::DeflateConfig { window_bits, ..Default::default() };
+    let config = Config { deflate: Some(deflate), ..Config::default() };
+    let mut tx = Sender::new(Role::Server, &config);
+    tx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+    tx.send(Message::Binary(Bytes::copy_from_slice(message))).unwrap();
+    let wire = tx.take_bytes();
+    let mut rx = crate::proto::Receiver::new(Role::Client, &Config::default());
+    rx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+    rx.receive_data(&wire);
+    match rx.next_message().unwrap() {
+        Some(Message::Binary(b)) => assert_eq!(&b[..], message),
+        other => panic!("expected the message back, got {other:?}"),
+    }
+    wire.len()
+}
+
+#[test]
+fn the_compression_window_is_ours_to_shrink_below_what_was_agreed() {
+    // 8 KiB of noise, twice: only a window over 8 KiB sees the repeat.
+    let mut noise = vec![0u8; 8 << 10];
+    let mut x: u32 = 0x2545_f491;
+    for b in &mut noise {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let message = [noise.clone(), noise].concat();
+    let wide = compressed_size(15, &message);
+    let default_window = compressed_size(crate::proto::deflate::DeflateConfig::default().window_bits, &message);
+    assert!(wide < 9 << 10, "a 32 KiB window finds the repeat: {wide} octets");
+    assert!(default_window > 16 << 10, "a 4 KiB window cannot: {default_window} octets");
+}

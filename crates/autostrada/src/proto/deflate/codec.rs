@@ -14,8 +14,9 @@ const STEP: usize = 64 * 1024;
 
 /// Compresses outgoing messages.
 ///
-/// The zlib state (about 300 KiB at a 15-bit window: window, hash chains
-/// and pending output) is made on the first message. Without context
+/// The zlib state (about 180 KiB at a 12-bit window, 300 KiB at 15: the
+/// window and its hash chains, zlib-rs's fixed 128 KiB hash table, pending
+/// output) is made on the first message. Without context
 /// takeover it is dropped after every message, so a connection that waits
 /// holds none; each message then pays for a fresh state.
 pub struct Compressor {
