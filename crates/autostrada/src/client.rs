@@ -303,6 +303,7 @@ impl ClientBuilder {
         stream.write_all(&handshake::client_request(target, &key, &extra)).await?;
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
+        let mut interim = 0;
         let (response, n) = loop {
             let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? else {
                 if stream.read_buf(&mut buf).await? == 0 {
@@ -313,7 +314,15 @@ impl ClientBuilder {
             let status = response.status();
             if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
                 // RFC 9110 §15.2: interim answers (100 Continue, 103 Early
-                // Hints) may come before the final one; skip them.
+                // Hints) may come before the final one; skip them, but not
+                // forever (an unlimited handshake timeout would allow it).
+                interim += 1;
+                if interim > MAX_INTERIM_RESPONSES {
+                    return Err(HandshakeError::MalformedHttp(format!(
+                        "the server sent more than {MAX_INTERIM_RESPONSES} interim (1xx) answers and no final one"
+                    ))
+                    .into());
+                }
                 let _ = buf.split_to(n);
                 continue;
             }
@@ -335,6 +344,9 @@ impl ClientBuilder {
         Ok(Answer::Upgraded(response, buf, deflate))
     }
 }
+
+/// The most interim (1xx other than 101) answers skipped before the final one.
+const MAX_INTERIM_RESPONSES: usize = 16;
 
 /// How the server answered the upgrade request.
 enum Answer {

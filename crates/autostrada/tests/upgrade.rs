@@ -217,6 +217,15 @@ async fn interim_answers_before_the_final_one_are_skipped() {
 }
 
 #[tokio::test]
+async fn endless_interim_answers_fail_the_handshake() {
+    let addr = holding_server(|_| b"HTTP/1.1 100 Continue\r\n\r\n".repeat(17)).await;
+    match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+        Err(Error::Handshake(e)) => assert!(e.to_string().contains("interim"), "{e}"),
+        other => panic!("expected a handshake error, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
 async fn refusals_without_a_body_are_not_read_as_if_they_had_one() {
     // The server keeps the connection open: reading a body would wait
     // until the handshake timeout and lose the status.

@@ -163,8 +163,8 @@ pub struct Receiver {
     max_fragments: usize,
     buf: BytesMut,
     frame: Option<InFrame>,
-    /// Boxed: only a fragmented message needs it, and an idle connection
-    /// then carries one pointer instead of the whole assembly state.
+    /// Boxed: only a fragmented or compressed message needs it, and an idle
+    /// connection then carries one pointer instead of the assembly state.
     message: Option<Box<InMessage>>,
     utf8: Utf8Validator,
     state: State,
