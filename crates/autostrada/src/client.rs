@@ -212,9 +212,8 @@ impl ClientBuilder {
     {
         // Boxed, as on the server: the handshake's state is on the heap
         // only while it runs.
-        // An unlimited timeout (`Duration::MAX`) is as far off as tokio's timer goes: ~30 years.
-        let now = tokio::time::Instant::now();
-        let deadline = now.checked_add(limit).unwrap_or(now + std::time::Duration::from_secs(86_400 * 365 * 30));
+        // An unlimited timeout (`Duration::MAX`) saturates, as the other timers do.
+        let deadline = crate::keepalive::after(tokio::time::Instant::now(), limit);
         let handshake = Box::pin(tokio::time::timeout_at(deadline, self.handshake(&mut stream, headers, target)));
         let (response, leftover, deflate) = match handshake.await.map_err(|_| Error::HandshakeTimeout)?? {
             Answer::Upgraded(response, leftover, deflate) => (response, leftover, deflate),

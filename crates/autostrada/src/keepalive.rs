@@ -54,8 +54,9 @@ pub(crate) struct Timers {
     pub(crate) ping_leaves_at: u64,
 }
 
-/// `now + d`, or as far off as tokio's timer goes when that overflows.
-fn after(now: Instant, d: Duration) -> Instant {
+/// `now + d`, or as far off as tokio's timer goes (about 30 years) when
+/// that overflows: how every timer here reads `Duration::MAX` as "never".
+pub(crate) fn after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 

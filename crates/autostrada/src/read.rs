@@ -27,9 +27,6 @@ use crate::send::SendHalf;
 use crate::stream::{StreamRef, WebSocket};
 use crate::writer::{Shared, Side, Writer};
 
-/// Stands in for an unlimited close timeout: about 30 years.
-const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
-
 /// Reads at most this far ahead into a large frame per read.
 pub(crate) const MAX_READ_AHEAD: usize = 1 << 20;
 
@@ -194,8 +191,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         let timeout = self.close_timeout;
         let timer = self.deadline.get_or_insert_with(|| {
             // `Duration::MAX` means "never": as far off as tokio's timer goes.
-            let now = Instant::now();
-            Box::pin(sleep_until(now.checked_add(timeout).unwrap_or(now + FAR_FUTURE)))
+            Box::pin(sleep_until(crate::keepalive::after(Instant::now(), timeout)))
         });
         // The clock decides, the timer only wakes us: a task kept busy by a
         // peer that never stops sending can see the timer's poll return
