@@ -34,13 +34,16 @@ pub const ENCODE_APART_MIN: usize = 4096;
 pub struct Encoder {
     pub(crate) role: Role,
     frame_size: usize,
-    /// Set when permessage-deflate was negotiated.
-    compressor: Option<Compressor>,
+    /// Set when permessage-deflate was negotiated. Boxed: a connection
+    /// without compression carries one pointer for it.
+    compressor: Option<Box<Compressor>>,
     /// Data messages shorter than this go out uncompressed.
     threshold: usize,
     level: u32,
     /// The most window bits our compressor uses (`DeflateConfig::window_bits`).
     window_bits: u8,
+    /// `DeflateConfig::keep_zlib_state`.
+    keep_zlib_state: bool,
 }
 
 impl Encoder {
@@ -55,6 +58,7 @@ impl Encoder {
             threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
             level: config.deflate.as_ref().map_or(6, |d| d.level),
             window_bits: config.deflate.as_ref().map_or(15, |d| d.window_bits),
+            keep_zlib_state: config.deflate.as_ref().is_some_and(|d| d.keep_zlib_state),
         }
     }
 
@@ -64,7 +68,7 @@ impl Encoder {
             let (agreed, reset) = p.sending(self.role);
             // RFC 7692 §7.1.2: the agreed bits bound our window; a smaller
             // one needs no announcing.
-            Compressor::new(self.level, agreed.min(self.window_bits), reset)
+            Box::new(Compressor::new(self.level, agreed.min(self.window_bits), reset).keep_state(self.keep_zlib_state))
         });
     }
 

@@ -168,8 +168,10 @@ pub struct Receiver {
     message: Option<Box<InMessage>>,
     utf8: Utf8Validator,
     state: State,
-    /// Set when permessage-deflate was negotiated.
-    inflater: Option<Decompressor>,
+    /// Set when permessage-deflate was negotiated (boxed, as the encoder's compressor).
+    inflater: Option<Box<Decompressor>>,
+    /// `DeflateConfig::keep_zlib_state`.
+    keep_zlib_state: bool,
 }
 
 impl Receiver {
@@ -187,13 +189,17 @@ impl Receiver {
             utf8: Utf8Validator::new(),
             state: State::Open,
             inflater: None,
+            keep_zlib_state: config.deflate.as_ref().is_some_and(|d| d.keep_zlib_state),
         }
     }
 
     /// Accepts compressed messages as negotiated (RFC 7692); `None` refuses
     /// RSV1 like any other reserved bit.
     pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
-        self.inflater = params.map(|p| Decompressor::new(p.peer_resets(self.role)));
+        self.inflater = params.map(|p| {
+            let (bits, resets) = p.receiving(self.role);
+            Box::new(Decompressor::new(resets).peer_window_bits(bits).keep_state(self.keep_zlib_state))
+        });
     }
 
     /// Appends received octets (copying). See [`buffer_mut`](Self::buffer_mut)

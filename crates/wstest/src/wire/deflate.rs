@@ -400,7 +400,7 @@ impl Deflate {
         };
         Self {
             agreement,
-            compressor: Compressor::new(LEVEL, bits_or_default(ours.0), ours.1),
+            compressor: Compressor::new(LEVEL, bits_or_default(ours.0), ours.1).keep_state(true),
             inflater: Inflater::new(bits_or_default(theirs.0), !theirs.1),
             ours: (bits_or_default(ours.0), ours.1),
         }

@@ -7,7 +7,10 @@
 //! drive both sides of the connection.
 
 pub mod codec;
+mod history;
 pub mod negotiate;
+mod streams;
 
 pub use codec::{Compressor, Decompressor, InflateError};
+pub(crate) use history::History;
 pub use negotiate::{DeflateConfig, DeflateError, DeflateParams};

@@ -30,14 +30,13 @@ pub struct DeflateConfig {
     /// Server: always reset our compressor between messages (announced in
     /// the response). Client: ask the server to. Default false. Without
     /// context takeover the server's compressor keeps nothing between
-    /// messages (its zlib state, ~180 KiB at the default 12-bit window, is dropped
-    /// after each one and made again for the next), at the price of a worse
-    /// ratio on small, similar messages and a little CPU per message.
+    /// messages (not even its window, up to 4 KiB at the default 12 bits),
+    /// at the price of a worse ratio on small, similar messages.
     pub server_no_context_takeover: bool,
     /// Server: ask the client to reset its compressor between messages
     /// (RFC 7692 §7.1.1.1 lets a server require this even when the client
-    /// did not offer it); our inflater then drops its state (~40 KiB)
-    /// between messages. Client: announce that we do. Default false.
+    /// did not offer it); our inflater then keeps nothing between messages
+    /// (not even the peer's window, up to 32 KiB). Client: announce that we do. Default false.
     pub client_no_context_takeover: bool,
     /// Server: the largest window (9–15 bits) we compress with; announced
     /// when below 15. Client: ask the server to compress with at most this.
@@ -63,15 +62,26 @@ pub struct DeflateConfig {
     /// 15 finds repeats up to 32 KiB back (large messages that repeat
     /// themselves far apart) at that cost.
     pub window_bits: u8,
+    /// Keep each connection's zlib streams between messages. Default false:
+    /// a connection keeps only the windows its context takeover needs (what
+    /// our next message may refer back to, at most 2^`window_bits` octets,
+    /// and what the peer's may, at most 2^its agreed bits: 4 KiB + 32 KiB
+    /// at most with the defaults, less on a connection that has exchanged
+    /// less) and borrows the streams (~220 KiB) from its worker thread for
+    /// each message. A stream another connection used meanwhile is primed
+    /// from the windows again, ~10 µs per message at a 12-bit window.
+    /// `true` holds ~220 KiB per connection that has sent or received a
+    /// compressed message, for as long as it is open (memory a peer can
+    /// make us spend by opening connections), and never pays the priming.
+    pub keep_zlib_state: bool,
 }
 
 impl DeflateConfig {
     /// No context takeover either way: between messages a connection holds
-    /// no zlib state at all, so an idle connection with compression costs
-    /// about what one without does (instead of ~220 KiB with the defaults).
-    /// Each message is compressed on its own, which loses most on small
-    /// messages that repeat each other (chat lines, JSON events), and pays
-    /// for a fresh zlib state.
+    /// no window at all, so an idle connection with compression costs about
+    /// what one without does (instead of up to 36 KiB of windows with the
+    /// defaults). Each message is compressed on its own, which loses most on
+    /// small messages that repeat each other (chat lines, JSON events).
     ///
     /// ```
     /// let mut config = autostrada::Config::default();
@@ -93,6 +103,7 @@ impl Default for DeflateConfig {
             level: 6,
             threshold: 0,
             window_bits: 12,
+            keep_zlib_state: false,
         }
     }
 }
@@ -133,12 +144,13 @@ impl DeflateParams {
         }
     }
 
-    /// Whether the peer of `role` resets its compressor between messages.
+    /// Window bits and context reset of the compressor the peer of `role`
+    /// sends with: what `role` inflates.
     #[must_use]
-    pub fn peer_resets(&self, role: crate::proto::Role) -> bool {
+    pub fn receiving(&self, role: crate::proto::Role) -> (u8, bool) {
         match role {
-            crate::proto::Role::Server => self.client_no_context_takeover,
-            crate::proto::Role::Client => self.server_no_context_takeover,
+            crate::proto::Role::Server => self.sending(crate::proto::Role::Client),
+            crate::proto::Role::Client => self.sending(crate::proto::Role::Server),
         }
     }
 
