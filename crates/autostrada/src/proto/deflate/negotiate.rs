@@ -63,13 +63,14 @@ pub struct DeflateConfig {
     /// themselves far apart) at that cost.
     pub window_bits: u8,
     /// Keep each connection's zlib streams between messages. Default false:
-    /// a connection keeps only the windows its context takeover needs (what
-    /// our next message may refer back to, at most 2^`window_bits` octets,
-    /// and what the peer's may, at most 2^its agreed bits: 4 KiB + 32 KiB
-    /// at most with the defaults, less on a connection that has exchanged
-    /// less) and borrows the streams (~220 KiB) from its worker thread for
-    /// each message. A stream another connection used meanwhile is primed
-    /// from the windows again, ~10 µs per message at a 12-bit window.
+    /// a connection keeps only the windows its context takeover needs (the
+    /// newest half of our compressor's, 2^(`window_bits` − 1) octets, and
+    /// all of what the peer's may refer to, 2^its agreed bits: 2 KiB +
+    /// 32 KiB at most with the defaults, less on a connection that has
+    /// exchanged less) and borrows the streams (~220 KiB) from its worker
+    /// thread for each message. A stream another connection used meanwhile
+    /// is primed from the windows again, ~6 µs per message at a 12-bit
+    /// window.
     /// `true` holds ~220 KiB per connection that has sent or received a
     /// compressed message, for as long as it is open (memory a peer can
     /// make us spend by opening connections), and never pays the priming.
