@@ -41,6 +41,22 @@ const IDLE_READ: usize = 8 * 1024;
 /// [`RecvHalf::poll_fill`]): one system call then takes in several messages.
 const MAX_BURST_READ: usize = 64 * 1024;
 
+/// The length (header and payload) of the frame `buf` begins with, once
+/// its header has arrived.
+fn first_frame_len(buf: &[u8]) -> Option<usize> {
+    let parsed = crate::proto::FrameHeader::parse(buf)?;
+    usize::try_from(parsed.header.payload_len).ok()?.checked_add(parsed.header_len)
+}
+
+/// How much room to make for the `remaining` octets of a frame of which
+/// `arrived` have come: all of them, but never more than what arrived (or
+/// a read of the burst's size) nor [`MAX_READ_AHEAD`]. The buffer grows in
+/// step with the data, never on the length a header merely claims: a
+/// 10-octet header must not cost a megabyte.
+fn frame_room(remaining: usize, arrived: usize, burst: usize) -> usize {
+    remaining.min(arrived.max(burst)).min(MAX_READ_AHEAD)
+}
+
 /// Where the read half is in the connection's life.
 #[derive(Debug)]
 pub(crate) enum ReadState {
@@ -139,17 +155,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let polled = Pin::new(&mut self.shared.lock().io).poll_read(cx, &mut read);
             self.note_read(polled.is_pending(), read.filled().len(), asked);
             ready!(polled)?;
-            // One exact allocation: the buffer is empty, nothing to grow.
-            *self.rx.buffer_mut() = BytesMut::from(read.filled());
-            return Poll::Ready(Ok(read.filled().len()));
+            let got = read.filled();
+            // One allocation, exact unless the read brought part of a larger
+            // frame: then room for its rest too, so that the next read need
+            // not move what arrived (see `frame_room` for how far ahead).
+            let room =
+                first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst));
+            *self.rx.buffer_mut() = if room == 0 {
+                BytesMut::from(got)
+            } else {
+                let mut buf = BytesMut::with_capacity(got.len() + room);
+                buf.extend_from_slice(got);
+                buf
+            };
+            return Poll::Ready(Ok(got.len()));
         }
         // Read ahead into a large frame in step with what has arrived (the
         // buffer at most doubles per read), never on the length its header
         // merely claims: a 10-octet header must not cost a megabyte.
         let arrived = buf.len();
-        let want = self.rx.frame_remaining().min(arrived).min(MAX_READ_AHEAD).max(self.burst);
+        let rest = frame_room(self.rx.frame_remaining(), arrived, self.burst);
         let buf = self.rx.buffer_mut();
-        buf.reserve(want);
+        // Room for the rest of the frame (as far as `frame_room` allows) or,
+        // between frames, for a read of the burst's size. A buffer that
+        // already has the room is not grown (growing would move what it holds).
+        if rest == 0 || buf.capacity() - buf.len() < rest {
+            buf.reserve(rest.max(self.burst));
+        }
         let asked = buf.capacity() - buf.len();
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.shared.lock().io), cx, buf);
         if polled.is_pending() {
