@@ -1,8 +1,9 @@
 //! Memory follows what a peer sends, not what its frame header claims: a
 //! header announcing a 16 MiB frame, followed by a hundred octets, costs a
-//! read buffer, not 16 MiB and not the 1 MiB read-ahead cap. Measured with a
-//! counting global allocator (this file holds one test so that nothing else
-//! allocates meanwhile).
+//! read buffer, not 16 MiB and not the 1 MiB read-ahead cap. And a frame
+//! that arrives in two reads is read into one buffer, not moved into a
+//! larger one halfway. Measured with a counting global allocator (this file
+//! holds one test so that nothing else allocates meanwhile).
 
 use std::sync::atomic::Ordering;
 
@@ -15,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 #[path = "common/counting.rs"]
 mod counting;
 
-use counting::CURRENT;
+use counting::{CURRENT, PEAK};
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;
@@ -47,4 +48,27 @@ async fn a_claimed_frame_length_does_not_size_the_read_buffer() {
         assert!(futures_util::poll!(ws.next()).is_pending());
     }
     drop(theirs);
+    drop(ws);
+    a_frame_in_two_reads_is_not_moved().await;
+}
+
+/// A 16 KiB frame, all there at once: the first read (the 8 KiB stack
+/// scratch) sees its header and sizes the buffer for all of it; the second
+/// fills it. Growing the buffer instead would allocate a second one while
+/// the first still holds the 8 KiB.
+async fn a_frame_in_two_reads_is_not_moved() {
+    let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+    let len = 16 << 10;
+    let header = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: Some([1, 2, 3, 4]), payload_len: len };
+    let (head, n) = header.encode();
+    let mut wire = head[..n].to_vec();
+    wire.resize(n + len as usize, 0);
+    theirs.write_all(&wire).await.unwrap();
+    let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let message = ws.next().await.unwrap().unwrap();
+    assert_eq!(message.len(), len as usize);
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    assert!(peak < wire.len() + 4096, "a {}-octet frame took {peak} octets at peak", wire.len());
 }
