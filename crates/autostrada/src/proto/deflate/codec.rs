@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::History;
-use super::streams::{self, Owner};
+use super::streams::{self, Ticket};
 
 /// RFC 7692 §7.2.1: a sync-flushed message ends in these octets, which are
 /// stripped before sending and appended again before inflating.
@@ -33,7 +33,7 @@ pub struct Compressor {
     /// The uncompressed octets the next message may refer back to (empty
     /// without context takeover or with `keep_state`).
     history: History,
-    owner: Owner,
+    ticket: Ticket,
     level: u32,
     window_bits: u8,
     reset_each_message: bool,
@@ -57,7 +57,7 @@ impl Compressor {
             // than with all of it (no window slide straight after) and loses
             // ~3% of ratio on JSON-like text (measured at 1 KiB and 4 KiB).
             history: History::new(1 << (window_bits - 1)),
-            owner: streams::new_owner(),
+            ticket: Ticket::new(),
             level: level.min(9),
             window_bits,
             reset_each_message,
@@ -80,7 +80,7 @@ impl Compressor {
         let mut stream = match self.held.take() {
             Some(stream) => stream,
             None => {
-                let (mut stream, intact) = streams::borrow_deflate(self.owner, level, bits);
+                let (mut stream, intact) = streams::borrow_deflate(self.ticket, level, bits);
                 if !intact && !self.history.is_empty() {
                     // RFC 7692 §7.2.3: with context takeover the message may
                     // refer to earlier ones. Should priming fail, the stream
@@ -93,12 +93,12 @@ impl Compressor {
         let out = deflate_sync(&mut stream, data);
         if self.reset_each_message {
             // No context to keep: whoever takes the stream next resets it.
-            streams::return_deflate(stream, streams::NOBODY, level, bits);
+            streams::return_deflate(stream, Ticket::NOBODY, level, bits);
         } else if self.keep_state {
             self.held = Some(stream);
         } else {
             self.history.push(data);
-            streams::return_deflate(stream, self.owner, level, bits);
+            streams::return_deflate(stream, self.ticket.next(), level, bits);
         }
         Bytes::from(out)
     }
@@ -168,7 +168,7 @@ pub struct Decompressor {
     keep_state: bool,
     /// What the peer's compressor may refer back to: the newest inflated octets.
     history: History,
-    owner: Owner,
+    ticket: Ticket,
     reset_each_message: bool,
     /// Where the current message stands after a DEFLATE block with BFINAL
     /// set (RFC 7692 §7.2.3.4).
@@ -202,7 +202,7 @@ impl Decompressor {
             inner: None,
             keep_state: false,
             history: History::new(1 << 15),
-            owner: streams::new_owner(),
+            ticket: Ticket::new(),
             reset_each_message,
             after_final: AfterFinal::No,
         }
@@ -231,7 +231,7 @@ impl Decompressor {
         if let Some(stream) = self.inner.take() {
             return Ok(stream);
         }
-        let (mut stream, intact) = streams::borrow_inflate(self.owner);
+        let (mut stream, intact) = streams::borrow_inflate(self.ticket);
         if !intact && !self.history.is_empty() {
             // RFC 7692 §7.2.3: the message may refer back into earlier ones;
             // without them it cannot be read.
@@ -315,7 +315,7 @@ impl Decompressor {
             self.after_final = AfterFinal::No;
             self.history.clear();
             if let Some(stream) = self.inner.take() {
-                streams::return_inflate(stream, streams::NOBODY);
+                streams::return_inflate(stream, Ticket::NOBODY);
             }
             return Ok(());
         }
@@ -325,8 +325,8 @@ impl Decompressor {
         }
         if let Some(stream) = self.inner.take() {
             // No context to keep: whoever takes the stream next resets it.
-            let owner = if self.reset_each_message { streams::NOBODY } else { self.owner };
-            streams::return_inflate(stream, owner);
+            let ticket = if self.reset_each_message { Ticket::NOBODY } else { self.ticket.next() };
+            streams::return_inflate(stream, ticket);
         }
         Ok(())
     }

@@ -226,3 +226,51 @@ fn a_waiting_connection_holds_only_its_windows() {
     d.inflate(&c.compress(&big), &mut BytesMut::new(), 1 << 20).unwrap();
     assert_eq!((c.history.capacity(), d.history.capacity()), (0, 0));
 }
+
+/// A connection's task moves between worker threads: a stream it gave back
+/// on one thread still waits there while the connection carries on on
+/// another. Back on the first, it must not take that older stream as its
+/// own. Checked against a peer whose streams never move.
+#[test]
+fn a_connection_moving_between_threads_never_takes_an_older_stream() {
+    use std::sync::mpsc;
+    type Job = Box<dyn FnOnce() + Send>;
+    let workers: Vec<mpsc::Sender<Job>> = (0..2)
+        .map(|_| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            std::thread::spawn(move || rx.into_iter().for_each(|job| job()));
+            tx
+        })
+        .collect();
+    let (mut ours_c, mut ours_d) = (Compressor::new(6, 12, false), Decompressor::new(false).peer_window_bits(12));
+    let mut their_c = Compressor::new(6, 12, false).keep_state(true);
+    let mut their_d = Decompressor::new(false).keep_state(true);
+    let mut rng = Rng(0x0dd_ba11);
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    for i in 0..60 {
+        let m = next_message(&mut rng, &sent);
+        let from_them = their_c.compress(&m);
+        let (tx, rx) = mpsc::channel();
+        let job_m = m.clone();
+        // A, B, A, A, B, B, ...: each thread's spare is often an older one of ours.
+        workers[[0, 1, 0, 0, 1, 1][i % 6]]
+            .send(Box::new(move || {
+                let to_them = ours_c.compress(&job_m);
+                let mut inflated = BytesMut::new();
+                let read = ours_d
+                    .inflate(&from_them, &mut inflated, 1 << 20)
+                    .and_then(|()| ours_d.finish(&mut inflated, 1 << 20));
+                tx.send((ours_c, ours_d, to_them, read.map(|()| inflated))).unwrap();
+            }))
+            .unwrap();
+        let (c, d, to_them, inflated) = rx.recv().unwrap();
+        (ours_c, ours_d) = (c, d);
+        let inflated = inflated.map(|b| b.to_vec());
+        assert!(inflated.as_ref() == Ok(&m), "our inflater, message {i}: {:?}", inflated.map(|b| b.len()));
+        let mut out = BytesMut::new();
+        their_d.inflate(&to_them, &mut out, 1 << 20).unwrap();
+        their_d.finish(&mut out, 1 << 20).unwrap();
+        assert!(out[..] == m[..], "our compressor, message {i}: {} octets inflated, {} sent", out.len(), m.len());
+        sent.push(m);
+    }
+}

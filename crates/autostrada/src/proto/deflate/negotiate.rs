@@ -30,7 +30,7 @@ pub struct DeflateConfig {
     /// Server: always reset our compressor between messages (announced in
     /// the response). Client: ask the server to. Default false. Without
     /// context takeover the server's compressor keeps nothing between
-    /// messages (not even its window, up to 4 KiB at the default 12 bits),
+    /// messages (not even the newest half of its window, 2 KiB at the default 12 bits),
     /// at the price of a worse ratio on small, similar messages.
     pub server_no_context_takeover: bool,
     /// Server: ask the client to reset its compressor between messages
@@ -80,7 +80,7 @@ pub struct DeflateConfig {
 impl DeflateConfig {
     /// No context takeover either way: between messages a connection holds
     /// no window at all, so an idle connection with compression costs about
-    /// what one without does (instead of up to 36 KiB of windows with the
+    /// what one without does (instead of up to 34 KiB of windows with the
     /// defaults). Each message is compressed on its own, which loses most on
     /// small messages that repeat each other (chat lines, JSON events).
     ///
