@@ -20,12 +20,12 @@ const STEP: usize = 64 * 1024;
 /// The zlib state (about 180 KiB at a 12-bit window, 300 KiB at 15: the
 /// window and its hash chains, zlib-rs's fixed 128 KiB hash table, pending
 /// output) is borrowed from the thread for each message and given back
-/// after it (see [`streams`](super::streams)); between messages the
-/// compressor keeps only the newest half of the window its context takeover
-/// refers to (at most 2^(window_bits − 1) octets), which primes a stream
-/// that another connection used meanwhile. [`keep_state`](Self::keep_state) keeps the whole
-/// state instead, which saves rebuilding it when another connection used
-/// the thread's stream in between.
+/// after it (each thread keeps one spare); between messages the compressor
+/// keeps only the newest half of the window its context takeover refers to
+/// (at most 2^(window_bits − 1) octets), which primes a stream that another
+/// connection used meanwhile. [`keep_state`](Self::keep_state) keeps the
+/// whole state instead, which saves rebuilding it when another connection
+/// used the thread's stream in between.
 pub struct Compressor {
     /// The stream kept between messages, with [`keep_state`](Self::keep_state) only.
     held: Option<Box<Compress>>,
