@@ -156,11 +156,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             self.note_read(polled.is_pending(), read.filled().len(), asked);
             ready!(polled)?;
             let got = read.filled();
-            // One allocation, exact unless the read brought part of a larger
-            // frame: then room for its rest too, so that the next read need
-            // not move what arrived (see `frame_room` for how far ahead).
-            let room =
-                first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst));
+            // One allocation, exact unless the read filled the scratch with
+            // part of a larger frame: then room for its rest too, so that the
+            // next read need not move what arrived (see `frame_room` for how
+            // far ahead). A short read (a small message) skips the header.
+            let room = if got.len() < asked {
+                0
+            } else {
+                first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst))
+            };
             *self.rx.buffer_mut() = if room == 0 {
                 BytesMut::from(got)
             } else {
