@@ -91,14 +91,14 @@ impl Compressor {
             }
         };
         let out = deflate_sync(&mut stream, data);
-        if self.reset_each_message {
-            // No context to keep: whoever takes the stream next resets it.
-            streams::return_deflate(stream, Ticket::NOBODY, level, bits);
-        } else if self.keep_state {
+        let keeps_context = !self.reset_each_message;
+        if keeps_context && self.keep_state {
             self.held = Some(stream);
         } else {
-            self.history.push(data);
-            streams::return_deflate(stream, self.ticket.next(), level, bits);
+            if keeps_context {
+                self.history.push(data);
+            }
+            streams::return_deflate(stream, self.ticket.after_message(keeps_context), level, bits);
         }
         Bytes::from(out)
     }
@@ -324,9 +324,7 @@ impl Decompressor {
             return Ok(());
         }
         if let Some(stream) = self.inner.take() {
-            // No context to keep: whoever takes the stream next resets it.
-            let ticket = if self.reset_each_message { Ticket::NOBODY } else { self.ticket.next() };
-            streams::return_inflate(stream, ticket);
+            streams::return_inflate(stream, self.ticket.after_message(!self.reset_each_message));
         }
         Ok(())
     }

@@ -41,9 +41,17 @@ impl Ticket {
 
     /// Moves to the next round and returns it: the ticket to give a stream
     /// back with, which every earlier stream of this connection now lacks.
-    pub(super) fn next(&mut self) -> Self {
+    fn next(&mut self) -> Self {
         self.round += 1;
         *self
+    }
+
+    /// The ticket to give a stream back with after a message: the next
+    /// round when the connection keeps its context (it may take the stream
+    /// back as is), [`Ticket::NOBODY`] when it does not (whoever takes the
+    /// stream next resets it).
+    pub(super) fn after_message(&mut self, keeps_context: bool) -> Self {
+        if keeps_context { self.next() } else { Self::NOBODY }
     }
 
     /// Whether a spare given back with `self` is `holder`'s, as is.
