@@ -21,6 +21,44 @@ use crate::message::Message;
 /// Payloads at least this long are queued by reference instead of copied.
 const ZERO_COPY_MIN: usize = 4096;
 
+/// The largest assembly buffer kept as a thread's spare (see [`spare`]);
+/// a larger one is freed when it empties.
+const SPARE_MAX: usize = 64 * 1024;
+
+/// One spare assembly buffer per thread.
+///
+/// A connection holds its assembly buffer only while octets wait in it, so
+/// that one waiting for the peer holds none. Allocating and freeing it for
+/// every message cost two heap calls per echo, though; instead an emptied
+/// buffer waits here, and the next connection on this thread with a frame
+/// to assemble takes it.
+mod spare {
+    use std::cell::Cell;
+
+    use bytes::BytesMut;
+
+    thread_local! {
+        static TAIL: Cell<Option<BytesMut>> = const { Cell::new(None) };
+    }
+
+    /// The thread's spare buffer, empty, or a new one.
+    pub(super) fn take() -> BytesMut {
+        TAIL.try_with(Cell::take).ok().flatten().unwrap_or_default()
+    }
+
+    /// Keeps `buf`'s storage, emptied, as the thread's spare, unless it is
+    /// larger than [`SPARE_MAX`](super::SPARE_MAX).
+    pub(super) fn give_back(mut buf: BytesMut) {
+        if buf.capacity() == 0 || buf.capacity() > super::SPARE_MAX {
+            return;
+        }
+        buf.clear();
+        // A spare already there (another connection on this thread had
+        // frames waiting meanwhile) is freed.
+        let _ = TAIL.try_with(|slot| slot.set(Some(buf)));
+    }
+}
+
 /// Octets of automatic pongs that may wait unsent before a new pong
 /// replaces the last one instead of queueing behind it. Enough for a burst
 /// of pings answered one by one (the conformance suite sends ten at once).
@@ -254,12 +292,11 @@ impl Sender {
         // it per piece cost a reallocation on most small frames.
         let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
         if self.tail.capacity() == 0 {
-            // The tail was given back when the queue drained: allocate it
-            // outright rather than through the growth path.
-            self.tail = BytesMut::with_capacity(n + copied);
-        } else {
-            self.tail.reserve(n + copied);
+            // The tail was given back when the queue drained: borrow the
+            // thread's spare.
+            self.tail = spare::take();
         }
+        self.tail.reserve(n + copied);
         self.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
         if let Some(key) = header.mask {
@@ -322,16 +359,22 @@ impl Sender {
             n -= front.len();
             self.queue.pop_front();
         }
-        self.tail.advance(n);
+        if n == self.tail.len() {
+            // Emptied: clearing keeps all its room for the next frames (an
+            // advance would leave the front behind until a reserve took it back).
+            self.tail.clear();
+        } else {
+            self.tail.advance(n);
+        }
         // Once any of it went out, a pong must go out whole.
         self.pong_run = self.pong_run.min(self.tail.len());
         if self.tail.len() < self.last_pong {
             self.last_pong = 0;
         }
         // All out: give the assembly buffer back, so a connection that
-        // waits holds none (the next frame allocates what it needs).
+        // waits holds none (the next frame borrows the thread's spare).
         if self.pending == 0 {
-            self.tail = BytesMut::new();
+            spare::give_back(std::mem::take(&mut self.tail));
         }
     }
 

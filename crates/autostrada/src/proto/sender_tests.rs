@@ -239,3 +239,35 @@ fn the_compression_window_is_ours_to_shrink_below_what_was_agreed() {
     assert!(wide < 9 << 10, "a 32 KiB window finds the repeat: {wide} octets");
     assert!(default_window > 16 << 10, "a 4 KiB window cannot: {default_window} octets");
 }
+
+#[test]
+fn an_emptied_assembly_buffer_waits_for_the_next_frame_on_this_thread() {
+    let mut a = Sender::new(Role::Server, &Config::default());
+    let mut b = Sender::new(Role::Server, &Config::default());
+    a.send(Message::binary(&b"first"[..])).unwrap();
+    let storage = a.single_chunk().unwrap().as_ptr();
+    // b queues while a still holds the thread's buffer: b gets its own.
+    b.send(Message::binary(&b"second"[..])).unwrap();
+    assert_ne!(b.single_chunk().unwrap().as_ptr(), storage);
+    a.advance(a.pending());
+    assert_eq!(a.tail.capacity(), 0, "a drained sender holds no buffer");
+    // The next frame on this thread takes a's storage, whole.
+    a.send(Message::text("third")).unwrap();
+    assert_eq!(a.single_chunk().unwrap().as_ptr(), storage);
+    assert_eq!(a.take_bytes(), b"\x81\x05third");
+    assert_eq!(b.take_bytes(), b"\x82\x06second");
+}
+
+#[test]
+fn a_buffer_written_out_in_pieces_is_lent_again_with_all_its_room() {
+    let mut tx = Sender::new(Role::Server, &Config::default());
+    tx.send(Message::binary(vec![7u8; 100])).unwrap();
+    let room = tx.tail.capacity();
+    tx.advance(30);
+    tx.advance(tx.pending());
+    tx.send(Message::binary(vec![8u8; 100])).unwrap();
+    assert!(tx.tail.capacity() >= room, "{} < {room}", tx.tail.capacity());
+    let wire = tx.take_bytes();
+    assert_eq!(&wire[..2], b"\x82\x64");
+    assert!(wire[2..].iter().all(|&b| b == 8));
+}
