@@ -9,7 +9,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
@@ -55,6 +55,29 @@ fn first_frame_len(buf: &[u8]) -> Option<usize> {
 /// 10-octet header must not cost a megabyte.
 fn frame_room(remaining: usize, arrived: usize, burst: usize) -> usize {
     remaining.min(arrived.max(burst)).min(MAX_READ_AHEAD)
+}
+
+/// The writer's lock, for a read: with `push_large`, after pushing out a
+/// queue of at least `flush_threshold` octets (see [`RecvHalf::poll_fill`]);
+/// one lock when nothing large waits, as is usual.
+fn lock_for_read<'a, S: AsyncWrite + Unpin>(
+    shared: &'a Shared<S>,
+    cx: &Context<'_>,
+    push_large: bool,
+) -> MutexGuard<'a, Writer<S>> {
+    let w = shared.lock();
+    if !push_large || w.tx.pending() < w.flush_threshold {
+        return w;
+    }
+    drop(w);
+    // Both halves may wait on the write: the combined waker.
+    shared.poll_io(Side::Reader, cx, |w, cx| {
+        if w.tx.pending() >= w.flush_threshold {
+            // A pending or failed write is seen again by the next send or poll.
+            let _ = w.poll_write_out(cx);
+        }
+    });
+    shared.lock()
 }
 
 /// Where the read half is in the connection's life.
@@ -139,7 +162,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// it reads into a scratch array on the stack and keeps only what
     /// arrived, and a buffer left empty when the socket has nothing more is
     /// given back. Idle connections then cost their state, not 8 KiB each.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    ///
+    /// With `push_large`, a queue of at least `flush_threshold` octets (a
+    /// large echo `feed` queued) is pushed out first, under the same lock
+    /// as the read: it leaves as the socket takes it instead of waiting
+    /// until this side has read a whole further message, so data keeps
+    /// moving both ways. Smaller queues wait for the read to come up empty,
+    /// and leave together.
+    fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
+        let mut w = lock_for_read(&self.shared, cx, push_large);
         let buf = self.rx.buffer_mut();
         // Not in a burst: read into the stack scratch whatever
         // `read_buffer_size` is, and keep only what arrived.
@@ -152,7 +183,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
             let asked = self.burst.min(IDLE_READ);
             let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
-            let polled = Pin::new(&mut self.shared.lock().io).poll_read(cx, &mut read);
+            let polled = Pin::new(&mut w.io).poll_read(cx, &mut read);
+            drop(w);
             self.note_read(polled.is_pending(), read.filled().len(), asked);
             ready!(polled)?;
             let got = read.filled();
@@ -187,7 +219,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             buf.reserve(rest.max(self.burst));
         }
         let asked = buf.capacity() - buf.len();
-        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.shared.lock().io), cx, buf);
+        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, buf);
+        drop(w);
         if polled.is_pending() {
             if buf.is_empty() {
                 *buf = BytesMut::new();
@@ -236,37 +269,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         timer.as_mut().poll(cx).is_ready() || due
     }
 
-    /// Reads more, after pushing out queued writes of at least
-    /// `flush_threshold` octets (a large echo `feed` queued): they leave as
-    /// the socket takes them instead of waiting until this side has read a
-    /// whole further message, so data keeps moving both ways. Smaller
-    /// queues wait for the read to come up empty, and leave together.
-    fn write_large_then_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let _ = self.push_writes(cx, true);
-        self.poll_fill(cx)
-    }
-
-    /// Pushes out queued writes (automatic replies, fed messages) without
-    /// blocking the read path: with `large_only`, only a queue of at least
-    /// `flush_threshold` octets; otherwise any queue, and whatever a TLS
-    /// layer still holds unflushed. Returns whether a close frame has gone
-    /// out (one lock for both).
-    fn push_writes(&self, cx: &Context<'_>, large_only: bool) -> bool {
-        let due = |w: &Writer<S>| {
-            if large_only { w.tx.pending() >= w.flush_threshold } else { w.tx.pending() > 0 || w.unflushed }
-        };
-        if large_only {
-            // Before each read: usually nothing large is queued, and then no
-            // waker needs registering, one lock does. The call before the
-            // read half parks (`large_only` false) always registers: the send
-            // half wakes the reader through it when it queues a close.
-            let w = self.shared.lock();
-            if !due(&w) {
-                return w.tx.close_sent();
-            }
-        }
+    /// Pushes out queued writes (automatic replies, fed messages), and
+    /// whatever a TLS layer still holds unflushed, without blocking the
+    /// read path. Returns whether a close frame has gone out (one lock for
+    /// both). Registers the read half's waker even when nothing is queued:
+    /// the send half wakes the reader through it when it queues a close.
+    fn push_writes(&self, cx: &Context<'_>) -> bool {
         self.shared.poll_io(Side::Reader, cx, |w, cx| {
-            if due(w) {
+            if w.tx.pending() > 0 || w.unflushed {
                 // A pending or failed write is seen again by the next send or poll.
                 let _ = w.poll_write_out(cx);
             }
@@ -358,7 +368,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                         Ok(Some(message)) => {
                             match &message {
                                 Message::Ping(_) => {
-                                    let _ = self.push_writes(cx, false);
+                                    let _ = self.push_writes(cx);
                                 }
                                 // The answer to our own keepalive ping is not the application's.
                                 Message::Pong(payload) if self.timers.is_some() && payload[..] == *KEEPALIVE_PING => {
@@ -382,9 +392,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                             self.deadline = None;
                             self.state = ReadState::Closing(Box::new(Ending::Failed(e)));
                         }
-                        Ok(None) => match self.write_large_then_fill(cx) {
+                        Ok(None) => match self.poll_fill(cx, true) {
                             Poll::Pending => {
-                                let close_sent = self.push_writes(cx, false);
+                                let close_sent = self.push_writes(cx);
                                 // We sent a close and wait for the answer: not forever.
                                 if close_sent && self.poll_deadline(cx) {
                                     self.finish();
@@ -437,7 +447,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                 ReadState::AwaitEof => {
                     // Discard whatever still arrives until the peer closes TCP.
                     self.rx.buffer_mut().clear();
-                    let eof = match self.poll_fill(cx) {
+                    let eof = match self.poll_fill(cx, false) {
                         Poll::Ready(Ok(0) | Err(_)) => true,
                         // A peer that keeps sending does not keep us here.
                         Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,

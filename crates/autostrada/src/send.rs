@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_sink::Sink;
 use tokio::io::AsyncWrite;
@@ -50,7 +50,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
         let mut w = self.shared.lock();
         let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
         self.shared.data_sent.store(true, Ordering::Relaxed);
-        self.shared.note_close(&w);
+        self.shared.note_queued(&w);
         sent
     }
 
@@ -111,7 +111,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
         self.check_open()?;
         let mut w = self.shared.lock();
         let queued = w.tx.send_close(Some(&CloseFrame::new(code, reason)));
-        self.shared.note_close(&w);
+        self.shared.note_queued(&w);
         queued.map_err(Error::Send)
     }
 
@@ -130,21 +130,21 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
 
     pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
         self.check_open()?;
-        {
-            // Room in the queue (the common case): ready without touching
-            // the socket, so no waker to register.
-            let w = self.shared.lock();
-            if w.tx.pending() < w.flush_threshold {
-                return Poll::Ready(Ok(()));
-            }
+        // Room in the queue (the common case): ready without the lock or
+        // the socket, so no waker to register.
+        if !self.shared.backlogged() {
+            return Poll::Ready(Ok(()));
         }
-        self.shared.poll_io(Side::Writer, cx, |w, cx| {
+        let ready = self.shared.poll_io(Side::Writer, cx, |w, cx| {
             if w.tx.pending() >= w.flush_threshold {
-                w.poll_write_out(cx).map_err(Error::Io)
-            } else {
-                Poll::Ready(Ok(()))
+                ready!(w.poll_write_out(cx)).map_err(Error::Io)?;
             }
-        })
+            Poll::Ready(Ok(()))
+        });
+        if let Poll::Ready(Ok(())) = ready {
+            self.shared.clear_backlog();
+        }
+        ready
     }
 
     pub(crate) fn start_send_inner(&mut self, item: Message) -> Result<(), Error> {
@@ -165,7 +165,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
             Ok(encoded) => w.tx.push_encoded(encoded),
             Err(item) => w.tx.send(item),
         };
-        self.shared.note_close(&w);
+        self.shared.note_queued(&w);
         sent.map_err(Error::Send)
     }
 
@@ -188,7 +188,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
             if !w.tx.close_sent() {
                 w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, ""))).map_err(Error::Send)?;
             }
-            self.shared.note_close(&w);
+            self.shared.note_queued(&w);
         }
         self.poll_flush_inner(cx)
     }

@@ -143,6 +143,13 @@ pub(crate) struct Shared<S> {
     /// done, timeout, reset, error): the send half then fails instead of
     /// waiting on a socket nobody will drain.
     terminated: AtomicBool,
+    /// Set by the send half when what it queued brought the queue to
+    /// `flush_threshold` or past it; cleared by the send half once it sees
+    /// the queue below again. While it is clear, the send half is ready
+    /// without taking the lock. Only the send half's own messages set it:
+    /// the read half's automatic replies add at most `PONG_BUDGET` and a
+    /// close frame beyond the threshold unseen.
+    backlogged: AtomicBool,
     wakers: Arc<WakerSet>,
     waker: Waker,
 }
@@ -165,23 +172,39 @@ impl<S> Shared<S> {
             close_queued: AtomicBool::new(false),
             data_sent: AtomicBool::new(false),
             terminated: AtomicBool::new(false),
+            backlogged: AtomicBool::new(false),
             wakers,
             waker,
         }
     }
 
-    /// True once a close frame was queued (see [`Shared::note_close`]).
+    /// True once a close frame was queued (see [`Shared::note_queued`]).
     pub(crate) fn close_queued(&self) -> bool {
         self.close_queued.load(Ordering::Acquire)
     }
 
-    /// Records that `w` has queued a close frame, if it has, and wakes the
-    /// read half the first time: a reader parked on a silent peer must start
-    /// its close timer.
-    pub(crate) fn note_close(&self, w: &Writer<S>) {
+    /// After the send half queued something on `w`: records a close frame,
+    /// if one is queued, waking the read half the first time (a reader
+    /// parked on a silent peer must start its close timer), and a queue
+    /// grown to `flush_threshold` (see [`Shared::backlogged`]).
+    pub(crate) fn note_queued(&self, w: &Writer<S>) {
+        if w.tx.pending() >= w.flush_threshold {
+            self.backlogged.store(true, Ordering::Relaxed);
+        }
         if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
             self.wakers.wake_reader();
         }
+    }
+
+    /// Whether the send half's queue may have reached `flush_threshold`
+    /// (see [`Shared::note_queued`]); false means it has not.
+    pub(crate) fn backlogged(&self) -> bool {
+        self.backlogged.load(Ordering::Relaxed)
+    }
+
+    /// The send half saw its queue below `flush_threshold`.
+    pub(crate) fn clear_backlog(&self) {
+        self.backlogged.store(false, Ordering::Relaxed);
     }
 
     /// Marks the connection ended: waiting pings get [`Error::NoPong`](crate::Error::NoPong),

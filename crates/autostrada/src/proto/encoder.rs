@@ -87,6 +87,13 @@ impl Encoder {
         self.compresses(len) || (self.role == Role::Client && len >= ENCODE_APART_MIN)
     }
 
+    /// Whether a data message of `len` octets goes out as one plain frame:
+    /// not compressed (with `may_compress` false, or below the threshold)
+    /// and no longer than the send frame size.
+    pub(crate) fn one_plain_frame(&self, len: usize, may_compress: bool) -> bool {
+        len <= self.frame_size && !(may_compress && self.compresses(len))
+    }
+
     /// The frames of a data message, in order: compressed if negotiated and
     /// `may_compress`, then fragmented at the send frame size, with a fresh
     /// masking key per frame in the client role. Compression happens here;

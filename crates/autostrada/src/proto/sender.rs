@@ -241,6 +241,11 @@ impl Sender {
     }
 
     fn send_data(&mut self, opcode: OpCode, payload: Bytes, may_compress: bool) {
+        if self.enc.one_plain_frame(payload.len(), may_compress) {
+            // Most messages: one frame, written without the frame iterator.
+            self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
+            return;
+        }
         for (header, payload) in self.enc.frames(opcode, payload, may_compress) {
             self.write_raw(&header, &payload);
         }
