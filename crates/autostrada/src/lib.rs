@@ -64,6 +64,8 @@ pub mod proxy;
 #[cfg(feature = "tokio")]
 pub mod read;
 #[cfg(feature = "tokio")]
+mod read_buffer;
+#[cfg(feature = "tokio")]
 pub mod request;
 #[cfg(feature = "tokio")]
 pub mod send;

@@ -23,6 +23,7 @@ use crate::keepalive::{Due, Timers};
 use crate::message::Message;
 use crate::proto::deflate::DeflateParams;
 use crate::proto::{CloseCode, Receiver, Role, auto_reply};
+use crate::read_buffer;
 use crate::send::SendHalf;
 use crate::stream::{StreamRef, WebSocket};
 use crate::writer::{Shared, Side, Writer};
@@ -200,7 +201,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             *self.rx.buffer_mut() = if room == 0 {
                 BytesMut::from(got)
             } else {
-                let mut buf = BytesMut::with_capacity(got.len() + room);
+                // A frame larger than the scratch: the thread's spare buffer.
+                let mut buf = read_buffer::take(got.len() + room);
                 buf.extend_from_slice(got);
                 buf
             };
@@ -215,7 +217,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // Room for the rest of the frame (as far as `frame_room` allows) or,
         // between frames, for a read of the burst's size. A buffer that
         // already has the room is not grown (growing would move what it holds).
-        if rest == 0 || buf.capacity() - buf.len() < rest {
+        if buf.capacity() == 0 {
+            *buf = read_buffer::take(rest.max(self.burst));
+        } else if rest == 0 || buf.capacity() - buf.len() < rest {
             buf.reserve(rest.max(self.burst));
         }
         let asked = buf.capacity() - buf.len();
@@ -223,11 +227,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         drop(w);
         if polled.is_pending() {
             if buf.is_empty() {
-                *buf = BytesMut::new();
+                // Nothing more to read for now: the thread's spare.
+                read_buffer::give_back(std::mem::take(buf));
             } else if buf.len() < self.read_buffer_size && buf.capacity() - buf.len() > self.read_buffer_size {
                 // The socket went quiet on a partial frame after a burst:
                 // keep what arrived, not the burst's large buffer.
-                *buf = BytesMut::from(&buf[..]);
+                let partial = BytesMut::from(&buf[..]);
+                read_buffer::give_back(std::mem::replace(buf, partial));
             }
         }
         let got = match &polled {

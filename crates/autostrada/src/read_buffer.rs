@@ -1,0 +1,102 @@
+//! One spare read buffer per thread, lent to the connection on that thread
+//! that has a large frame (or a burst) to read.
+//!
+//! A connection that waits holds no read buffer (see
+//! [`RecvHalf`](crate::RecvHalf)): a small frame is read into a scratch on
+//! the stack and copied out at its own size. A frame larger than that
+//! scratch needs a buffer that lives across reads, and allocating one per
+//! frame cost a large `malloc` and `free` per message — for frames of a
+//! megabyte, fresh pages every time, which the kernel has to fault in.
+//!
+//! So when a connection's buffer empties, its storage waits here, and the
+//! next connection on this thread that needs a buffer takes it. Messages
+//! are split off that storage without a copy; while the application still
+//! holds one, the storage is not free to reuse, and the next taker gets a
+//! new buffer (the held message keeps the old storage, as it would have
+//! kept its own allocation).
+//!
+//! A message split off a spare keeps the whole storage alive for as long as
+//! it is held: up to [`SPARE_MAX`] for a message of any size, once per
+//! spare (the next frame on the thread then gets a new buffer, sized for
+//! it). An application that keeps many messages should copy the ones it
+//! keeps if that matters to it.
+
+use std::cell::Cell;
+
+use bytes::BytesMut;
+
+/// The largest storage kept as a thread's spare; larger storage is freed
+/// when it empties. A 1 MiB frame is read into storage of about this size
+/// (the buffer grows with the frame, and a growth step may overshoot).
+pub(crate) const SPARE_MAX: usize = (2 << 20) + (64 << 10);
+
+thread_local! {
+    static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
+
+/// An empty buffer with room for at least `need` octets: the thread's
+/// spare when it is free and large enough, else a new one of `need`.
+pub(crate) fn take(need: usize) -> BytesMut {
+    if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
+        // Takes back the storage in front of the handle (no copy: it holds
+        // nothing), unless a message split off it is still alive.
+        if spare.try_reclaim(need) {
+            return spare;
+        }
+        // Still shared with a message the application holds, or too
+        // small: let it go (the message keeps what it needs).
+    }
+    BytesMut::with_capacity(need)
+}
+
+/// Keeps an emptied buffer's storage as the thread's spare (replacing any
+/// spare already there), unless it is larger than [`SPARE_MAX`].
+pub(crate) fn give_back(mut buf: BytesMut) {
+    buf.clear();
+    // The storage in front of the handle counts too (see `take`).
+    let _ = buf.try_reclaim(buf.capacity() + 1);
+    if buf.capacity() == 0 || buf.capacity() > SPARE_MAX {
+        return;
+    }
+    let _ = SPARE.try_with(|slot| slot.set(Some(buf)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_spare_is_lent_again_with_all_its_room() {
+        let mut buf = take(16 << 10);
+        buf.extend_from_slice(&[1u8; 16 << 10]);
+        let storage = buf.as_ptr();
+        let message = buf.split_to(10 << 10).freeze();
+        give_back(buf);
+        drop(message);
+        // The message is gone: the same storage, from its start.
+        let buf = take(16 << 10);
+        assert_eq!(buf.as_ptr(), storage);
+        assert!(buf.capacity() >= 16 << 10);
+    }
+
+    #[test]
+    fn a_spare_a_held_message_shares_is_not_written_over() {
+        let mut buf = take(8 << 10);
+        buf.extend_from_slice(&[7u8; 8 << 10]);
+        let message = buf.split_to(8 << 10).freeze();
+        give_back(buf);
+        let mut next = take(8 << 10);
+        next.extend_from_slice(&[9u8; 8 << 10]);
+        assert!(message.iter().all(|&b| b == 7), "the held message is intact");
+        assert_ne!(next.as_ptr(), message.as_ptr());
+    }
+
+    #[test]
+    fn storage_over_the_cap_is_not_kept() {
+        let buf = BytesMut::with_capacity(SPARE_MAX + 1);
+        give_back(buf);
+        assert_eq!(SPARE.with(Cell::take).map(|b| b.capacity()), None);
+        give_back(BytesMut::with_capacity(4096));
+        assert!(SPARE.with(Cell::take).is_some_and(|b| b.capacity() >= 4096));
+    }
+}
