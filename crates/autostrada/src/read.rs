@@ -162,7 +162,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// A connection that waits holds no read buffer: with nothing buffered
     /// it reads into a scratch array on the stack and keeps only what
     /// arrived, and a buffer left empty when the socket has nothing more is
-    /// given back. Idle connections then cost their state, not 8 KiB each.
+    /// given back. Idle connections then cost their state, not a buffer each.
     ///
     /// With `push_large`, a queue of at least `flush_threshold` octets (a
     /// large echo `feed` queued) is pushed out first, under the same lock
@@ -198,10 +198,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             } else {
                 first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst))
             };
-            *self.rx.buffer_mut() = if room == 0 {
+            *self.rx.buffer_mut() = if got.len() + room < read_buffer::LEND_MIN {
                 BytesMut::from(got)
             } else {
-                // A frame larger than the scratch: the thread's spare buffer.
+                // A large read, or a frame larger than the scratch: the
+                // thread's spare buffer, which the next large read can
+                // take back once the messages split off it are dropped.
                 let mut buf = read_buffer::take(got.len() + room);
                 buf.extend_from_slice(got);
                 buf

@@ -15,11 +15,12 @@
 //! new buffer (the held message keeps the old storage, as it would have
 //! kept its own allocation).
 //!
-//! A message split off a spare keeps the whole storage alive for as long as
-//! it is held: up to [`SPARE_MAX`] for a message of any size, once per
-//! spare (the next frame on the thread then gets a new buffer, sized for
-//! it). An application that keeps many messages should copy the ones it
-//! keeps if that matters to it.
+//! A spare is lent only for a read of at least half its size, so a
+//! connection never holds more than twice what it asked for (and a read
+//! asks for at most twice what has arrived, see `frame_room` in `read.rs`).
+//! Only reads of at least [`LEND_MIN`] octets borrow it; smaller ones are
+//! copied out at their own size. A message split off a spare keeps the
+//! whole storage alive for as long as it is held.
 
 use std::cell::Cell;
 
@@ -30,21 +31,32 @@ use bytes::BytesMut;
 /// (the buffer grows with the frame, and a growth step may overshoot).
 pub(crate) const SPARE_MAX: usize = (2 << 20) + (64 << 10);
 
+/// Reads of fewer octets than this are copied out of the stack scratch at
+/// their own size instead of borrowing the spare.
+pub(crate) const LEND_MIN: usize = crate::proto::SPLIT_MIN;
+
 thread_local! {
     static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
 }
 
 /// An empty buffer with room for at least `need` octets: the thread's
-/// spare when it is free and large enough, else a new one of `need`.
+/// spare when it is free and no more than twice that large (a connection
+/// then never holds more than twice what it asked for), else a new one of
+/// `need`.
 pub(crate) fn take(need: usize) -> BytesMut {
     if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
         // Takes back the storage in front of the handle (no copy: it holds
         // nothing), unless a message split off it is still alive.
-        if spare.try_reclaim(need) {
+        let _ = spare.try_reclaim(spare.capacity() + 1);
+        if spare.capacity() >= need && spare.capacity() / 2 <= need {
             return spare;
         }
-        // Still shared with a message the application holds, or too
-        // small: let it go (the message keeps what it needs).
+        if spare.capacity() > need {
+            // Too large for this read: it waits for a larger one.
+            let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
+        }
+        // Else too small, or still shared with a message the application
+        // holds: let it go (the message keeps what it needs).
     }
     BytesMut::with_capacity(need)
 }
@@ -89,6 +101,15 @@ mod tests {
         next.extend_from_slice(&[9u8; 8 << 10]);
         assert!(message.iter().all(|&b| b == 7), "the held message is intact");
         assert_ne!(next.as_ptr(), message.as_ptr());
+    }
+
+    #[test]
+    fn a_spare_is_lent_only_for_at_least_half_its_size() {
+        give_back(BytesMut::with_capacity(64 << 10));
+        let small = take(16 << 10);
+        assert_eq!(small.capacity(), 16 << 10, "a new buffer, sized for the read");
+        let large = take(40 << 10);
+        assert!(large.capacity() >= 64 << 10, "the spare, kept for a larger read");
     }
 
     #[test]

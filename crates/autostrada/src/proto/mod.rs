@@ -21,6 +21,7 @@ pub use connection::{Connection, auto_reply};
 pub use encoder::{Encoded, Encoder};
 pub use frame::{FrameHeader, LengthForm, OpCode, ParsedHeader};
 pub use mask::apply_mask;
+pub(crate) use receiver::SPLIT_MIN;
 pub use receiver::{ProtocolError, Receiver};
 pub use sender::{PONG_BUDGET, SendError, Sender};
 pub use utf8::{InvalidUtf8, Utf8Validator};

@@ -110,6 +110,10 @@ impl std::fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+/// Frames of at least this many octets are split off the receive buffer,
+/// never handed over with it (see `Receiver::decode`).
+pub(crate) const SPLIT_MIN: usize = 4096;
+
 /// A frame whose header is parsed and whose payload is (partly) in the buffer.
 #[derive(Debug)]
 struct InFrame {
@@ -283,15 +287,18 @@ impl Receiver {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload = if frame.len == self.buf.len() && self.buf.len() == self.buf.capacity() {
-                // The frame is all the buffer holds, and the buffer is
-                // exactly full (a read that brought one whole frame): hand
-                // the buffer over as it is. Splitting would allocate shared
-                // ownership of it, for nothing left to share.
-                std::mem::take(&mut self.buf).freeze()
-            } else {
-                self.buf.split_to(frame.len).freeze()
-            };
+            let payload =
+                if frame.len == self.buf.len() && self.buf.len() == self.buf.capacity() && frame.len < SPLIT_MIN {
+                    // A small frame that is all the buffer holds, and the buffer
+                    // is exactly full (a read that brought one whole frame):
+                    // hand the buffer over as it is. Splitting would allocate
+                    // shared ownership of it, for nothing left to share. A
+                    // larger one is split off, so that whoever filled the buffer
+                    // can take its storage back once the message is dropped.
+                    std::mem::take(&mut self.buf).freeze()
+                } else {
+                    self.buf.split_to(frame.len).freeze()
+                };
             self.frame = None;
             if let Some(message) = self.complete_frame(header, payload)? {
                 return Ok(Some(message));
