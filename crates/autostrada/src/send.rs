@@ -97,13 +97,18 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
 
     /// Fails once the read half has ended the connection: with
     /// `Send(AlreadyClosed)` after a closing handshake, else `ConnectionClosed`.
+    #[inline]
     fn check_open(&self) -> Result<(), Error> {
-        if !self.shared.is_terminated() {
-            Ok(())
-        } else if self.shared.lock().tx.close_sent() {
-            Err(Error::Send(crate::proto::SendError::AlreadyClosed))
+        if self.shared.is_terminated() { Err(self.ended()) } else { Ok(()) }
+    }
+
+    /// Why nothing more can be sent, once the read half has ended the connection.
+    #[cold]
+    fn ended(&self) -> Error {
+        if self.shared.lock().tx.close_sent() {
+            Error::Send(crate::proto::SendError::AlreadyClosed)
         } else {
-            Err(Error::ConnectionClosed)
+            Error::ConnectionClosed
         }
     }
 

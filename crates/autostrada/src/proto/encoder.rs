@@ -110,6 +110,7 @@ impl Encoder {
 
     /// A fresh masking key in the client role (RFC 6455 §5.3: from a strong
     /// source, new for every frame); none in the server role.
+    #[inline]
     pub(crate) fn mask_key(&self) -> Option<[u8; 4]> {
         mask_key(self.role)
     }
@@ -134,8 +135,15 @@ impl Encoder {
     }
 }
 
+#[inline]
 fn mask_key(role: Role) -> Option<[u8; 4]> {
-    (role == Role::Client).then(rand::random)
+    if role == Role::Client { Some(fresh_key()) } else { None }
+}
+
+/// A key from the thread's CSPRNG.
+#[inline(never)]
+fn fresh_key() -> [u8; 4] {
+    rand::random()
 }
 
 /// The frames of one message, cut from its (compressed) payload.

@@ -292,6 +292,11 @@ impl Sender {
     #[doc(hidden)]
     pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
         (self.pong_run, self.last_pong) = (0, 0);
+        if header.mask.is_none() && payload.len() < 126 && header.payload_len == payload.len() as u64 {
+            // The common small unmasked frame (a server's): a two-octet header.
+            self.write_short(header, payload);
+            return;
+        }
         let (head, n) = header.encode();
         // One reservation for all this frame copies into the tail: growing
         // it per piece cost a reallocation on most small frames.
@@ -314,6 +319,19 @@ impl Sender {
         } else {
             self.tail.put_slice(payload);
         }
+    }
+
+    /// [`Sender::write_raw`] for an unmasked frame of at most 125 octets
+    /// whose header states its true length (RFC 6455 §5.2: the 7-bit length).
+    fn write_short(&mut self, header: &FrameHeader, payload: &[u8]) {
+        if self.tail.capacity() == 0 {
+            self.tail = spare::take();
+        }
+        self.tail.reserve(2 + payload.len());
+        let first = (u8::from(header.fin) << 7) | ((header.rsv & 0x07) << 4) | header.opcode.bits();
+        self.tail.put_slice(&[first, payload.len() as u8]);
+        self.tail.put_slice(payload);
+        self.pending += 2 + payload.len();
     }
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
