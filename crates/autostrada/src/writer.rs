@@ -6,8 +6,10 @@
 //! the send half takes it to send. Neither waits on the other's progress.
 //!
 //! Both halves may be parked on the same socket's write readiness, but a
-//! socket remembers one waker per direction. So the socket is always polled
-//! with a combined waker ([`WakerSet`]) that wakes both halves' tasks.
+//! socket remembers one waker per direction. While one task polls both
+//! halves (an unsplit `WebSocket`, or halves kept in one task) its own
+//! waker is that waker. Once the halves are polled by different tasks, the
+//! socket gets a combined waker ([`WakerSet`]) that wakes both (see [`Wakers`]).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -24,7 +26,7 @@ use crate::proto::Sender;
 const MAX_IOVECS: usize = 64;
 
 /// Which half is polling.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
     Reader,
     Writer,
@@ -38,19 +40,20 @@ pub(crate) struct WakerSet {
 }
 
 impl WakerSet {
-    fn register(&self, side: Side, waker: &Waker) {
-        let slot = match side {
+    fn slot(&self, side: Side) -> &Mutex<Option<Waker>> {
+        match side {
             Side::Reader => &self.reader,
             Side::Writer => &self.writer,
-        };
-        let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn register(&self, side: Side, waker: &Waker) {
+        let mut slot = self.slot(side).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *slot = Some(waker.clone());
         }
     }
-}
 
-impl WakerSet {
     fn wake_reader(&self) {
         let waker = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         if let Some(w) = waker {
@@ -74,6 +77,67 @@ impl Wake for WakerSet {
     }
 }
 
+/// Who is woken when the socket is ready, or when the connection ends.
+#[derive(Debug, Default)]
+pub(crate) enum Wakers {
+    /// Neither half has waited yet.
+    #[default]
+    None,
+    /// One task polls both halves (or only one half has waited): its
+    /// waker, and the half it last waited for.
+    One(Side, Waker),
+    /// The halves are polled by different tasks: a waker that wakes both,
+    /// for the socket. Allocated only then, and kept.
+    Both(Arc<WakerSet>, Waker),
+}
+
+impl Wakers {
+    /// Records that `side`'s task, woken by `waker`, is about to wait on
+    /// the socket; returns the combined waker to wait with when the halves
+    /// live in different tasks, `None` when `waker` itself will do.
+    fn register(&mut self, side: Side, waker: &Waker) -> Option<&Waker> {
+        match self {
+            Self::One(_, w) if w.will_wake(waker) => {}
+            Self::None => *self = Self::One(side, waker.clone()),
+            // The same half from a new task (the stream moved).
+            Self::One(s, _) if *s == side => *self = Self::One(side, waker.clone()),
+            Self::One(other, w) => {
+                let set = Arc::new(WakerSet::default());
+                set.register(*other, w);
+                *self = Self::Both(Arc::clone(&set), Waker::from(set));
+            }
+            Self::Both(..) => {}
+        }
+        match self {
+            Self::Both(set, combined) => {
+                set.register(side, waker);
+                Some(combined)
+            }
+            _ => None,
+        }
+    }
+
+    /// Wakes the read half if it waits: a reader parked on a silent peer
+    /// must start its close timer once a close frame is queued. With one
+    /// task recorded, that task (if it polls only the send half, the wake
+    /// is spurious and harmless).
+    fn wake_reader(&self) {
+        match self {
+            Self::One(_, w) => w.wake_by_ref(),
+            Self::Both(set, _) => set.wake_reader(),
+            Self::None => {}
+        }
+    }
+
+    /// Wakes whichever half waits.
+    fn wake_all(&self) {
+        match self {
+            Self::One(_, w) | Self::Both(_, w) => w.wake_by_ref(),
+            Self::None => {}
+        }
+    }
+}
+
 /// The sender and the stream. The read half reads the stream under the
 /// same lock (a socket is read and written through one handle, as TLS
 /// needs), for the duration of one poll.
@@ -91,6 +155,8 @@ pub(crate) struct Writer<S> {
     /// Octets the stream has taken so far: the keepalive counts our data
     /// leaving (the peer's TCP acknowledging it) as a sign of life.
     pub(crate) written: u64,
+    /// Who the socket wakes.
+    wakers: Wakers,
 }
 
 impl<S: AsyncWrite + Unpin> Writer<S> {
@@ -150,14 +216,10 @@ pub(crate) struct Shared<S> {
     /// the read half's automatic replies add at most `PONG_BUDGET` and a
     /// close frame beyond the threshold unseen.
     backlogged: AtomicBool,
-    wakers: Arc<WakerSet>,
-    waker: Waker,
 }
 
 impl<S> Shared<S> {
     pub(crate) fn new(tx: Sender, io: S, flush_threshold: usize) -> Self {
-        let wakers = Arc::new(WakerSet::default());
-        let waker = Waker::from(Arc::clone(&wakers));
         let writer = Mutex::new(Writer {
             tx,
             io,
@@ -166,6 +228,7 @@ impl<S> Shared<S> {
             unflushed: false,
             pings: Pings::default(),
             written: 0,
+            wakers: Wakers::None,
         });
         Self {
             writer,
@@ -173,8 +236,6 @@ impl<S> Shared<S> {
             data_sent: AtomicBool::new(false),
             terminated: AtomicBool::new(false),
             backlogged: AtomicBool::new(false),
-            wakers,
-            waker,
         }
     }
 
@@ -192,7 +253,7 @@ impl<S> Shared<S> {
             self.backlogged.store(true, Ordering::Relaxed);
         }
         if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
-            self.wakers.wake_reader();
+            w.wakers.wake_reader();
         }
     }
 
@@ -210,9 +271,10 @@ impl<S> Shared<S> {
     /// Marks the connection ended: waiting pings get [`Error::NoPong`](crate::Error::NoPong),
     /// and a send half parked on the socket wakes to find it so.
     pub(crate) fn terminate(&self) {
-        self.lock().pings.close();
+        let mut w = self.lock();
+        w.pings.close();
         self.terminated.store(true, Ordering::Release);
-        self.waker.wake_by_ref();
+        w.wakers.wake_all();
     }
 
     /// True once [`terminate`](Self::terminate) ran.
@@ -236,8 +298,11 @@ impl<S> Shared<S> {
         cx: &Context<'_>,
         f: impl FnOnce(&mut Writer<S>, &mut Context<'_>) -> T,
     ) -> T {
-        self.wakers.register(side, cx.waker());
-        let mut combined = Context::from_waker(&self.waker);
-        f(&mut self.lock(), &mut combined)
+        let mut w = self.lock();
+        // Cloned only when the halves live in different tasks.
+        match w.wakers.register(side, cx.waker()).cloned() {
+            Some(combined) => f(&mut w, &mut Context::from_waker(&combined)),
+            None => f(&mut w, &mut Context::from_waker(cx.waker())),
+        }
     }
 }

@@ -1,0 +1,93 @@
+//! Both halves of a split connection, in two tasks, waiting on the same
+//! socket's write readiness: a socket remembers one waker per direction,
+//! so whichever half registered last must not leave the other asleep. And
+//! the same in one task, where no combined waker is needed.
+
+use std::time::Duration;
+
+use autostrada::proto::Role;
+use autostrada::{Config, Message, WebSocket};
+use bytes::BytesMut;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+/// Only turns a hang into a failure.
+const GUARD: Duration = Duration::from_secs(20);
+
+const BIG: usize = 64 << 10;
+
+/// A masked client ping.
+fn ping(payload: &[u8]) -> Vec<u8> {
+    let key = [0x11, 0x22, 0x33, 0x44];
+    let mut f = vec![0x89, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+/// Reads the server's frames off `peer` until it has seen a `BIG` binary
+/// message and a pong; returns the pong's payload.
+async fn drain(peer: &mut DuplexStream) -> Vec<u8> {
+    let mut wire = Vec::new();
+    let mut chunk = vec![0u8; 4096];
+    let (mut big, mut pong) = (false, None);
+    while !(big && pong.is_some()) {
+        let n = peer.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed early");
+        wire.extend_from_slice(&chunk[..n]);
+        // Take whole frames off the front (server frames are unmasked).
+        loop {
+            let Some(h) = autostrada::proto::FrameHeader::parse(&wire) else { break };
+            let end = h.header_len + h.header.payload_len as usize;
+            if wire.len() < end {
+                break;
+            }
+            match h.header.opcode {
+                autostrada::proto::OpCode::Binary => big = h.header.payload_len as usize == BIG,
+                autostrada::proto::OpCode::Pong => pong = Some(wire[h.header_len..end].to_vec()),
+                other => panic!("unexpected {other:?}"),
+            }
+            wire.drain(..end);
+        }
+    }
+    pong.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halves_in_two_tasks_both_wake_when_the_socket_drains() {
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let (mut read, mut write) = ws.split();
+    // The writer parks on a full socket: the peer does not read yet.
+    let writer = tokio::spawn(async move { write.send(Message::binary(vec![7u8; BIG])).await });
+    // The reader answers a ping; its pong queues behind the big message,
+    // and it too waits for the socket (then for more to read).
+    peer.write_all(&ping(b"are you there")).await.unwrap();
+    let reader = tokio::spawn(async move {
+        let first = read.next().await;
+        (first, read)
+    });
+    let (first, _read) = tokio::time::timeout(GUARD, reader).await.expect("the reader hung").unwrap();
+    assert!(matches!(first, Some(Ok(Message::Ping(_)))), "{first:?}");
+    // Now the peer reads: the socket drains, and the writer must finish.
+    let pong = tokio::time::timeout(GUARD, drain(&mut peer)).await.expect("the pong or the message never came");
+    assert_eq!(pong, b"are you there");
+    tokio::time::timeout(GUARD, writer).await.expect("the writer was never woken").unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_task_polling_both_halves_is_woken_by_its_own_waker() {
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    peer.write_all(&ping(b"hello")).await.unwrap();
+    let server = async {
+        // Reads the ping (its pong is queued), then sends the big message:
+        // the socket fills and this task waits on it.
+        assert!(matches!(ws.next().await, Some(Ok(Message::Ping(_)))));
+        ws.send(Message::binary(vec![7u8; BIG])).await.unwrap();
+    };
+    let (_, pong) = tokio::time::timeout(GUARD, async { tokio::join!(server, drain(&mut peer)) })
+        .await
+        .expect("a task waiting on its own socket was never woken");
+    assert_eq!(pong, b"hello");
+}
