@@ -36,8 +36,7 @@ async fn drain(peer: &mut DuplexStream) -> Vec<u8> {
         assert!(n > 0, "the server closed early");
         wire.extend_from_slice(&chunk[..n]);
         // Take whole frames off the front (server frames are unmasked).
-        loop {
-            let Some(h) = autostrada::proto::FrameHeader::parse(&wire) else { break };
+        while let Some(h) = autostrada::proto::FrameHeader::parse(&wire) {
             let end = h.header_len + h.header.payload_len as usize;
             if wire.len() < end {
                 break;
