@@ -10,14 +10,14 @@
 //!
 //! So when a connection's buffer empties, its storage waits here, and the
 //! next connection on this thread that needs a buffer takes it. Messages
-//! are split off that storage without a copy; while the application still
-//! holds one, the storage is not free to reuse, and the next taker gets a
-//! new buffer (the held message keeps the old storage, as it would have
-//! kept its own allocation).
+//! are split off that storage without a copy; storage that a message the
+//! application still holds shares is not kept (the message keeps it, as it
+//! would have kept its own allocation), so a spare is never shared.
 //!
-//! A spare is lent only for a read of at least half its size, so a
-//! connection never holds more than twice what it asked for (and a read
-//! asks for at most twice what has arrived, see `frame_room` in `read.rs`).
+//! A spare is lent only for a read of at least half its size, so lending
+//! it never makes a connection hold more than twice what it asked for (and
+//! a read asks for at most twice what has arrived, see `frame_room` in
+//! `read.rs`).
 //! Only reads of at least [`LEND_MIN`] octets borrow it; smaller ones are
 //! copied out at their own size. A message split off a spare keeps the
 //! whole storage alive for as long as it is held.
@@ -40,14 +40,10 @@ thread_local! {
 }
 
 /// An empty buffer with room for at least `need` octets: the thread's
-/// spare when it is free and no more than twice that large (a connection
-/// then never holds more than twice what it asked for), else a new one of
-/// `need`.
+/// spare when it is no more than twice that large (a connection then never
+/// holds more than twice what it asked for), else a new one of `need`.
 pub(crate) fn take(need: usize) -> BytesMut {
-    if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
-        // Takes back the storage in front of the handle (no copy: it holds
-        // nothing), unless a message split off it is still alive.
-        let _ = spare.try_reclaim(spare.capacity() + 1);
+    if let Some(spare) = SPARE.try_with(Cell::take).ok().flatten() {
         if spare.capacity() >= need && spare.capacity() / 2 <= need {
             return spare;
         }
@@ -55,17 +51,21 @@ pub(crate) fn take(need: usize) -> BytesMut {
             // Too large for this read: it waits for a larger one.
             let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
         }
-        // Else too small, or still shared with a message the application
-        // holds: let it go (the message keeps what it needs).
+        // Too small: freed.
     }
     BytesMut::with_capacity(need)
 }
 
 /// Keeps an emptied buffer's storage as the thread's spare (replacing any
-/// spare already there), unless it is larger than [`SPARE_MAX`].
-pub(crate) fn give_back(mut buf: BytesMut) {
+/// spare already there), unless a message split off it still holds part of
+/// it (the message keeps the storage; a spare is never shared) or it is
+/// larger than [`SPARE_MAX`].
+pub(crate) fn give_back(buf: BytesMut) {
+    let Ok(mut buf) = buf.freeze().try_into_mut() else { return };
     buf.clear();
-    // The storage in front of the handle counts too (see `take`).
+    // A drained buffer counts as capacity only the room past what was
+    // taken from its front; asking for one octet more than that takes the
+    // front back (no copy: it holds nothing).
     let _ = buf.try_reclaim(buf.capacity() + 1);
     if buf.capacity() == 0 || buf.capacity() > SPARE_MAX {
         return;
@@ -101,6 +101,17 @@ mod tests {
         next.extend_from_slice(&[9u8; 8 << 10]);
         assert!(message.iter().all(|&b| b == 7), "the held message is intact");
         assert_ne!(next.as_ptr(), message.as_ptr());
+    }
+
+    #[test]
+    fn storage_a_held_message_shares_is_never_kept() {
+        let mut buf = take(32 << 10);
+        buf.extend_from_slice(&[5u8; 8 << 10]);
+        let message = buf.split_to(8 << 10).freeze();
+        // 24 KiB of room left behind the message: still not a spare.
+        give_back(buf);
+        assert!(SPARE.with(Cell::take).is_none(), "a spare shared with a held message");
+        drop(message);
     }
 
     #[test]

@@ -83,38 +83,40 @@ pub(crate) enum Wakers {
     /// Neither half has waited yet.
     #[default]
     None,
-    /// One task polls both halves (or only one half has waited): its
-    /// waker, and the half it last waited for.
-    One(Side, Waker),
-    /// The halves are polled by different tasks: a waker that wakes both,
-    /// for the socket. Allocated only then, and kept.
+    /// Every wait so far came from one task (an unsplit `WebSocket`, or
+    /// both halves kept in one task): its waker.
+    One(Waker),
+    /// Waits came from more than one task (split halves in two tasks, or a
+    /// stream that moved to another task): a waker that wakes them all,
+    /// for the socket. Allocated then, and kept.
     Both(Arc<WakerSet>, Waker),
 }
 
 impl Wakers {
     /// Records that `side`'s task, woken by `waker`, is about to wait on
-    /// the socket; returns the combined waker to wait with when the halves
-    /// live in different tasks, `None` when `waker` itself will do.
+    /// the socket; returns the combined waker to wait with once waits have
+    /// come from more than one task, `None` while `waker` itself will do.
     fn register(&mut self, side: Side, waker: &Waker) -> Option<&Waker> {
         match self {
-            Self::One(_, w) if w.will_wake(waker) => {}
-            Self::None => *self = Self::One(side, waker.clone()),
-            // The same half from a new task (the stream moved).
-            Self::One(s, _) if *s == side => *self = Self::One(side, waker.clone()),
-            Self::One(other, w) => {
+            Self::One(w) if w.will_wake(waker) => return None,
+            Self::None => {
+                *self = Self::One(waker.clone());
+                return None;
+            }
+            Self::One(earlier) => {
+                // Which half the earlier task waited for is not known (it
+                // may have been both): it gets both slots. A stale waker
+                // costs a spurious wake at most.
                 let set = Arc::new(WakerSet::default());
-                set.register(*other, w);
+                set.register(Side::Reader, earlier);
+                set.register(Side::Writer, earlier);
                 *self = Self::Both(Arc::clone(&set), Waker::from(set));
             }
             Self::Both(..) => {}
         }
-        match self {
-            Self::Both(set, combined) => {
-                set.register(side, waker);
-                Some(combined)
-            }
-            _ => None,
-        }
+        let Self::Both(set, combined) = self else { unreachable!("set to Both above") };
+        set.register(side, waker);
+        Some(combined)
     }
 
     /// Wakes the read half if it waits: a reader parked on a silent peer
@@ -123,7 +125,7 @@ impl Wakers {
     /// is spurious and harmless).
     fn wake_reader(&self) {
         match self {
-            Self::One(_, w) => w.wake_by_ref(),
+            Self::One(w) => w.wake_by_ref(),
             Self::Both(set, _) => set.wake_reader(),
             Self::None => {}
         }
@@ -132,7 +134,7 @@ impl Wakers {
     /// Wakes whichever half waits.
     fn wake_all(&self) {
         match self {
-            Self::One(_, w) | Self::Both(_, w) => w.wake_by_ref(),
+            Self::One(w) | Self::Both(_, w) => w.wake_by_ref(),
             Self::None => {}
         }
     }
@@ -291,7 +293,8 @@ impl<S> Shared<S> {
         self.writer.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).io
     }
 
-    /// Runs `f` on the writer with a context that wakes both halves.
+    /// Runs `f` on the writer with a context that wakes whichever halves
+    /// wait on the socket (see [`Wakers`]).
     pub(crate) fn poll_io<T>(
         &self,
         side: Side,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use autostrada::proto::Role;
 use autostrada::{Config, Message, WebSocket};
 use bytes::BytesMut;
+use std::future::Future;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -89,4 +91,59 @@ async fn one_task_polling_both_halves_is_woken_by_its_own_waker() {
         .await
         .expect("a task waiting on its own socket was never woken");
     assert_eq!(pong, b"hello");
+}
+
+/// A masked client binary frame.
+fn binary(payload: &[u8]) -> Vec<u8> {
+    let mut f = ping(payload);
+    f[0] = 0x82;
+    f
+}
+
+/// A waker that records that it was woken.
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn flag() -> (std::sync::Arc<Flag>, std::task::Waker) {
+    let f = std::sync::Arc::new(Flag(std::sync::atomic::AtomicBool::new(false)));
+    (f.clone(), std::task::Waker::from(f))
+}
+
+/// Task A waits on the connection, splits it and waits to send into a full
+/// socket; task B then polls the read half, which pushes A's queued
+/// message out and so waits on the same socket. When the socket drains,
+/// A must be woken too. (Polled by hand, with two wakers, so that the
+/// order is certain.)
+#[tokio::test(flavor = "current_thread")]
+async fn a_task_that_hands_its_read_half_to_another_still_wakes_for_its_writes() {
+    use std::pin::pin;
+    use std::sync::atomic::Ordering;
+    use std::task::{Context, Poll};
+
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let (a, a_waker) = flag();
+    let (_b, b_waker) = flag();
+    let mut cx_a = Context::from_waker(&a_waker);
+    let mut cx_b = Context::from_waker(&b_waker);
+    // A waits for a message, then gets it.
+    assert!(ws.poll_next_unpin(&mut cx_a).is_pending());
+    peer.write_all(&binary(b"go")).await.unwrap();
+    assert!(matches!(ws.poll_next_unpin(&mut cx_a), Poll::Ready(Some(Ok(Message::Binary(_))))));
+    let (mut read, mut write) = ws.split();
+    // A's send fills the socket and waits.
+    let mut send = pin!(write.send(Message::binary(vec![7u8; BIG])));
+    assert!(send.as_mut().poll(&mut cx_a).is_pending());
+    // B's read pushes the queue out and waits, on the socket too.
+    assert!(read.poll_next_unpin(&mut cx_b).is_pending());
+    a.0.store(false, Ordering::SeqCst);
+    // The peer makes room: the socket wakes its write waiters.
+    let mut room = vec![0u8; 1024];
+    peer.read_exact(&mut room).await.unwrap();
+    assert!(a.0.load(Ordering::SeqCst), "the sending task was not woken when the socket drained");
 }

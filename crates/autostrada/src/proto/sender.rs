@@ -31,7 +31,9 @@ const SPARE_MAX: usize = 64 * 1024;
 /// that one waiting for the peer holds none. Allocating and freeing it for
 /// every message cost two heap calls per echo, though; instead an emptied
 /// buffer waits here, and the next connection on this thread with a frame
-/// to assemble takes it.
+/// to assemble takes it. The price: the one connection per thread that
+/// holds the spare while its peer does not read holds up to [`SPARE_MAX`]
+/// for what may be a few octets (any other gets a buffer of its own size).
 mod spare {
     use std::cell::Cell;
 
@@ -49,10 +51,15 @@ mod spare {
     /// Keeps `buf`'s storage, emptied, as the thread's spare, unless it is
     /// larger than [`SPARE_MAX`](super::SPARE_MAX).
     pub(super) fn give_back(mut buf: BytesMut) {
+        buf.clear();
+        // Everything split off it was written and dropped (the queue is
+        // empty): the storage is this buffer's alone. Take back what
+        // partial writes left in front (no copy: it holds nothing), so that
+        // the cap below applies to all of it.
+        let _ = buf.try_reclaim(buf.capacity() + 1);
         if buf.capacity() == 0 || buf.capacity() > super::SPARE_MAX {
             return;
         }
-        buf.clear();
         // A spare already there (another connection on this thread had
         // frames waiting meanwhile) is freed.
         let _ = TAIL.try_with(|slot| slot.set(Some(buf)));
