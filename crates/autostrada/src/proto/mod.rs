@@ -21,6 +21,7 @@ pub use connection::{Connection, auto_reply};
 pub use encoder::{Encoded, Encoder};
 pub use frame::{FrameHeader, LengthForm, OpCode, ParsedHeader};
 pub use mask::apply_mask;
+#[cfg(feature = "tokio")]
 pub(crate) use receiver::SPLIT_MIN;
 pub use receiver::{ProtocolError, Receiver};
 pub use sender::{PONG_BUDGET, SendError, Sender};
