@@ -191,13 +191,19 @@ impl FrameHeader {
         self.encode_with(LengthForm::Minimal)
     }
 
+    /// The header's first octet: FIN, the RSV bits and the opcode (RFC 6455 §5.2).
+    #[must_use]
+    pub fn first_octet(&self) -> u8 {
+        (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.bits()
+    }
+
     /// Writes the header with a chosen length form, which may be non-minimal
     /// (a fuzzer's tool). A length too large for the chosen form is truncated
     /// to that form's bits, exactly as a careless peer would write it.
     #[must_use]
     pub fn encode_with(&self, form: LengthForm) -> ([u8; MAX_HEADER_LEN], usize) {
         let mut out = [0u8; MAX_HEADER_LEN];
-        out[0] = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode.bits();
+        out[0] = self.first_octet();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
         let form = match form {
             LengthForm::Minimal => match self.payload_len {

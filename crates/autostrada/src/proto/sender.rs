@@ -308,12 +308,7 @@ impl Sender {
         // One reservation for all this frame copies into the tail: growing
         // it per piece cost a reallocation on most small frames.
         let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
-        if self.tail.capacity() == 0 {
-            // The tail was given back when the queue drained: borrow the
-            // thread's spare.
-            self.tail = spare::take();
-        }
-        self.tail.reserve(n + copied);
+        self.tail_room(n + copied);
         self.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
         if let Some(key) = header.mask {
@@ -331,14 +326,19 @@ impl Sender {
     /// [`Sender::write_raw`] for an unmasked frame of at most 125 octets
     /// whose header states its true length (RFC 6455 §5.2: the 7-bit length).
     fn write_short(&mut self, header: &FrameHeader, payload: &[u8]) {
+        self.tail_room(2 + payload.len());
+        self.tail.put_slice(&[header.first_octet(), payload.len() as u8]);
+        self.tail.put_slice(payload);
+        self.pending += 2 + payload.len();
+    }
+
+    /// Room for `n` more octets in the tail, which borrows the thread's
+    /// spare if it was given back when the queue drained.
+    fn tail_room(&mut self, n: usize) {
         if self.tail.capacity() == 0 {
             self.tail = spare::take();
         }
-        self.tail.reserve(2 + payload.len());
-        let first = (u8::from(header.fin) << 7) | ((header.rsv & 0x07) << 4) | header.opcode.bits();
-        self.tail.put_slice(&[first, payload.len() as u8]);
-        self.tail.put_slice(payload);
-        self.pending += 2 + payload.len();
+        self.tail.reserve(n);
     }
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
