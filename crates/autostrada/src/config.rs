@@ -57,7 +57,10 @@ pub struct Config {
     /// scratch of at most 8 KiB and keeps only what arrived, so an idle
     /// connection holds no read buffer whatever this is. Reads into a large
     /// frame grow with what has arrived, up to 1 MiB per read; values above
-    /// 1 MiB count as 1 MiB.
+    /// 1 MiB count as 1 MiB. A read that fills all it asked for doubles the
+    /// next (up to 64 KiB), and after a read of more than 8 KiB the next is
+    /// sized for what it brought, into a buffer the worker thread shares
+    /// among its connections while they read.
     pub read_buffer_size: usize,
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping

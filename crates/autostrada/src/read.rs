@@ -42,6 +42,10 @@ const IDLE_READ: usize = 8 * 1024;
 /// [`RecvHalf::poll_fill`]): one system call then takes in several messages.
 const MAX_BURST_READ: usize = 64 * 1024;
 
+/// Reads into a buffer ask for an eighth more than they expect (`1/8`):
+/// enough that a read bringing all that is there comes back short.
+const READ_SLACK: usize = 8;
+
 /// The length (header and payload) of the frame `buf` begins with, once
 /// its header has arrived.
 fn first_frame_len(buf: &[u8]) -> Option<usize> {
@@ -138,8 +142,13 @@ pub struct RecvHalf<S> {
     pub(crate) read_buffer_size: usize,
     /// What the next read asks for when no frame asks for more: starts at
     /// `read_buffer_size`, doubles after every read that filled all it
-    /// asked for, and falls back after a short read or an empty socket.
+    /// asked for, and after a short read is sized for what that read
+    /// brought (see [`note_read`](Self::note_read)).
     pub(crate) burst: usize,
+    /// Whether the read buffer's storage is one to give back to the thread
+    /// once it empties (see [`read_buffer`]), rather than a small one of
+    /// this connection's own.
+    pub(crate) lent: bool,
     pub(crate) close_timeout: std::time::Duration,
     pub(crate) deadline: Option<Pin<Box<Sleep>>>,
     /// Keepalive and idle timers, when configured.
@@ -162,7 +171,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// A connection that waits holds no read buffer: with nothing buffered
     /// it reads into a scratch array on the stack and keeps only what
     /// arrived, and a buffer left empty when the socket has nothing more is
-    /// given back. Idle connections then cost their state, not a buffer each.
+    /// given back once the writes are out ([`release_buffer`](Self::release_buffer)).
+    /// Idle connections then cost their state, not a buffer each. A
+    /// connection whose last read brought more than the scratch holds reads
+    /// straight into the thread's spare buffer instead, when it is free: a
+    /// stream of 16 KiB messages then costs one read each, not two, and no
+    /// copy out of the scratch.
     ///
     /// With `push_large`, a queue of at least `flush_threshold` octets (a
     /// large echo `feed` queued) is pushed out first, under the same lock
@@ -172,14 +186,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// and leave together.
     fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
         let mut w = lock_for_read(&self.shared, cx, push_large);
-        let buf = self.rx.buffer_mut();
-        // Not in a burst: read into the stack scratch whatever
-        // `read_buffer_size` is, and keep only what arrived.
         let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
-        if buf.is_empty() && buf.capacity() == 0 && !bursting {
-            // Let go of the storage the last message was split from (a
-            // drained buffer still shares it).
-            *buf = BytesMut::new();
+        let buf = self.rx.buffer_mut();
+        if bursting && buf.is_empty() {
+            // The last read brought more than the scratch holds: read straight
+            // into a buffer of its size. This connection's own, when the
+            // messages split off it are gone (`try_reclaim` takes back its
+            // room only then, and allocates nothing); else the thread's
+            // spare, if it is free, and the drained buffer makes way.
+            if buf.try_reclaim(self.burst) {
+                self.lent = true;
+            } else if let Some(spare) = read_buffer::take_spare(self.burst) {
+                read_buffer::give_back(std::mem::replace(buf, spare));
+                self.lent = true;
+            }
+        }
+        let buf = self.rx.buffer_mut();
+        // Between frames, with no room for a read of the burst's size at hand
+        // (no spare free): read into the stack scratch and keep only what arrived.
+        let want = if bursting { self.burst } else { self.burst.min(IDLE_READ) };
+        if buf.is_empty() && buf.capacity() < want {
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
             let asked = self.burst.min(IDLE_READ);
@@ -187,6 +213,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let polled = Pin::new(&mut w.io).poll_read(cx, &mut read);
             drop(w);
             self.note_read(polled.is_pending(), read.filled().len(), asked);
+            // Nothing arrived: the drained buffer stays until the writes are
+            // out (`release_buffer`), when its storage may be free to keep.
             ready!(polled)?;
             let got = read.filled();
             // One allocation, exact unless the read filled the scratch with
@@ -198,13 +226,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             } else {
                 first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst))
             };
+            // The storage the last messages were split from, kept if they are gone.
+            self.release_buffer();
             *self.rx.buffer_mut() = if got.len() + room < read_buffer::LEND_MIN {
                 BytesMut::from(got)
             } else {
                 // A large read, or a frame larger than the scratch: the
                 // thread's spare buffer, which the next large read can
                 // take back once the messages split off it are dropped.
-                let mut buf = read_buffer::take(got.len() + room);
+                // An eighth more than needed: a read that completes the frame
+                // then comes back short, telling the socket is drained (see
+                // `note_read`), and the next one fits the same storage.
+                self.lent = true;
+                let need = got.len() + room;
+                let mut buf = read_buffer::take(need + need / READ_SLACK);
                 buf.extend_from_slice(got);
                 buf
             };
@@ -221,22 +256,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // already has the room is not grown (growing would move what it holds).
         if buf.capacity() == 0 {
             *buf = read_buffer::take(rest.max(self.burst));
+            self.lent = true;
         } else if rest == 0 || buf.capacity() - buf.len() < rest {
             buf.reserve(rest.max(self.burst));
+            self.lent = true;
         }
         let asked = buf.capacity() - buf.len();
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, buf);
         drop(w);
-        if polled.is_pending() {
-            if buf.is_empty() {
-                // Nothing more to read for now: the thread's spare.
-                read_buffer::give_back(std::mem::take(buf));
-            } else if buf.len() < self.read_buffer_size && buf.capacity() - buf.len() > self.read_buffer_size {
-                // The socket went quiet on a partial frame after a burst:
-                // keep what arrived, not the burst's large buffer.
-                let partial = BytesMut::from(&buf[..]);
-                read_buffer::give_back(std::mem::replace(buf, partial));
-            }
+        if polled.is_pending() && !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
+        {
+            // The socket went quiet on a partial frame after a burst: keep
+            // what arrived, not the burst's large buffer. (An empty buffer
+            // waits for `release_buffer`.)
+            let partial = BytesMut::from(&buf[..]);
+            read_buffer::give_back(std::mem::replace(buf, partial));
+            self.lent = false;
         }
         let got = match &polled {
             Poll::Ready(Ok(n)) => *n,
@@ -246,18 +281,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         polled
     }
 
+    /// Gives an emptied read buffer's storage back to the thread (see
+    /// [`read_buffer`]), so that a waiting connection holds none. Called
+    /// once the queued writes have gone out: the messages split off the
+    /// buffer that were echoed are gone by then, and the storage is free to
+    /// keep; one still held elsewhere keeps it instead.
+    fn release_buffer(&mut self) {
+        if !self.lent {
+            return;
+        }
+        let buf = self.rx.buffer_mut();
+        if buf.is_empty() {
+            read_buffer::give_back(std::mem::take(buf));
+            self.lent = false;
+        }
+    }
+
     /// Sizes the next read from how this one went: a read that filled all
     /// it asked for leaves more in the socket, so the next asks for twice
-    /// as much (read directly into the buffer, without the stack scratch);
-    /// a short read or an empty socket means the burst is over.
+    /// as much (read directly into the buffer, without the stack scratch).
+    /// A short read means the socket is drained: the next asks for a little
+    /// more than this one brought, so that a peer sending messages larger
+    /// than the scratch gets each one in a single read, and the read comes
+    /// back short (the runtime then knows the socket is empty without a
+    /// further system call). An empty socket says nothing of what comes
+    /// next and changes nothing.
     fn note_read(&mut self, pending: bool, got: usize, asked: usize) {
         if got > 0 {
             if let Some(t) = &mut self.timers {
                 t.heard();
             }
         }
-        self.burst = if !pending && got >= asked && got > 0 {
+        if pending {
+            return;
+        }
+        self.burst = if got >= asked && got > 0 {
             (self.burst * 2).min(MAX_BURST_READ).max(self.read_buffer_size)
+        } else if got > IDLE_READ {
+            (got + got / READ_SLACK).min(MAX_BURST_READ).max(self.read_buffer_size)
         } else {
             self.read_buffer_size
         };
@@ -403,6 +464,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                         Ok(None) => match self.poll_fill(cx, true) {
                             Poll::Pending => {
                                 let close_sent = self.push_writes(cx);
+                                self.release_buffer();
                                 // We sent a close and wait for the answer: not forever.
                                 if close_sent && self.poll_deadline(cx) {
                                     self.finish();
@@ -460,7 +522,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                         // A peer that keeps sending does not keep us here.
                         Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,
                         Poll::Ready(Ok(_)) => true,
-                        Poll::Pending => self.poll_deadline(cx),
+                        Poll::Pending => {
+                            self.release_buffer();
+                            self.poll_deadline(cx)
+                        }
                     };
                     if !eof {
                         return Poll::Pending;

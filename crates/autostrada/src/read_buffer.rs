@@ -12,7 +12,9 @@
 //! next connection on this thread that needs a buffer takes it. Messages
 //! are split off that storage without a copy; storage that a message the
 //! application still holds shares is not kept (the message keeps it, as it
-//! would have kept its own allocation), so a spare is never shared.
+//! would have kept its own allocation), so a spare is never shared. The
+//! read half gives its buffer back after pushing out its queued writes, so
+//! that the messages it echoed are gone by then and the storage is free.
 //!
 //! A spare is lent only for a read of at least half its size, so lending
 //! it never makes a connection hold more than twice what it asked for (and
@@ -43,23 +45,27 @@ thread_local! {
 /// spare when it is no more than twice that large (a connection then never
 /// holds more than twice what it asked for), else a new one of `need`.
 pub(crate) fn take(need: usize) -> BytesMut {
-    if let Some(spare) = SPARE.try_with(Cell::take).ok().flatten() {
-        if spare.capacity() >= need && spare.capacity() / 2 <= need {
-            return spare;
-        }
-        if spare.capacity() > need {
-            // Too large for this read: it waits for a larger one.
-            let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
-        }
-        // Too small: freed.
+    take_spare(need).unwrap_or_else(|| BytesMut::with_capacity(need))
+}
+
+/// The thread's spare, if it has room for `need` octets and is no more than
+/// twice that large; `None` (allocating nothing) otherwise. A spare too
+/// large for this read waits for a larger one; one too small is freed.
+pub(crate) fn take_spare(need: usize) -> Option<BytesMut> {
+    let spare = SPARE.try_with(Cell::take).ok().flatten()?;
+    if spare.capacity() >= need && spare.capacity() / 2 <= need {
+        return Some(spare);
     }
-    BytesMut::with_capacity(need)
+    if spare.capacity() > need {
+        let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
+    }
+    None
 }
 
 /// Keeps an emptied buffer's storage as the thread's spare (replacing any
 /// spare already there), unless a message split off it still holds part of
-/// it (the message keeps the storage; a spare is never shared) or it is
-/// larger than [`SPARE_MAX`].
+/// it (the message keeps the storage; a spare is never shared), it is
+/// smaller than [`LEND_MIN`] or larger than [`SPARE_MAX`].
 pub(crate) fn give_back(buf: BytesMut) {
     let Ok(mut buf) = buf.freeze().try_into_mut() else { return };
     buf.clear();
@@ -67,7 +73,8 @@ pub(crate) fn give_back(buf: BytesMut) {
     // taken from its front; asking for one octet more than that takes the
     // front back (no copy: it holds nothing).
     let _ = buf.try_reclaim(buf.capacity() + 1);
-    if buf.capacity() == 0 || buf.capacity() > SPARE_MAX {
+    // Storage too small to lend would only push out a better spare.
+    if buf.capacity() < LEND_MIN || buf.capacity() > SPARE_MAX {
         return;
     }
     let _ = SPARE.try_with(|slot| slot.set(Some(buf)));
@@ -121,6 +128,22 @@ mod tests {
         assert_eq!(small.capacity(), 16 << 10, "a new buffer, sized for the read");
         let large = take(40 << 10);
         assert!(large.capacity() >= 64 << 10, "the spare, kept for a larger read");
+    }
+
+    #[test]
+    fn take_spare_lends_only_a_fitting_spare_and_allocates_nothing() {
+        let _ = SPARE.with(Cell::take);
+        assert!(take_spare(16 << 10).is_none(), "no spare, no buffer");
+        give_back(BytesMut::with_capacity(64 << 10));
+        assert!(take_spare(16 << 10).is_none(), "too large for this read");
+        assert!(take_spare(40 << 10).is_some_and(|b| b.capacity() >= 64 << 10), "kept for a larger one");
+    }
+
+    #[test]
+    fn storage_too_small_to_lend_does_not_replace_a_spare() {
+        give_back(BytesMut::with_capacity(64 << 10));
+        give_back(BytesMut::with_capacity(LEND_MIN - 1));
+        assert!(take_spare(64 << 10).is_some(), "the larger spare stayed");
     }
 
     #[test]

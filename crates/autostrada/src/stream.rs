@@ -129,6 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             state: ReadState::Open,
             read_buffer_size,
             burst: read_buffer_size,
+            lent: false,
             close_timeout: config.close_timeout,
             deadline: None,
             timers: Timers::new(config),

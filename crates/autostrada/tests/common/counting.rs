@@ -14,6 +14,10 @@ pub struct Counting;
 pub static CURRENT: AtomicUsize = AtomicUsize::new(0);
 /// The highest `CURRENT` has been (reset it by storing the current value).
 pub static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// How many allocations of at least [`LARGE_MIN`] octets were made.
+pub static LARGE: AtomicUsize = AtomicUsize::new(0);
+/// What counts as a large allocation for [`LARGE`].
+pub const LARGE_MIN: usize = 4096;
 
 // SAFETY: every call forwards to the system allocator unchanged; the
 // counters are only statistics.
@@ -21,6 +25,9 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
         PEAK.fetch_max(now, Ordering::Relaxed);
+        if layout.size() >= LARGE_MIN {
+            LARGE.fetch_add(1, Ordering::Relaxed);
+        }
         // SAFETY: same layout contract as the caller's.
         unsafe { System.alloc(layout) }
     }
