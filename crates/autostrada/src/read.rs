@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll, ready};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -187,25 +187,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
         let mut w = lock_for_read(&self.shared, cx, push_large);
         let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
+        let want = if bursting { self.burst } else { self.burst.min(IDLE_READ) };
         let buf = self.rx.buffer_mut();
-        if bursting && buf.is_empty() {
-            // The last read brought more than the scratch holds: read straight
-            // into a buffer of its size. This connection's own, when the
-            // messages split off it are gone (`try_reclaim` takes back its
-            // room only then, and allocates nothing); else the thread's
-            // spare, if it is free, and the drained buffer makes way.
-            if buf.try_reclaim(self.burst) {
+        // Between frames, read into this connection's own storage once the
+        // messages split off it are gone (`try_reclaim` takes its room back
+        // only then, and allocates nothing); else, when the last read brought
+        // more than the scratch holds, into the thread's spare if it is free
+        // (the drained buffer makes way); else into the stack scratch,
+        // keeping only what arrives. Never into the rest of storage a
+        // message still shares: a large frame read there would be copied
+        // out whole once it outgrew it.
+        let mut use_scratch = false;
+        if buf.is_empty() {
+            if read_buffer::reclaim(buf) && buf.capacity() >= want {
                 self.lent = true;
-            } else if let Some(spare) = read_buffer::take_spare(self.burst) {
+            } else if let Some(spare) = if bursting { read_buffer::take_spare(self.burst) } else { None } {
                 read_buffer::give_back(std::mem::replace(buf, spare));
                 self.lent = true;
+            } else {
+                use_scratch = true;
             }
         }
-        let buf = self.rx.buffer_mut();
-        // Between frames, with no room for a read of the burst's size at hand
-        // (no spare free): read into the stack scratch and keep only what arrived.
-        let want = if bursting { self.burst } else { self.burst.min(IDLE_READ) };
-        if buf.is_empty() && buf.capacity() < want {
+        if use_scratch {
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
             let asked = self.burst.min(IDLE_READ);
@@ -249,7 +252,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // buffer at most doubles per read), never on the length its header
         // merely claims: a 10-octet header must not cost a megabyte.
         let arrived = buf.len();
-        let rest = frame_room(self.rx.frame_remaining(), arrived, self.burst);
+        let remaining = self.rx.frame_remaining();
+        let rest = frame_room(remaining, arrived, self.burst);
         let buf = self.rx.buffer_mut();
         // Room for the rest of the frame (as far as `frame_room` allows) or,
         // between frames, for a read of the burst's size. A buffer that
@@ -261,8 +265,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             buf.reserve(rest.max(self.burst));
             self.lent = true;
         }
-        let asked = buf.capacity() - buf.len();
-        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, buf);
+        // A read stops a little past the end of the frame it completes (or
+        // at a burst's size). What it brings of the next frame stays behind
+        // in storage the finished message shares, and making room for the
+        // rest of that frame means copying it into new storage: up to a
+        // megabyte per message, before, when a grown buffer read on.
+        let limit = (remaining + IDLE_READ).max(MAX_BURST_READ);
+        let asked = (buf.capacity() - buf.len()).min(limit);
+        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, &mut (&mut *buf).limit(limit));
         drop(w);
         if polled.is_pending() && !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
         {

@@ -62,6 +62,17 @@ pub(crate) fn take_spare(need: usize) -> Option<BytesMut> {
     None
 }
 
+/// Takes back all the storage behind an emptied buffer, if no message
+/// split off it still holds a part: true then (its capacity is now the
+/// whole storage); false, with nothing changed, while one does, or when
+/// nothing was ever taken from its front. Allocates nothing.
+pub(crate) fn reclaim(buf: &mut BytesMut) -> bool {
+    debug_assert!(buf.is_empty());
+    // Asking for one octet more than the handle's own room makes `bytes`
+    // look at the whole storage, which it reclaims only when unshared.
+    buf.try_reclaim(buf.capacity() + 1)
+}
+
 /// Keeps an emptied buffer's storage as the thread's spare (replacing any
 /// spare already there), unless a message split off it still holds part of
 /// it (the message keeps the storage; a spare is never shared), it is
@@ -144,6 +155,18 @@ mod tests {
         give_back(BytesMut::with_capacity(64 << 10));
         give_back(BytesMut::with_capacity(LEND_MIN - 1));
         assert!(take_spare(64 << 10).is_some(), "the larger spare stayed");
+    }
+
+    #[test]
+    fn storage_is_reclaimed_only_once_no_message_shares_it() {
+        let mut buf = BytesMut::with_capacity(32 << 10);
+        buf.extend_from_slice(&[3u8; 16 << 10]);
+        let message = buf.split_to(16 << 10).freeze();
+        assert!(buf.capacity() >= 16 << 10, "room left behind the message");
+        assert!(!reclaim(&mut buf), "the message still holds the storage");
+        drop(message);
+        assert!(reclaim(&mut buf));
+        assert!(buf.capacity() >= 32 << 10, "the whole storage");
     }
 
     #[test]

@@ -34,10 +34,11 @@ const WARM_UP: usize = 4;
 /// Frames counted.
 const FRAMES: usize = 40;
 
-/// A stream that counts its reads that brought data.
+/// A stream that counts its reads that brought data, and the octets they brought.
 struct CountingReads {
     inner: DuplexStream,
     reads: Arc<AtomicUsize>,
+    octets: Arc<AtomicUsize>,
 }
 
 impl AsyncRead for CountingReads {
@@ -46,6 +47,7 @@ impl AsyncRead for CountingReads {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.reads.fetch_add(1, Ordering::Relaxed);
+            self.octets.fetch_add(buf.filled().len() - before, Ordering::Relaxed);
         }
         polled
     }
@@ -67,20 +69,28 @@ impl AsyncWrite for CountingReads {
 
 /// One masked binary frame of `LEN` octets, as a client sends it.
 fn frame(fill: u8) -> Vec<u8> {
+    frame_of(LEN, fill)
+}
+
+/// One masked binary frame of `len` octets.
+fn frame_of(len: usize, fill: u8) -> Vec<u8> {
     let header =
-        FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: Some([1, 2, 3, 4]), payload_len: LEN as u64 };
+        FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask: Some([1, 2, 3, 4]), payload_len: len as u64 };
     let (head, n) = header.encode();
     let mut wire = head[..n].to_vec();
-    wire.resize(n + LEN, fill);
+    wire.resize(n + len, fill);
     wire
 }
 
-/// A server connection on a fresh pipe, and the counter of its reads.
-fn server() -> (WebSocket<CountingReads>, DuplexStream, Arc<AtomicUsize>) {
-    let (ours, theirs) = tokio::io::duplex(256 << 10);
+/// A server connection on a fresh pipe, and the counters of its reads and
+/// of the octets they brought.
+fn server() -> (WebSocket<CountingReads>, DuplexStream, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (ours, theirs) = tokio::io::duplex(4 << 20);
     let reads = Arc::new(AtomicUsize::new(0));
-    let stream = CountingReads { inner: ours, reads: reads.clone() };
-    (WebSocket::from_upgraded(stream, Role::Server, &Config::default(), BytesMut::new(), None), theirs, reads)
+    let octets = Arc::new(AtomicUsize::new(0));
+    let stream = CountingReads { inner: ours, reads: reads.clone(), octets: octets.clone() };
+    let config = Config::default();
+    (WebSocket::from_upgraded(stream, Role::Server, &config, BytesMut::new(), None), theirs, reads, octets)
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -88,7 +98,7 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
     // Made before counting: the test's own allocations are not counted.
     let frames: Vec<Vec<u8>> = (0..WARM_UP + FRAMES).map(|i| frame(i as u8)).collect();
     // The application drops each message before it reads the next.
-    let (mut ws, mut peer, reads) = server();
+    let (mut ws, mut peer, reads, _) = server();
     let mut counted = (0, 0);
     for (i, wire) in frames.iter().enumerate() {
         if i == WARM_UP {
@@ -109,7 +119,7 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
 
     // An echo: each message waits in the send queue until the next read
     // finds nothing and pushes the writes out.
-    let (mut ws, peer, reads) = server();
+    let (mut ws, peer, reads, _) = server();
     let (mut from_us, mut to_us) = tokio::io::split(peer);
     let mut echo = vec![0u8; LEN + 4];
     for (i, wire) in frames.iter().enumerate() {
@@ -139,4 +149,20 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
     assert!(allocated <= 1, "{FRAMES} echoed frames allocated {allocated} buffers of 4 KiB or more");
     ws.flush().await.unwrap();
     from_us.read_exact(&mut echo).await.unwrap();
+
+    // Two 1 MiB frames sent back to back: the reads into the first stop
+    // soon past its end, so the second does not start in storage the
+    // first message takes along (growing it for the rest of the second
+    // would copy all of that into new storage).
+    let (mut ws, mut peer, _, octets) = server();
+    let (first, second) = (frame_of(1 << 20, 7), frame_of(1 << 20, 8));
+    peer.write_all(&first).await.unwrap();
+    peer.write_all(&second).await.unwrap();
+    let held = ws.next().await.unwrap().unwrap();
+    let read = octets.load(Ordering::Relaxed);
+    // At most a burst's read (64 KiB) past it; a grown buffer used to read
+    // on to its end, here 2 MiB in all.
+    assert!(read <= first.len() + (64 << 10), "{read} octets read for a frame of {}", first.len());
+    let next = ws.next().await.unwrap().unwrap();
+    assert_eq!((held.len(), next.len()), (1 << 20, 1 << 20));
 }
