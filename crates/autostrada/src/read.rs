@@ -40,7 +40,8 @@ const IDLE_READ: usize = 8 * 1024;
 
 /// The most a read asks for while the socket keeps filling every read (see
 /// [`RecvHalf::poll_fill`]): one system call then takes in several messages.
-const MAX_BURST_READ: usize = 64 * 1024;
+/// Above 64 KiB, so that a 64 KiB message and its header fit one read.
+const MAX_BURST_READ: usize = 128 * 1024;
 
 /// Reads into a buffer ask for an eighth more than they expect (`1/8`):
 /// enough that a read bringing all that is there comes back short.
@@ -142,8 +143,9 @@ pub struct RecvHalf<S> {
     pub(crate) read_buffer_size: usize,
     /// What the next read asks for when no frame asks for more: starts at
     /// `read_buffer_size`, doubles after every read that filled all it
-    /// asked for, and after a short read is sized for what that read
-    /// brought (see [`note_read`](Self::note_read)).
+    /// asked for, and after a short read is sized for what is buffered
+    /// when that was more than the scratch holds, else back to
+    /// `read_buffer_size` (see [`note_read`](Self::note_read)).
     pub(crate) burst: usize,
     /// Whether the read buffer's storage is one to give back to the thread
     /// once it empties (see [`read_buffer`]), rather than a small one of
@@ -187,21 +189,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
         let mut w = lock_for_read(&self.shared, cx, push_large);
         let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
-        let want = if bursting { self.burst } else { self.burst.min(IDLE_READ) };
+        // The room a read between frames needs: about what the last reads
+        // brought (the burst less its slack), or a scratch's worth.
+        let want = if bursting { self.burst - self.burst / (READ_SLACK + 1) } else { self.burst.min(IDLE_READ) };
         let buf = self.rx.buffer_mut();
         // Between frames, read into this connection's own storage once the
-        // messages split off it are gone (`try_reclaim` takes its room back
-        // only then, and allocates nothing); else, when the last read brought
-        // more than the scratch holds, into the thread's spare if it is free
-        // (the drained buffer makes way); else into the stack scratch,
-        // keeping only what arrives. Never into the rest of storage a
-        // message still shares: a large frame read there would be copied
-        // out whole once it outgrew it.
+        // messages split off it are gone (`reclaim` takes its room back only
+        // then, and allocates nothing) and it is no more than twice the read,
+        // so that a small message does not pin a large storage; else, when
+        // the last reads brought more than the scratch holds, into the
+        // thread's spare if it is free (the drained buffer makes way); else
+        // into the stack scratch, keeping only what arrives. Never into the
+        // rest of storage a message still shares: a large frame read there
+        // would be copied out whole once it outgrew it.
         let mut use_scratch = false;
         if buf.is_empty() {
-            if read_buffer::reclaim(buf) && buf.capacity() >= want {
+            if self.lent && read_buffer::reclaim(buf) && buf.capacity() >= want && buf.capacity() / 2 <= want {
                 self.lent = true;
-            } else if let Some(spare) = if bursting { read_buffer::take_spare(self.burst) } else { None } {
+            } else if let Some(spare) = if bursting { read_buffer::take_spare(want) } else { None } {
                 read_buffer::give_back(std::mem::replace(buf, spare));
                 self.lent = true;
             } else {
@@ -209,25 +214,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             }
         }
         if use_scratch {
+            // The payload still to come of a frame whose header was read
+            // earlier (the buffer is empty: none of it has arrived yet).
+            let in_frame = self.rx.frame_remaining();
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
             let asked = self.burst.min(IDLE_READ);
             let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
             let polled = Pin::new(&mut w.io).poll_read(cx, &mut read);
             drop(w);
-            self.note_read(polled.is_pending(), read.filled().len(), asked);
+            let got = read.filled().len();
+            self.note_read(polled.is_pending(), got, asked, got);
             // Nothing arrived: the drained buffer stays until the writes are
             // out (`release_buffer`), when its storage may be free to keep.
             ready!(polled)?;
             let got = read.filled();
             // One allocation, exact unless the read filled the scratch with
-            // part of a larger frame: then room for its rest too, so that the
-            // next read need not move what arrived (see `frame_room` for how
-            // far ahead). A short read (a small message) skips the header.
+            // part of a larger frame: then room for its rest too, as far as
+            // what arrived (see `frame_room`), so that the next read need not
+            // move what arrived. A short read (a small message) skips this.
             let room = if got.len() < asked {
                 0
             } else {
-                first_frame_len(got).map_or(0, |total| frame_room(total - got.len().min(total), got.len(), self.burst))
+                let total = if in_frame > 0 { Some(in_frame) } else { first_frame_len(got) };
+                total.map_or(0, |total| frame_room(total - got.len().min(total), got.len(), got.len()))
             };
             // The storage the last messages were split from, kept if they are gone.
             self.release_buffer();
@@ -237,12 +247,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
                 // A large read, or a frame larger than the scratch: the
                 // thread's spare buffer, which the next large read can
                 // take back once the messages split off it are dropped.
-                // An eighth more than needed: a read that completes the frame
-                // then comes back short, telling the socket is drained (see
-                // `note_read`), and the next one fits the same storage.
+                // For a frame's rest, an eighth more: the read that completes
+                // the frame then comes back short, telling the socket is
+                // drained (see `note_read`), and the next one fits the same storage.
                 self.lent = true;
                 let need = got.len() + room;
-                let mut buf = read_buffer::take(need + need / READ_SLACK);
+                let mut buf = read_buffer::take(if room > 0 { need + need / READ_SLACK } else { need });
                 buf.extend_from_slice(got);
                 buf
             };
@@ -258,22 +268,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // Room for the rest of the frame (as far as `frame_room` allows) or,
         // between frames, for a read of the burst's size. A buffer that
         // already has the room is not grown (growing would move what it holds).
-        if buf.capacity() == 0 {
-            *buf = read_buffer::take(rest.max(self.burst));
-            self.lent = true;
-        } else if rest == 0 || buf.capacity() - buf.len() < rest {
+        let room = buf.capacity() - buf.len();
+        if if rest == 0 { room < want } else { room < rest } {
             buf.reserve(rest.max(self.burst));
             self.lent = true;
         }
-        // A read stops a little past the end of the frame it completes (or
-        // at a burst's size). What it brings of the next frame stays behind
-        // in storage the finished message shares, and making room for the
-        // rest of that frame means copying it into new storage: up to a
-        // megabyte per message, before, when a grown buffer read on.
-        let limit = (remaining + IDLE_READ).max(MAX_BURST_READ);
+        // A read stops 8 KiB, or a burst's read, past the end of the frame
+        // it completes. What it brings of the next frame stays behind in
+        // storage the finished message shares, and making room for the rest
+        // of that frame means copying it into new storage: up to a megabyte
+        // per message, before, when a grown buffer read on.
+        let limit = remaining.saturating_add(IDLE_READ).max(self.burst);
         let asked = (buf.capacity() - buf.len()).min(limit);
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, &mut (&mut *buf).limit(limit));
         drop(w);
+        let got = match &polled {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
         if polled.is_pending() && !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
         {
             // The socket went quiet on a partial frame after a burst: keep
@@ -282,12 +294,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let partial = BytesMut::from(&buf[..]);
             read_buffer::give_back(std::mem::replace(buf, partial));
             self.lent = false;
+        } else if self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN {
+            // A small read into a large buffer (a connection that last saw
+            // large reads): copied out at its size, so that a message the
+            // application holds does not pin the buffer, which goes back.
+            let small = BytesMut::from(&buf[..]);
+            read_buffer::give_back(std::mem::replace(buf, small));
+            self.lent = false;
         }
-        let got = match &polled {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        self.note_read(polled.is_pending(), got, asked);
+        let buffered = self.rx.buffer_mut().len();
+        self.note_read(polled.is_pending(), got, asked, buffered);
         polled
     }
 
@@ -310,13 +326,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// Sizes the next read from how this one went: a read that filled all
     /// it asked for leaves more in the socket, so the next asks for twice
     /// as much (read directly into the buffer, without the stack scratch).
-    /// A short read means the socket is drained: the next asks for a little
-    /// more than this one brought, so that a peer sending messages larger
-    /// than the scratch gets each one in a single read, and the read comes
-    /// back short (the runtime then knows the socket is empty without a
-    /// further system call). An empty socket says nothing of what comes
-    /// next and changes nothing.
-    fn note_read(&mut self, pending: bool, got: usize, asked: usize) {
+    /// A short read means the socket is drained: if what is buffered now
+    /// (this read and what came before it, `buffered`) is more than the
+    /// scratch holds, the next read asks for an eighth more than that, so
+    /// that a peer sending messages larger than the scratch gets each one in
+    /// a single read that comes back short (the runtime then knows the
+    /// socket is empty without a further system call); otherwise the next
+    /// read is a scratch read again. An empty socket says nothing of what
+    /// comes next and changes nothing.
+    fn note_read(&mut self, pending: bool, got: usize, asked: usize, buffered: usize) {
         if got > 0 {
             if let Some(t) = &mut self.timers {
                 t.heard();
@@ -325,10 +343,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         if pending {
             return;
         }
+        let brought = got.max(buffered);
         self.burst = if got >= asked && got > 0 {
             (self.burst * 2).min(MAX_BURST_READ).max(self.read_buffer_size)
-        } else if got > IDLE_READ {
-            (got + got / READ_SLACK).min(MAX_BURST_READ).max(self.read_buffer_size)
+        } else if got > 0 && brought > IDLE_READ {
+            (brought + brought / READ_SLACK).min(MAX_BURST_READ).max(self.read_buffer_size)
         } else {
             self.read_buffer_size
         };

@@ -19,10 +19,10 @@
 //! A spare is lent only for a read of at least half its size, so lending
 //! it never makes a connection hold more than twice what it asked for (and
 //! a read asks for at most twice what has arrived, see `frame_room` in
-//! `read.rs`).
-//! Only reads of at least [`LEND_MIN`] octets borrow it; smaller ones are
-//! copied out at their own size. A message split off a spare keeps the
-//! whole storage alive for as long as it is held.
+//! `read.rs`, or a little more than the last reads brought). A read that
+//! borrowed it and brought fewer than [`LEND_MIN`] octets has them copied
+//! out at their own size and gives it back at once. A message split off a
+//! spare keeps the whole storage alive for as long as it is held.
 
 use std::cell::Cell;
 
@@ -43,22 +43,21 @@ thread_local! {
 
 /// An empty buffer with room for at least `need` octets: the thread's
 /// spare when it is no more than twice that large (a connection then never
-/// holds more than twice what it asked for), else a new one of `need`.
+/// holds more than twice what it asked for), else a new one of `need`
+/// (the spare stays).
 pub(crate) fn take(need: usize) -> BytesMut {
     take_spare(need).unwrap_or_else(|| BytesMut::with_capacity(need))
 }
 
 /// The thread's spare, if it has room for `need` octets and is no more than
-/// twice that large; `None` (allocating nothing) otherwise. A spare too
-/// large for this read waits for a larger one; one too small is freed.
+/// twice that large; `None` (allocating nothing) otherwise, and the spare
+/// stays for a read it fits.
 pub(crate) fn take_spare(need: usize) -> Option<BytesMut> {
     let spare = SPARE.try_with(Cell::take).ok().flatten()?;
     if spare.capacity() >= need && spare.capacity() / 2 <= need {
         return Some(spare);
     }
-    if spare.capacity() > need {
-        let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
-    }
+    let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
     None
 }
 
