@@ -58,10 +58,11 @@ pub struct Config {
     /// connection holds no read buffer whatever this is. Reads into a large
     /// frame grow with what has arrived, up to 1 MiB per read; values above
     /// 1 MiB count as 1 MiB. A read that fills all it asked for doubles the
-    /// next (up to 128 KiB); once the reads of a message (or a batch of them)
-    /// brought more than 8 KiB, the next read is sized for that much and goes
-    /// into a buffer the worker thread shares among its connections while
-    /// they read, so that each such message takes one read.
+    /// next (up to 128 KiB, or this size if larger); once the reads of a
+    /// message (or a batch of them) brought more than 8 KiB, the next read
+    /// is sized for that much and goes into a buffer the worker thread
+    /// shares among its connections while they read, so that each such
+    /// message takes one read.
     pub read_buffer_size: usize,
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping

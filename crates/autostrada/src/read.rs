@@ -175,10 +175,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// arrived, and a buffer left empty when the socket has nothing more is
     /// given back once the writes are out ([`release_buffer`](Self::release_buffer)).
     /// Idle connections then cost their state, not a buffer each. A
-    /// connection whose last read brought more than the scratch holds reads
-    /// straight into the thread's spare buffer instead, when it is free: a
-    /// stream of 16 KiB messages then costs one read each, not two, and no
-    /// copy out of the scratch.
+    /// connection whose last reads buffered more than the scratch holds
+    /// reads straight into its own emptied storage, once no message shares
+    /// it, or into the thread's spare buffer when it is free: a stream of
+    /// 16 KiB messages then costs one read each, not two, and no copy out
+    /// of the scratch.
     ///
     /// With `push_large`, a queue of at least `flush_threshold` octets (a
     /// large echo `feed` queued) is pushed out first, under the same lock
@@ -189,8 +190,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
         let mut w = lock_for_read(&self.shared, cx, push_large);
         let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
-        // The room a read between frames needs: about what the last reads
-        // brought (the burst less its slack), or a scratch's worth.
+        // The room a read between frames needs: the burst less its slack
+        // (what the last reads buffered, when they came back short), or a
+        // scratch's worth.
         let want = if bursting { self.burst - self.burst / (READ_SLACK + 1) } else { self.burst.min(IDLE_READ) };
         let buf = self.rx.buffer_mut();
         // Between frames, read into this connection's own storage once the
@@ -273,12 +275,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             buf.reserve(rest.max(self.burst));
             self.lent = true;
         }
-        // A read stops 8 KiB, or a burst's read, past the end of the frame
-        // it completes. What it brings of the next frame stays behind in
+        // A read stops 8 KiB, or a burst's read (at most 128 KiB), past the
+        // end of the frame it completes. What it brings of the next frame stays behind in
         // storage the finished message shares, and making room for the rest
         // of that frame means copying it into new storage: up to a megabyte
         // per message, before, when a grown buffer read on.
-        let limit = remaining.saturating_add(IDLE_READ).max(self.burst);
+        let limit = remaining.saturating_add(IDLE_READ).max(self.burst.min(MAX_BURST_READ));
         let asked = (buf.capacity() - buf.len()).min(limit);
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, &mut (&mut *buf).limit(limit));
         drop(w);
