@@ -3,25 +3,26 @@
 //! reused from one frame to the next instead of allocated per frame —
 //! whether the application drops each message before reading the next, or
 //! echoes it with `feed` (the message then lives in the send queue until
-//! the next read finds nothing and pushes the writes out). Measured with a counting global
-//! allocator and a stream that counts the reads that brought data (this
-//! file holds one test so that nothing else allocates meanwhile).
+//! the next read finds nothing and pushes the writes out). Measured with a
+//! counting global allocator and a stream that counts the reads that
+//! brought data (this file holds one test so that nothing else allocates
+//! meanwhile).
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::Ordering;
 
 use autostrada::proto::{FrameHeader, OpCode, Role};
 use autostrada::{Config, WebSocket};
 use bytes::BytesMut;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
+#[path = "common/counted_io.rs"]
+mod counted_io;
 #[path = "common/counting.rs"]
 mod counting;
 
+use counted_io::{Counted, Counts};
 use counting::LARGE;
 
 #[global_allocator]
@@ -33,39 +34,6 @@ const LEN: usize = 16 << 10;
 const WARM_UP: usize = 4;
 /// Frames counted.
 const FRAMES: usize = 40;
-
-/// A stream that counts its reads that brought data, and the octets they brought.
-struct CountingReads {
-    inner: DuplexStream,
-    reads: Arc<AtomicUsize>,
-    octets: Arc<AtomicUsize>,
-}
-
-impl AsyncRead for CountingReads {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.reads.fetch_add(1, Ordering::Relaxed);
-            self.octets.fetch_add(buf.filled().len() - before, Ordering::Relaxed);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for CountingReads {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, data)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// One masked binary frame of `LEN` octets, as a client sends it.
 fn frame(fill: u8) -> Vec<u8> {
@@ -82,15 +50,11 @@ fn frame_of(len: usize, fill: u8) -> Vec<u8> {
     wire
 }
 
-/// A server connection on a fresh pipe, and the counters of its reads and
-/// of the octets they brought.
-fn server() -> (WebSocket<CountingReads>, DuplexStream, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+/// A server connection on a fresh pipe, and what its reads moved.
+fn server() -> (WebSocket<Counted>, DuplexStream, Arc<Counts>) {
     let (ours, theirs) = tokio::io::duplex(4 << 20);
-    let reads = Arc::new(AtomicUsize::new(0));
-    let octets = Arc::new(AtomicUsize::new(0));
-    let stream = CountingReads { inner: ours, reads: reads.clone(), octets: octets.clone() };
-    let config = Config::default();
-    (WebSocket::from_upgraded(stream, Role::Server, &config, BytesMut::new(), None), theirs, reads, octets)
+    let (stream, counts) = Counted::new(ours);
+    (WebSocket::from_upgraded(stream, Role::Server, &Config::default(), BytesMut::new(), None), theirs, counts)
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -98,11 +62,11 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
     // Made before counting: the test's own allocations are not counted.
     let frames: Vec<Vec<u8>> = (0..WARM_UP + FRAMES).map(|i| frame(i as u8)).collect();
     // The application drops each message before it reads the next.
-    let (mut ws, mut peer, reads, _) = server();
+    let (mut ws, mut peer, counts) = server();
     let mut counted = (0, 0);
     for (i, wire) in frames.iter().enumerate() {
         if i == WARM_UP {
-            counted = (reads.load(Ordering::Relaxed), LARGE.load(Ordering::Relaxed));
+            counted = (counts.reads.load(Ordering::Relaxed), LARGE.load(Ordering::Relaxed));
         }
         peer.write_all(wire).await.unwrap();
         let payload = ws.next().await.unwrap().unwrap().into_payload();
@@ -111,7 +75,7 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
         let fill = i as u8;
         assert!(payload.chunks(4).all(|c| c == [fill ^ 1, fill ^ 2, fill ^ 3, fill ^ 4]), "frame {i} intact");
     }
-    let read = reads.load(Ordering::Relaxed) - counted.0;
+    let read = counts.reads.load(Ordering::Relaxed) - counted.0;
     let allocated = LARGE.load(Ordering::Relaxed) - counted.1;
     assert_eq!(read, FRAMES, "{FRAMES} frames of {LEN} octets took {read} reads");
     assert!(allocated <= 1, "{FRAMES} frames allocated {allocated} buffers of 4 KiB or more");
@@ -119,12 +83,12 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
 
     // An echo: each message waits in the send queue until the next read
     // finds nothing and pushes the writes out.
-    let (mut ws, peer, reads, _) = server();
+    let (mut ws, peer, counts) = server();
     let (mut from_us, mut to_us) = tokio::io::split(peer);
     let mut echo = vec![0u8; LEN + 4];
     for (i, wire) in frames.iter().enumerate() {
         if i == WARM_UP {
-            counted = (reads.load(Ordering::Relaxed), LARGE.load(Ordering::Relaxed));
+            counted = (counts.reads.load(Ordering::Relaxed), LARGE.load(Ordering::Relaxed));
         }
         // The echo's read finds nothing yet and pushes the last echo out,
         // as it does while the peer waits for that echo; the peer reads it.
@@ -143,7 +107,7 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
         let message = ws.next().await.unwrap().unwrap();
         ws.feed(message).await.unwrap();
     }
-    let read = reads.load(Ordering::Relaxed) - counted.0;
+    let read = counts.reads.load(Ordering::Relaxed) - counted.0;
     let allocated = LARGE.load(Ordering::Relaxed) - counted.1;
     assert_eq!(read, FRAMES, "{FRAMES} echoed frames of {LEN} octets took {read} reads");
     assert!(allocated <= 1, "{FRAMES} echoed frames allocated {allocated} buffers of 4 KiB or more");
@@ -154,12 +118,12 @@ async fn frames_larger_than_the_scratch_take_one_read_each_into_reused_storage()
     // soon past its end, so the second does not start in storage the
     // first message takes along (growing it for the rest of the second
     // would copy all of that into new storage).
-    let (mut ws, mut peer, _, octets) = server();
+    let (mut ws, mut peer, counts) = server();
     let (first, second) = (frame_of(1 << 20, 7), frame_of(1 << 20, 8));
     peer.write_all(&first).await.unwrap();
     peer.write_all(&second).await.unwrap();
     let held = ws.next().await.unwrap().unwrap();
-    let read = octets.load(Ordering::Relaxed);
+    let read = counts.read_octets.load(Ordering::Relaxed);
     // At most a burst's read (128 KiB at most) past it; a grown buffer used
     // to read on to its end, here 2 MiB in all.
     assert!(read <= first.len() + (128 << 10), "{read} octets read for a frame of {}", first.len());
