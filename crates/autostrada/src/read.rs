@@ -205,14 +205,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // rest of storage a message still shares: a large frame read there
         // would be copied out whole once it outgrew it.
         let mut use_scratch = false;
-        if buf.is_empty() {
-            if self.lent && read_buffer::reclaim(buf) && buf.capacity() >= want && buf.capacity() / 2 <= want {
-                self.lent = true;
-            } else if let Some(spare) = if bursting { read_buffer::take_spare(want) } else { None } {
-                read_buffer::give_back(std::mem::replace(buf, spare));
-                self.lent = true;
-            } else {
-                use_scratch = true;
+        let reuse_own = |buf: &mut BytesMut| read_buffer::reclaim(buf) && read_buffer::fits(buf.capacity(), want);
+        if buf.is_empty() && !(self.lent && reuse_own(buf)) {
+            match if bursting { read_buffer::take_spare(want) } else { None } {
+                Some(spare) => {
+                    read_buffer::give_back(std::mem::replace(buf, spare));
+                    self.lent = true;
+                }
+                None => use_scratch = true,
             }
         }
         if use_scratch {
@@ -288,20 +288,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             Poll::Ready(Ok(n)) => *n,
             _ => 0,
         };
-        if polled.is_pending() && !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
-        {
-            // The socket went quiet on a partial frame after a burst: keep
-            // what arrived, not the burst's large buffer. (An empty buffer
-            // waits for `release_buffer`.)
-            let partial = BytesMut::from(&buf[..]);
-            read_buffer::give_back(std::mem::replace(buf, partial));
-            self.lent = false;
-        } else if self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN {
-            // A small read into a large buffer (a connection that last saw
-            // large reads): copied out at its size, so that a message the
-            // application holds does not pin the buffer, which goes back.
-            let small = BytesMut::from(&buf[..]);
-            read_buffer::give_back(std::mem::replace(buf, small));
+        // Keep what arrived at its own size, and give the large buffer
+        // back, when the socket went quiet on a partial frame after a burst
+        // (an empty buffer waits for `release_buffer`), or when a small read
+        // landed in a large buffer (a connection that last saw large reads):
+        // a message the application holds then pins no large buffer.
+        let copy_out = if polled.is_pending() {
+            !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
+        } else {
+            self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN
+        };
+        if copy_out {
+            let own = BytesMut::from(&buf[..]);
+            read_buffer::give_back(std::mem::replace(buf, own));
             self.lent = false;
         }
         let buffered = self.rx.buffer_mut().len();

@@ -54,11 +54,17 @@ pub(crate) fn take(need: usize) -> BytesMut {
 /// stays for a read it fits.
 pub(crate) fn take_spare(need: usize) -> Option<BytesMut> {
     let spare = SPARE.try_with(Cell::take).ok().flatten()?;
-    if spare.capacity() >= need && spare.capacity() / 2 <= need {
+    if fits(spare.capacity(), need) {
         return Some(spare);
     }
     let _ = SPARE.try_with(|slot| slot.set(Some(spare)));
     None
+}
+
+/// Whether storage of `capacity` octets is lent for a read of `need`: it
+/// holds the read, and is no more than twice as large.
+pub(crate) fn fits(capacity: usize, need: usize) -> bool {
+    capacity >= need && capacity / 2 <= need
 }
 
 /// Takes back all the storage behind an emptied buffer, if no message
@@ -79,10 +85,8 @@ pub(crate) fn reclaim(buf: &mut BytesMut) -> bool {
 pub(crate) fn give_back(buf: BytesMut) {
     let Ok(mut buf) = buf.freeze().try_into_mut() else { return };
     buf.clear();
-    // A drained buffer counts as capacity only the room past what was
-    // taken from its front; asking for one octet more than that takes the
-    // front back (no copy: it holds nothing).
-    let _ = buf.try_reclaim(buf.capacity() + 1);
+    // Its whole storage, front included (unshared, as `try_into_mut` showed).
+    reclaim(&mut buf);
     // Storage too small to lend would only push out a better spare.
     if buf.capacity() < LEND_MIN || buf.capacity() > SPARE_MAX {
         return;
