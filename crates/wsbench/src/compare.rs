@@ -36,6 +36,8 @@ pub struct Options {
     pub idle_conns: usize,
     /// Where the table, JSON and charts go.
     pub out: PathBuf,
+    /// Passed on to every load run (`wsbench load --batch-writes`).
+    pub batch_writes: bool,
 }
 
 /// One subject on one cell.
@@ -252,6 +254,9 @@ fn load(exe: &Path, opts: &Options, subject: Subject, server: &Server, cell: Cel
     if !subject.is_websocket() {
         cmd.arg("--raw");
     }
+    if opts.batch_writes {
+        cmd.arg("--batch-writes");
+    }
     json_of(cmd)
 }
 
@@ -266,6 +271,9 @@ fn idle(exe: &Path, opts: &Options, subject: Subject, server: &Server, deflate: 
     }
     if !subject.is_websocket() {
         cmd.arg("--raw");
+    }
+    if opts.batch_writes {
+        cmd.arg("--batch-writes");
     }
     json_of(cmd)
 }

@@ -45,6 +45,7 @@ pub async fn run(addr: &str, websocket: bool, deflate: bool, conns: usize, pid: 
         warmup: Duration::ZERO,
         duration: Duration::ZERO,
         server_pid: Some(pid),
+        batch_writes: false,
     };
     let before = procstat::rss_kib(pid)?;
     let mut open = open_all(&spec, conns).await?;

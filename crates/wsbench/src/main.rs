@@ -67,6 +67,10 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "target/wsbench")]
         out: PathBuf,
+        /// Send the messages that a batch of echoes lets go in one write,
+        /// not one write each (see `load --batch-writes`).
+        #[arg(long)]
+        batch_writes: bool,
     },
     /// Serves one Rust subject's echo (Node's and python's are scripts).
     Serve {
@@ -97,6 +101,12 @@ enum Command {
         /// The server is a raw TCP echo: send the payload without framing.
         #[arg(long)]
         raw: bool,
+        /// Send the messages that a batch of echoes lets go in one write
+        /// (feed, then one flush), not one write each. The load then costs
+        /// far less per message, so on a small machine the server, not the
+        /// load generator, limits the rate; the server sees bursts.
+        #[arg(long)]
+        batch_writes: bool,
         /// Print one JSON line instead of a summary.
         #[arg(long)]
         json: bool,
@@ -146,7 +156,17 @@ fn secs(v: f64, what: &str) -> Result<Duration, String> {
 
 fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Compare { cells, subjects, secs: s, warmup, server_cpus, load_cpus, idle_conns, out } => {
+        Command::Compare {
+            cells,
+            subjects,
+            secs: s,
+            warmup,
+            server_cpus,
+            load_cpus,
+            idle_conns,
+            out,
+            batch_writes,
+        } => {
             secs(s, "secs")?;
             secs(warmup, "warmup")?;
             let opts = compare::Options {
@@ -158,6 +178,7 @@ fn run(command: Command) -> Result<(), String> {
                 load_cpus,
                 idle_conns,
                 out,
+                batch_writes,
             };
             let outcome = compare::run(&opts)?;
             let md = compare::write(&outcome, &opts.out)?;
@@ -169,7 +190,7 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Serve { subject, addr } => runtime()?.block_on(servers::serve(subject, &addr)),
-        Command::Load { addr, cell, secs: s, warmup, server_pid, raw, json } => {
+        Command::Load { addr, cell, secs: s, warmup, server_pid, raw, batch_writes, json } => {
             let spec = load::LoadSpec {
                 addr,
                 websocket: !raw,
@@ -177,6 +198,7 @@ fn run(command: Command) -> Result<(), String> {
                 warmup: secs(warmup, "warmup")?,
                 duration: secs(s, "secs")?,
                 server_pid,
+                batch_writes,
             };
             let r = runtime()?.block_on(load::run(&spec))?;
             if json {
