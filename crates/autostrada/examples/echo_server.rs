@@ -33,19 +33,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("echo_server: {peer}: {e}"),
             };
-            while let Some(message) = ws.next().await {
-                match message {
-                    // Queued, and written with whatever else is queued once
-                    // no further message is buffered (see SendHalf).
-                    Ok(m) if m.is_data() => {
-                        if ws.feed(m).await.is_err() {
-                            break;
-                        }
-                    }
-                    // Pings, pongs and closes are answered by the library.
-                    Ok(_) => {}
+            // Each message is bound once: a `while let` scrutinee would stay
+            // in the task's state through the whole body.
+            loop {
+                let message = match ws.next().await {
+                    Some(Ok(m)) => m,
                     // A protocol error: the close frame is out; let the stream finish.
-                    Err(_) => {}
+                    Some(Err(_)) => continue,
+                    None => break,
+                };
+                // Pings, pongs and closes are answered by the library. Data is
+                // queued, and written with whatever else is queued once no
+                // further message is buffered (see SendHalf).
+                if message.is_data() && ws.feed(message).await.is_err() {
+                    break;
                 }
             }
         });
