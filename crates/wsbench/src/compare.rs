@@ -38,6 +38,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Passed on to every load run (`wsbench load --batch-writes`).
     pub batch_writes: bool,
+    /// Rounds per cell (at least 1): each figure is the median of the rounds.
+    pub repeat: usize,
 }
 
 /// One subject on one cell.
@@ -47,8 +49,12 @@ pub struct Run {
     pub subject: Subject,
     /// The cell.
     pub cell: Cell,
-    /// What it measured, or why it could not.
+    /// What it measured (with `--repeat`, each figure the median of the
+    /// rounds that measured), or why it could not.
     pub result: Result<LoadResult, String>,
+    /// Every round, when there was more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<Result<LoadResult, String>>,
 }
 
 /// One subject's memory per idle connection.
@@ -86,6 +92,8 @@ pub struct Setup {
     pub secs: f64,
     /// Warm-up seconds per cell.
     pub warmup: f64,
+    /// Rounds per cell, whose median each figure is.
+    pub repeat: usize,
     /// `model name` from /proc/cpuinfo and the CPU count.
     pub machine: String,
 }
@@ -107,11 +115,15 @@ pub fn applies(subject: Subject, cell: &Cell) -> bool {
 pub fn run(opts: &Options) -> Result<Outcome, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wsbench binary: {e}"))?;
     std::fs::create_dir_all(opts.out.join("logs")).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let repeat = opts.repeat.max(1);
+    // Each subject's cells, in table order.
+    let plan: Vec<(Subject, Vec<Cell>)> =
+        opts.subjects.iter().map(|&s| (s, opts.cells.iter().copied().filter(|c| applies(s, c)).collect())).collect();
     let mut total = 0;
-    for &s in &opts.subjects {
-        total += opts.cells.iter().filter(|c| applies(s, c)).count() as u64;
+    for (s, cells) in &plan {
+        total += (cells.len() * repeat) as u64;
         if opts.idle_conns > 0 {
-            total += u64::from(s != Subject::AutostradaLowMemory) + u64::from(s.deflates());
+            total += u64::from(*s != Subject::AutostradaLowMemory) + u64::from(s.deflates());
         }
     }
     let bar = ProgressBar::new(total);
@@ -120,53 +132,104 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
             .expect("valid progress template")
             .progress_chars("=> "),
     );
-    let mut runs = Vec::new();
+    // rounds[subject][cell]: one result per round. Rounds go over every
+    // subject in turn, so a machine that drifts during the run shifts them all.
+    let mut rounds: Vec<Vec<Vec<Result<LoadResult, String>>>> =
+        plan.iter().map(|(_, cells)| vec![Vec::with_capacity(repeat); cells.len()]).collect();
     let mut memory = Vec::new();
-    for &subject in &opts.subjects {
-        let cells: Vec<Cell> = opts.cells.iter().copied().filter(|c| applies(subject, c)).collect();
-        if !cells.is_empty() {
-            match Server::start(subject, &exe, opts) {
-                Ok(server) => {
-                    for cell in cells {
-                        bar.set_message(format!("{} {cell}", subject.name()));
-                        let result = load(&exe, opts, subject, &server, cell);
-                        if let Err(e) = &result {
-                            bar.println(format!("wsbench: {} {cell}: {e}", subject.name()));
-                        }
-                        runs.push(Run { subject, cell, result });
-                        bar.inc(1);
-                    }
-                }
-                Err(e) => {
-                    bar.println(format!("wsbench: {}: {e}", subject.name()));
-                    for cell in cells {
-                        runs.push(Run { subject, cell, result: Err(e.clone()) });
-                        bar.inc(1);
-                    }
-                }
+    for round in 0..repeat {
+        for ((subject, cells), results) in plan.iter().zip(&mut rounds) {
+            let subject = *subject;
+            let tag = if repeat > 1 { format!(" (round {}/{repeat})", round + 1) } else { String::new() };
+            measure_cells(&exe, opts, subject, cells, results, &bar, &tag);
+            if round == 0 && opts.idle_conns > 0 {
+                memory.push(measure_memory(&exe, opts, subject, &bar));
             }
         }
-        if opts.idle_conns > 0 {
-            let mut row = Memory { subject, plain: None, deflate: None };
-            for deflate in [false, true] {
-                if (deflate && !subject.deflates()) || (!deflate && subject == Subject::AutostradaLowMemory) {
-                    continue;
-                }
-                bar.set_message(format!("{} idle{}", subject.name(), if deflate { " deflate" } else { "" }));
-                // A fresh server for each: what earlier load left in its heap would blur the growth.
-                let result =
-                    Server::start(subject, &exe, opts).and_then(|server| idle(&exe, opts, subject, &server, deflate));
-                if let Err(e) = &result {
-                    bar.println(format!("wsbench: {} idle: {e}", subject.name()));
-                }
-                *(if deflate { &mut row.deflate } else { &mut row.plain }) = Some(result);
-                bar.inc(1);
-            }
-            memory.push(row);
+    }
+    let mut runs = Vec::new();
+    for ((subject, cells), results) in plan.into_iter().zip(rounds) {
+        for (cell, rounds) in cells.into_iter().zip(results) {
+            let result = median(&rounds);
+            let rounds = if repeat > 1 { rounds } else { Vec::new() };
+            runs.push(Run { subject, cell, result, rounds });
         }
     }
     bar.finish_and_clear();
     Ok(Outcome { setup: setup(opts), runs, memory })
+}
+
+/// Runs `subject` on `cells` once, adding each result to its cell's rounds.
+fn measure_cells(
+    exe: &Path,
+    opts: &Options,
+    subject: Subject,
+    cells: &[Cell],
+    results: &mut [Vec<Result<LoadResult, String>>],
+    bar: &ProgressBar,
+    tag: &str,
+) {
+    if cells.is_empty() {
+        return;
+    }
+    let server = Server::start(subject, exe, opts);
+    for (&cell, rounds) in cells.iter().zip(results) {
+        bar.set_message(format!("{} {cell}{tag}", subject.name()));
+        let result = server.as_ref().map_err(Clone::clone).and_then(|server| load(exe, opts, subject, server, cell));
+        if let Err(e) = &result {
+            bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
+        }
+        rounds.push(result);
+        bar.inc(1);
+    }
+}
+
+/// `subject`'s memory per idle connection, without and with compression
+/// as it applies, each on a fresh server.
+fn measure_memory(exe: &Path, opts: &Options, subject: Subject, bar: &ProgressBar) -> Memory {
+    let mut row = Memory { subject, plain: None, deflate: None };
+    for deflate in [false, true] {
+        if (deflate && !subject.deflates()) || (!deflate && subject == Subject::AutostradaLowMemory) {
+            continue;
+        }
+        bar.set_message(format!("{} idle{}", subject.name(), if deflate { " deflate" } else { "" }));
+        // A fresh server for each: what earlier load left in its heap would blur the growth.
+        let result = Server::start(subject, exe, opts).and_then(|server| idle(exe, opts, subject, &server, deflate));
+        if let Err(e) = &result {
+            bar.println(format!("wsbench: {} idle: {e}", subject.name()));
+        }
+        *(if deflate { &mut row.deflate } else { &mut row.plain }) = Some(result);
+        bar.inc(1);
+    }
+    row
+}
+
+/// The median of the rounds that measured, figure by figure (so the rate
+/// and the CPU may come from different rounds); errors add up. The first
+/// round's error when none measured.
+fn median(rounds: &[Result<LoadResult, String>]) -> Result<LoadResult, String> {
+    let ok: Vec<&LoadResult> = rounds.iter().filter_map(|r| r.as_ref().ok()).collect();
+    if ok.is_empty() {
+        return rounds.first().cloned().unwrap_or_else(|| Err("not run".into()));
+    }
+    let mid = |f: &dyn Fn(&LoadResult) -> f64| median_of(ok.iter().map(|r| f(r)).collect());
+    let cpu: Vec<f64> = ok.iter().filter_map(|r| r.server_cpu_us_per_msg).collect();
+    Ok(LoadResult {
+        messages: mid(&|r| r.messages as f64) as u64,
+        secs: mid(&|r| r.secs),
+        msgs_per_sec: mid(&|r| r.msgs_per_sec),
+        mb_per_sec: mid(&|r| r.mb_per_sec),
+        latency_us: std::array::from_fn(|i| mid(&|r| r.latency_us[i])),
+        server_cpu_us_per_msg: (!cpu.is_empty()).then(|| median_of(cpu)),
+        errors: ok.iter().map(|r| r.errors).sum(),
+    })
+}
+
+/// The median of `v` (not empty).
+fn median_of(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
 fn setup(opts: &Options) -> Setup {
@@ -182,6 +245,7 @@ fn setup(opts: &Options) -> Setup {
         load_cpus: opts.load_cpus.clone(),
         secs: opts.secs,
         warmup: opts.warmup,
+        repeat: opts.repeat,
         machine: format!("{model}, {cpus} CPUs"),
     }
 }
@@ -316,4 +380,47 @@ pub fn write(outcome: &Outcome, out: &Path) -> Result<String, String> {
     write("results.md", &md)?;
     crate::chart::write_all(outcome, out)?;
     Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(rate: f64, cpu: Option<f64>, errors: u64) -> Result<LoadResult, String> {
+        Ok(LoadResult {
+            messages: rate as u64 * 2,
+            secs: 2.0,
+            msgs_per_sec: rate,
+            mb_per_sec: rate / 1e6,
+            latency_us: [rate; 5],
+            server_cpu_us_per_msg: cpu,
+            errors,
+        })
+    }
+
+    #[test]
+    fn each_figure_is_the_median_of_the_rounds_that_measured() {
+        let rounds = [
+            measured(300.0, Some(1.0), 0),
+            Err("refused".into()),
+            measured(100.0, Some(5.0), 1),
+            measured(200.0, Some(2.0), 0),
+        ];
+        let m = median(&rounds).unwrap();
+        assert_eq!(m.msgs_per_sec, 200.0);
+        assert_eq!(m.latency_us, [200.0; 5]);
+        assert_eq!(m.server_cpu_us_per_msg, Some(2.0));
+        assert_eq!(m.errors, 1, "errors add up");
+        // An even count takes the mean of the middle two; CPU only from rounds that read it.
+        let m = median(&[measured(100.0, None, 0), measured(200.0, Some(4.0), 0)]).unwrap();
+        assert_eq!(m.msgs_per_sec, 150.0);
+        assert_eq!(m.server_cpu_us_per_msg, Some(4.0));
+    }
+
+    #[test]
+    fn no_round_measured_gives_the_first_error() {
+        let e = median(&[Err("first".into()), Err("second".into())]).unwrap_err();
+        assert_eq!(e, "first");
+        assert_eq!(median(&[measured(1.0, None, 0)]).unwrap().server_cpu_us_per_msg, None);
+    }
 }

@@ -71,6 +71,11 @@ enum Command {
         /// not one write each (see `load --batch-writes`).
         #[arg(long)]
         batch_writes: bool,
+        /// Rounds per cell: every subject runs every cell once per round,
+        /// and each figure is the median of the rounds. Steadier on a noisy
+        /// machine, at N times the time (the memory rows run once).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=99))]
+        repeat: u16,
     },
     /// Serves one Rust subject's echo (Node's and python's are scripts).
     Serve {
@@ -166,6 +171,7 @@ fn run(command: Command) -> Result<(), String> {
             idle_conns,
             out,
             batch_writes,
+            repeat,
         } => {
             secs(s, "secs")?;
             secs(warmup, "warmup")?;
@@ -179,6 +185,7 @@ fn run(command: Command) -> Result<(), String> {
                 idle_conns,
                 out,
                 batch_writes,
+                repeat: usize::from(repeat),
             };
             let outcome = compare::run(&opts)?;
             let md = compare::write(&outcome, &opts.out)?;

@@ -96,8 +96,14 @@ pub fn markdown(o: &Outcome) -> String {
     let _ = writeln!(md, "# wsbench compare\n");
     let _ = writeln!(
         md,
-        "`{}` — {}; servers on CPU {}, load on CPU {}; {} s warm-up, {} s measured per cell.\n",
-        s.command, s.machine, s.server_cpus, s.load_cpus, s.warmup, s.secs
+        "`{}` — {}; servers on CPU {}, load on CPU {}; {} s warm-up, {} s measured per cell{}.\n",
+        s.command,
+        s.machine,
+        s.server_cpus,
+        s.load_cpus,
+        s.warmup,
+        s.secs,
+        if s.repeat > 1 { format!("; each figure the median of {} rounds", s.repeat) } else { String::new() }
     );
     let all = cells(o);
     let plain: Vec<Cell> = all.iter().copied().filter(|c| c.kind != Kind::Deflate).collect();
@@ -289,6 +295,7 @@ mod tests {
                     server_cpu_us_per_msg: Some(us),
                     errors: 0,
                 }),
+                rounds: Vec::new(),
             })
             .collect();
         let setup = Setup {
@@ -297,6 +304,7 @@ mod tests {
             load_cpus: "1".into(),
             secs: 1.0,
             warmup: 0.5,
+            repeat: 1,
             machine: "test".into(),
         };
         Outcome { setup, runs, memory: Vec::new() }
