@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release -p wsbench -- compare              # the whole matrix, ~7 min on 2 cores
 //! cargo run --release -p wsbench -- compare --cells 100:20:1,100:1k:16 --secs 3
+//! cargo run --release -p wsbench -- compare --repeat 3        # medians of three rounds
 //! cargo run --release -p wsbench -- serve autostrada 127.0.0.1:9001
 //! cargo run --release -p wsbench -- load --addr 127.0.0.1:9001 --cell 100:1k:16
 //! ```
