@@ -1,17 +1,18 @@
 //! `wsbench compare` end to end on a tiny matrix: servers and loads as
 //! pinned processes, then the table, the JSON and the charts on disk.
 
+use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn compare_writes_the_table_json_and_charts() {
-    let out = std::env::temp_dir().join(format!("wsbench-compare-{}", std::process::id()));
+/// Runs `wsbench compare` with `args` on one CPU (enough to check the
+/// plumbing on any machine) into a fresh directory named after `name`;
+/// returns that directory, `results.md` and `results.json`.
+fn compare(name: &str, args: &[&str]) -> (PathBuf, String, serde_json::Value) {
+    let out = std::env::temp_dir().join(format!("wsbench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_wsbench"))
-        .args(["compare", "--cells", "4:1k:2,2:512:1:text,2:2k:1:deflate"])
-        .args(["--subjects", "raw-tcp,autostrada,autostrada-low-memory"])
-        .args(["--secs", "0.3", "--warmup", "0.1", "--idle-conns", "40"])
-        // One CPU for both is enough to check the plumbing on any machine.
+        .arg("compare")
+        .args(args)
         .args(["--server-cpus", "0", "--load-cpus", "0"])
         .arg("--out")
         .arg(&out)
@@ -19,12 +20,31 @@ fn compare_writes_the_table_json_and_charts() {
         .expect("wsbench runs");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    let json = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    (out, md, json)
+}
+
+#[test]
+fn compare_writes_the_table_json_and_charts() {
+    let (out, md, json) = compare(
+        "compare",
+        &[
+            "--cells",
+            "4:1k:2,2:512:1:text,2:2k:1:deflate",
+            "--subjects",
+            "raw-tcp,autostrada,autostrada-low-memory",
+            "--secs",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--idle-conns",
+            "40",
+        ],
+    );
     for row in ["| 4:1 KiB:2 |", "| 2:512 B:1 text |", "| 2:2 KiB:1 deflate |", "| autostrada-low-memory |"] {
         assert!(md.contains(row), "no {row} in\n{md}");
     }
     assert!(!md.contains("Runs that measured nothing"), "{md}");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     // raw-tcp and autostrada on the two plain cells, both autostradas on the deflate cell.
     assert_eq!(json["runs"].as_array().unwrap().len(), 6);
     assert!(json["runs"].as_array().unwrap().iter().all(|r| r["result"]["Ok"]["messages"].as_u64().unwrap() > 0));
@@ -37,20 +57,24 @@ fn compare_writes_the_table_json_and_charts() {
 
 #[test]
 fn repeat_keeps_every_round_and_reports_their_median() {
-    let out = std::env::temp_dir().join(format!("wsbench-repeat-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let run = Command::new(env!("CARGO_BIN_EXE_wsbench"))
-        .args(["compare", "--cells", "2:64:2", "--subjects", "raw-tcp,autostrada", "--repeat", "3"])
-        .args(["--secs", "0.2", "--warmup", "0.1", "--idle-conns", "0", "--server-cpus", "0", "--load-cpus", "0"])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("wsbench runs");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    let (out, md, json) = compare(
+        "repeat",
+        &[
+            "--cells",
+            "2:64:2",
+            "--subjects",
+            "raw-tcp,autostrada",
+            "--repeat",
+            "3",
+            "--secs",
+            "0.2",
+            "--warmup",
+            "0.1",
+            "--idle-conns",
+            "0",
+        ],
+    );
     assert!(md.contains("each figure the median of 3 rounds"), "{md}");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     for r in json["runs"].as_array().unwrap() {
         let rates: Vec<f64> =
             r["rounds"].as_array().unwrap().iter().map(|x| x["Ok"]["msgs_per_sec"].as_f64().unwrap()).collect();
