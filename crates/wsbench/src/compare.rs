@@ -172,10 +172,20 @@ fn measure_cells(
     if cells.is_empty() {
         return;
     }
-    let server = Server::start(subject, exe, opts);
+    let server = match Server::start(subject, exe, opts) {
+        Ok(server) => server,
+        Err(e) => {
+            bar.println(format!("wsbench: {}{tag}: {e}", subject.name()));
+            for rounds in results {
+                rounds.push(Err(e.clone()));
+                bar.inc(1);
+            }
+            return;
+        }
+    };
     for (&cell, rounds) in cells.iter().zip(results) {
         bar.set_message(format!("{} {cell}{tag}", subject.name()));
-        let result = server.as_ref().map_err(Clone::clone).and_then(|server| load(exe, opts, subject, server, cell));
+        let result = load(exe, opts, subject, &server, cell);
         if let Err(e) = &result {
             bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
         }
@@ -205,8 +215,9 @@ fn measure_memory(exe: &Path, opts: &Options, subject: Subject, bar: &ProgressBa
 }
 
 /// The median of the rounds that measured, figure by figure (so the rate
-/// and the CPU may come from different rounds); errors add up. The first
-/// round's error when none measured.
+/// and the CPU may come from different rounds, and the latency maximum is
+/// the median of the rounds' maxima); errors add up. The first round's
+/// error when none measured; `results.md` lists rounds that failed.
 fn median(rounds: &[Result<LoadResult, String>]) -> Result<LoadResult, String> {
     let ok: Vec<&LoadResult> = rounds.iter().filter_map(|r| r.as_ref().ok()).collect();
     if ok.is_empty() {
@@ -335,9 +346,6 @@ fn idle(exe: &Path, opts: &Options, subject: Subject, server: &Server, deflate: 
     }
     if !subject.is_websocket() {
         cmd.arg("--raw");
-    }
-    if opts.batch_writes {
-        cmd.arg("--batch-writes");
     }
     json_of(cmd)
 }

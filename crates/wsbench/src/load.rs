@@ -352,7 +352,10 @@ const BATCH_COPY_MAX: usize = 64 << 10;
 async fn take_permits(permits: &Semaphore, batch: bool) -> Option<usize> {
     let first = permits.acquire().await.ok()?;
     first.forget();
-    let more = if batch { permits.available_permits() } else { 0 };
+    if !batch {
+        return Some(1);
+    }
+    let more = permits.available_permits();
     match u32::try_from(more).ok().and_then(|m| permits.try_acquire_many(m).ok()) {
         Some(rest) => {
             rest.forget();
@@ -392,25 +395,24 @@ async fn drive_raw(
     let (mut rd, mut wr) = tcp.into_split();
     let writer = async {
         let mut copies = Vec::new();
+        // Small payloads let go together leave in writes of up to 64 KiB,
+        // as the WebSocket subjects' batched frames do.
+        let per_write = (BATCH_COPY_MAX / payload.len().max(1)).max(1);
         loop {
-            let Some(n) = take_permits(&permits, batch).await else { return false };
+            let Some(mut n) = take_permits(&permits, batch).await else { return false };
             (0..n).for_each(|_| inflight.sent());
-            // Small payloads let go together leave in one write, as the
-            // WebSocket subjects' frames do; large ones are large writes anyway.
-            let written = if n > 1 && n * payload.len() <= BATCH_COPY_MAX {
-                copies.clear();
-                (0..n).for_each(|_| copies.extend_from_slice(&payload));
-                wr.write_all(&copies).await
-            } else {
-                let mut out = Ok(());
-                for _ in 0..n {
-                    out = wr.write_all(&payload).await;
-                    if out.is_err() {
-                        break;
-                    }
-                }
-                out
-            };
+            let mut written = Ok(());
+            while n > 0 && written.is_ok() {
+                let k = n.min(per_write);
+                written = if k == 1 {
+                    wr.write_all(&payload).await
+                } else {
+                    copies.clear();
+                    (0..k).for_each(|_| copies.extend_from_slice(&payload));
+                    wr.write_all(&copies).await
+                };
+                n -= k;
+            }
             if written.is_err() {
                 return false;
             }

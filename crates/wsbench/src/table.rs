@@ -122,21 +122,39 @@ pub fn markdown(o: &Outcome) -> String {
     md
 }
 
-/// The runs that measured nothing, with the load's reason ("—" in the tables).
+/// The runs that measured nothing, with the load's reason ("—" in the
+/// tables), and with `--repeat` the runs whose figures come from fewer
+/// rounds than asked for.
 fn failures(md: &mut String, o: &Outcome) {
     let failed: Vec<_> = o.runs.iter().filter_map(|r| r.result.as_ref().err().map(|e| (r, e))).collect();
-    if failed.is_empty() {
-        return;
+    if !failed.is_empty() {
+        let _ = writeln!(md, "## Runs that measured nothing\n");
+        for (r, e) in failed {
+            let _ = writeln!(md, "- {} on {}: {}", r.subject.name(), r.cell, e.replace('\n', " "));
+        }
+        md.push('\n');
     }
-    let _ = writeln!(
-        md,
-        "## Runs that measured nothing
-"
-    );
-    for (r, e) in failed {
-        let _ = writeln!(md, "- {} on {}: {}", r.subject.name(), r.cell, e.replace('\n', " "));
+    let partial: Vec<_> = o
+        .runs
+        .iter()
+        .filter(|r| r.result.is_ok())
+        .filter_map(|r| r.rounds.iter().find_map(|x| x.as_ref().err()).map(|e| (r, e)))
+        .collect();
+    if !partial.is_empty() {
+        let _ = writeln!(md, "## Rounds that failed (the figures are the median of the others)\n");
+        for (r, e) in partial {
+            let bad = r.rounds.iter().filter(|x| x.is_err()).count();
+            let _ = writeln!(
+                md,
+                "- {} on {}: {bad} of {} rounds, e.g. {}",
+                r.subject.name(),
+                r.cell,
+                r.rounds.len(),
+                e.replace('\n', " ")
+            );
+        }
+        md.push('\n');
     }
-    md.push('\n');
 }
 
 fn header(md: &mut String, first: &str, subjects: &[Subject], extra: &[&str]) {
@@ -324,5 +342,15 @@ mod tests {
         assert!(!cpu_check(&o, &cell).unwrap().met);
         let md = markdown(&o);
         assert!(md.contains("| 100:20 B:1 |") && md.contains("**missed**"), "{md}");
+    }
+
+    #[test]
+    fn rounds_that_failed_are_listed_under_the_tables() {
+        let mut o = outcome(&[(Subject::RawTcp, 2.0), (Subject::Autostrada, 2.5)]);
+        assert!(!markdown(&o).contains("Rounds that failed"));
+        let ok = o.runs[1].result.clone();
+        o.runs[1].rounds = vec![ok.clone(), Err("server went away".into()), ok];
+        let md = markdown(&o);
+        assert!(md.contains("- autostrada on 100:20 B:1: 1 of 3 rounds, e.g. server went away"), "{md}");
     }
 }

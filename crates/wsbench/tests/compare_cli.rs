@@ -57,6 +57,7 @@ fn compare_writes_the_table_json_and_charts() {
 
 #[test]
 fn repeat_keeps_every_round_and_reports_their_median() {
+    // With batched writes too, which the memory rows must not trip over.
     let (out, md, json) = compare(
         "repeat",
         &[
@@ -66,15 +67,21 @@ fn repeat_keeps_every_round_and_reports_their_median() {
             "raw-tcp,autostrada",
             "--repeat",
             "3",
+            "--batch-writes",
             "--secs",
             "0.2",
             "--warmup",
             "0.1",
             "--idle-conns",
-            "0",
+            "20",
         ],
     );
     assert!(md.contains("each figure the median of 3 rounds"), "{md}");
+    assert!(!md.contains("failed") && !md.contains("measured nothing"), "{md}");
+    assert!(
+        json["memory"].as_array().unwrap().iter().all(|m| m["plain"]["Ok"]["conns"].as_u64() == Some(20)),
+        "{json}"
+    );
     for r in json["runs"].as_array().unwrap() {
         let rates: Vec<f64> =
             r["rounds"].as_array().unwrap().iter().map(|x| x["Ok"]["msgs_per_sec"].as_f64().unwrap()).collect();
