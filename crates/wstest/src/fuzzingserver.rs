@@ -112,8 +112,14 @@ pub async fn serve(
             () = state.stop.notified() => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
-                    // Past the cap a connection waits for a free slot.
-                    let Ok(slot) = connections.clone().acquire_owned().await else { break };
+                    // Past the cap a connection is closed at once: waiting
+                    // for a slot here would stop this loop from seeing
+                    // `shutdown` and `stop` while clients hold every slot
+                    // (a `getCaseStatus` waits as long as its case runs).
+                    let Ok(slot) = connections.clone().try_acquire_owned() else {
+                        drop(tcp);
+                        continue;
+                    };
                     let state = state.clone();
                     tokio::spawn(async move {
                         handle(state, tcp).await;

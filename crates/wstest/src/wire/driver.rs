@@ -152,6 +152,16 @@ fn fire_timers(peer: &mut Peer, handler: &mut (dyn Handler + Send)) {
 /// take when we drop the connection; plain TCP shuts down at once.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(2);
 
+/// The case's hard deadline has passed with the connection still up: drop
+/// TCP, saying why.
+fn hard_deadline_passed(peer: &mut Peer, options: &DriveOptions) {
+    peer.close.was_not_clean_reason = Some(format!(
+        "wstest: the connection was still up at the case's hard deadline ({} s); wstest dropped it",
+        options.hard_deadline.unwrap_or_default().as_secs()
+    ));
+    peer.drop_tcp(true);
+}
+
 /// Waits, without sleeping, until there is something to read on the socket
 /// (data, end of stream or an error — the read that follows finds out
 /// which) or `budget` is spent.
@@ -209,6 +219,13 @@ pub(crate) async fn drive(
                 break;
             }
         }
+        // Checked here too: the biased `select!` below polls the read
+        // first, so a peer that never stops sending would starve the
+        // deadline's branch.
+        if hard_deadline.is_some_and(|d| d <= tokio::time::Instant::now()) && peer.drop_requested != Some(true) {
+            hard_deadline_passed(peer, &options);
+            continue;
+        }
         if yield_next {
             tokio::task::yield_now().await;
             yield_next = false;
@@ -242,11 +259,7 @@ pub(crate) async fn drive(
                 }
             },
             () = sleep_until(hard_deadline.unwrap_or_else(tokio::time::Instant::now)), if hard_deadline.is_some() => {
-                peer.close.was_not_clean_reason = Some(format!(
-                    "wstest: the connection was still up at the case's hard deadline ({} s); wstest dropped it",
-                    options.hard_deadline.unwrap_or_default().as_secs()
-                ));
-                peer.drop_tcp(true);
+                hard_deadline_passed(peer, &options);
             }
             () = sleep_until(pause_until.unwrap_or_else(tokio::time::Instant::now)), if pause_until.is_some() => pause_until = None,
             written = async {
