@@ -3,14 +3,13 @@
 //! Each measurement is its own `wsbench load` (or `wsbench idle`) process
 //! under `taskset`, so the load never shares a core with the server.
 
-use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cells::{Cell, Kind};
 use crate::idle::IdleResult;
@@ -43,7 +42,7 @@ pub struct Options {
 }
 
 /// One subject on one cell.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
     /// The subject.
     pub subject: Subject,
@@ -53,12 +52,12 @@ pub struct Run {
     /// rounds that measured), or why it could not.
     pub result: Result<LoadResult, String>,
     /// Every round, when there was more than one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<Result<LoadResult, String>>,
 }
 
 /// One subject's memory per idle connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Memory {
     /// The subject.
     pub subject: Subject,
@@ -69,7 +68,7 @@ pub struct Memory {
 }
 
 /// Everything one `compare` measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     /// How it ran: the command line, the machine, the CPUs.
     pub setup: Setup,
@@ -80,7 +79,7 @@ pub struct Outcome {
 }
 
 /// The circumstances of a run, written beside its figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setup {
     /// The command line.
     pub command: String,
@@ -92,7 +91,9 @@ pub struct Setup {
     pub secs: f64,
     /// Warm-up seconds per cell.
     pub warmup: f64,
-    /// Rounds per cell, whose median each figure is.
+    /// Rounds per cell, whose median each figure is (1 in files written
+    /// before `--repeat` existed).
+    #[serde(default = "one")]
     pub repeat: usize,
     /// `model name` from /proc/cpuinfo and the CPU count.
     pub machine: String,
@@ -372,22 +373,45 @@ pub fn cell_arg(cell: &Cell) -> String {
     format!("{}:{}:{}:{kind}", cell.conns, cell.size, cell.inflight)
 }
 
+fn one() -> usize {
+    1
+}
+
 /// Writes `results.json`, `results.md` and the charts into `out`; returns the markdown.
 ///
 /// # Errors
 /// When a file cannot be written.
 pub fn write(outcome: &Outcome, out: &Path) -> Result<String, String> {
+    let json = serde_json::to_string_pretty(outcome).map_err(|e| e.to_string())?;
+    let path = out.join("results.json");
+    std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    render(outcome, out)
+}
+
+/// Writes `results.md` and the charts for `outcome` into `out` (not
+/// `results.json`); returns the markdown. `wsbench report` uses it to redraw
+/// a saved run.
+///
+/// # Errors
+/// When a file cannot be written.
+pub fn render(outcome: &Outcome, out: &Path) -> Result<String, String> {
     let md = crate::table::markdown(outcome);
-    let write = |name: &str, text: &str| {
-        let path = out.join(name);
-        std::fs::File::create(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    write("results.json", &serde_json::to_string_pretty(outcome).map_err(|e| e.to_string())?)?;
-    write("results.md", &md)?;
+    let path = out.join("results.md");
+    std::fs::write(&path, &md).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     crate::chart::write_all(outcome, out)?;
     Ok(md)
+}
+
+/// Reads a `results.json` that `compare` wrote.
+///
+/// # Errors
+/// When the file cannot be read or is not a `compare` result, naming the
+/// file and what is wrong with it.
+pub fn read(path: &Path) -> Result<Outcome, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!("{} is not a results.json written by `wsbench compare`: {e}", path.display())
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! cargo run --release -p wsbench -- compare              # the whole matrix, ~7 min on 2 cores
 //! cargo run --release -p wsbench -- compare --cells 100:20:1,100:1k:16 --secs 3
 //! cargo run --release -p wsbench -- compare --repeat 3        # medians of three rounds
+//! cargo run --release -p wsbench -- report target/wsbench/results.json  # redraw a saved run
 //! cargo run --release -p wsbench -- serve autostrada 127.0.0.1:9001
 //! cargo run --release -p wsbench -- load --addr 127.0.0.1:9001 --cell 100:1k:16
 //! ```
@@ -77,6 +78,16 @@ enum Command {
         /// machine, at N times the time (the memory rows run once).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=99))]
         repeat: u16,
+    },
+    /// Redraws results.md and the charts from a results.json that `compare`
+    /// wrote (after an upgrade of wsbench, or to move a run's figures).
+    Report {
+        /// The results.json to read.
+        #[arg(default_value = "target/wsbench/results.json")]
+        json: PathBuf,
+        /// Where results.md and the charts go (default: beside the JSON).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Serves one Rust subject's echo (Node's and python's are scripts).
     Serve {
@@ -195,6 +206,14 @@ fn run(command: Command) -> Result<(), String> {
                 "wsbench: wrote {0}/results.md, results.json, throughput.svg and cpu.svg in {0}",
                 opts.out.display()
             );
+            Ok(())
+        }
+        Command::Report { json, out } => {
+            let outcome = compare::read(&json)?;
+            let out = out.unwrap_or_else(|| json.parent().map_or_else(|| PathBuf::from("."), PathBuf::from));
+            std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+            println!("{}", compare::render(&outcome, &out)?);
+            eprintln!("wsbench: wrote {0}/results.md, throughput.svg and cpu.svg", out.display());
             Ok(())
         }
         Command::Serve { subject, addr } => runtime()?.block_on(servers::serve(subject, &addr)),

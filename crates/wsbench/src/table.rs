@@ -62,6 +62,11 @@ pub struct CpuCheck {
     /// The goal for this cell: at most 1.0× the best peer, or within 1.05×
     /// the floor where the floor is already above 0.8× the best peer.
     pub met: bool,
+    /// autostrada ÷ this cell's share of the median goal: 0.8× the best
+    /// peer, or 1.05× the floor where the floor is already above 0.8× the
+    /// best peer (no server can be 0.8× there). The goal holds when the
+    /// median of this over the cells is at most 1.
+    pub vs_median_target: f64,
 }
 
 /// autostrada's CPU check on `cell`, when autostrada and a peer both ran it.
@@ -80,11 +85,11 @@ pub fn cpu_check(o: &Outcome, cell: &Cell) -> Option<CpuCheck> {
     let floor_vs_best = raw.map(|r| r / best);
     let vs_floor = raw.map(|r| ours / r);
     let vs_best = ours / best;
-    let met = match (floor_vs_best, vs_floor) {
-        (Some(f), Some(v)) if f > 0.8 => v <= 1.05 || vs_best <= 1.0,
-        _ => vs_best <= 1.0,
+    let (met, target) = match (floor_vs_best, vs_floor, raw) {
+        (Some(f), Some(v), Some(r)) if f > 0.8 => (v <= 1.05 || vs_best <= 1.0, 1.05 * r),
+        _ => (vs_best <= 1.0, 0.8 * best),
     };
-    Some(CpuCheck { vs_best, floor_vs_best, vs_floor, met })
+    Some(CpuCheck { vs_best, floor_vs_best, vs_floor, met, vs_median_target: ours / target })
 }
 
 /// The whole report: throughput, CPU, compression and memory tables, and a
@@ -216,8 +221,13 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
     }
     let mut ratios: Vec<f64> = checks.iter().map(|c| c.vs_best).collect();
     ratios.sort_by(f64::total_cmp);
+    // The upper median when the count is even: the stricter of the two.
     let median = ratios[ratios.len() / 2];
     let worst = ratios[ratios.len() - 1];
+    let mut to_target: Vec<f64> = checks.iter().map(|c| c.vs_median_target).collect();
+    to_target.sort_by(f64::total_cmp);
+    let median_to_target = to_target[to_target.len() / 2];
+    let within_target = to_target.iter().filter(|v| **v <= 1.0).count();
     let missed = checks.iter().filter(|c| !c.met).count();
     let slower: Vec<String> = cells
         .iter()
@@ -239,6 +249,14 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
          (goal ≤ 1.00×, or within 1.05× of the raw TCP floor where the floor is above 0.8× the best peer); \
          cells missing the per-cell goal: {missed} of {}.",
         checks.len()
+    );
+    let _ = writeln!(
+        md,
+        "- The median goal with the floor rule applied to it (each cell's target is 0.8× the best peer, or 1.05× \
+         the raw TCP floor where the floor is above 0.8× the best peer): {within_target} of {} cells within their \
+         target; median autostrada ÷ target {median_to_target:.2}× (goal ≤ 1.00×, {}).",
+        checks.len(),
+        if median_to_target <= 1.0 { "met" } else { "missed" }
     );
     let _ = writeln!(
         md,
@@ -342,6 +360,19 @@ mod tests {
         assert!(!cpu_check(&o, &cell).unwrap().met);
         let md = markdown(&o);
         assert!(md.contains("| 100:20 B:1 |") && md.contains("**missed**"), "{md}");
+    }
+
+    #[test]
+    fn the_median_target_is_the_floor_where_the_floor_is_close_to_the_best_peer() {
+        let cell = Cell::parse("100:20:1").unwrap();
+        // Floor far below: the target is 0.8× the best peer (4.0 here).
+        let o = outcome(&[(Subject::RawTcp, 2.0), (Subject::Autostrada, 4.4), (Subject::Fastwebsockets, 5.0)]);
+        assert!((cpu_check(&o, &cell).unwrap().vs_median_target - 1.1).abs() < 1e-9);
+        // Floor at 0.9× the best peer: the target is 1.05× the floor (4.2).
+        let o = outcome(&[(Subject::RawTcp, 4.0), (Subject::Autostrada, 4.2), (Subject::TokioWebsockets, 4.44)]);
+        assert!((cpu_check(&o, &cell).unwrap().vs_median_target - 1.0).abs() < 1e-9);
+        let md = markdown(&o);
+        assert!(md.contains("1 of 1 cells within their target; median autostrada ÷ target 1.00× (goal ≤ 1.00×, met)"), "{md}");
     }
 
     #[test]

@@ -13,14 +13,14 @@ mod raw;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The largest message any subject accepts: far above the 1 MiB cells.
 pub const MAX_MESSAGE: usize = 64 << 20;
 
 /// A server measured by `wsbench`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Subject {
     /// A TCP echo of the same octets, no WebSocket: the ceiling.
