@@ -409,9 +409,8 @@ pub fn render(outcome: &Outcome, out: &Path) -> Result<String, String> {
 /// file and what is wrong with it.
 pub fn read(path: &Path) -> Result<Outcome, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        format!("{} is not a results.json written by `wsbench compare`: {e}", path.display())
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a results.json written by `wsbench compare`: {e}", path.display()))
 }
 
 #[cfg(test)]

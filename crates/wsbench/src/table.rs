@@ -372,7 +372,10 @@ mod tests {
         let o = outcome(&[(Subject::RawTcp, 4.0), (Subject::Autostrada, 4.2), (Subject::TokioWebsockets, 4.44)]);
         assert!((cpu_check(&o, &cell).unwrap().vs_median_target - 1.0).abs() < 1e-9);
         let md = markdown(&o);
-        assert!(md.contains("1 of 1 cells within their target; median autostrada ÷ target 1.00× (goal ≤ 1.00×, met)"), "{md}");
+        assert!(
+            md.contains("1 of 1 cells within their target; median autostrada ÷ target 1.00× (goal ≤ 1.00×, met)"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -48,8 +48,8 @@ struct State {
     cache: Arc<MessageCache>,
     /// `index.json` as it stands.
     index: Mutex<Index>,
-    /// Held while report files are written: the rows of `index.html`.
-    writing: Mutex<report::html::HtmlIndex>,
+    /// Held while report files are written: the index files' state.
+    writing: Mutex<Indexes>,
     /// Finished cases, without their records (for the summary).
     finished: Mutex<Vec<CaseResult>>,
     /// A result was stored.
@@ -96,7 +96,7 @@ pub async fn serve(
         defs,
         cache,
         index: Mutex::new(Index::new()),
-        writing: Mutex::new(report::html::HtmlIndex::default()),
+        writing: Mutex::new(Indexes::default()),
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
@@ -164,9 +164,28 @@ impl State {
     /// the per-case files and `index.json` are already on disk.
     fn flush_pages(&self) {
         let mut pages = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(e) = pages.flush(&self.spec.outdir) {
-            eprintln!("wstest: cannot write {}: {e}", self.spec.outdir.join("index.html").display());
+        if let Err(e) = pages.write(self, true) {
+            eprintln!("wstest: cannot write the index in {}: {e}", self.spec.outdir.display());
         }
+    }
+
+    /// After a case is stored: when its index rows were left for later (a
+    /// write was made less than [`report::INDEX_EVERY`] ago), writes them
+    /// once that time has passed, so that the files catch up without a
+    /// further case or `/updateReports`.
+    fn flush_later(self: &Arc<Self>) {
+        {
+            let mut pages = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if pages.flush_scheduled || !(pages.json_dirty || pages.html.pending()) {
+                return;
+            }
+            pages.flush_scheduled = true;
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(report::INDEX_EVERY).await;
+            let _ = tokio::task::spawn_blocking(move || state.flush_pages()).await;
+        });
     }
 
     /// The case a request names (`case=N`, 1-based, or `casetuple=X.Y.Z`), with its N.
@@ -327,7 +346,7 @@ impl Handler for Announce {
     fn on_step(&mut self, _: &mut Peer, _: Option<String>) {}
 }
 
-/// Connections served at once; more wait to be accepted.
+/// Connections served at once; one past them is closed at once.
 const MAX_CONNECTIONS: usize = 1024;
 
 /// The longest a report request or a stop waits for cases still running.
@@ -426,6 +445,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     if let Ok(Err(e)) = written {
         eprintln!("wstest: cannot write reports to {}: {e}", state.spec.outdir.display());
     }
+    state.flush_later();
 }
 
 /// The result of a case whose opening handshake we refused.
@@ -469,6 +489,42 @@ fn never_opened(
     }
 }
 
+/// `index.json` and `index.html` as cases finish. Rewriting them after
+/// every case would cost time quadratic in the cases stored (many agents
+/// run against one server, each with hundreds of cases), so they are
+/// written at most twice a second, and whatever is left when reports are
+/// asked for (`/updateReports`) or the server stops.
+#[derive(Debug, Default)]
+struct Indexes {
+    html: report::html::HtmlIndex,
+    /// Rows were stored since `index.json` was last written.
+    json_dirty: bool,
+    json_written: Option<std::time::Instant>,
+    /// A task will write what is left shortly (see [`State::flush_later`]).
+    flush_scheduled: bool,
+}
+
+impl Indexes {
+    /// Writes what changed: at once with `now`, else only when the last
+    /// write is old enough.
+    fn write(&mut self, state: &State, now: bool) -> std::io::Result<()> {
+        let outdir = &state.spec.outdir;
+        let due = now || self.json_written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
+        if self.json_dirty && due {
+            let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            report::write_index_rows(outdir, &rows)?;
+            self.json_dirty = false;
+            self.json_written = Some(std::time::Instant::now());
+        }
+        if now {
+            self.flush_scheduled = false;
+            self.html.flush(outdir)
+        } else {
+            self.html.write_due(outdir)
+        }
+    }
+}
+
 /// Keeps a finished case (its index row, and the case without its records
 /// for the summary), then writes its report and `index.json`. The verdict
 /// is kept even when the files cannot be written.
@@ -483,17 +539,14 @@ fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
         .or_default()
         .insert(result.id.clone(), entry);
     let written = {
-        // One writer at a time, each writing the index as it stands then:
-        // the last write holds every row.
+        // One writer at a time, each writing the index as it stands then.
         let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        std::fs::create_dir_all(outdir)
+        pages.json_dirty = true;
+        let case = std::fs::create_dir_all(outdir)
             .and_then(|()| report::write_case(outdir, &result, &state.spec.cases))
-            .and_then(|row| {
-                pages.add(row);
-                report::write_index_rows(outdir, &rows)
-            })
-            .and_then(|()| pages.write_due(outdir))
+            .map(|row| pages.html.add(row));
+        // The index lists the case even when its own file failed.
+        case.and(pages.write(state, false))
     };
     result.session = None;
     let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -137,3 +137,43 @@ async fn a_client_that_vanishes_mid_case_fails_that_case_only() {
         .collect();
     assert_eq!(verdicts, vec![("1.1.1", "FAILED", "FAILED"), ("1.1.2", "OK", "OK")]);
 }
+
+/// The rows of `agent` in `outdir/index.json` (none while it is not there).
+fn index_rows(outdir: &std::path::Path, agent: &str) -> usize {
+    std::fs::read_to_string(outdir.join("index.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v[agent].as_object().map(serde_json::Map::len))
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_catches_up_without_update_reports() {
+    // index.json is written at most twice a second while cases finish, so
+    // many agents do not cost a rewrite per case; what a burst of cases
+    // left unwritten follows shortly, with no further case or request.
+    let cases = ["1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.7", "1.1.8"];
+    let (addr, outdir, stop, task) = start(&cases, "catchup").await;
+    use futures_util::{SinkExt, StreamExt};
+    let client = autostrada::ClientBuilder::new();
+    for n in 1..=cases.len() {
+        let (mut ws, _) = client.connect(&format!("ws://{addr}/runCase?case={n}&agent=quiet")).await.unwrap();
+        while let Some(Ok(m)) = ws.next().await {
+            if m.is_data() {
+                let _ = ws.send(m).await;
+            }
+        }
+    }
+    let (mut status, _) = client.connect(&format!("ws://{addr}/getCaseStatus?case=8&agent=quiet")).await.unwrap();
+    assert_eq!(status.next().await.unwrap().unwrap().as_text(), Some("{\"behavior\": \"OK\"}"));
+    // Waits on the file, not on a clock: at most 10 s, far past the 0.5 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while index_rows(&outdir, "quiet") < cases.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(index_rows(&outdir, "quiet"), cases.len());
+    let html = std::fs::read_to_string(outdir.join("index.html")).unwrap();
+    assert_eq!(html.matches("<tr id=\"case-").count(), cases.len());
+    let _ = stop.send(());
+    assert_eq!(task.await.unwrap().len(), cases.len());
+}

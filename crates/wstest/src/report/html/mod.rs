@@ -163,6 +163,12 @@ impl HtmlIndex {
         if self.written.is_none_or(|t| t.elapsed() >= INDEX_EVERY) { self.flush(outdir) } else { Ok(()) }
     }
 
+    /// Whether rows were added since `index.html` was last written.
+    #[must_use]
+    pub fn pending(&self) -> bool {
+        self.dirty
+    }
+
     /// Writes `index.html` now if any row was added since the last write.
     ///
     /// # Errors
