@@ -294,6 +294,9 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                 let body = format!("wstest: {path} needs the client's name: add agent=NAME to the query");
                 return pending.refuse(400, "Bad Request", &body).await;
             };
+            if let Err(e) = report::check_agent(&agent) {
+                return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await;
+            }
             let (n, def) = match state.case(&params) {
                 Ok((n, def)) => (n, def.clone()),
                 Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,

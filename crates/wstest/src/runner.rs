@@ -158,7 +158,25 @@ async fn learn_agent(server: &Server) -> String {
     // Close right after opening: we only want the header.
     let options = ClientOptions { tls: server.tls.as_ref().map(|t| t.0.clone()), ..ClientOptions::default() };
     let session = run_client(&server.target, &options, peer, &mut run, &|_| true).await;
-    session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into())
+    let agent = session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into());
+    fit_agent(agent)
+}
+
+/// A `Server` header too long for report file names, cut to its longest
+/// prefix that fits, with a warning: the reports are still written.
+fn fit_agent(agent: String) -> String {
+    if crate::report::check_agent(&agent).is_ok() {
+        return agent;
+    }
+    // The file-name part only grows as the prefix does: search the cut.
+    let ends: Vec<usize> = agent.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+    let fits = ends.partition_point(|&e| crate::report::check_agent(&agent[..e]).is_ok());
+    let end = if fits == 0 { 0 } else { ends[fits - 1] };
+    eprintln!(
+        "wstest: the server's Server header is too long to name its report files; its first {end} octets name \
+         them: give the server an \"agent\" in the spec to choose the name"
+    );
+    agent[..end].to_owned()
 }
 
 /// Runs `spec`. Stops scheduling when `cancel` resolves and returns what
@@ -324,5 +342,19 @@ fn collect(
         }
         *finished += 1;
         on_result(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_header_too_long_for_file_names_is_cut_to_fit() {
+        assert_eq!(fit_agent("AutobahnPython/0.6.0".into()), "AutobahnPython/0.6.0");
+        let long = format!("Server {}", "ab ".repeat(200));
+        let cut = fit_agent(long.clone());
+        assert!(long.starts_with(&cut) && crate::report::check_agent(&cut).is_ok());
+        assert_eq!(crate::report::agent_file(&cut).len(), crate::report::MAX_AGENT_FILE);
     }
 }

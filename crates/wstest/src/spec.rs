@@ -282,8 +282,12 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
         };
         let mut fragment = auto_fragment;
         let timeouts = timeouts_from(s.get("options"), &format!("{key}.options"), global, &mut fragment)?;
+        let agent = opt_str("agent")?;
+        if let Some(a) = &agent {
+            crate::report::check_agent(a).map_err(|e| SpecError(format!("\"{key}\".\"agent\": {e}")))?;
+        }
         servers.push(Server {
-            agent: opt_str("agent")?,
+            agent,
             url,
             target,
             origin: opt_str("origin")?,
@@ -548,6 +552,8 @@ mod tests {
         assert!(e(r#"{"servers": [{"url": 5}]}"#).contains("\"servers[0]\".\"url\""));
         assert!(e(r#"{"servers": [{"url": "http://h/"}]}"#).contains("ws://"));
         assert!(e(r#"{"servers": []}"#).contains("no servers"));
+        let long = format!(r#"{{"servers": [{{"url": "ws://h:1", "agent": "{}"}}]}}"#, "x-".repeat(201));
+        assert!(e(&long).contains("\"servers[0]\".\"agent\": the agent name is too long for report file names: their agent part (letters and digits, _ between words) would be 401 characters"));
         assert!(e(r#"{"servers": [{"url": "ws://h:1"}], "cases": "1.*"}"#).contains("\"cases\" must be a list"));
         assert!(e("{").contains("not valid JSON"));
         assert!(parse_client(r#"{"servers": []}"#, Some("ws://127.0.0.1:9001")).is_ok());

@@ -90,6 +90,12 @@ async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
     assert!(no_agent.starts_with("HTTP/1.1 400") && no_agent.contains("agent=NAME"), "{no_agent}");
     let too_far = raw(&addr, "/runCase?case=9&agent=x", &addr).await;
     assert!(too_far.starts_with("HTTP/1.1 400") && too_far.contains("cases 1 to 8"), "{too_far}");
+    // An agent name whose report file names the file system cannot hold.
+    let long = raw(&addr, &format!("/runCase?case=1&agent={}", "a".repeat(201)), &addr).await;
+    assert!(
+        long.starts_with("HTTP/1.1 400") && long.contains("would be 201 characters, and at most 200 fit"),
+        "{long}"
+    );
     let twice = raw(&addr, "/runCase?case=1&case=2&agent=x", &addr).await;
     assert!(twice.starts_with("HTTP/1.1 400") && twice.contains("more than once"), "{twice}");
     // A Host header naming another name and port (a port mapping) is fine.

@@ -68,6 +68,28 @@ pub fn agent_file(agent: &str) -> String {
     lowered.trim().replace(' ', "_")
 }
 
+/// The longest [`agent_file`] wstest accepts: with `_case_`, the longest
+/// case id and `.json`, a report's file name then stays well under the 255
+/// octets Linux and macOS allow.
+pub const MAX_AGENT_FILE: usize = 200;
+
+/// Checks that `agent`'s report files can be written: its file-name part
+/// (letters and digits, see [`agent_file`]) is at most [`MAX_AGENT_FILE`]
+/// long.
+///
+/// # Errors
+/// A message that names the length and the limit.
+pub fn check_agent(agent: &str) -> Result<(), String> {
+    let part = agent_file(agent).len();
+    if part > MAX_AGENT_FILE {
+        return Err(format!(
+            "the agent name is too long for report file names: their agent part (letters and digits, \
+             _ between words) would be {part} characters, and at most {MAX_AGENT_FILE} fit; use a shorter name"
+        ));
+    }
+    Ok(())
+}
+
 /// The per-case report's file name.
 #[must_use]
 pub fn report_file(agent: &str, id: &str) -> String {
