@@ -1,6 +1,7 @@
 //! Memory follows what a peer sends, not what its frame header claims: a
 //! header announcing a 16 MiB frame, followed by a hundred octets, costs a
-//! read buffer, not 16 MiB and not the 1 MiB read-ahead cap. And a frame
+//! read buffer, not 16 MiB and not the 1 MiB read-ahead cap; as its
+//! payload arrives, the buffer stays within a few times what came. And a frame
 //! that arrives in two reads is read into one buffer, not moved into a
 //! larger one halfway. Measured with a counting global allocator (this file
 //! holds one test so that nothing else allocates meanwhile).
@@ -36,16 +37,21 @@ async fn a_claimed_frame_length_does_not_size_the_read_buffer() {
     wire.extend_from_slice(&[0u8; 100]);
     theirs.write_all(&wire).await.unwrap();
     let mut ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let chunk = vec![0u8; 32 << 10];
     let before = CURRENT.load(Ordering::Relaxed);
     // One poll: it reads the header and the hundred octets, then waits.
     assert!(futures_util::poll!(ws.next()).is_pending());
     let grown = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
     assert!(grown < 128 << 10, "reading a 16 MiB claim and 100 octets took {grown} octets");
-    // As octets do arrive, the buffer keeps up with them.
-    let chunk = vec![0u8; 1 << 20];
-    for _ in 0..4 {
-        theirs.write_all(&chunk[..32 << 10]).await.unwrap();
+    // As octets do arrive, the buffer keeps up with them, and stays within
+    // four times what arrived, and a burst read, as it grows.
+    let mut arrived = 100;
+    for _ in 0..12 {
+        theirs.write_all(&chunk).await.unwrap();
+        arrived += 32 << 10;
         assert!(futures_util::poll!(ws.next()).is_pending());
+        let grown = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+        assert!(grown <= arrived * 4 + (128 << 10), "{arrived} octets of a frame arrived, the buffer took {grown}");
     }
     drop(theirs);
     drop(ws);
