@@ -389,6 +389,8 @@ async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize,
     state.count_running(&agent, 1);
     run_accepted(state, pending, &agent, n, &def, peer_addr).await;
     state.count_running(&agent, -1);
+    // Whatever way the case ended, its index rows reach the files.
+    state.flush_later();
     state.stored.notify_waiters();
 }
 
@@ -448,7 +450,6 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     if let Ok(Err(e)) = written {
         eprintln!("wstest: cannot write reports to {}: {e}", state.spec.outdir.display());
     }
-    state.flush_later();
 }
 
 /// The result of a case whose opening handshake we refused.
@@ -512,6 +513,11 @@ impl Indexes {
     /// write is old enough.
     fn write(&mut self, state: &State, now: bool) -> std::io::Result<()> {
         let outdir = &state.spec.outdir;
+        if now {
+            // This is the write a scheduled flush waits for (or makes it
+            // moot), even if it fails: later cases schedule another.
+            self.flush_scheduled = false;
+        }
         let due = now || self.json_written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
         if self.json_dirty && due {
             let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -519,12 +525,7 @@ impl Indexes {
             self.json_dirty = false;
             self.json_written = Some(std::time::Instant::now());
         }
-        if now {
-            self.flush_scheduled = false;
-            self.html.flush(outdir)
-        } else {
-            self.html.write_due(outdir)
-        }
+        if now { self.html.flush(outdir) } else { self.html.write_due(outdir) }
     }
 }
 
