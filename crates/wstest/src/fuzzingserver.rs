@@ -503,14 +503,15 @@ struct Indexes {
     html: report::html::HtmlIndex,
     /// Rows were stored since `index.json` was last written.
     json_dirty: bool,
-    json_written: Option<std::time::Instant>,
+    /// When the index files were last written.
+    written: Option<std::time::Instant>,
     /// A task will write what is left shortly (see [`State::flush_later`]).
     flush_scheduled: bool,
 }
 
 impl Indexes {
-    /// Writes what changed: at once with `now`, else only when the last
-    /// write is old enough.
+    /// Writes what changed, both files together: at once with `now`, else
+    /// only when the last write is old enough.
     fn write(&mut self, state: &State, now: bool) -> std::io::Result<()> {
         let outdir = &state.spec.outdir;
         if now {
@@ -518,14 +519,17 @@ impl Indexes {
             // moot), even if it fails: later cases schedule another.
             self.flush_scheduled = false;
         }
-        let due = now || self.json_written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
-        if self.json_dirty && due {
+        let due = now || self.written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
+        if !due || !(self.json_dirty || self.html.pending()) {
+            return Ok(());
+        }
+        self.written = Some(std::time::Instant::now());
+        if self.json_dirty {
             let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             report::write_index_rows(outdir, &rows)?;
             self.json_dirty = false;
-            self.json_written = Some(std::time::Instant::now());
         }
-        if now { self.html.flush(outdir) } else { self.html.write_due(outdir) }
+        self.html.flush(outdir)
     }
 }
 

@@ -17,12 +17,11 @@ pub use page::Nav;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use minijinja::{Environment, Value as Jinja};
 use serde_json::Value;
 
-use super::{INDEX_EVERY, agent_file, write_atomically};
+use super::{agent_file, write_atomically};
 use crate::cases::id_key;
 
 const BASE: &str = include_str!("templates/base.html");
@@ -136,13 +135,12 @@ pub fn write_index(outdir: &Path, rows: &[IndexRow]) -> std::io::Result<PathBuf>
 }
 
 /// The rows of `index.html` as cases finish. Rendering the whole matrix
-/// after every case would cost a run time quadratic in its cases, so
-/// [`HtmlIndex::write_due`] writes at most twice a second and
-/// [`HtmlIndex::flush`] writes whatever is left at the end.
+/// after every case would cost a run time quadratic in its cases, so the
+/// writers of reports call [`HtmlIndex::flush`] at most twice a second
+/// (`INDEX_EVERY`), and once more at the end.
 #[derive(Debug, Default)]
 pub struct HtmlIndex {
     rows: Vec<IndexRow>,
-    written: Option<Instant>,
     dirty: bool,
 }
 
@@ -152,15 +150,6 @@ impl HtmlIndex {
         self.rows.retain(|r| !(r.agent == row.agent && r.id == row.id));
         self.rows.push(row);
         self.dirty = true;
-    }
-
-    /// Writes `index.html` when rows were added and the last write is at
-    /// least half a second old.
-    ///
-    /// # Errors
-    /// When the file cannot be written.
-    pub fn write_due(&mut self, outdir: &Path) -> std::io::Result<()> {
-        if self.written.is_none_or(|t| t.elapsed() >= INDEX_EVERY) { self.flush(outdir) } else { Ok(()) }
     }
 
     /// Whether rows were added since `index.html` was last written.
@@ -177,7 +166,6 @@ impl HtmlIndex {
         if self.dirty {
             write_index(outdir, &self.rows)?;
             self.dirty = false;
-            self.written = Some(Instant::now());
         }
         Ok(())
     }
