@@ -1,5 +1,6 @@
 //! `wsbench compare` end to end on a tiny matrix: servers and loads as
-//! pinned processes, then the table, the JSON and the charts on disk.
+//! pinned processes, then the table, the JSON and the charts on disk, and
+//! `wsbench report` drawing the same table again from the JSON.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -52,6 +53,25 @@ fn compare_writes_the_table_json_and_charts() {
         let svg = std::fs::read_to_string(out.join(chart)).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("autostrada"), "{chart}");
     }
+    // `wsbench report` redraws the same table and charts from the JSON alone.
+    let again = out.join("again");
+    let report = Command::new(env!("CARGO_BIN_EXE_wsbench"))
+        .arg("report")
+        .arg(out.join("results.json"))
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert_eq!(std::fs::read_to_string(again.join("results.md")).unwrap(), md);
+    assert!(again.join("cpu.svg").exists() && !again.join("results.json").exists());
+    // A file that is not a compare result is named, with what is wrong.
+    let bad = Command::new(env!("CARGO_BIN_EXE_wsbench")).arg("report").arg(out.join("cpu.svg")).output().unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("cpu.svg is not a results.json written by `wsbench compare`"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
