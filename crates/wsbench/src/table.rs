@@ -214,20 +214,23 @@ fn cpu_table(md: &mut String, o: &Outcome, cells: &[Cell], subjects: &[Subject])
     md.push('\n');
 }
 
+/// The median of a non-empty list; the upper of the two middle values when
+/// the count is even (the stricter one for a goal of "at most").
+fn upper_median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
     let checks: Vec<CpuCheck> = cells.iter().filter_map(|c| cpu_check(o, c)).collect();
     if checks.is_empty() {
         return;
     }
-    let mut ratios: Vec<f64> = checks.iter().map(|c| c.vs_best).collect();
-    ratios.sort_by(f64::total_cmp);
-    // The upper median when the count is even: the stricter of the two.
-    let median = ratios[ratios.len() / 2];
-    let worst = ratios[ratios.len() - 1];
-    let mut to_target: Vec<f64> = checks.iter().map(|c| c.vs_median_target).collect();
-    to_target.sort_by(f64::total_cmp);
-    let median_to_target = to_target[to_target.len() / 2];
-    let within_target = to_target.iter().filter(|v| **v <= 1.0).count();
+    let median = upper_median(checks.iter().map(|c| c.vs_best));
+    let worst = checks.iter().map(|c| c.vs_best).fold(f64::NEG_INFINITY, f64::max);
+    let median_to_target = upper_median(checks.iter().map(|c| c.vs_median_target));
+    let within_target = checks.iter().filter(|c| c.vs_median_target <= 1.0).count();
     let missed = checks.iter().filter(|c| !c.met).count();
     let slower: Vec<String> = cells
         .iter()
