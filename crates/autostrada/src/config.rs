@@ -90,7 +90,10 @@ pub struct Config {
     /// after a close frame (1000, "idle timeout") went out, and ends once
     /// the peer closes TCP (or after `close_timeout`). Received messages
     /// restart the clock exactly; sent ones are noticed when it runs out,
-    /// so a connection that only sends may live up to twice this long.
+    /// so a connection that only sends may live up to twice this long. A
+    /// received message still arriving keeps the connection open while its
+    /// octets keep coming; a peer that begins one and then sends nothing
+    /// is idle within twice this long.
     pub idle_timeout: Option<Duration>,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,

@@ -422,11 +422,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             }
             // RFC 6455 §7.4.1: 1011, the peer stopped answering.
             Due::Dead => w.tx.fail(CloseCode::INTERNAL_ERROR, "keepalive timeout"),
-            // A large message still arriving is not idleness.
-            Due::Idle if self.rx.in_data_message() => {
-                timers.data_received();
-                return;
-            }
+            // A large message still arriving is not idleness; a peer that
+            // began one and then went quiet for the whole timeout is idle.
+            Due::Idle if self.rx.in_data_message() && timers.still_arriving() => return,
             Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
         }
         drop(w);

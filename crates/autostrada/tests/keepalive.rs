@@ -137,6 +137,48 @@ async fn the_idle_timeout_closes_a_quiet_connection() {
     assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::NORMAL, "idle timeout"));
 }
 
+/// A masked client frame without FIN: `payload` is the start of a message.
+fn unfinished(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = masked(opcode, payload);
+    f[0] &= 0x7f;
+    f
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_begun_and_abandoned_does_not_keep_a_connection_open() {
+    // The peer starts a fragmented message, or only a frame's header, and
+    // goes quiet: idle once a whole timeout passed without octets (the
+    // clock that ran out first had seen the message begin: twice the timeout).
+    for start in [unfinished(0x1, b"h"), vec![0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4]] {
+        let (ours, mut peer) = tokio::io::duplex(1 << 16);
+        let mut server = socket(ours, Role::Server, &Config::default().with_idle_timeout(Duration::from_secs(60)));
+        let begun = Instant::now();
+        peer.write_all(&start).await.unwrap();
+        let ended = server.next().await;
+        assert!(matches!(ended, Some(Err(Error::IdleTimeout))), "{ended:?}");
+        assert_eq!(begun.elapsed(), Duration::from_secs(120));
+        drop(peer);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_that_keeps_arriving_is_not_idleness() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let mut server = socket(ours, Role::Server, &Config::default().with_idle_timeout(Duration::from_secs(60)));
+    let reader = tokio::spawn(async move { server.next().await });
+    // One fragment every 40 s for five minutes: never 60 s without octets.
+    peer.write_all(&unfinished(0x1, b"a")).await.unwrap();
+    for _ in 0..7 {
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        assert!(!reader.is_finished(), "closed while the message was arriving");
+        peer.write_all(&unfinished(0x0, b"a")).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    peer.write_all(&masked(0x0, b"!")).await.unwrap();
+    let m = reader.await.unwrap().expect("open").expect("the message");
+    assert_eq!(m.as_text(), Some("aaaaaaaa!"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn sending_keeps_a_connection_from_idling() {
     let (ours, theirs) = tokio::io::duplex(1 << 20);
