@@ -353,7 +353,12 @@ impl Receiver {
                 if m.fragments > self.max_fragments {
                     return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
                 }
-                let so_far = if m.compressed { m.wire_len } else { m.data.len() };
+                // What the message holds so far and this frame's payload
+                // together: for a compressed message, the larger of what
+                // came on the wire and what it inflated to, so that the
+                // inflated octets and the next compressed frame never
+                // occupy more than the limit between them.
+                let so_far = if m.compressed { m.wire_len.max(m.data.len()) } else { m.data.len() };
                 if so_far.saturating_add(len) > self.max_message_size {
                     return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
                 }

@@ -227,3 +227,37 @@ fn a_message_after_a_final_deflate_block_is_not_lost() {
     let e = feed(&mut deflate_server(), &frame(Role::Client, true, 0b100, OpCode::Text, &glued)).unwrap_err();
     assert_eq!(e.close_code(), CloseCode::INVALID_PAYLOAD);
 }
+
+/// A compressed message that inflated to near the limit cannot then park a
+/// large compressed frame beside it: what it inflated to and the frame
+/// still arriving count together (before, only the octets on the wire did,
+/// so one connection could hold about twice `max_message_size`).
+#[test]
+fn a_compressed_message_counts_what_it_inflated_to_against_the_next_frame() {
+    let config = Config {
+        max_message_size: 1000,
+        deflate: Some(crate::proto::deflate::DeflateConfig::default()),
+        ..Config::default()
+    };
+    let start = || {
+        let mut rx = Receiver::new(Role::Server, &config);
+        rx.set_deflate(Some(crate::proto::deflate::DeflateParams::default()));
+        let mut z = crate::proto::deflate::Compressor::new(6, 15, false);
+        // Mid-message, the sync flush's empty block stays (RFC 7692 §7.2.1
+        // strips it from the end of a message only).
+        let first = [&z.compress(&[0; 900])[..], &[0, 0, 0xff, 0xff]].concat();
+        assert!(first.len() < 50, "900 zeros deflate to a few octets");
+        assert_eq!(feed(&mut rx, &frame(Role::Client, false, 0b100, OpCode::Binary, &first)), Ok(vec![]));
+        (rx, z)
+    };
+    // A continuation that would fit beside the compressed octets but not
+    // beside the inflated ones fails on its header alone.
+    let (mut rx, _) = start();
+    let header = &c(true, OpCode::Continuation, &[0; 200])[..8];
+    assert_eq!(feed(&mut rx, header), Err(ProtocolError::MessageTooLarge { max: 1000 }));
+    // One that fits beside them completes the message.
+    let (mut rx, mut z) = start();
+    let rest = z.compress(&[0; 50]);
+    let done = feed(&mut rx, &c(true, OpCode::Continuation, &rest)).unwrap();
+    assert_eq!(done, vec![Message::binary(vec![0; 950])]);
+}
