@@ -33,10 +33,28 @@ use crate::wire::transport::Stream;
 use crate::wire::{DriveOptions, Handler, Peer};
 
 /// How to run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Print a line per case and per request.
     pub debug: bool,
+    /// Cases run at once, over all clients (at least 1); a further
+    /// `/runCase` waits for one of them to end before its handshake is
+    /// answered. Each running case may hold a message of up to 64 MiB from
+    /// its client and a frame of up to 16 MiB for it (9.x), so this bounds
+    /// the server's memory whatever its clients do. Default
+    /// [`DEFAULT_MAX_CASES`].
+    pub max_cases: usize,
+}
+
+/// Cases a fuzzing server runs at once unless told otherwise: far more than
+/// the one at a time of a usual client, and a ceiling of a few GiB however
+/// many connections ask for 16 MiB frames they never read.
+pub const DEFAULT_MAX_CASES: usize = 32;
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { debug: false, max_cases: DEFAULT_MAX_CASES }
+    }
 }
 
 /// What the server shares between connections.
@@ -56,6 +74,8 @@ struct State {
     stored: Notify,
     /// Cases in progress, per agent.
     running: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// One permit per case that may run at once (`Options::max_cases`).
+    case_slots: Arc<tokio::sync::Semaphore>,
     /// Someone asked the server to stop.
     stop: Notify,
     options: Options,
@@ -100,6 +120,7 @@ pub async fn serve(
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
+        case_slots: Arc::new(tokio::sync::Semaphore::new(options.max_cases.max(1))),
         stop: Notify::new(),
         options,
         tls,
@@ -387,7 +408,10 @@ async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
 
 async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize, def: CaseDef, peer_addr: &str) {
     state.count_running(&agent, 1);
-    run_accepted(state, pending, &agent, n, &def, peer_addr).await;
+    // Never closed: the semaphore lives as long as the server.
+    if let Ok(_slot) = state.case_slots.clone().acquire_owned().await {
+        run_accepted(state, pending, &agent, n, &def, peer_addr).await;
+    }
     state.count_running(&agent, -1);
     // Whatever way the case ended, its index rows reach the files.
     state.flush_later();

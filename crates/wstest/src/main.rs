@@ -62,7 +62,10 @@ struct Cli {
     /// (self-signed test servers; fuzzingclient: the spec's "skip-verify").
     #[arg(long = "skip-verify", conflicts_with = "trust_ca")]
     skip_verify: bool,
-    /// Cases run at once (the timed 9.x cases always run alone).
+    /// Cases run at once. fuzzingclient: default one per core and more
+    /// (the timed 9.x cases always run alone); fuzzingserver: over all its
+    /// clients, default 32, and a further /runCase waits for one to end;
+    /// testeeclient: default 1.
     #[arg(long = "jobs", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// Also write a JUnit XML report to FILE.
@@ -288,7 +291,10 @@ async fn serve_and_report(
 ) -> ExitCode {
     let outdir = spec.outdir.clone();
     let started = std::time::Instant::now();
-    let options = wstest::fuzzingserver::Options { debug: cli.debug };
+    let options = wstest::fuzzingserver::Options {
+        debug: cli.debug,
+        max_cases: cli.jobs.map_or(wstest::fuzzingserver::DEFAULT_MAX_CASES, usize::from),
+    };
     let results = match wstest::fuzzingserver::serve(spec, listener, options, shutdown).await {
         Ok(results) => results,
         Err(e) => return usage(&e.to_string()),

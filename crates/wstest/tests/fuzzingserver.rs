@@ -17,6 +17,15 @@ async fn start(
     cases: &[&str],
     name: &str,
 ) -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Vec<CaseResult>>) {
+    start_with(cases, name, wstest::fuzzingserver::Options::default()).await
+}
+
+/// [`start`] with other options.
+async fn start_with(
+    cases: &[&str],
+    name: &str,
+    options: wstest::fuzzingserver::Options,
+) -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Vec<CaseResult>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let outdir = std::env::temp_dir().join(format!("wstest-fuzzingserver-{name}-{}", std::process::id()));
@@ -24,7 +33,6 @@ async fn start(
     let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases}).to_string();
     let spec = wstest::spec::parse_server(&text, None).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options = wstest::fuzzingserver::Options::default();
     let task = tokio::spawn(async move {
         wstest::fuzzingserver::serve(spec, listener, options, async {
             let _ = stopped.await;
@@ -184,4 +192,52 @@ async fn the_index_catches_up_without_update_reports() {
     assert_eq!((index_rows(&outdir, "quiet"), html_rows()), (cases.len(), cases.len()));
     let _ = stop.send(());
     assert_eq!(task.await.unwrap().len(), cases.len());
+}
+
+/// Opens `/runCase` for case 1 and reads the server's answer head; the
+/// connection stays open, and nothing it is sent is read or echoed.
+async fn hold_case(addr: &str, agent: &str) -> (TcpStream, String) {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /runCase?case=1&agent={agent} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        generate_key()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let head = read_head(&mut tcp).await;
+    (tcp, head)
+}
+
+async fn read_head(tcp: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tcp.read_u8().await.unwrap());
+    }
+    String::from_utf8(head).unwrap()
+}
+
+/// However many connections ask, no more than `max_cases` cases run at
+/// once (each may hold tens of MiB): a further `/runCase` is answered once
+/// a running one ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_beyond_max_cases_wait_for_a_running_one_to_end() {
+    let options = wstest::fuzzingserver::Options { max_cases: 2, ..Default::default() };
+    let (addr, _outdir, stop, task) = start_with(&["9.1.6"], "max-cases", options).await;
+    let (first, head) = hold_case(&addr, "a").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let (second, head) = hold_case(&addr, "b").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut third = tokio::spawn({
+        let addr = addr.clone();
+        async move { hold_case(&addr, "c").await }
+    });
+    // Both slots are taken by clients that never read their 16 MiB frame.
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut third).await;
+    assert!(early.is_err(), "a third case started while two were running");
+    // The first client goes: its case ends, and the third one starts.
+    drop(first);
+    let (third, head) = tokio::time::timeout(Duration::from_secs(10), third).await.expect("answered").unwrap();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    drop((second, third));
+    let _ = stop.send(());
+    let _ = task.await;
 }
