@@ -436,6 +436,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     let skip = state.spec.excluded_for(&agent, &def.id);
     if state.options.debug {
         let what = if skip { "Skipping" } else { "Running" };
+        let agent = report::console::printable(&agent);
         eprintln!("wstest: {what} test case ID {} for agent {agent} from peer {peer_addr}", def.id);
     }
     let mut run = CaseRun::new(def);

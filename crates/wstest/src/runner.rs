@@ -336,7 +336,11 @@ fn collect(
             bar.suspend(|| {
                 eprintln!(
                     "wstest: {} {}: {} / {} ({} ms)",
-                    r.agent, r.id, r.verdict.behavior, r.verdict.behavior_close, r.duration_ms
+                    crate::report::console::printable(&r.agent),
+                    r.id,
+                    r.verdict.behavior,
+                    r.verdict.behavior_close,
+                    r.duration_ms
                 )
             });
         }

@@ -17,7 +17,7 @@ pub fn summary(results: &[CaseResult]) -> String {
     }
     for (agent, rs) in &agents {
         let passed = rs.iter().filter(|r| r.verdict.passed()).count();
-        let _ = writeln!(out, "\n{agent}: {passed}/{} cases pass", rs.len());
+        let _ = writeln!(out, "\n{}: {passed}/{} cases pass", printable(agent), rs.len());
         let mut cats: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
         for r in rs {
             let c = cats.entry(id_key(&r.id)[0]).or_default();
@@ -44,10 +44,38 @@ pub fn summary(results: &[CaseResult]) -> String {
                 let _ = writeln!(
                     out,
                     "    {:<8} {:<14} close={:<16} {}",
-                    r.id, r.verdict.behavior, r.verdict.behavior_close, r.verdict.result
+                    r.id,
+                    r.verdict.behavior,
+                    r.verdict.behavior_close,
+                    printable(&r.verdict.result)
                 );
             }
         }
     }
     out
+}
+
+/// `s` for a terminal: control characters (line breaks, escape sequences)
+/// written as Rust escapes, so that a name or a reason that came from the
+/// peer can neither forge lines of the summary nor drive the terminal.
+#[must_use]
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("autostrada 0.1 ✓"), "autostrada 0.1 ✓");
+        assert_eq!(printable("Evil\n\nMyServer: 517/517\u{1b}[2K"), "Evil\\n\\nMyServer: 517/517\\u{1b}[2K");
+    }
 }

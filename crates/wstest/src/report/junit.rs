@@ -16,7 +16,11 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            // XML 1.0 §2.2: outside its Char production a document is not
+            // well-formed, escaped or not; such characters (C0 controls,
+            // U+FFFE, U+FFFF) become U+FFFD.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{fffd}'),
+            '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -72,4 +76,15 @@ pub fn render(results: &[CaseResult]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn characters_xml_cannot_hold_become_replacement_characters() {
+        assert_eq!(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+        assert_eq!(escape("J\u{ffff}\u{fffe}\u{1b}\tok\u{e9}"), "J\u{fffd}\u{fffd}\u{fffd}\tok\u{e9}");
+    }
 }
