@@ -74,6 +74,10 @@ struct State {
     stored: Notify,
     /// Cases in progress, per agent.
     running: Mutex<std::collections::BTreeMap<String, usize>>,
+    /// Every agent seen, by the part of report file names it gives
+    /// ([`report::agent_file`]): a second agent with the same part would
+    /// overwrite the first one's reports.
+    agents: Mutex<std::collections::HashMap<String, String>>,
     /// One permit per case that may run at once (`Options::max_cases`).
     case_slots: Arc<tokio::sync::Semaphore>,
     /// Someone asked the server to stop.
@@ -120,6 +124,7 @@ pub async fn serve(
         finished: Mutex::new(Vec::new()),
         stored: Notify::new(),
         running: Mutex::new(std::collections::BTreeMap::new()),
+        agents: Mutex::new(std::collections::HashMap::new()),
         case_slots: Arc::new(tokio::sync::Semaphore::new(options.max_cases.max(1))),
         stop: Notify::new(),
         options,
@@ -180,6 +185,20 @@ const USAGE: &str = "use /getCaseCount, /getCaseInfo?case=N, /runCase?case=N&age
                      /updateReports?agent=A or /stopServer";
 
 impl State {
+    /// Files `agent`'s reports under its name, unless another agent's
+    /// reports already go by the same file names.
+    fn claim_agent(&self, agent: &str) -> Result<(), String> {
+        let mut agents = self.agents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let owner = agents.entry(report::agent_file(agent)).or_insert_with(|| agent.to_owned());
+        if owner == agent {
+            return Ok(());
+        }
+        Err(format!(
+            "agent {agent:?} would share report files with {owner:?} (file names keep only letters and digits, \
+             lower-cased): use a name that differs from it in those"
+        ))
+    }
+
     /// Writes `index.html` with every case stored so far (per case it is
     /// written at most twice a second). A failure is reported, not fatal:
     /// the per-case files and `index.json` are already on disk.
@@ -315,7 +334,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                 let body = format!("wstest: {path} needs the client's name: add agent=NAME to the query");
                 return pending.refuse(400, "Bad Request", &body).await;
             };
-            if let Err(e) = report::check_agent(&agent) {
+            if let Err(e) = report::check_agent(&agent).and_then(|()| state.claim_agent(&agent)) {
                 return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await;
             }
             let (n, def) = match state.case(&params) {

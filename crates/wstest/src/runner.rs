@@ -179,6 +179,25 @@ fn fit_agent(agent: String) -> String {
     agent[..end].to_owned()
 }
 
+/// A learnt agent name that files its reports apart from every server's
+/// before it: two servers that send the same `Server` header (or none)
+/// would otherwise overwrite each other's reports and index rows. A clash
+/// gets " 2", " 3", ... and a warning.
+fn distinct_agent(learnt: String, before: &[(Arc<Server>, Arc<str>)], url: &str) -> String {
+    let taken =
+        |name: &str| before.iter().any(|(_, a)| crate::report::agent_file(a) == crate::report::agent_file(name));
+    if !taken(&learnt) {
+        return learnt;
+    }
+    let agent = (2..).map(|n| format!("{learnt} {n}")).find(|a| !taken(a)).unwrap_or(learnt);
+    eprintln!(
+        "wstest: the server at {url} names itself like one before it; its reports are filed as {:?}: give \
+         each server an \"agent\" in the spec to choose the names",
+        crate::report::console::printable(&agent)
+    );
+    agent
+}
+
 /// Runs `spec`. Stops scheduling when `cancel` resolves and returns what
 /// finished, sorted by agent and case id.
 pub async fn run(
@@ -204,11 +223,11 @@ pub async fn run_with(
     let spec = Arc::new(spec);
     let registry = registry();
     let selected: Vec<&(usize, CaseDef)> = registry.iter().filter(|(_, c)| spec.cases.contains(&c.id)).collect();
-    let mut servers = Vec::new();
+    let mut servers: Vec<(Arc<Server>, Arc<str>)> = Vec::new();
     for s in &spec.servers {
         let agent = match &s.agent {
             Some(a) => a.clone(),
-            None => learn_agent(s).await,
+            None => distinct_agent(learn_agent(s).await, &servers, &s.url),
         };
         servers.push((Arc::new(s.clone()), Arc::<str>::from(agent)));
     }
@@ -352,6 +371,25 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn servers_that_name_themselves_alike_get_distinct_agents() {
+        let server = |url: &str| {
+            crate::spec::parse_client(&format!(r#"{{"servers": [{{"url": "{url}"}}]}}"#), None).unwrap().servers[0]
+                .clone()
+        };
+        let mut before: Vec<(Arc<Server>, Arc<str>)> = Vec::new();
+        for (url, learnt, filed) in [
+            ("ws://h:1", "UnknownServer", "UnknownServer"),
+            ("ws://h:2", "UnknownServer", "UnknownServer 2"),
+            ("ws://h:3", "unknownServer", "unknownServer 3"),
+            ("ws://h:4", "Other/1.0", "Other/1.0"),
+        ] {
+            let agent = distinct_agent(learnt.into(), &before, url);
+            assert_eq!(agent, filed);
+            before.push((Arc::new(server(url)), agent.into()));
+        }
+    }
 
     #[test]
     fn a_server_header_too_long_for_file_names_is_cut_to_fit() {

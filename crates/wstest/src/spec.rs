@@ -214,7 +214,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
     let outdir = outdir(&obj, "./reports/servers/")?;
     let mut auto_fragment = 0;
     let global = timeouts_from(obj.get("options"), "options", Timeouts::default(), &mut auto_fragment)?;
-    let mut servers = Vec::new();
+    let mut servers: Vec<Server> = Vec::new();
     let listed = match obj.get("servers") {
         None => Vec::new(),
         Some(Value::Array(list)) => list.clone(),
@@ -285,6 +285,17 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
         let agent = opt_str("agent")?;
         if let Some(a) = &agent {
             crate::report::check_agent(a).map_err(|e| SpecError(format!("\"{key}\".\"agent\": {e}")))?;
+            let file = crate::report::agent_file(a);
+            if let Some((j, other)) = servers
+                .iter()
+                .enumerate()
+                .find_map(|(j, o)| o.agent.as_deref().filter(|o| crate::report::agent_file(o) == file).map(|o| (j, o)))
+            {
+                return err(format!(
+                    "\"{key}\".\"agent\": {a:?} would share report files with \"servers[{j}]\"'s {other:?} \
+                     (file names keep only letters and digits, lower-cased): give each server a distinct name"
+                ));
+            }
         }
         servers.push(Server {
             agent,
@@ -544,6 +555,10 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let e = |t: &str| parse_client(t, None).unwrap_err().0;
+        assert!(
+            e(r#"{"servers": [{"agent": "Foo", "url": "ws://h:1"}, {"agent": "foo!", "url": "ws://h:2"}]}"#)
+                .contains("\"servers[1]\".\"agent\": \"foo!\" would share report files with \"servers[0]\"'s \"Foo\"")
+        );
         assert!(
             e(r#"{"servers": [{"url": "ws://h:1"}], "cases": ["1.1.99"]}"#)
                 .contains("\"cases\" names the case \"1.1.99\"")

@@ -104,6 +104,14 @@ async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
         long.starts_with("HTTP/1.1 400") && long.contains("would be 201 characters, and at most 200 fit"),
         "{long}"
     );
+    // Two agents whose report file names would be the same: the second is refused.
+    let first = raw(&addr, "/getCaseStatus?case=1&agent=Foo%2Fbar", &addr).await;
+    assert!(first.starts_with("HTTP/1.1 101"), "{first}");
+    let clash = raw(&addr, "/runCase?case=1&agent=foo.BAR", &addr).await;
+    assert!(
+        clash.starts_with("HTTP/1.1 400") && clash.contains("\"foo.BAR\" would share report files with \"Foo/bar\""),
+        "{clash}"
+    );
     let twice = raw(&addr, "/runCase?case=1&case=2&agent=x", &addr).await;
     assert!(twice.starts_with("HTTP/1.1 400") && twice.contains("more than once"), "{twice}");
     // A Host header naming another name and port (a port mapping) is fine.
