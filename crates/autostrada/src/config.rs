@@ -68,6 +68,19 @@ pub struct Config {
     /// close reply; for a client, the server dropping TCP) before dropping
     /// the connection ourselves. Default 5 s.
     pub close_timeout: Duration,
+    /// How long a write may wait while the peer takes none of our octets
+    /// (its TCP window stays shut: it does not read) before the send, flush
+    /// or close waiting on it fails with an I/O error of kind `TimedOut`.
+    /// Default 60 s; `None` waits forever (and longer than about 49 days
+    /// counts as 49 days). The clock restarts whenever any
+    /// octet leaves, so a slow reader is never cut off, only one that stopped.
+    /// Without it, a peer that never reads holds the connection and
+    /// everything queued on it for as long as the application waits on a
+    /// send — the read half's timers (close, keepalive, idle) do not run
+    /// while an unsplit socket waits in `send` or `feed`. Shorter frees
+    /// such connections sooner; longer tolerates peers that stop reading
+    /// on purpose for a while (back-pressure on their side).
+    pub write_timeout: Option<Duration>,
     /// How long the opening handshake may take. Default 10 s.
     pub handshake_timeout: Duration,
     /// Keepalive: when nothing has arrived from the peer for a whole
@@ -115,6 +128,7 @@ impl Default for Config {
             flush_threshold: 64 << 10,
             read_buffer_size: 8 << 10,
             close_timeout: Duration::from_secs(5),
+            write_timeout: Some(Duration::from_secs(60)),
             handshake_timeout: Duration::from_secs(10),
             ping_interval: None,
             pong_timeout: Duration::from_secs(10),
@@ -173,6 +187,13 @@ impl Config {
     #[must_use]
     pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`write_timeout`](Self::write_timeout).
+    #[must_use]
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
         self
     }
 

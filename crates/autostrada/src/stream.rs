@@ -120,7 +120,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let tx = Sender::new(role, config);
         let mut encoder = Encoder::new(role, config);
         encoder.set_deflate(deflate);
-        let shared = Arc::new(Shared::new(tx, stream, config.flush_threshold));
+        let shared = Arc::new(Shared::new(tx, stream, config));
         let read_buffer_size = config.read_buffer_size.clamp(1, MAX_READ_AHEAD);
         let read = RecvHalf {
             role,

@@ -18,7 +18,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker, ready};
 
 use tokio::io::AsyncWrite;
+use tokio::time::{Instant, Sleep, sleep_until};
 
+use crate::config::Config;
+use crate::keepalive::after;
 use crate::ping::Pings;
 use crate::proto::Sender;
 
@@ -147,6 +150,11 @@ pub(crate) struct Writer<S> {
     pub(crate) tx: Sender,
     pub(crate) io: S,
     pub(crate) flush_threshold: usize,
+    /// `Config::write_timeout` in milliseconds, `u32::MAX` for none (in
+    /// what was padding: the writer does not grow).
+    write_timeout_ms: u32,
+    /// Set while a write waits on a peer that takes nothing.
+    stall: Option<Box<Stall>>,
     shut_down: bool,
     /// The stream took octets and has not been flushed since. TCP sends
     /// what it takes, but TLS holds records until flushed: the queue being
@@ -161,9 +169,54 @@ pub(crate) struct Writer<S> {
     wakers: Wakers,
 }
 
+/// A write waiting on the peer: how much had left when the wait began or
+/// last saw progress, and when it fails if nothing more leaves.
+struct Stall {
+    mark: u64,
+    deadline: Pin<Box<Sleep>>,
+}
+
 impl<S: AsyncWrite + Unpin> Writer<S> {
-    /// Writes every pending octet (vectored), then flushes the socket.
+    /// Writes every pending octet (vectored), then flushes the socket; fails
+    /// once the peer has taken nothing for `Config::write_timeout`.
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = self.poll_write_all(cx);
+        if polled.is_ready() {
+            self.stall = None;
+            return polled;
+        }
+        self.poll_stall(cx)
+    }
+
+    /// The write is waiting: starts the write timeout, starts it again if
+    /// octets left since it last looked, and fails once it runs out.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.write_timeout_ms == u32::MAX {
+            return Poll::Pending;
+        }
+        let timeout = std::time::Duration::from_millis(u64::from(self.write_timeout_ms));
+        let written = self.written;
+        let stall = match &mut self.stall {
+            Some(stall) if stall.mark == written => stall,
+            Some(stall) => {
+                stall.mark = written;
+                stall.deadline.as_mut().reset(after(Instant::now(), timeout));
+                stall
+            }
+            stall @ None => stall.insert(Box::new(Stall {
+                mark: written,
+                deadline: Box::pin(sleep_until(after(Instant::now(), timeout))),
+            })),
+        };
+        ready!(stall.deadline.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the peer took none of our data for {timeout:?} (Config::write_timeout)"),
+        )))
+    }
+
+    /// Writes every pending octet (vectored), then flushes the socket.
+    fn poll_write_all(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.tx.pending() > 0 {
             // One contiguous chunk (small frames are copied together) goes
             // out with a plain write: a socket's send is cheaper than writev,
@@ -221,11 +274,15 @@ pub(crate) struct Shared<S> {
 }
 
 impl<S> Shared<S> {
-    pub(crate) fn new(tx: Sender, io: S, flush_threshold: usize) -> Self {
+    pub(crate) fn new(tx: Sender, io: S, config: &Config) -> Self {
         let writer = Mutex::new(Writer {
             tx,
             io,
-            flush_threshold,
+            flush_threshold: config.flush_threshold,
+            write_timeout_ms: config
+                .write_timeout
+                .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).min(u32::MAX - 1)),
+            stall: None,
             shut_down: false,
             unflushed: false,
             pings: Pings::default(),

@@ -179,6 +179,40 @@ async fn a_message_that_keeps_arriving_is_not_idleness() {
     assert_eq!(m.as_text(), Some("aaaaaaaa!"));
 }
 
+/// A peer that never reads: the send waiting on it fails after
+/// `write_timeout`, even on an unsplit socket whose read half nobody polls.
+#[tokio::test(start_paused = true)]
+async fn a_send_to_a_peer_that_reads_nothing_times_out() {
+    let (ours, _peer) = tokio::io::duplex(1024);
+    let config = Config::default().with_write_timeout(Some(Duration::from_secs(30)));
+    let mut server = socket(ours, Role::Server, &config);
+    let begun = Instant::now();
+    let sent = server.send(Message::binary(vec![7u8; 64 << 10])).await;
+    let Err(Error::Io(e)) = sent else { panic!("{sent:?}") };
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+    assert_eq!(begun.elapsed(), Duration::from_secs(30));
+}
+
+/// A slow reader is not a dead one: every octet it takes restarts the clock.
+#[tokio::test(start_paused = true)]
+async fn a_send_to_a_slow_reader_completes() {
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let config = Config::default().with_write_timeout(Some(Duration::from_secs(30)));
+    let mut server = socket(ours, Role::Server, &config);
+    // 16 KiB taken 1 KiB every 20 s: five minutes, never 30 s without progress.
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        let mut chunk = [0u8; 1024];
+        while got < (16 << 10) + 4 {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            got += peer.read(&mut chunk).await.unwrap();
+        }
+        got
+    });
+    server.send(Message::binary(vec![7u8; 16 << 10])).await.expect("sent, slowly");
+    assert_eq!(reader.await.unwrap(), (16 << 10) + 4);
+}
+
 #[tokio::test(start_paused = true)]
 async fn sending_keeps_a_connection_from_idling() {
     let (ours, theirs) = tokio::io::duplex(1 << 20);
