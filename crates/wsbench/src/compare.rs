@@ -16,29 +16,55 @@ use crate::idle::IdleResult;
 use crate::load::LoadResult;
 use crate::servers::Subject;
 
-/// How `compare` runs.
-#[derive(Debug, Clone)]
+/// How `compare` runs: `wsbench compare`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
-    /// The cells, in table order.
-    pub cells: Vec<Cell>,
-    /// The subjects, in table order.
-    pub subjects: Vec<Subject>,
-    /// Measured seconds per cell.
+    /// Cells as CONNS:SIZE:INFLIGHT[:binary|text|deflate], comma-separated
+    /// (default: the full matrix of issue 11, 28 cells).
+    #[arg(long, value_delimiter = ',', value_parser = Cell::parse)]
+    pub cells: Option<Vec<Cell>>,
+    /// Subjects, comma-separated (default: every one of them).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub subjects: Option<Vec<Subject>>,
+    /// Seconds measured per cell.
+    #[arg(long, default_value_t = 2.0)]
     pub secs: f64,
-    /// Warm-up seconds per cell.
+    /// Seconds of warm-up per cell, not measured.
+    #[arg(long, default_value_t = 0.5)]
     pub warmup: f64,
-    /// `taskset -c` list for the servers.
+    /// CPUs the servers run on (a `taskset -c` list).
+    #[arg(long, default_value = "0")]
     pub server_cpus: String,
-    /// `taskset -c` list for the load.
+    /// CPUs the load runs on (a `taskset -c` list).
+    #[arg(long, default_value = "1")]
     pub load_cpus: String,
-    /// Idle connections for the memory rows; 0 skips them.
+    /// Idle connections per memory row; 0 skips the memory rows.
+    #[arg(long, default_value_t = 10_000)]
     pub idle_conns: usize,
-    /// Where the table, JSON and charts go.
+    /// Output directory.
+    #[arg(long, default_value = "target/wsbench")]
     pub out: PathBuf,
-    /// Passed on to every load run (`wsbench load --batch-writes`).
+    /// Send the messages that a batch of echoes lets go in one write,
+    /// not one write each (see `load --batch-writes`).
+    #[arg(long)]
     pub batch_writes: bool,
-    /// Rounds per cell (at least 1): each figure is the median of the rounds.
-    pub repeat: usize,
+    /// Rounds per cell: every subject runs every cell once per round,
+    /// and each figure is the median of the rounds. Steadier on a noisy
+    /// machine, at N times the time (the memory rows run once).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=99))]
+    pub repeat: u16,
+}
+
+impl Options {
+    /// The cells, in table order: those asked for, or the whole matrix.
+    fn cells(&self) -> Vec<Cell> {
+        self.cells.clone().unwrap_or_else(Cell::default_matrix)
+    }
+
+    /// The subjects, in table order: those asked for, or all of them.
+    fn subjects(&self) -> Vec<Subject> {
+        self.subjects.clone().unwrap_or_else(|| Subject::ALL.to_vec())
+    }
 }
 
 /// One subject on one cell.
@@ -116,10 +142,11 @@ pub fn applies(subject: Subject, cell: &Cell) -> bool {
 pub fn run(opts: &Options) -> Result<Outcome, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wsbench binary: {e}"))?;
     std::fs::create_dir_all(opts.out.join("logs")).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
-    let repeat = opts.repeat.max(1);
+    let repeat = usize::from(opts.repeat.max(1));
     // Each subject's cells, in table order.
+    let cells = opts.cells();
     let plan: Vec<(Subject, Vec<Cell>)> =
-        opts.subjects.iter().map(|&s| (s, opts.cells.iter().copied().filter(|c| applies(s, c)).collect())).collect();
+        opts.subjects().into_iter().map(|s| (s, cells.iter().copied().filter(|c| applies(s, c)).collect())).collect();
     let mut total = 0;
     for (s, cells) in &plan {
         total += (cells.len() * repeat) as u64;
@@ -257,7 +284,7 @@ fn setup(opts: &Options) -> Setup {
         load_cpus: opts.load_cpus.clone(),
         secs: opts.secs,
         warmup: opts.warmup,
-        repeat: opts.repeat,
+        repeat: usize::from(opts.repeat),
         machine: format!("{model}, {cpus} CPUs"),
     }
 }

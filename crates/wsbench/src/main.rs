@@ -9,6 +9,7 @@
 //! cargo run --release -p wsbench -- report target/wsbench/results.json  # redraw a saved run
 //! cargo run --release -p wsbench -- serve autostrada 127.0.0.1:9001
 //! cargo run --release -p wsbench -- load --addr 127.0.0.1:9001 --cell 100:1k:16
+//! cargo run --release -p wsbench -- testee-client tokio-tungstenite ws://127.0.0.1:9001
 //! ```
 //!
 //! See `docs/benchmarks.md` for the method and the latest figures.
@@ -22,6 +23,7 @@ mod payload;
 mod procstat;
 mod servers;
 mod table;
+mod testee;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,42 +45,7 @@ struct Cli {
 enum Command {
     /// Runs every subject on every cell, server and load pinned to separate
     /// CPUs, and writes results.md, results.json and SVG charts.
-    Compare {
-        /// Cells as CONNS:SIZE:INFLIGHT[:binary|text|deflate], comma-separated
-        /// (default: the full matrix of issue 11, 28 cells).
-        #[arg(long, value_delimiter = ',', value_parser = Cell::parse)]
-        cells: Option<Vec<Cell>>,
-        /// Subjects, comma-separated (default: all seven).
-        #[arg(long, value_delimiter = ',', value_enum)]
-        subjects: Option<Vec<Subject>>,
-        /// Seconds measured per cell.
-        #[arg(long, default_value_t = 2.0)]
-        secs: f64,
-        /// Seconds of warm-up per cell, not measured.
-        #[arg(long, default_value_t = 0.5)]
-        warmup: f64,
-        /// CPUs the servers run on (a `taskset -c` list).
-        #[arg(long, default_value = "0")]
-        server_cpus: String,
-        /// CPUs the load runs on (a `taskset -c` list).
-        #[arg(long, default_value = "1")]
-        load_cpus: String,
-        /// Idle connections per memory row; 0 skips the memory rows.
-        #[arg(long, default_value_t = 10_000)]
-        idle_conns: usize,
-        /// Output directory.
-        #[arg(long, default_value = "target/wsbench")]
-        out: PathBuf,
-        /// Send the messages that a batch of echoes lets go in one write,
-        /// not one write each (see `load --batch-writes`).
-        #[arg(long)]
-        batch_writes: bool,
-        /// Rounds per cell: every subject runs every cell once per round,
-        /// and each figure is the median of the rounds. Steadier on a noisy
-        /// machine, at N times the time (the memory rows run once).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=99))]
-        repeat: u16,
-    },
+    Compare(compare::Options),
     /// Redraws results.md and the charts from a results.json that `compare`
     /// wrote (after an upgrade of wsbench, or to move a run's figures).
     Report {
@@ -149,6 +116,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Drives a fuzzing server (the reference suite's or wstest's) with a
+    /// peer library as the client under test, echoing every case.
+    TesteeClient {
+        /// The library.
+        #[arg(value_enum)]
+        client: testee::Client,
+        /// The fuzzing server, ws://host:port.
+        url: String,
+        /// The agent name the reports are filed under (default: the library's name).
+        #[arg(long)]
+        agent: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -173,32 +152,9 @@ fn secs(v: f64, what: &str) -> Result<Duration, String> {
 
 fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Compare {
-            cells,
-            subjects,
-            secs: s,
-            warmup,
-            server_cpus,
-            load_cpus,
-            idle_conns,
-            out,
-            batch_writes,
-            repeat,
-        } => {
-            secs(s, "secs")?;
-            secs(warmup, "warmup")?;
-            let opts = compare::Options {
-                cells: cells.unwrap_or_else(Cell::default_matrix),
-                subjects: subjects.unwrap_or_else(|| Subject::ALL.to_vec()),
-                secs: s,
-                warmup,
-                server_cpus,
-                load_cpus,
-                idle_conns,
-                out,
-                batch_writes,
-                repeat: usize::from(repeat),
-            };
+        Command::Compare(opts) => {
+            secs(opts.secs, "secs")?;
+            secs(opts.warmup, "warmup")?;
             let outcome = compare::run(&opts)?;
             let md = compare::write(&outcome, &opts.out)?;
             println!("{md}");
@@ -214,6 +170,14 @@ fn run(command: Command) -> Result<(), String> {
             std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
             println!("{}", compare::render(&outcome, &out)?);
             eprintln!("wsbench: wrote {0}/results.md, throughput.svg and cpu.svg", out.display());
+            Ok(())
+        }
+        Command::TesteeClient { client, url, agent } => {
+            let agent = agent.unwrap_or_else(|| {
+                clap::ValueEnum::to_possible_value(&client).map_or_else(String::new, |v| v.get_name().to_owned())
+            });
+            let count = runtime()?.block_on(testee::run(client, &url, &agent))?;
+            eprintln!("wsbench testee-client: {count} cases run as {agent}");
             Ok(())
         }
         Command::Serve { subject, addr } => runtime()?.block_on(servers::serve(subject, &addr)),
