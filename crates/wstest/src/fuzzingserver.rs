@@ -194,8 +194,8 @@ impl State {
             return Ok(());
         }
         Err(format!(
-            "agent {agent:?} would share report files with {owner:?} (file names keep only letters and digits, \
-             lower-cased): use a name that differs from it in those"
+            "agent {agent:?} would share report files with {owner:?} (file names keep its letters and digits, \
+             lower-cased, each other character an _): use a name that differs from it in those"
         ))
     }
 
@@ -334,13 +334,13 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                 let body = format!("wstest: {path} needs the client's name: add agent=NAME to the query");
                 return pending.refuse(400, "Bad Request", &body).await;
             };
-            if let Err(e) = report::check_agent(&agent).and_then(|()| state.claim_agent(&agent)) {
-                return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await;
-            }
             let (n, def) = match state.case(&params) {
                 Ok((n, def)) => (n, def.clone()),
                 Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
             };
+            if let Err(e) = report::check_agent(&agent).and_then(|()| state.claim_agent(&agent)) {
+                return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await;
+            }
             if path == "/runCase" {
                 run_case(&state, pending, agent, n, def, &peer_addr).await;
             } else {
@@ -427,10 +427,7 @@ async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
 
 async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize, def: CaseDef, peer_addr: &str) {
     state.count_running(&agent, 1);
-    // Never closed: the semaphore lives as long as the server.
-    if let Ok(_slot) = state.case_slots.clone().acquire_owned().await {
-        run_accepted(state, pending, &agent, n, &def, peer_addr).await;
-    }
+    run_accepted(state, pending, &agent, n, &def, peer_addr).await;
     state.count_running(&agent, -1);
     // Whatever way the case ended, its index rows reach the files.
     state.flush_later();
@@ -451,6 +448,11 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
             return;
         }
     };
+    // The handshake is answered at once (a client's handshake timeout
+    // must not run out while it queues); the case starts once one of the
+    // `max_cases` slots is free, and its duration counts from then. The
+    // semaphore is never closed: it lives as long as the server.
+    let Ok(_slot) = state.case_slots.clone().acquire_owned().await else { return };
     open.peer.auto_fragment_size = state.spec.auto_fragment_size;
     let skip = state.spec.excluded_for(&agent, &def.id);
     if state.options.debug {
@@ -486,7 +488,11 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     if state.options.debug {
         eprintln!(
             "wstest: {} {}: {} / {} ({} ms)",
-            result.agent, result.id, result.verdict.behavior, result.verdict.behavior_close, result.duration_ms
+            report::console::printable(&result.agent),
+            result.id,
+            result.verdict.behavior,
+            result.verdict.behavior_close,
+            result.duration_ms
         );
     }
     let shared = state.clone();

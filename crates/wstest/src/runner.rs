@@ -179,20 +179,20 @@ fn fit_agent(agent: String) -> String {
     agent[..end].to_owned()
 }
 
-/// A learnt agent name that files its reports apart from every server's
-/// before it: two servers that send the same `Server` header (or none)
-/// would otherwise overwrite each other's reports and index rows. A clash
-/// gets " 2", " 3", ... and a warning.
-fn distinct_agent(learnt: String, before: &[(Arc<Server>, Arc<str>)], url: &str) -> String {
-    let taken =
-        |name: &str| before.iter().any(|(_, a)| crate::report::agent_file(a) == crate::report::agent_file(name));
-    if !taken(&learnt) {
+/// A learnt agent name that files its reports apart from every name in
+/// `taken` (the spec's own agents and the names learnt before it): two
+/// servers that send the same `Server` header (or none) would otherwise
+/// overwrite each other's reports and index rows. A clash gets " 2",
+/// " 3", ... and a warning.
+fn distinct_agent(learnt: String, taken: &[String], url: &str) -> String {
+    let clashes = |name: &str| taken.iter().any(|a| crate::report::agent_file(a) == crate::report::agent_file(name));
+    if !clashes(&learnt) {
         return learnt;
     }
-    let agent = (2..).map(|n| format!("{learnt} {n}")).find(|a| !taken(a)).unwrap_or(learnt);
+    let agent = (2..).map(|n| format!("{learnt} {n}")).find(|a| !clashes(a)).unwrap_or(learnt);
     eprintln!(
-        "wstest: the server at {url} names itself like one before it; its reports are filed as {:?}: give \
-         each server an \"agent\" in the spec to choose the names",
+        "wstest: the server at {url} names itself like another server of the spec; its reports are filed as \
+         {:?}: give each server an \"agent\" in the spec to choose the names",
         crate::report::console::printable(&agent)
     );
     agent
@@ -223,11 +223,17 @@ pub async fn run_with(
     let spec = Arc::new(spec);
     let registry = registry();
     let selected: Vec<&(usize, CaseDef)> = registry.iter().filter(|(_, c)| spec.cases.contains(&c.id)).collect();
+    // Names given in the spec first: a learnt name must not take theirs.
+    let mut names: Vec<String> = spec.servers.iter().filter_map(|s| s.agent.clone()).collect();
     let mut servers: Vec<(Arc<Server>, Arc<str>)> = Vec::new();
     for s in &spec.servers {
         let agent = match &s.agent {
             Some(a) => a.clone(),
-            None => distinct_agent(learn_agent(s).await, &servers, &s.url),
+            None => {
+                let agent = distinct_agent(learn_agent(s).await, &names, &s.url);
+                names.push(agent.clone());
+                agent
+            }
         };
         servers.push((Arc::new(s.clone()), Arc::<str>::from(agent)));
     }
@@ -374,20 +380,18 @@ mod tests {
 
     #[test]
     fn servers_that_name_themselves_alike_get_distinct_agents() {
-        let server = |url: &str| {
-            crate::spec::parse_client(&format!(r#"{{"servers": [{{"url": "{url}"}}]}}"#), None).unwrap().servers[0]
-                .clone()
-        };
-        let mut before: Vec<(Arc<Server>, Arc<str>)> = Vec::new();
-        for (url, learnt, filed) in [
-            ("ws://h:1", "UnknownServer", "UnknownServer"),
-            ("ws://h:2", "UnknownServer", "UnknownServer 2"),
-            ("ws://h:3", "unknownServer", "unknownServer 3"),
-            ("ws://h:4", "Other/1.0", "Other/1.0"),
+        // "foo" is a later server's name in the spec: no learnt name takes it.
+        let mut taken = vec!["foo".to_owned()];
+        for (learnt, filed) in [
+            ("UnknownServer", "UnknownServer"),
+            ("UnknownServer", "UnknownServer 2"),
+            ("unknownServer", "unknownServer 3"),
+            ("Foo", "Foo 2"),
+            ("Other/1.0", "Other/1.0"),
         ] {
-            let agent = distinct_agent(learnt.into(), &before, url);
+            let agent = distinct_agent(learnt.into(), &taken, "ws://h:1");
             assert_eq!(agent, filed);
-            before.push((Arc::new(server(url)), agent.into()));
+            taken.push(agent);
         }
     }
 

@@ -293,7 +293,7 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
             {
                 return err(format!(
                     "\"{key}\".\"agent\": {a:?} would share report files with \"servers[{j}]\"'s {other:?} \
-                     (file names keep only letters and digits, lower-cased): give each server a distinct name"
+                     (file names keep its letters and digits, lower-cased, each other character an _): give each server a distinct name"
                 ));
             }
         }

@@ -105,8 +105,8 @@ async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
         "{long}"
     );
     // Two agents whose report file names would be the same: the second is refused.
-    let first = raw(&addr, "/getCaseStatus?case=1&agent=Foo%2Fbar", &addr).await;
-    assert!(first.starts_with("HTTP/1.1 101"), "{first}");
+    let (_first, head) = upgrade(&addr, "/getCaseStatus?case=1&agent=Foo%2Fbar").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let clash = raw(&addr, "/runCase?case=1&agent=foo.BAR", &addr).await;
     assert!(
         clash.starts_with("HTTP/1.1 400") && clash.contains("\"foo.BAR\" would share report files with \"Foo/bar\""),
@@ -202,50 +202,48 @@ async fn the_index_catches_up_without_update_reports() {
     assert_eq!(task.await.unwrap().len(), cases.len());
 }
 
-/// Opens `/runCase` for case 1 and reads the server's answer head; the
+/// Sends an upgrade request for `target` and reads the answer's head; the
 /// connection stays open, and nothing it is sent is read or echoed.
-async fn hold_case(addr: &str, agent: &str) -> (TcpStream, String) {
+async fn upgrade(addr: &str, target: &str) -> (TcpStream, String) {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "GET /runCase?case=1&agent={agent} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
         generate_key()
     );
     tcp.write_all(request.as_bytes()).await.unwrap();
-    let head = read_head(&mut tcp).await;
-    (tcp, head)
-}
-
-async fn read_head(tcp: &mut TcpStream) -> String {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         head.push(tcp.read_u8().await.unwrap());
     }
-    String::from_utf8(head).unwrap()
+    (tcp, String::from_utf8(head).unwrap())
 }
 
 /// However many connections ask, no more than `max_cases` cases run at
-/// once (each may hold tens of MiB): a further `/runCase` is answered once
-/// a running one ends.
+/// once (each may hold tens of MiB): a further `/runCase` is answered at
+/// once, but its case starts only when a running one ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cases_beyond_max_cases_wait_for_a_running_one_to_end() {
     let options = wstest::fuzzingserver::Options { max_cases: 2, ..Default::default() };
     let (addr, _outdir, stop, task) = start_with(&["9.1.6"], "max-cases", options).await;
-    let (first, head) = hold_case(&addr, "a").await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let (second, head) = hold_case(&addr, "b").await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let mut third = tokio::spawn({
-        let addr = addr.clone();
-        async move { hold_case(&addr, "c").await }
-    });
-    // Both slots are taken by clients that never read their 16 MiB frame.
-    let early = tokio::time::timeout(Duration::from_millis(500), &mut third).await;
-    assert!(early.is_err(), "a third case started while two were running");
+    let mut clients = Vec::new();
+    for agent in ["a", "b", "c"] {
+        let (tcp, head) = upgrade(&addr, &format!("/runCase?case=1&agent={agent}")).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        clients.push(tcp);
+    }
+    // The first two cases send their 16 MiB frame (which nobody reads);
+    // the third one waits, so nothing comes on its connection.
+    for client in &mut clients[..2] {
+        assert_eq!(client.read_u8().await.unwrap(), 0x81, "a text frame begins");
+    }
+    let mut third = clients.pop().unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(500), third.read_u8()).await;
+    assert!(early.is_err(), "a third case started while two were running: {early:?}");
     // The first client goes: its case ends, and the third one starts.
-    drop(first);
-    let (third, head) = tokio::time::timeout(Duration::from_secs(10), third).await.expect("answered").unwrap();
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    drop((second, third));
+    drop(clients.remove(0));
+    let first = tokio::time::timeout(Duration::from_secs(10), third.read_u8()).await.expect("the case started");
+    assert_eq!(first.unwrap(), 0x81);
+    drop((clients, third));
     let _ = stop.send(());
     let _ = task.await;
 }
