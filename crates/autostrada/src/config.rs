@@ -71,9 +71,14 @@ pub struct Config {
     /// How long a write may wait while the peer takes none of our octets
     /// (its TCP window stays shut: it does not read) before the send, flush
     /// or close waiting on it fails with an I/O error of kind `TimedOut`.
-    /// Default 60 s; `None` waits forever (and longer than about 49 days
-    /// counts as 49 days). The clock restarts whenever any
-    /// octet leaves, so a slow reader is never cut off, only one that stopped.
+    /// Default 60 s; `None` waits forever (it counts in whole
+    /// milliseconds, from 1 ms to about 49 days). The clock restarts
+    /// whenever the stream takes any octet, so a slow reader is never cut
+    /// off, only one that stopped (over TLS, the stream takes octets into
+    /// its record buffer, so one flush of that buffer, at most a few tens
+    /// of KiB, must go out within the timeout). After the timeout the
+    /// connection is broken for writing (a frame may be half out): every
+    /// later send fails the same way; drop it.
     /// Without it, a peer that never reads holds the connection and
     /// everything queued on it for as long as the application waits on a
     /// send — the read half's timers (close, keepalive, idle) do not run
@@ -105,8 +110,9 @@ pub struct Config {
     /// restart the clock exactly; sent ones are noticed when it runs out,
     /// so a connection that only sends may live up to twice this long. A
     /// received message still arriving keeps the connection open while its
-    /// octets keep coming; a peer that begins one and then sends nothing
-    /// is idle within twice this long.
+    /// octets keep coming; a peer that begins one and then sends no more
+    /// of it is idle within twice this long, whatever pings and pongs it
+    /// sends meanwhile.
     pub idle_timeout: Option<Duration>,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,

@@ -41,8 +41,9 @@ pub(crate) struct Timers {
     sleep: Option<Pin<Box<Sleep>>>,
     /// Octets arrived since the keepalive last looked.
     heard: bool,
-    /// Octets arrived since the idle clock last started.
-    arrived: bool,
+    /// `Receiver::data_progress` when the idle clock last started inside a
+    /// data message (0 when it started between messages).
+    progress_mark: usize,
     /// When the keepalive ping that is out (and unanswered so far) was sent.
     pinged: Option<Instant>,
     /// When the keepalive looks next.
@@ -78,7 +79,7 @@ impl Timers {
             idle_timeout: config.idle_timeout,
             sleep: None,
             heard: false,
-            arrived: false,
+            progress_mark: 0,
             pinged: None,
             ping_due,
             idle_due,
@@ -90,28 +91,29 @@ impl Timers {
     /// Octets arrived from the peer.
     pub(crate) fn heard(&mut self) {
         self.heard = true;
-        self.arrived = true;
     }
 
     /// A data message arrived: the idle clock starts again.
     pub(crate) fn data_received(&mut self) {
-        self.arrived = false;
+        self.progress_mark = 0;
         if let Some(t) = self.idle_timeout {
             self.idle_due = Some(after(Instant::now(), t));
         }
     }
 
-    /// When the idle clock ran out inside a data message: true, and the
-    /// clock starts again, if octets of it arrived since the clock last
+    /// When the idle clock ran out inside a data message whose payload has
+    /// reached `progress` octets (`Receiver::data_progress`): true, and the
+    /// clock starts again, if that payload grew since the clock last
     /// started (a large message still arriving is not idleness); false if
-    /// the peer began a message and then went quiet for a whole
-    /// `idle_timeout`, which is.
-    pub(crate) fn still_arriving(&mut self) -> bool {
-        let arrived = self.arrived;
-        if arrived {
-            self.data_received();
+    /// it did not, which is idleness however many pings or pongs came
+    /// meanwhile.
+    pub(crate) fn still_arriving(&mut self, progress: usize) -> bool {
+        if progress == self.progress_mark {
+            return false;
         }
-        arrived
+        self.data_received();
+        self.progress_mark = progress;
+        true
     }
 
     /// The keepalive ping is still out but the peer showed life another way:
@@ -249,14 +251,13 @@ mod tests {
     async fn a_message_counts_against_idleness_only_while_it_arrives() {
         let sent = AtomicBool::new(false);
         let mut t = Timers::new(&config(None, Some(30))).unwrap();
-        t.heard();
         tokio::time::advance(Duration::from_secs(30)).await;
         assert_eq!(t.check(&sent), Some(Due::Idle));
-        assert!(t.still_arriving(), "octets came in the last 30 s");
+        assert!(t.still_arriving(100), "100 octets of the message came in the last 30 s");
         tokio::time::advance(Duration::from_secs(29)).await;
         assert_eq!(t.check(&sent), None, "the clock started again");
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(t.check(&sent), Some(Due::Idle));
-        assert!(!t.still_arriving(), "nothing came for 30 s: idle, mid-message or not");
+        assert!(!t.still_arriving(100), "none came for 30 s: idle, mid-message or not");
     }
 }

@@ -424,7 +424,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             Due::Dead => w.tx.fail(CloseCode::INTERNAL_ERROR, "keepalive timeout"),
             // A large message still arriving is not idleness; a peer that
             // began one and then went quiet for the whole timeout is idle.
-            Due::Idle if self.rx.in_data_message() && timers.still_arriving() => return,
+            Due::Idle if self.rx.in_data_message() && timers.still_arriving(self.rx.data_progress()) => return,
             Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
         }
         drop(w);

@@ -150,10 +150,11 @@ pub(crate) struct Writer<S> {
     pub(crate) tx: Sender,
     pub(crate) io: S,
     pub(crate) flush_threshold: usize,
-    /// `Config::write_timeout` in milliseconds, `u32::MAX` for none (in
-    /// what was padding: the writer does not grow).
+    /// `Config::write_timeout` in milliseconds (at least 1), `u32::MAX`
+    /// for none: four octets that fit what was padding.
     write_timeout_ms: u32,
-    /// Set while a write waits on a peer that takes nothing.
+    /// Set while a write waits (the socket is full), with the write
+    /// timeout's clock; boxed, as only a waiting connection needs one.
     stall: Option<Box<Stall>>,
     shut_down: bool,
     /// The stream took octets and has not been flushed since. TCP sends
@@ -174,12 +175,18 @@ pub(crate) struct Writer<S> {
 struct Stall {
     mark: u64,
     deadline: Pin<Box<Sleep>>,
+    /// The timeout ran out: the connection is broken for writing for good
+    /// (a frame may be half out), and every later write fails at once.
+    expired: bool,
 }
 
 impl<S: AsyncWrite + Unpin> Writer<S> {
     /// Writes every pending octet (vectored), then flushes the socket; fails
     /// once the peer has taken nothing for `Config::write_timeout`.
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.stall.as_ref().is_some_and(|s| s.expired) {
+            return Poll::Ready(Err(self.timed_out()));
+        }
         let polled = self.poll_write_all(cx);
         if polled.is_ready() {
             self.stall = None;
@@ -206,13 +213,21 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
             stall @ None => stall.insert(Box::new(Stall {
                 mark: written,
                 deadline: Box::pin(sleep_until(after(Instant::now(), timeout))),
+                expired: false,
             })),
         };
         ready!(stall.deadline.as_mut().poll(cx));
-        Poll::Ready(Err(io::Error::new(
+        stall.expired = true;
+        Poll::Ready(Err(self.timed_out()))
+    }
+
+    /// The error of a write timeout, for every write from then on.
+    fn timed_out(&self) -> io::Error {
+        let timeout = std::time::Duration::from_millis(u64::from(self.write_timeout_ms));
+        io::Error::new(
             io::ErrorKind::TimedOut,
-            format!("the peer took none of our data for {timeout:?} (Config::write_timeout)"),
-        )))
+            format!("the peer took none of our data for {timeout:?} (Config::write_timeout); drop the connection"),
+        )
     }
 
     /// Writes every pending octet (vectored), then flushes the socket.
@@ -281,7 +296,7 @@ impl<S> Shared<S> {
             flush_threshold: config.flush_threshold,
             write_timeout_ms: config
                 .write_timeout
-                .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).min(u32::MAX - 1)),
+                .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).clamp(1, u32::MAX - 1)),
             stall: None,
             shut_down: false,
             unflushed: false,

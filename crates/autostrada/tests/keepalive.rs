@@ -146,19 +146,48 @@ fn unfinished(opcode: u8, payload: &[u8]) -> Vec<u8> {
 
 #[tokio::test(start_paused = true)]
 async fn a_message_begun_and_abandoned_does_not_keep_a_connection_open() {
-    // The peer starts a fragmented message, or only a frame's header, and
-    // goes quiet: idle once a whole timeout passed without octets (the
-    // clock that ran out first had seen the message begin: twice the timeout).
-    for start in [unfinished(0x1, b"h"), vec![0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4]] {
+    // The peer starts a message and goes quiet: idle once a whole timeout
+    // passed without more of it. The clock that runs out first saw one
+    // octet of payload arrive (120 s), or none, only a header (60 s).
+    for (start, idle_after) in [(unfinished(0x1, b"h"), 120), (vec![0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4], 60)] {
         let (ours, mut peer) = tokio::io::duplex(1 << 16);
         let mut server = socket(ours, Role::Server, &Config::default().with_idle_timeout(Duration::from_secs(60)));
         let begun = Instant::now();
         peer.write_all(&start).await.unwrap();
         let ended = server.next().await;
         assert!(matches!(ended, Some(Err(Error::IdleTimeout))), "{ended:?}");
-        assert_eq!(begun.elapsed(), Duration::from_secs(120));
+        assert_eq!(begun.elapsed(), Duration::from_secs(idle_after));
         drop(peer);
     }
+}
+
+/// Answering our keepalive pings is a sign of life, not progress on the
+/// message it left unfinished.
+#[tokio::test(start_paused = true)]
+async fn pongs_do_not_keep_an_abandoned_message_open() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let config = keepalive(20, 10).with_idle_timeout(Duration::from_secs(60));
+    let mut server = socket(ours, Role::Server, &config);
+    let begun = Instant::now();
+    peer.write_all(&unfinished(0x2, b"x")).await.unwrap();
+    // The peer answers every ping (server frames are unmasked, short).
+    let answering = tokio::spawn(async move {
+        let mut head = [0u8; 2];
+        while peer.read_exact(&mut head).await.is_ok() {
+            let mut payload = vec![0; usize::from(head[1] & 0x7f)];
+            if peer.read_exact(&mut payload).await.is_err() {
+                break;
+            }
+            if head[0] & 0x0f == 0x9 && peer.write_all(&masked(0xa, &payload)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let ended = server.next().await;
+    assert!(matches!(ended, Some(Err(Error::IdleTimeout))), "{ended:?}");
+    assert_eq!(begun.elapsed(), Duration::from_secs(120));
+    drop(server);
+    let _ = answering.await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -190,6 +219,11 @@ async fn a_send_to_a_peer_that_reads_nothing_times_out() {
     let sent = server.send(Message::binary(vec![7u8; 64 << 10])).await;
     let Err(Error::Io(e)) = sent else { panic!("{sent:?}") };
     assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+    assert_eq!(begun.elapsed(), Duration::from_secs(30));
+    // Broken for writing from then on (a frame may be half out): the next
+    // send fails at once, not after another wait.
+    let again = server.send(Message::text("later")).await;
+    assert!(matches!(&again, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut), "{again:?}");
     assert_eq!(begun.elapsed(), Duration::from_secs(30));
 }
 

@@ -231,6 +231,19 @@ impl Receiver {
         self.message.is_some() || self.frame.as_ref().is_some_and(|f| !f.header.opcode.is_control())
     }
 
+    /// Payload octets of the data message in progress received so far
+    /// (fragments done and the current data frame's arrived part; 0
+    /// between messages). It only grows while one message arrives, so a
+    /// reader can tell a message that is still arriving from one whose
+    /// sender went quiet, whatever control frames come meanwhile.
+    #[must_use]
+    pub fn data_progress(&self) -> usize {
+        let done = self.message.as_ref().map_or(0, |m| m.wire_len);
+        let current =
+            self.frame.as_ref().filter(|f| !f.header.opcode.is_control()).map_or(0, |f| f.len.min(self.buf.len()));
+        done + current
+    }
+
     /// True once a close frame was received or the peer broke the protocol:
     /// the receiver reads nothing more.
     #[must_use]
