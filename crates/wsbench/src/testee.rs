@@ -122,11 +122,9 @@ async fn tokio_tungstenite(url: &str) -> Result<(), String> {
 }
 
 /// fastwebsockets: it leaves the handshake to the application (or to
-/// hyper); this one is made with autostrada's sans-IO handshake, then
-/// frames are read through its `FragmentCollector` with automatic pong and
-/// close, as on the server side.
+/// hyper); this one is made with autostrada's sans-IO handshake, then the
+/// server side's echo runs in the client role.
 async fn fastwebsockets(url: &str) -> Result<(), String> {
-    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
     let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let target = Target::from_uri(&uri).map_err(|e| e.to_string())?;
     let mut tcp = TcpStream::connect((target.host.as_str(), target.port)).await.map_err(|e| e.to_string())?;
@@ -137,32 +135,22 @@ async fn fastwebsockets(url: &str) -> Result<(), String> {
     // The head is read an octet at a time: fastwebsockets takes the socket
     // as it is, so nothing past the head may be read here.
     let mut head = Vec::with_capacity(256);
+    let limits = HandshakeLimits::default();
     let response = loop {
+        if head.len() >= limits.max_head_size {
+            return Err(format!("response head longer than {} octets", limits.max_head_size));
+        }
         let octet = tcp.read_u8().await.map_err(|e| format!("response head: {e}"))?;
         head.push(octet);
         if head.ends_with(b"\r\n\r\n") {
-            match handshake::parse_response(&head, &HandshakeLimits::default()).map_err(|e| e.to_string())? {
+            match handshake::parse_response(&head, &limits).map_err(|e| e.to_string())? {
                 Some((response, _)) => break response,
                 None => continue,
             }
         }
     };
     handshake::check_response(&response, &key, &[], false).map_err(|e| e.to_string())?;
-    let mut ws = WebSocket::after_handshake(tcp, Role::Client);
-    ws.set_auto_close(true);
-    ws.set_auto_pong(true);
-    ws.set_max_message_size(MAX_MESSAGE);
-    let mut ws = FragmentCollector::new(ws);
-    while let Ok(frame) = ws.read_frame().await {
-        let echo = match frame.opcode {
-            OpCode::Close => break,
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await,
-            _ => Ok(()),
-        };
-        if echo.is_err() {
-            break;
-        }
-    }
+    crate::servers::fastwebsockets_echo(tcp, fastwebsockets::Role::Client).await;
     Ok(())
 }
 

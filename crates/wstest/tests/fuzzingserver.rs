@@ -43,14 +43,20 @@ async fn start_with(
     (addr, outdir, stop, task)
 }
 
-/// Sends a raw HTTP request and returns the whole answer.
-async fn raw(addr: &str, target: &str, host: &str) -> String {
+/// Connects and sends an upgrade request for `target` with `host` as its Host.
+async fn request(addr: &str, target: &str, host: &str) -> TcpStream {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
         generate_key()
     );
     tcp.write_all(request.as_bytes()).await.unwrap();
+    tcp
+}
+
+/// Sends a raw HTTP request and returns the whole answer.
+async fn raw(addr: &str, target: &str, host: &str) -> String {
+    let mut tcp = request(addr, target, host).await;
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
     String::from_utf8_lossy(&answer).into_owned()
@@ -205,12 +211,7 @@ async fn the_index_catches_up_without_update_reports() {
 /// Sends an upgrade request for `target` and reads the answer's head; the
 /// connection stays open, and nothing it is sent is read or echoed.
 async fn upgrade(addr: &str, target: &str) -> (TcpStream, String) {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        generate_key()
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut tcp = request(addr, target, addr).await;
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         head.push(tcp.read_u8().await.unwrap());

@@ -10,6 +10,8 @@ mod autostrada_echo;
 mod peers;
 mod raw;
 
+pub use peers::fastwebsockets_echo;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -36,11 +36,18 @@ pub async fn tokio_tungstenite(tcp: TcpStream) {
 /// this one is answered with autostrada's sans-IO handshake, then frames are
 /// read through its `FragmentCollector` with automatic pong and close.
 pub async fn fastwebsockets(mut tcp: TcpStream) {
-    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
     if !upgrade(&mut tcp).await {
         return;
     }
-    let mut ws = WebSocket::after_handshake(tcp, Role::Server);
+    fastwebsockets_echo(tcp, fastwebsockets::Role::Server).await;
+}
+
+/// fastwebsockets on a socket whose handshake is done, in either role:
+/// frames through its `FragmentCollector` with automatic pong and close,
+/// each text and binary message echoed, until the connection ends.
+pub async fn fastwebsockets_echo(tcp: TcpStream, role: fastwebsockets::Role) {
+    use fastwebsockets::{FragmentCollector, OpCode, WebSocket};
+    let mut ws = WebSocket::after_handshake(tcp, role);
     ws.set_auto_close(true);
     ws.set_auto_pong(true);
     ws.set_max_message_size(MAX_MESSAGE);
