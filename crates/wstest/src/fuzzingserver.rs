@@ -38,8 +38,8 @@ pub struct Options {
     /// Print a line per case and per request.
     pub debug: bool,
     /// Cases run at once, over all clients (at least 1); a further
-    /// `/runCase` waits for one of them to end before its handshake is
-    /// answered. Each running case may hold a message of up to 64 MiB from
+    /// `/runCase` has its handshake answered at once, and its case starts
+    /// when one of them ends. Each running case may hold a message of up to 64 MiB from
     /// its client and a frame of up to 16 MiB for it (9.x), so this bounds
     /// the server's memory whatever its clients do. Default
     /// [`DEFAULT_MAX_CASES`].
