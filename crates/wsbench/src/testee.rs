@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use autostrada::proto::handshake::{self, HandshakeLimits, Target};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -91,33 +91,25 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// tokio-websockets: `ClientBuilder`, then the message stream.
+/// tokio-websockets: `ClientBuilder`, then the server side's echo.
 async fn tokio_websockets(url: &str) -> Result<(), String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
-    let (mut ws, _) = tokio_websockets::ClientBuilder::from_uri(uri)
+    let (ws, _) = tokio_websockets::ClientBuilder::from_uri(uri)
         .limits(tokio_websockets::Limits::default().max_payload_len(Some(MAX_MESSAGE)))
         .connect()
         .await
         .map_err(|e| e.to_string())?;
-    while let Some(Ok(message)) = ws.next().await {
-        if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
-            break;
-        }
-    }
+    crate::servers::tokio_websockets_echo(ws).await;
     Ok(())
 }
 
-/// tokio-tungstenite: `connect_async`, then the message stream.
+/// tokio-tungstenite: `connect_async`, then the server side's echo.
 async fn tokio_tungstenite(url: &str) -> Result<(), String> {
     use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
     let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
-    let (mut ws, _) =
+    let (ws, _) =
         tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(|e| e.to_string())?;
-    while let Some(Ok(message)) = ws.next().await {
-        if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
-            break;
-        }
-    }
+    crate::servers::tokio_tungstenite_echo(ws).await;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ mod autostrada_echo;
 mod peers;
 mod raw;
 
-pub use peers::fastwebsockets_echo;
+pub use peers::{fastwebsockets_echo, tokio_tungstenite_echo, tokio_websockets_echo};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 use autostrada::proto::handshake::{self, HandshakeLimits};
 use bytes::BytesMut;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::MAX_MESSAGE;
@@ -12,7 +12,13 @@ use super::MAX_MESSAGE;
 pub async fn tokio_websockets(tcp: TcpStream) {
     let builder = tokio_websockets::ServerBuilder::new()
         .limits(tokio_websockets::Limits::default().max_payload_len(Some(MAX_MESSAGE)));
-    let Ok((_request, mut ws)) = builder.accept(tcp).await else { return };
+    let Ok((_request, ws)) = builder.accept(tcp).await else { return };
+    tokio_websockets_echo(ws).await;
+}
+
+/// tokio-websockets on an open connection, in either role: each text and
+/// binary message echoed until the connection ends.
+pub async fn tokio_websockets_echo<S: AsyncRead + AsyncWrite + Unpin>(mut ws: tokio_websockets::WebSocketStream<S>) {
     while let Some(Ok(message)) = ws.next().await {
         if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
             return;
@@ -24,7 +30,13 @@ pub async fn tokio_websockets(tcp: TcpStream) {
 pub async fn tokio_tungstenite(tcp: TcpStream) {
     use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
     let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
-    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
+    let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
+    tokio_tungstenite_echo(ws).await;
+}
+
+/// tokio-tungstenite on an open connection, in either role: each text and
+/// binary message echoed until the connection ends.
+pub async fn tokio_tungstenite_echo<S: AsyncRead + AsyncWrite + Unpin>(mut ws: tokio_tungstenite::WebSocketStream<S>) {
     while let Some(Ok(message)) = ws.next().await {
         if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
             return;
