@@ -194,8 +194,8 @@ impl State {
             return Ok(());
         }
         Err(format!(
-            "agent {agent:?} would share report files with {owner:?} (file names keep its letters and digits, \
-             lower-cased, each other character an _): use a name that differs from it in those"
+            "agent {agent:?} would share report files with {owner:?} ({}): use a name that differs from it in those",
+            report::AGENT_FILE_RULE
         ))
     }
 

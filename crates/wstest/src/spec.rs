@@ -292,8 +292,9 @@ pub fn parse_client(text: &str, wsuri: Option<&str>) -> Result<ClientSpec, SpecE
                 .find_map(|(j, o)| o.agent.as_deref().filter(|o| crate::report::agent_file(o) == file).map(|o| (j, o)))
             {
                 return err(format!(
-                    "\"{key}\".\"agent\": {a:?} would share report files with \"servers[{j}]\"'s {other:?} \
-                     (file names keep its letters and digits, lower-cased, each other character an _): give each server a distinct name"
+                    "\"{key}\".\"agent\": {a:?} would share report files with \"servers[{j}]\"'s {other:?} ({}): \
+                     give each server a distinct name",
+                    crate::report::AGENT_FILE_RULE
                 ));
             }
         }

@@ -56,6 +56,11 @@ pub struct CaseResult {
     pub traffic: Option<crate::wire::traffic::Traffic>,
 }
 
+/// How [`agent_file`] makes an agent's name into a file-name part, in
+/// words, for errors about two agents whose parts coincide.
+pub const AGENT_FILE_RULE: &str =
+    "file names keep an agent's letters and digits, lower-cased, each other character an _";
+
 /// `agent` as the reference turns it into a file-name part.
 #[must_use]
 pub fn agent_file(agent: &str) -> String {
