@@ -33,19 +33,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("echo_server: {peer}: {e}"),
             };
-            // Each message is bound once: a `while let` scrutinee would stay
-            // in the task's state through the whole body.
+            // Each message is bound once and tested in the match guard: a
+            // `while let` scrutinee, or a message a method was called on,
+            // would keep a slot in the task's state across the `feed`.
             loop {
                 let message = match ws.next().await {
-                    Some(Ok(m)) => m,
+                    Some(Ok(m)) if m.is_data() => m,
+                    // Pings, pongs and closes are answered by the library.
+                    Some(Ok(_)) => continue,
                     // A protocol error: the close frame is out; let the stream finish.
                     Some(Err(_)) => continue,
                     None => break,
                 };
-                // Pings, pongs and closes are answered by the library. Data is
-                // queued, and written with whatever else is queued once no
-                // further message is buffered (see SendHalf).
-                if message.is_data() && ws.feed(message).await.is_err() {
+                // Data is queued, and written with whatever else is queued
+                // once no further message is buffered (see SendHalf).
+                if ws.feed(message).await.is_err() {
                     break;
                 }
             }

@@ -229,8 +229,11 @@ impl ClientBuilder {
             }
         };
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
-        ws.read.protocol =
-            response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|p| p.to_str().ok()).map(Into::into);
+        ws.read.protocol = response
+            .headers()
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|p| p.to_str().ok())
+            .map(|p| Box::new(p.into()));
         Ok((ws, response))
     }
 

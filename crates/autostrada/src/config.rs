@@ -46,11 +46,12 @@ pub struct Config {
     /// Auto-fragmentation on send: messages longer than this go out in frames
     /// of at most this many octets. Default 4 MiB. Smaller frames let control
     /// frames interleave sooner and suit peers with small frame limits; larger
-    /// ones cost fewer headers.
+    /// ones cost fewer headers. Values past 4 GiB count as 4 GiB.
     pub send_frame_size: usize,
     /// The writer flushes by itself once this many octets are buffered, even
     /// if you only `feed` messages. Default 64 KiB. Higher batches more small
     /// messages into one system call at the price of memory and latency.
+    /// Values past 4 GiB count as 4 GiB.
     pub flush_threshold: usize,
     /// Octets read from the socket per read when no frame asks for more.
     /// Default 8 KiB. A connection with nothing buffered reads into a stack
@@ -66,7 +67,9 @@ pub struct Config {
     pub read_buffer_size: usize,
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping
-    /// the connection ourselves. Default 5 s.
+    /// the connection ourselves. Default 5 s. It counts in whole
+    /// milliseconds (a fraction rounds up); 49 days or more
+    /// (`Duration::MAX`, say) waits for ever.
     pub close_timeout: Duration,
     /// How long a write may wait while the peer takes none of our octets
     /// (its TCP window stays shut: it does not read) before the send, flush

@@ -72,13 +72,13 @@ fn lock_for_read<'a, S: AsyncWrite + Unpin>(
     push_large: bool,
 ) -> MutexGuard<'a, Writer<S>> {
     let w = shared.lock();
-    if !push_large || w.tx.pending() < w.flush_threshold {
+    if !push_large || !w.at_flush_threshold() {
         return w;
     }
     drop(w);
     // Both halves may wait on the write: the combined waker.
     shared.poll_io(Side::Reader, cx, |w, cx| {
-        if w.tx.pending() >= w.flush_threshold {
+        if w.at_flush_threshold() {
             // A pending or failed write is seen again by the next send or poll.
             let _ = w.poll_write_out(cx);
         }
@@ -140,25 +140,30 @@ pub struct RecvHalf<S> {
     pub(crate) rx: Receiver,
     pub(crate) shared: Arc<Shared<S>>,
     pub(crate) state: ReadState,
-    pub(crate) read_buffer_size: usize,
+    /// `Config::read_buffer_size`, at most `MAX_READ_AHEAD`.
+    pub(crate) read_buffer_size: u32,
     /// What the next read asks for when no frame asks for more: starts at
     /// `read_buffer_size`, doubles after every read that filled all it
     /// asked for, and after a short read is sized for what is buffered
     /// when that was more than the scratch holds, else back to
     /// `read_buffer_size` (see [`note_read`](Self::note_read)).
-    pub(crate) burst: usize,
+    pub(crate) burst: u32,
     /// Whether the read buffer's storage is one to give back to the thread
     /// once it empties (see [`read_buffer`]), rather than a small one of
     /// this connection's own.
     pub(crate) lent: bool,
-    pub(crate) close_timeout: std::time::Duration,
+    /// `Config::close_timeout` in milliseconds; `u32::MAX` waits forever.
+    pub(crate) close_timeout_ms: u32,
     pub(crate) deadline: Option<Pin<Box<Sleep>>>,
     /// Keepalive and idle timers, when configured.
     pub(crate) timers: Option<Box<Timers>>,
     /// The permessage-deflate parameters the handshake agreed on.
     pub(crate) deflate: Option<DeflateParams>,
     /// The subprotocol the handshake selected.
-    pub(crate) protocol: Option<Box<str>>,
+    /// Boxed twice: one pointer where a `Box<str>` would take two, for a
+    /// value most connections do not have.
+    #[allow(clippy::redundant_allocation)]
+    pub(crate) protocol: Option<Box<Box<str>>>,
 }
 
 impl<S> std::fmt::Debug for RecvHalf<S> {
@@ -189,11 +194,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
     /// and leave together.
     fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
         let mut w = lock_for_read(&self.shared, cx, push_large);
-        let bursting = self.burst > self.read_buffer_size && self.burst > IDLE_READ;
+        let (burst, read_buffer_size) = (self.burst as usize, self.read_buffer_size as usize);
+        let bursting = burst > read_buffer_size && burst > IDLE_READ;
         // The room a read between frames needs: the burst less its slack
         // (what the last reads buffered, when they came back short), or a
         // scratch's worth.
-        let want = if bursting { self.burst - self.burst / (READ_SLACK + 1) } else { self.burst.min(IDLE_READ) };
+        let want = if bursting { burst - burst / (READ_SLACK + 1) } else { burst.min(IDLE_READ) };
         let buf = self.rx.buffer_mut();
         // Between frames, read into this connection's own storage once the
         // messages split off it are gone (`reclaim` takes its room back only
@@ -221,7 +227,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             let in_frame = self.rx.frame_remaining();
             // Uninitialised: the read writes what it fills, nothing is cleared first.
             let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
-            let asked = self.burst.min(IDLE_READ);
+            let asked = burst.min(IDLE_READ);
             let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
             let polled = Pin::new(&mut w.io).poll_read(cx, &mut read);
             drop(w);
@@ -265,14 +271,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // merely claims: a 10-octet header must not cost a megabyte.
         let arrived = buf.len();
         let remaining = self.rx.frame_remaining();
-        let rest = frame_room(remaining, arrived, self.burst);
+        let rest = frame_room(remaining, arrived, burst);
         let buf = self.rx.buffer_mut();
         // Room for the rest of the frame (as far as `frame_room` allows) or,
         // between frames, for a read of the burst's size. A buffer that
         // already has the room is not grown (growing would move what it holds).
         let room = buf.capacity() - buf.len();
         if if rest == 0 { room < want } else { room < rest } {
-            buf.reserve(rest.max(self.burst));
+            buf.reserve(rest.max(burst));
             self.lent = true;
         }
         // A read stops 8 KiB, or a burst's read (at most 128 KiB), past the
@@ -280,7 +286,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // storage the finished message shares, and making room for the rest
         // of that frame means copying it into new storage: up to a megabyte
         // per message, before, when a grown buffer read on.
-        let limit = remaining.saturating_add(IDLE_READ).max(self.burst.min(MAX_BURST_READ));
+        let limit = remaining.saturating_add(IDLE_READ).max(burst.min(MAX_BURST_READ));
         let asked = (buf.capacity() - buf.len()).min(limit);
         let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, &mut (&mut *buf).limit(limit));
         drop(w);
@@ -294,7 +300,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
         // landed in a large buffer (a connection that last saw large reads):
         // a message the application holds then pins no large buffer.
         let copy_out = if polled.is_pending() {
-            !buf.is_empty() && buf.len() < self.read_buffer_size && asked > self.read_buffer_size
+            !buf.is_empty() && buf.len() < read_buffer_size && asked > read_buffer_size
         } else {
             self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN
         };
@@ -345,18 +351,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
             return;
         }
         let brought = got.max(buffered);
-        self.burst = if got >= asked && got > 0 {
-            (self.burst * 2).min(MAX_BURST_READ).max(self.read_buffer_size)
+        let read_buffer_size = self.read_buffer_size as usize;
+        let burst = if got >= asked && got > 0 {
+            (self.burst as usize * 2).min(MAX_BURST_READ).max(read_buffer_size)
         } else if got > 0 && brought > IDLE_READ {
-            (brought + brought / READ_SLACK).min(MAX_BURST_READ).max(self.read_buffer_size)
+            (brought + brought / READ_SLACK).min(MAX_BURST_READ).max(read_buffer_size)
         } else {
-            self.read_buffer_size
+            read_buffer_size
         };
+        // At most `MAX_READ_AHEAD`, which fits 32 bits (see `from_upgraded`).
+        self.burst = burst as u32;
     }
 
     /// Starts the close timer if it is not running; true once it has fired.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
-        let timeout = self.close_timeout;
+        let timeout = match self.close_timeout_ms {
+            u32::MAX => std::time::Duration::MAX,
+            ms => std::time::Duration::from_millis(u64::from(ms)),
+        };
         let timer = self.deadline.get_or_insert_with(|| {
             // `Duration::MAX` means "never": as far off as tokio's timer goes.
             Box::pin(sleep_until(crate::keepalive::after(Instant::now(), timeout)))
@@ -602,7 +614,7 @@ impl<S> RecvHalf<S> {
 
     /// The subprotocol the opening handshake selected.
     pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
+        self.protocol.as_deref().map(|p| &**p)
     }
 
     /// Puts the halves of one connection back together. Fails, handing both

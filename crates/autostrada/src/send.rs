@@ -141,7 +141,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
             return Poll::Ready(Ok(()));
         }
         let ready = self.shared.poll_io(Side::Writer, cx, |w, cx| {
-            if w.tx.pending() >= w.flush_threshold {
+            if w.at_flush_threshold() {
                 ready!(w.poll_write_out(cx)).map_err(Error::Io)?;
             }
             Poll::Ready(Ok(()))

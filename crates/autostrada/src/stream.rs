@@ -121,7 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let mut encoder = Encoder::new(role, config);
         encoder.set_deflate(deflate);
         let shared = Arc::new(Shared::new(tx, stream, config));
-        let read_buffer_size = config.read_buffer_size.clamp(1, MAX_READ_AHEAD);
+        // At most MAX_READ_AHEAD (1 MiB): 32 bits hold it.
+        let read_buffer_size = config.read_buffer_size.clamp(1, MAX_READ_AHEAD) as u32;
         let read = RecvHalf {
             role,
             rx,
@@ -130,7 +131,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             read_buffer_size,
             burst: read_buffer_size,
             lent: false,
-            close_timeout: config.close_timeout,
+            // Milliseconds (rounded up, so a sub-millisecond timeout still
+            // waits); ~49 days or more is forever.
+            close_timeout_ms: u32::try_from(config.close_timeout.as_micros().div_ceil(1000)).unwrap_or(u32::MAX),
             deadline: None,
             timers: Timers::new(config),
             deflate,
@@ -179,13 +182,13 @@ impl<S> WebSocket<S> {
     /// a socket made with [`from_upgraded`](Self::from_upgraded) until
     /// [`set_protocol`](Self::set_protocol).
     pub fn protocol(&self) -> Option<&str> {
-        self.read.protocol.as_deref()
+        self.read.protocol()
     }
 
     /// Records the subprotocol a handshake made elsewhere (e.g. by hyper)
     /// selected, for [`protocol`](Self::protocol).
     pub fn set_protocol(&mut self, protocol: Option<&str>) {
-        self.read.protocol = protocol.map(Into::into);
+        self.read.protocol = protocol.map(|p| Box::new(p.into()));
     }
 
     /// The permessage-deflate parameters in force, if it was negotiated.

@@ -90,16 +90,16 @@ pub(crate) enum Wakers {
     /// both halves kept in one task): its waker.
     One(Waker),
     /// Waits came from more than one task (split halves in two tasks, or a
-    /// stream that moved to another task): a waker that wakes them all,
-    /// for the socket. Allocated then, and kept.
-    Both(Arc<WakerSet>, Waker),
+    /// stream that moved to another task): the set of their wakers, which
+    /// the socket wakes as one. Allocated then, and kept.
+    Both(Arc<WakerSet>),
 }
 
 impl Wakers {
     /// Records that `side`'s task, woken by `waker`, is about to wait on
     /// the socket; returns the combined waker to wait with once waits have
     /// come from more than one task, `None` while `waker` itself will do.
-    fn register(&mut self, side: Side, waker: &Waker) -> Option<&Waker> {
+    fn register(&mut self, side: Side, waker: &Waker) -> Option<Waker> {
         match self {
             Self::One(w) if w.will_wake(waker) => return None,
             Self::None => {
@@ -113,13 +113,15 @@ impl Wakers {
                 let set = Arc::new(WakerSet::default());
                 set.register(Side::Reader, earlier);
                 set.register(Side::Writer, earlier);
-                *self = Self::Both(Arc::clone(&set), Waker::from(set));
+                *self = Self::Both(set);
             }
-            Self::Both(..) => {}
+            Self::Both(_) => {}
         }
-        let Self::Both(set, combined) = self else { unreachable!("set to Both above") };
+        let Self::Both(set) = self else { unreachable!("set to Both above") };
         set.register(side, waker);
-        Some(combined)
+        // Made anew each time (one reference count), rather than kept:
+        // the waker would double what a connection holds for this.
+        Some(Waker::from(Arc::clone(set)))
     }
 
     /// Wakes the read half if it waits: a reader parked on a silent peer
@@ -129,7 +131,7 @@ impl Wakers {
     fn wake_reader(&self) {
         match self {
             Self::One(w) => w.wake_by_ref(),
-            Self::Both(set, _) => set.wake_reader(),
+            Self::Both(set) => set.wake_reader(),
             Self::None => {}
         }
     }
@@ -137,7 +139,8 @@ impl Wakers {
     /// Wakes whichever half waits.
     fn wake_all(&self) {
         match self {
-            Self::One(w) | Self::Both(_, w) => w.wake_by_ref(),
+            Self::One(w) => w.wake_by_ref(),
+            Self::Both(set) => set.wake_by_ref(),
             Self::None => {}
         }
     }
@@ -149,7 +152,8 @@ impl Wakers {
 pub(crate) struct Writer<S> {
     pub(crate) tx: Sender,
     pub(crate) io: S,
-    pub(crate) flush_threshold: usize,
+    /// `Config::flush_threshold` (past 4 GiB: 4 GiB).
+    flush_threshold: u32,
     /// `Config::write_timeout` in milliseconds (at least 1), `u32::MAX`
     /// for none: four octets that fit what was padding.
     write_timeout_ms: u32,
@@ -178,6 +182,15 @@ struct Stall {
     /// The timeout ran out: the connection is broken for writing for good
     /// (a frame may be half out), and every later write fails at once.
     expired: bool,
+}
+
+impl<S> Writer<S> {
+    /// Whether the queue has reached `Config::flush_threshold`: the writer
+    /// then writes it out before taking more.
+    #[inline]
+    pub(crate) fn at_flush_threshold(&self) -> bool {
+        self.tx.pending() >= self.flush_threshold as usize
+    }
 }
 
 impl<S: AsyncWrite + Unpin> Writer<S> {
@@ -293,7 +306,7 @@ impl<S> Shared<S> {
         let writer = Mutex::new(Writer {
             tx,
             io,
-            flush_threshold: config.flush_threshold,
+            flush_threshold: crate::proto::encoder::saturate_u32(config.flush_threshold),
             write_timeout_ms: config
                 .write_timeout
                 .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).clamp(1, u32::MAX - 1)),
@@ -323,7 +336,7 @@ impl<S> Shared<S> {
     /// parked on a silent peer must start its close timer), and a queue
     /// grown to `flush_threshold` (see [`Shared::backlogged`]).
     pub(crate) fn note_queued(&self, w: &Writer<S>) {
-        if w.tx.pending() >= w.flush_threshold {
+        if w.at_flush_threshold() {
             self.backlogged.store(true, Ordering::Relaxed);
         }
         if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
@@ -375,7 +388,7 @@ impl<S> Shared<S> {
     ) -> T {
         let mut w = self.lock();
         // Cloned only when the halves live in different tasks.
-        match w.wakers.register(side, cx.waker()).cloned() {
+        match w.wakers.register(side, cx.waker()) {
             Some(combined) => f(&mut w, &mut Context::from_waker(&combined)),
             None => f(&mut w, &mut Context::from_waker(cx.waker())),
         }

@@ -33,12 +33,15 @@ pub const ENCODE_APART_MIN: usize = 4096;
 #[derive(Debug)]
 pub struct Encoder {
     pub(crate) role: Role,
-    frame_size: usize,
+    /// `Config::send_frame_size`, at least 1; four octets, as every
+    /// connection carries two encoders (values past 4 GiB count as 4 GiB).
+    frame_size: u32,
     /// Set when permessage-deflate was negotiated. Boxed: a connection
     /// without compression carries one pointer for it.
     compressor: Option<Box<Compressor>>,
-    /// Data messages shorter than this go out uncompressed.
-    threshold: usize,
+    /// Data messages shorter than this go out uncompressed (past 4 GiB:
+    /// 4 GiB, as for `frame_size`).
+    threshold: u32,
     level: u32,
     /// The most window bits our compressor uses (`DeflateConfig::window_bits`).
     window_bits: u8,
@@ -53,9 +56,9 @@ impl Encoder {
     pub fn new(role: Role, config: &Config) -> Self {
         Self {
             role,
-            frame_size: config.send_frame_size.max(1),
+            frame_size: saturate_u32(config.send_frame_size.max(1)),
             compressor: None,
-            threshold: config.deflate.as_ref().map_or(0, |d| d.threshold),
+            threshold: config.deflate.as_ref().map_or(0, |d| saturate_u32(d.threshold)),
             level: config.deflate.as_ref().map_or(6, |d| d.level),
             window_bits: config.deflate.as_ref().map_or(15, |d| d.window_bits),
             keep_zlib_state: config.deflate.as_ref().is_some_and(|d| d.keep_zlib_state),
@@ -75,7 +78,7 @@ impl Encoder {
     /// Whether a data message of `len` octets would be compressed.
     #[must_use]
     pub fn compresses(&self, len: usize) -> bool {
-        self.compressor.is_some() && len >= self.threshold
+        self.compressor.is_some() && len >= self.threshold as usize
     }
 
     /// Whether a data message of `len` octets costs enough to encode apart
@@ -91,7 +94,7 @@ impl Encoder {
     /// not compressed (with `may_compress` false, or below the threshold)
     /// and no longer than the send frame size.
     pub(crate) fn one_plain_frame(&self, len: usize, may_compress: bool) -> bool {
-        len <= self.frame_size && !(may_compress && self.compresses(len))
+        len <= self.frame_size as usize && !(may_compress && self.compresses(len))
     }
 
     /// The frames of a data message, in order: compressed if negotiated and
@@ -102,10 +105,10 @@ impl Encoder {
         // RFC 7692 §6: compress the whole message, set RSV1 on its first frame
         // only, then fragment the compressed octets.
         let (rest, rsv) = match self.compressor.as_mut() {
-            Some(c) if may_compress && payload.len() >= self.threshold => (c.compress(&payload), 0b100),
+            Some(c) if may_compress && payload.len() >= self.threshold as usize => (c.compress(&payload), 0b100),
             _ => (payload, 0),
         };
-        Frames { rest: Some(rest), opcode, rsv, frame_size: self.frame_size, role: self.role }
+        Frames { rest: Some(rest), opcode, rsv, frame_size: self.frame_size as usize, role: self.role }
     }
 
     /// A fresh masking key in the client role (RFC 6455 §5.3: from a strong
@@ -133,6 +136,11 @@ impl Encoder {
         }
         Ok(out)
     }
+}
+
+/// `n`, or `u32::MAX` when larger.
+pub(crate) fn saturate_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[inline]

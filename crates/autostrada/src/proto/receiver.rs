@@ -115,14 +115,23 @@ impl std::error::Error for ProtocolError {}
 pub(crate) const SPLIT_MIN: usize = 4096;
 
 /// A frame whose header is parsed and whose payload is (partly) in the buffer.
+/// Its length is the header's (checked to fit `usize` and the limits).
 #[derive(Debug)]
 struct InFrame {
     header: FrameHeader,
-    len: usize,
     /// Payload octets at the front of the buffer already unmasked and validated.
     checked: usize,
     /// Whether the payload is text to validate as it arrives.
     text: bool,
+}
+
+impl InFrame {
+    /// The payload's length.
+    #[inline]
+    fn len(&self) -> usize {
+        // `check_header` refused lengths past the frame limit, a `usize`.
+        self.header.payload_len as usize
+    }
 }
 
 /// A fragmented message being assembled.
@@ -221,7 +230,7 @@ impl Receiver {
     /// A reader may size its next read by it.
     #[must_use]
     pub fn frame_remaining(&self) -> usize {
-        self.frame.as_ref().map_or(0, |f| f.len.saturating_sub(self.buf.len()))
+        self.frame.as_ref().map_or(0, |f| f.len().saturating_sub(self.buf.len()))
     }
 
     /// True while a data message is partly received: a fragmented message
@@ -240,7 +249,7 @@ impl Receiver {
     pub fn data_progress(&self) -> usize {
         let done = self.message.as_ref().map_or(0, |m| m.wire_len);
         let current =
-            self.frame.as_ref().filter(|f| !f.header.opcode.is_control()).map_or(0, |f| f.len.min(self.buf.len()));
+            self.frame.as_ref().filter(|f| !f.header.opcode.is_control()).map_or(0, |f| f.len().min(self.buf.len()));
         done + current
     }
 
@@ -283,7 +292,8 @@ impl Receiver {
             let Some(frame) = self.frame.as_mut() else {
                 return Ok(None);
             };
-            let avail = self.buf.len().min(frame.len);
+            let len = frame.len();
+            let avail = self.buf.len().min(len);
             if avail > frame.checked {
                 let fresh = &mut self.buf[frame.checked..avail];
                 if let Some(key) = frame.header.mask {
@@ -296,22 +306,21 @@ impl Receiver {
                 }
                 frame.checked = avail;
             }
-            if avail < frame.len {
+            if avail < len {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload =
-                if frame.len == self.buf.len() && self.buf.len() == self.buf.capacity() && frame.len < SPLIT_MIN {
-                    // A small frame that is all the buffer holds, and the buffer
-                    // is exactly full (a read that brought one whole frame):
-                    // hand the buffer over as it is. Splitting would allocate
-                    // shared ownership of it, for nothing left to share. A
-                    // larger one is split off, so that whoever filled the buffer
-                    // can take its storage back once the message is dropped.
-                    std::mem::take(&mut self.buf).freeze()
-                } else {
-                    self.buf.split_to(frame.len).freeze()
-                };
+            let payload = if len == self.buf.len() && self.buf.len() == self.buf.capacity() && len < SPLIT_MIN {
+                // A small frame that is all the buffer holds, and the buffer
+                // is exactly full (a read that brought one whole frame):
+                // hand the buffer over as it is. Splitting would allocate
+                // shared ownership of it, for nothing left to share. A
+                // larger one is split off, so that whoever filled the buffer
+                // can take its storage back once the message is dropped.
+                std::mem::take(&mut self.buf).freeze()
+            } else {
+                self.buf.split_to(len).freeze()
+            };
             self.frame = None;
             if let Some(message) = self.complete_frame(header, payload)? {
                 return Ok(Some(message));
@@ -351,7 +360,7 @@ impl Receiver {
             if h.payload_len > 125 {
                 return Err(ProtocolError::ControlTooLong(h.payload_len));
             }
-            return Ok(InFrame { header: h, len: h.payload_len as usize, checked: 0, text: false });
+            return Ok(InFrame { header: h, checked: 0, text: false });
         }
         if h.payload_len > self.max_frame_size as u64 {
             return Err(ProtocolError::FrameTooLarge { len: h.payload_len, max: self.max_frame_size });
@@ -385,7 +394,7 @@ impl Receiver {
                 opcode == OpCode::Text && !compressed
             }
         };
-        Ok(InFrame { header: h, len, checked: 0, text })
+        Ok(InFrame { header: h, checked: 0, text })
     }
 
     /// Turns a complete frame into a message, or folds it into the one being assembled.

@@ -71,6 +71,9 @@ mod spare {
 /// of pings answered one by one (the conformance suite sends ten at once).
 pub const PONG_BUDGET: usize = 1024;
 
+// `Sender` counts pongs in 16 bits: the budget plus one pong frame must fit.
+const _: () = assert!(PONG_BUDGET + 131 <= u16::MAX as usize);
+
 /// Why a message could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -123,9 +126,9 @@ pub struct Sender {
     close_sent: bool,
     /// Octets of automatic pongs at the very end of `tail`, none of them
     /// taken yet (0: none); see [`Sender::reply_pong`].
-    pong_run: usize,
+    pong_run: u16,
     /// The last of those pongs, whole and unsent (0: none).
-    last_pong: usize,
+    last_pong: u16,
 }
 
 impl Sender {
@@ -216,17 +219,21 @@ impl Sender {
         if self.close_sent {
             return;
         }
-        let mut run = self.pong_run;
-        if run >= PONG_BUDGET && self.last_pong > 0 {
-            self.tail.truncate(self.tail.len() - self.last_pong);
-            self.pending -= self.last_pong;
-            run -= self.last_pong;
+        let mut run = usize::from(self.pong_run);
+        let last = usize::from(self.last_pong);
+        if run >= PONG_BUDGET && last > 0 {
+            self.tail.truncate(self.tail.len() - last);
+            self.pending -= last;
+            run -= last;
         }
         let before = self.pending;
         // A received ping is at most 125 octets, so this cannot fail.
         let _ = self.send_control(OpCode::Pong, payload);
-        self.last_pong = self.pending - before;
-        self.pong_run = run + self.last_pong;
+        // A pong frame is at most 131 octets and the run stays within
+        // PONG_BUDGET plus one pong: both fit 16 bits.
+        let last = self.pending - before;
+        self.last_pong = last as u16;
+        self.pong_run = (run + last) as u16;
     }
 
     /// Answers a received close (RFC 6455 §5.5.1) by echoing its status code,
@@ -397,8 +404,10 @@ impl Sender {
             self.tail.advance(n);
         }
         // Once any of it went out, a pong must go out whole.
-        self.pong_run = self.pong_run.min(self.tail.len());
-        if self.tail.len() < self.last_pong {
+        if self.tail.len() < usize::from(self.pong_run) {
+            self.pong_run = self.tail.len() as u16;
+        }
+        if self.tail.len() < usize::from(self.last_pong) {
             self.last_pong = 0;
         }
         // All out: give the assembly buffer back, so a connection that

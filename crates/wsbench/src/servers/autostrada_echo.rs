@@ -2,7 +2,9 @@
 //! the next read writes out everything queued once no further message is
 //! buffered, so messages that arrived together leave in one write. Each
 //! message is bound once (not in a `while let` scrutinee, which lives for
-//! the loop's whole body): the task's future is 392 octets, not 464.
+//! the loop's whole body) and tested in the match guard (a local a method
+//! borrowed keeps its slot across the `feed` that took it): the task's
+//! future is 312 octets.
 
 use std::sync::OnceLock;
 
@@ -32,12 +34,13 @@ pub async fn echo(tcp: TcpStream, low_memory: bool) {
     let Ok(mut ws) = builder(low_memory).accept(tcp).await else { return };
     loop {
         let message = match ws.next().await {
-            Some(Ok(m)) => m,
+            Some(Ok(m)) if m.is_data() => m,
             // Pings and closes are answered by the library; the stream
             // ends after the closing handshake or an error.
+            Some(Ok(_)) => continue,
             Some(Err(_)) | None => return,
         };
-        if message.is_data() && ws.feed(message).await.is_err() {
+        if ws.feed(message).await.is_err() {
             return;
         }
     }

@@ -51,7 +51,8 @@ pub struct DeflateConfig {
     /// and compresses somewhat worse.
     pub level: u32,
     /// Messages shorter than this go out uncompressed. Default 0 (compress
-    /// everything); compressing a few octets mostly costs CPU.
+    /// everything); compressing a few octets mostly costs CPU. Values past
+    /// 4 GiB count as 4 GiB.
     pub threshold: usize,
     /// The window (9–15 bits) our compressor uses, in either role, when the
     /// handshake allows as much (it agrees an upper bound only: a smaller
