@@ -229,7 +229,7 @@ impl ClientBuilder {
             }
         };
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
-        ws.read.protocol = response
+        ws.reader.protocol = response
             .headers()
             .get(header::SEC_WEBSOCKET_PROTOCOL)
             .and_then(|p| p.to_str().ok())

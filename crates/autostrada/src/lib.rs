@@ -66,6 +66,8 @@ pub mod read;
 #[cfg(feature = "tokio")]
 mod read_buffer;
 #[cfg(feature = "tokio")]
+mod reader;
+#[cfg(feature = "tokio")]
 pub mod request;
 #[cfg(feature = "tokio")]
 pub mod send;

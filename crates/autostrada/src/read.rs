@@ -1,132 +1,22 @@
-//! [`RecvHalf`]: the read half of the tokio front end, which drives the
-//! connection.
-//!
-//! The read half drives the connection: it reads octets, turns them into
-//! messages, queues automatic replies on the shared writer and pushes them
-//! out at once, and runs the closing handshake to its end — a server
-//! half-closes TCP first (RFC 6455 §7.1.1), a client waits for the server to
-//! do so, up to [`Config::close_timeout`](crate::Config::close_timeout).
+//! [`RecvHalf`]: the read half of a split [`WebSocket`], a `Stream` of
+//! messages. The state machine it runs is the `Reader` (`reader.rs`), the
+//! same one an unsplit `WebSocket` runs.
 
-use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, MutexGuard};
-use std::task::{Context, Poll, ready};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, Sleep, sleep_until};
 
+use crate::config::Config;
 use crate::error::Error;
-use crate::keepalive::{Due, Timers};
 use crate::message::Message;
-use crate::proto::deflate::DeflateParams;
-use crate::proto::{CloseCode, Receiver, Role, auto_reply};
-use crate::read_buffer;
+use crate::reader::{ReadState, Reader};
 use crate::send::SendHalf;
 use crate::stream::{StreamRef, WebSocket};
-use crate::writer::{Shared, Side, Writer};
-
-/// Reads at most this far ahead into a large frame per read.
-pub(crate) const MAX_READ_AHEAD: usize = 1 << 20;
-
-/// The payload of the keepalive's pings.
-const KEEPALIVE_PING: &[u8] = b"keepalive";
-
-/// The stack scratch a connection with nothing buffered reads into (at most
-/// `read_buffer_size` of it).
-const IDLE_READ: usize = 8 * 1024;
-
-/// The most a read asks for while the socket keeps filling every read (see
-/// [`RecvHalf::poll_fill`]): one system call then takes in several messages.
-/// Above 64 KiB, so that a 64 KiB message and its header fit one read.
-const MAX_BURST_READ: usize = 128 * 1024;
-
-/// Reads into a buffer ask for an eighth more than they expect (`1/8`):
-/// enough that a read bringing all that is there comes back short.
-const READ_SLACK: usize = 8;
-
-/// The length (header and payload) of the frame `buf` begins with, once
-/// its header has arrived.
-fn first_frame_len(buf: &[u8]) -> Option<usize> {
-    let parsed = crate::proto::FrameHeader::parse(buf)?;
-    usize::try_from(parsed.header.payload_len).ok()?.checked_add(parsed.header_len)
-}
-
-/// How much room to make for the `remaining` octets of a frame of which
-/// `arrived` have come: all of them, but never more than what arrived (or
-/// a read of the burst's size) nor [`MAX_READ_AHEAD`]. The buffer grows in
-/// step with the data, never on the length a header merely claims: a
-/// 10-octet header must not cost a megabyte.
-fn frame_room(remaining: usize, arrived: usize, burst: usize) -> usize {
-    remaining.min(arrived.max(burst)).min(MAX_READ_AHEAD)
-}
-
-/// The writer's lock, for a read: with `push_large`, after pushing out a
-/// queue of at least `flush_threshold` octets (see [`RecvHalf::poll_fill`]);
-/// one lock when nothing large waits, as is usual.
-fn lock_for_read<'a, S: AsyncWrite + Unpin>(
-    shared: &'a Shared<S>,
-    cx: &Context<'_>,
-    push_large: bool,
-) -> MutexGuard<'a, Writer<S>> {
-    let w = shared.lock();
-    if !push_large || !w.at_flush_threshold() {
-        return w;
-    }
-    drop(w);
-    // Both halves may wait on the write: the combined waker.
-    shared.poll_io(Side::Reader, cx, |w, cx| {
-        if w.at_flush_threshold() {
-            // A pending or failed write is seen again by the next send or poll.
-            let _ = w.poll_write_out(cx);
-        }
-    });
-    shared.lock()
-}
-
-/// Where the read half is in the connection's life.
-#[derive(Debug)]
-pub(crate) enum ReadState {
-    /// Messages flow.
-    Open,
-    /// A close frame was received, or the peer broke the protocol: write out
-    /// our close, then (server) half-close TCP, and only then hand the
-    /// application what ended the connection — the received close, or the
-    /// error — so that an application that stops reading there leaves the
-    /// peer a complete closing handshake.
-    Closing(Box<Ending>),
-    /// Waiting for the peer to close TCP.
-    AwaitEof,
-    /// The stream has ended.
-    Done,
-}
-
-/// What the read half hands over once its close frame is out.
-#[derive(Debug)]
-pub(crate) enum Ending {
-    /// The peer's close frame.
-    Closed(Message),
-    /// The protocol error we failed the connection for.
-    Failed(crate::proto::ProtocolError),
-    /// Nothing passed for `Config::idle_timeout`; we closed with 1000.
-    Idle,
-    /// The peer answered no keepalive ping: we sent 1011 and do not wait
-    /// for an answer.
-    Unanswered,
-}
-
-impl Ending {
-    fn into_item(self) -> Result<Message, Error> {
-        match self {
-            Self::Closed(m) => Ok(m),
-            Self::Failed(e) => Err(Error::Protocol(e)),
-            Self::Idle => Err(Error::IdleTimeout),
-            Self::Unanswered => Err(Error::KeepaliveTimeout),
-        }
-    }
-}
+use crate::writer::Shared;
 
 /// The receiving half of a [`WebSocket`]: a `Stream` of messages.
 /// Obtained from [`WebSocket::split`]; [`reunite`](Self::reunite) puts the
@@ -136,447 +26,16 @@ impl Ending {
 /// the keepalive and idle timers, completes [`Pong`](crate::Pong)s, and it
 /// is what completes the closing handshake.
 pub struct RecvHalf<S> {
-    pub(crate) role: Role,
-    pub(crate) rx: Receiver,
+    pub(crate) reader: Reader,
     pub(crate) shared: Arc<Shared<S>>,
-    pub(crate) state: ReadState,
-    /// `Config::read_buffer_size`, at most `MAX_READ_AHEAD`.
-    pub(crate) read_buffer_size: u32,
-    /// What the next read asks for when no frame asks for more: starts at
-    /// `read_buffer_size`, doubles after every read that filled all it
-    /// asked for, and after a short read is sized for what is buffered
-    /// when that was more than the scratch holds, else back to
-    /// `read_buffer_size` (see [`note_read`](Self::note_read)).
-    pub(crate) burst: u32,
-    /// Whether the read buffer's storage is one to give back to the thread
-    /// once it empties (see [`read_buffer`]), rather than a small one of
-    /// this connection's own.
-    pub(crate) lent: bool,
-    /// `Config::close_timeout` in milliseconds; `u32::MAX` waits forever.
-    pub(crate) close_timeout_ms: u32,
-    pub(crate) deadline: Option<Pin<Box<Sleep>>>,
-    /// Keepalive and idle timers, when configured.
-    pub(crate) timers: Option<Box<Timers>>,
-    /// The permessage-deflate parameters the handshake agreed on.
-    pub(crate) deflate: Option<DeflateParams>,
-    /// The subprotocol the handshake selected.
-    /// Boxed twice: one pointer where a `Box<str>` would take two, for a
-    /// value most connections do not have.
-    #[allow(clippy::redundant_allocation)]
-    pub(crate) protocol: Option<Box<Box<str>>>,
 }
 
 impl<S> std::fmt::Debug for RecvHalf<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecvHalf").field("role", &self.role).field("state", &self.state).finish_non_exhaustive()
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> RecvHalf<S> {
-    /// Reads more octets into the receiver. `Ok(0)` is end of stream.
-    ///
-    /// A connection that waits holds no read buffer: with nothing buffered
-    /// it reads into a scratch array on the stack and keeps only what
-    /// arrived, and a buffer left empty when the socket has nothing more is
-    /// given back once the writes are out ([`release_buffer`](Self::release_buffer)).
-    /// Idle connections then cost their state, not a buffer each. A
-    /// connection whose last reads buffered more than the scratch holds
-    /// reads straight into its own emptied storage, once no message shares
-    /// it, or into the thread's spare buffer when it is free: a stream of
-    /// 16 KiB messages then costs one read each, not two, and no copy out
-    /// of the scratch.
-    ///
-    /// With `push_large`, a queue of at least `flush_threshold` octets (a
-    /// large echo `feed` queued) is pushed out first, under the same lock
-    /// as the read: it leaves as the socket takes it instead of waiting
-    /// until this side has read a whole further message, so data keeps
-    /// moving both ways. Smaller queues wait for the read to come up empty,
-    /// and leave together.
-    fn poll_fill(&mut self, cx: &mut Context<'_>, push_large: bool) -> Poll<io::Result<usize>> {
-        let mut w = lock_for_read(&self.shared, cx, push_large);
-        let (burst, read_buffer_size) = (self.burst as usize, self.read_buffer_size as usize);
-        let bursting = burst > read_buffer_size && burst > IDLE_READ;
-        // The room a read between frames needs: the burst less its slack
-        // (what the last reads buffered, when they came back short), or a
-        // scratch's worth.
-        let want = if bursting { burst - burst / (READ_SLACK + 1) } else { burst.min(IDLE_READ) };
-        let buf = self.rx.buffer_mut();
-        // Between frames, read into this connection's own storage once the
-        // messages split off it are gone (`reclaim` takes its room back only
-        // then, and allocates nothing) and it is no more than twice the read,
-        // so that a small message does not pin a large storage; else, when
-        // the last reads brought more than the scratch holds, into the
-        // thread's spare if it is free (the drained buffer makes way); else
-        // into the stack scratch, keeping only what arrives. Never into the
-        // rest of storage a message still shares: a large frame read there
-        // would be copied out whole once it outgrew it.
-        let mut use_scratch = false;
-        let reuse_own = |buf: &mut BytesMut| read_buffer::reclaim(buf) && read_buffer::fits(buf.capacity(), want);
-        if buf.is_empty() && !(self.lent && reuse_own(buf)) {
-            match if bursting { read_buffer::take_spare(want) } else { None } {
-                Some(spare) => {
-                    read_buffer::give_back(std::mem::replace(buf, spare));
-                    self.lent = true;
-                }
-                None => use_scratch = true,
-            }
-        }
-        if use_scratch {
-            // The payload still to come of a frame whose header was read
-            // earlier (the buffer is empty: none of it has arrived yet).
-            let in_frame = self.rx.frame_remaining();
-            // Uninitialised: the read writes what it fills, nothing is cleared first.
-            let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
-            let asked = burst.min(IDLE_READ);
-            let mut read = tokio::io::ReadBuf::uninit(&mut scratch[..asked]);
-            let polled = Pin::new(&mut w.io).poll_read(cx, &mut read);
-            drop(w);
-            let got = read.filled().len();
-            self.note_read(polled.is_pending(), got, asked, got);
-            // Nothing arrived: the drained buffer stays until the writes are
-            // out (`release_buffer`), when its storage may be free to keep.
-            ready!(polled)?;
-            let got = read.filled();
-            // One allocation, exact unless the read filled the scratch with
-            // part of a larger frame: then room for its rest too, as far as
-            // what arrived (see `frame_room`), so that the next read need not
-            // move what arrived. A short read (a small message) skips this.
-            let room = if got.len() < asked {
-                0
-            } else {
-                let total = if in_frame > 0 { Some(in_frame) } else { first_frame_len(got) };
-                total.map_or(0, |total| frame_room(total - got.len().min(total), got.len(), got.len()))
-            };
-            // The storage the last messages were split from, kept if they are gone.
-            self.release_buffer();
-            *self.rx.buffer_mut() = if got.len() + room < read_buffer::LEND_MIN {
-                BytesMut::from(got)
-            } else {
-                // A large read, or a frame larger than the scratch: the
-                // thread's spare buffer, which the next large read can
-                // take back once the messages split off it are dropped.
-                // For a frame's rest, an eighth more: the read that completes
-                // the frame then comes back short, telling the socket is
-                // drained (see `note_read`), and the next one fits the same storage.
-                self.lent = true;
-                let need = got.len() + room;
-                let mut buf = read_buffer::take(if room > 0 { need + need / READ_SLACK } else { need });
-                buf.extend_from_slice(got);
-                buf
-            };
-            return Poll::Ready(Ok(got.len()));
-        }
-        // Read ahead into a large frame in step with what has arrived (the
-        // buffer at most doubles per read), never on the length its header
-        // merely claims: a 10-octet header must not cost a megabyte.
-        let arrived = buf.len();
-        let remaining = self.rx.frame_remaining();
-        let rest = frame_room(remaining, arrived, burst);
-        let buf = self.rx.buffer_mut();
-        // Room for the rest of the frame (as far as `frame_room` allows) or,
-        // between frames, for a read of the burst's size. A buffer that
-        // already has the room is not grown (growing would move what it holds).
-        let room = buf.capacity() - buf.len();
-        if if rest == 0 { room < want } else { room < rest } {
-            buf.reserve(rest.max(burst));
-            self.lent = true;
-        }
-        // A read stops 8 KiB, or a burst's read (at most 128 KiB), past the
-        // end of the frame it completes. What it brings of the next frame stays behind in
-        // storage the finished message shares, and making room for the rest
-        // of that frame means copying it into new storage: up to a megabyte
-        // per message, before, when a grown buffer read on.
-        let limit = remaining.saturating_add(IDLE_READ).max(burst.min(MAX_BURST_READ));
-        let asked = (buf.capacity() - buf.len()).min(limit);
-        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut w.io), cx, &mut (&mut *buf).limit(limit));
-        drop(w);
-        let got = match &polled {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        // Keep what arrived at its own size, and give the large buffer
-        // back, when the socket went quiet on a partial frame after a burst
-        // (an empty buffer waits for `release_buffer`), or when a small read
-        // landed in a large buffer (a connection that last saw large reads):
-        // a message the application holds then pins no large buffer.
-        let copy_out = if polled.is_pending() {
-            !buf.is_empty() && buf.len() < read_buffer_size && asked > read_buffer_size
-        } else {
-            self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN
-        };
-        if copy_out {
-            let own = BytesMut::from(&buf[..]);
-            read_buffer::give_back(std::mem::replace(buf, own));
-            self.lent = false;
-        }
-        let buffered = self.rx.buffer_mut().len();
-        self.note_read(polled.is_pending(), got, asked, buffered);
-        polled
-    }
-
-    /// Gives an emptied read buffer's storage back to the thread (see
-    /// [`read_buffer`]), so that a waiting connection holds none. Called
-    /// once the queued writes have gone out: the messages split off the
-    /// buffer that were echoed are gone by then, and the storage is free to
-    /// keep; one still held elsewhere keeps it instead.
-    fn release_buffer(&mut self) {
-        if !self.lent {
-            return;
-        }
-        let buf = self.rx.buffer_mut();
-        if buf.is_empty() {
-            read_buffer::give_back(std::mem::take(buf));
-            self.lent = false;
-        }
-    }
-
-    /// Sizes the next read from how this one went: a read that filled all
-    /// it asked for leaves more in the socket, so the next asks for twice
-    /// as much (read directly into the buffer, without the stack scratch).
-    /// A short read means the socket is drained: if what is buffered now
-    /// (this read and what came before it, `buffered`) is more than the
-    /// scratch holds, the next read asks for an eighth more than that, so
-    /// that a peer sending messages larger than the scratch gets each one in
-    /// a single read that comes back short (the runtime then knows the
-    /// socket is empty without a further system call); otherwise the next
-    /// read is a scratch read again. An empty socket says nothing of what
-    /// comes next and changes nothing.
-    fn note_read(&mut self, pending: bool, got: usize, asked: usize, buffered: usize) {
-        if got > 0 {
-            if let Some(t) = &mut self.timers {
-                t.heard();
-            }
-        }
-        if pending {
-            return;
-        }
-        let brought = got.max(buffered);
-        let read_buffer_size = self.read_buffer_size as usize;
-        let burst = if got >= asked && got > 0 {
-            (self.burst as usize * 2).min(MAX_BURST_READ).max(read_buffer_size)
-        } else if got > 0 && brought > IDLE_READ {
-            (brought + brought / READ_SLACK).min(MAX_BURST_READ).max(read_buffer_size)
-        } else {
-            read_buffer_size
-        };
-        // At most `MAX_READ_AHEAD`, which fits 32 bits (see `from_upgraded`).
-        self.burst = burst as u32;
-    }
-
-    /// Starts the close timer if it is not running; true once it has fired.
-    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
-        let timeout = match self.close_timeout_ms {
-            u32::MAX => std::time::Duration::MAX,
-            ms => std::time::Duration::from_millis(u64::from(ms)),
-        };
-        let timer = self.deadline.get_or_insert_with(|| {
-            // `Duration::MAX` means "never": as far off as tokio's timer goes.
-            Box::pin(sleep_until(crate::keepalive::after(Instant::now(), timeout)))
-        });
-        // The clock decides, the timer only wakes us: a task kept busy by a
-        // peer that never stops sending can see the timer's poll return
-        // Pending past its deadline (tokio's cooperative budget).
-        let due = Instant::now() >= timer.deadline();
-        timer.as_mut().poll(cx).is_ready() || due
-    }
-
-    /// Pushes out queued writes (automatic replies, fed messages), and
-    /// whatever a TLS layer still holds unflushed, without blocking the
-    /// read path. Returns whether a close frame has gone out (one lock for
-    /// both). Registers the read half's waker even when nothing is queued:
-    /// the send half wakes the reader through it when it queues a close.
-    fn push_writes(&self, cx: &Context<'_>) -> bool {
-        self.shared.poll_io(Side::Reader, cx, |w, cx| {
-            if w.tx.pending() > 0 || w.unflushed {
-                // A pending or failed write is seen again by the next send or poll.
-                let _ = w.poll_write_out(cx);
-            }
-            w.tx.close_sent()
-        })
-    }
-
-    /// What the keepalive and idle timers ask for now; with `cx`, also arms
-    /// the timer to wake the task when they next will. Nothing once a close
-    /// frame is queued: `close_timeout` governs from then on.
-    fn timers_due(&mut self, cx: Option<&mut Context<'_>>) -> Option<Due> {
-        let timers = self.timers.as_mut()?;
-        if self.shared.close_queued() {
-            return None;
-        }
-        match cx {
-            Some(cx) => match timers.poll_due(cx, &self.shared.data_sent) {
-                Poll::Ready(due) => Some(due),
-                Poll::Pending => None,
-            },
-            None => timers.check(&self.shared.data_sent),
-        }
-    }
-
-    /// Acts on a due timer: a keepalive ping goes out with the next write;
-    /// a dead peer or an idle connection is closed.
-    fn on_due(&mut self, due: Due) {
-        let mut w = self.shared.lock();
-        let Some(timers) = self.timers.as_mut() else { return };
-        match due {
-            Due::Ping => {
-                // At most 125 octets, and no close is queued: cannot fail.
-                let _ = w.tx.send(Message::Ping(Bytes::from_static(KEEPALIVE_PING)));
-                timers.written_at_ping = w.written;
-                timers.ping_leaves_at = w.written + w.tx.pending() as u64;
-                return;
-            }
-            // The ping still sits behind our earlier data, and that data kept
-            // leaving (the peer's TCP acknowledges it): wait on.
-            Due::Dead if w.written < timers.ping_leaves_at && w.written > timers.written_at_ping => {
-                timers.written_at_ping = w.written;
-                timers.extend_pong_wait();
-                return;
-            }
-            // RFC 6455 §7.4.1: 1011, the peer stopped answering.
-            Due::Dead => w.tx.fail(CloseCode::INTERNAL_ERROR, "keepalive timeout"),
-            // A large message still arriving is not idleness; a peer that
-            // began one and then went quiet for the whole timeout is idle.
-            Due::Idle if self.rx.in_data_message() && timers.still_arriving(self.rx.data_progress()) => return,
-            Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
-        }
-        drop(w);
-        self.deadline = None;
-        self.state = ReadState::Closing(Box::new(if due == Due::Dead { Ending::Unanswered } else { Ending::Idle }));
-    }
-
-    /// The stream has ended: pings still waiting for a pong never get one.
-    fn finish(&mut self) {
-        self.state = ReadState::Done;
-        self.shared.terminate();
-    }
-
-    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
-        loop {
-            match &mut self.state {
-                ReadState::Open => {
-                    // Our close went out (from either half): the peer has
-                    // `close_timeout` to answer, however much else it sends.
-                    if self.shared.close_queued() && self.poll_deadline(cx) {
-                        self.finish();
-                        return Poll::Ready(Some(Err(Error::CloseTimeout)));
-                    }
-                    if let Some(due) = self.timers_due(None) {
-                        self.on_due(due);
-                        continue;
-                    }
-                    let event = self.rx.next_message();
-                    if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
-                        auto_reply(&mut self.shared.lock().tx, &event);
-                    }
-                    match event {
-                        Ok(Some(Message::Close(frame))) => {
-                            // A fresh timer for the reply to go out.
-                            self.deadline = None;
-                            self.state = ReadState::Closing(Box::new(Ending::Closed(Message::Close(frame))));
-                        }
-                        Ok(Some(message)) => {
-                            match &message {
-                                Message::Ping(_) => {
-                                    let _ = self.push_writes(cx);
-                                }
-                                // The answer to our own keepalive ping is not the application's.
-                                Message::Pong(payload) if self.timers.is_some() && payload[..] == *KEEPALIVE_PING => {
-                                    continue;
-                                }
-                                Message::Pong(payload) => {
-                                    let mut w = self.shared.lock();
-                                    if !w.pings.is_empty() {
-                                        w.pings.answer(payload);
-                                    }
-                                }
-                                _ => {
-                                    if let Some(t) = &mut self.timers {
-                                        t.data_received();
-                                    }
-                                }
-                            }
-                            return Poll::Ready(Some(Ok(message)));
-                        }
-                        Err(e) => {
-                            self.deadline = None;
-                            self.state = ReadState::Closing(Box::new(Ending::Failed(e)));
-                        }
-                        Ok(None) => match self.poll_fill(cx, true) {
-                            Poll::Pending => {
-                                let close_sent = self.push_writes(cx);
-                                self.release_buffer();
-                                // We sent a close and wait for the answer: not forever.
-                                if close_sent && self.poll_deadline(cx) {
-                                    self.finish();
-                                    return Poll::Ready(Some(Err(Error::CloseTimeout)));
-                                }
-                                if let Some(due) = self.timers_due(Some(cx)) {
-                                    self.on_due(due);
-                                    continue;
-                                }
-                                return Poll::Pending;
-                            }
-                            Poll::Ready(Ok(0)) => {
-                                self.finish();
-                                return Poll::Ready(Some(Err(Error::ConnectionReset)));
-                            }
-                            Poll::Ready(Ok(_)) => {}
-                            Poll::Ready(Err(e)) => {
-                                self.finish();
-                                return Poll::Ready(Some(Err(Error::Io(e))));
-                            }
-                        },
-                    }
-                }
-                ReadState::Closing(ending) => {
-                    // A peer that answered no keepalive ping gets no wait.
-                    let abandon = matches!(**ending, Ending::Unanswered);
-                    let role = self.role;
-                    let flushed = self.shared.poll_io(Side::Reader, cx, |w, cx| match role {
-                        // RFC 6455 §7.1.1: the server closes TCP first.
-                        Role::Server => w.poll_shutdown(cx),
-                        Role::Client if abandon => w.poll_shutdown(cx),
-                        Role::Client => w.poll_write_out(cx),
-                    });
-                    let next = match flushed {
-                        Poll::Pending if !self.poll_deadline(cx) => return Poll::Pending,
-                        Poll::Ready(Ok(())) if !abandon => ReadState::AwaitEof,
-                        // Timed out or failed: nothing more to do on this socket.
-                        _ => ReadState::Done,
-                    };
-                    self.deadline = None;
-                    let done = matches!(next, ReadState::Done);
-                    let ReadState::Closing(ending) = std::mem::replace(&mut self.state, next) else {
-                        unreachable!("matched Closing above")
-                    };
-                    if done {
-                        self.finish();
-                    }
-                    return Poll::Ready(Some(ending.into_item()));
-                }
-                ReadState::AwaitEof => {
-                    // Discard whatever still arrives until the peer closes TCP.
-                    self.rx.buffer_mut().clear();
-                    let eof = match self.poll_fill(cx, false) {
-                        Poll::Ready(Ok(0) | Err(_)) => true,
-                        // A peer that keeps sending does not keep us here.
-                        Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,
-                        Poll::Ready(Ok(_)) => true,
-                        Poll::Pending => {
-                            self.release_buffer();
-                            self.poll_deadline(cx)
-                        }
-                    };
-                    if !eof {
-                        return Poll::Pending;
-                    }
-                    // A client closes its side once the server has (or after the timeout).
-                    let _ = self.shared.poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
-                    self.finish();
-                }
-                ReadState::Done => return Poll::Ready(None),
-            }
-        }
+        f.debug_struct("RecvHalf")
+            .field("role", &self.reader.role)
+            .field("state", &self.reader.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -584,7 +43,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_message(cx)
+        let this = self.get_mut();
+        this.reader.poll_message(&this.shared, cx)
     }
 }
 
@@ -592,7 +52,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
 /// instead of never.
 impl<S> Drop for RecvHalf<S> {
     fn drop(&mut self) {
-        if !matches!(self.state, ReadState::Done) {
+        if !self.reader.is_done() {
             self.shared.lock().pings.close();
         }
     }
@@ -600,7 +60,7 @@ impl<S> Drop for RecvHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for RecvHalf<S> {
     fn is_terminated(&self) -> bool {
-        matches!(self.state, ReadState::Done)
+        self.reader.is_done()
     }
 }
 
@@ -614,17 +74,29 @@ impl<S> RecvHalf<S> {
 
     /// The subprotocol the opening handshake selected.
     pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref().map(|p| &**p)
+        self.reader.protocol()
     }
 
     /// Puts the halves of one connection back together. Fails, handing both
     /// back, when `send` belongs to another connection.
-    pub fn reunite(self, send: SendHalf<S>) -> Result<WebSocket<S>, Box<ReuniteError<S>>> {
-        if Arc::ptr_eq(&self.shared, &send.shared) {
-            Ok(WebSocket { read: self, write: send })
-        } else {
-            Err(Box::new(ReuniteError(self, send)))
+    pub fn reunite(mut self, send: SendHalf<S>) -> Result<WebSocket<S>, Box<ReuniteError<S>>> {
+        if !Arc::ptr_eq(&self.shared, &send.shared) {
+            return Err(Box::new(ReuniteError(self, send)));
         }
+        let SendHalf { shared, encoder } = send;
+        drop(shared);
+        // A stand-in that has ended, so that dropping this half fails no
+        // ping: the connection goes on.
+        let mut ended = Reader::new(self.reader.role, &Config::default(), None);
+        ended.state = ReadState::Done;
+        let reader = std::mem::replace(&mut self.reader, ended);
+        let shared = Arc::clone(&self.shared);
+        drop(self);
+        // The two halves held the only references, and both are gone.
+        let Ok(shared) = Arc::try_unwrap(shared) else {
+            unreachable!("a connection's halves own the only references to its shared state")
+        };
+        Ok(WebSocket { reader, encoder, shared })
     }
 }
 

@@ -46,12 +46,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     /// Queues a data message without compressing it, even with
     /// permessage-deflate in force. Flush to write it out.
     pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
-        self.check_open()?;
-        let mut w = self.shared.lock();
-        let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
-        self.shared.data_sent.store(true, Ordering::Relaxed);
-        self.shared.note_queued(&w);
-        sent
+        queue_uncompressed(&self.shared, message)
     }
 
     /// Starts the closing handshake with `code` and `reason` and writes the
@@ -63,8 +58,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     /// Fails with [`Error::Send`] for a code that may not be sent (1005,
     /// 1006, 1015, unassigned ones) or when a close was already sent.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.queue_close(code, reason)?;
-        poll_fn(|cx| self.poll_flush_inner(cx)).await
+        self.sending().close(code, reason).await
     }
 
     /// Queues a ping and writes it out; the returned [`Pong`] resolves to
@@ -83,9 +77,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     /// # }
     /// ```
     pub async fn ping(&mut self) -> Result<Pong, Error> {
-        let pong = self.queue_ping()?;
-        poll_fn(|cx| self.poll_flush_inner(cx)).await?;
-        Ok(pong)
+        self.sending().ping().await
     }
 
     /// The stream under the connection, e.g. for its peer address or TLS
@@ -95,21 +87,38 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
         StreamRef(self.shared.lock())
     }
 
-    /// Fails once the read half has ended the connection: with
-    /// `Send(AlreadyClosed)` after a closing handshake, else `ConnectionClosed`.
+    /// The send side's view of the connection.
     #[inline]
-    fn check_open(&self) -> Result<(), Error> {
-        if self.shared.is_terminated() { Err(self.ended()) } else { Ok(()) }
+    fn sending(&mut self) -> Sending<'_, S> {
+        Sending { shared: &self.shared, encoder: &mut self.encoder }
+    }
+}
+
+/// The send side of a connection, borrowed: the state both sides share and
+/// the encoder of the side that sends. A [`SendHalf`] lends its own; a
+/// [`WebSocket`](crate::WebSocket) lends the fields it keeps inline.
+pub(crate) struct Sending<'a, S> {
+    pub(crate) shared: &'a Shared<S>,
+    pub(crate) encoder: &'a mut Encoder,
+}
+
+impl<S: AsyncWrite + Unpin> Sending<'_, S> {
+    /// See [`SendHalf::close`].
+    pub(crate) async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.queue_close(code, reason)?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
     }
 
-    /// Why nothing more can be sent, once the read half has ended the connection.
-    #[cold]
-    fn ended(&self) -> Error {
-        if self.shared.lock().tx.close_sent() {
-            Error::Send(crate::proto::SendError::AlreadyClosed)
-        } else {
-            Error::ConnectionClosed
-        }
+    /// See [`SendHalf::ping`].
+    pub(crate) async fn ping(&mut self) -> Result<Pong, Error> {
+        let pong = self.queue_ping()?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await?;
+        Ok(pong)
+    }
+
+    #[inline]
+    fn check_open(&self) -> Result<(), Error> {
+        check_open(self.shared)
     }
 
     pub(crate) fn queue_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
@@ -199,22 +208,49 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     }
 }
 
+/// See [`SendHalf::queue_uncompressed`]; needs no encoder.
+pub(crate) fn queue_uncompressed<S>(shared: &Shared<S>, message: Message) -> Result<(), Error> {
+    check_open(shared)?;
+    let mut w = shared.lock();
+    let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
+    shared.data_sent.store(true, Ordering::Relaxed);
+    shared.note_queued(&w);
+    sent
+}
+
+/// Fails once the read half has ended the connection: with
+/// `Send(AlreadyClosed)` after a closing handshake, else `ConnectionClosed`.
+#[inline]
+fn check_open<S>(shared: &Shared<S>) -> Result<(), Error> {
+    if shared.is_terminated() { Err(ended(shared)) } else { Ok(()) }
+}
+
+/// Why nothing more can be sent, once the read half has ended the connection.
+#[cold]
+fn ended<S>(shared: &Shared<S>) -> Error {
+    if shared.lock().tx.close_sent() {
+        Error::Send(crate::proto::SendError::AlreadyClosed)
+    } else {
+        Error::ConnectionClosed
+    }
+}
+
 impl<S: AsyncWrite + Unpin> Sink<Message> for SendHalf<S> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_ready_inner(cx)
+        self.get_mut().sending().poll_ready_inner(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().start_send_inner(item)
+        self.get_mut().sending().start_send_inner(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_flush_inner(cx)
+        self.get_mut().sending().poll_flush_inner(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.poll_close_inner(cx)
+        self.get_mut().sending().poll_close_inner(cx)
     }
 }

@@ -1,8 +1,12 @@
 //! [`WebSocket`]: the tokio front end over the sans-IO core.
 //!
-//! A `WebSocket` is its two halves held together: [`RecvHalf`] (in
-//! `read.rs`) drives the connection, [`SendHalf`] (in `send.rs`) sends, and
-//! both share the stream and the sender behind one lock (`writer.rs`).
+//! A `WebSocket` holds what its two halves would, in one value: the read
+//! side's state (`Reader`, in `read.rs`, which drives the connection), the
+//! send side's encoder (`send.rs`), and the stream with the sender behind
+//! one lock (`Shared`, `writer.rs`). [`split`](WebSocket::split) moves that
+//! last part to the heap, shared by a [`RecvHalf`] and a [`SendHalf`];
+//! until then a connection is one value in its task, with no allocation of
+//! its own.
 
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
@@ -17,13 +21,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::keepalive::Timers;
 use crate::message::Message;
 use crate::ping::Pong;
 use crate::proto::deflate::DeflateParams;
-use crate::proto::{CloseCode, Encoder, Receiver, Role, Sender};
-use crate::read::{MAX_READ_AHEAD, ReadState, RecvHalf};
-use crate::send::SendHalf;
+use crate::proto::{CloseCode, Encoder, Role, Sender};
+use crate::read::RecvHalf;
+use crate::reader::Reader;
+use crate::send::{SendHalf, Sending};
 use crate::writer::{Shared, Writer};
 
 /// A WebSocket connection over a stream `S` (a `TcpStream`, a TLS stream, …):
@@ -56,13 +60,20 @@ use crate::writer::{Shared, Writer};
 /// # }
 /// ```
 pub struct WebSocket<S> {
-    pub(crate) read: RecvHalf<S>,
-    pub(crate) write: SendHalf<S>,
+    pub(crate) reader: Reader,
+    /// Compresses and fragments data messages (and masks them, as a
+    /// client) before the writer's lock is taken.
+    pub(crate) encoder: Encoder,
+    /// What the halves share once split; inline until then.
+    pub(crate) shared: Shared<S>,
 }
 
 impl<S> std::fmt::Debug for WebSocket<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocket").field("read", &self.read).finish_non_exhaustive()
+        f.debug_struct("WebSocket")
+            .field("role", &self.reader.role)
+            .field("state", &self.reader.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,35 +122,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         leftover: BytesMut,
         deflate: Option<DeflateParams>,
     ) -> Self {
-        let mut rx = Receiver::new(role, config);
-        rx.set_deflate(deflate);
-        rx.receive_data(&leftover);
-        // The send half compresses (and, as a client, masks) large data
+        let mut reader = Reader::new(role, config, deflate);
+        reader.rx.receive_data(&leftover);
+        // The send side compresses (and, as a client, masks) large data
         // messages with its own encoder before it locks the writer; the
         // sender behind the lock only frames small messages and replies.
         let tx = Sender::new(role, config);
         let mut encoder = Encoder::new(role, config);
         encoder.set_deflate(deflate);
-        let shared = Arc::new(Shared::new(tx, stream, config));
-        // At most MAX_READ_AHEAD (1 MiB): 32 bits hold it.
-        let read_buffer_size = config.read_buffer_size.clamp(1, MAX_READ_AHEAD) as u32;
-        let read = RecvHalf {
-            role,
-            rx,
-            shared: Arc::clone(&shared),
-            state: ReadState::Open,
-            read_buffer_size,
-            burst: read_buffer_size,
-            lent: false,
-            // Milliseconds (rounded up, so a sub-millisecond timeout still
-            // waits); ~49 days or more is forever.
-            close_timeout_ms: u32::try_from(config.close_timeout.as_micros().div_ceil(1000)).unwrap_or(u32::MAX),
-            deadline: None,
-            timers: Timers::new(config),
-            deflate,
-            protocol: None,
-        };
-        Self { read, write: SendHalf { shared, encoder } }
+        Self { reader, encoder, shared: Shared::new(tx, stream, config) }
     }
 
     /// Starts the closing handshake with `code` and `reason` (cut to 123
@@ -157,21 +148,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// # }
     /// ```
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.write.close(code, reason).await
+        self.sending().close(code, reason).await
     }
 
     /// Queues a ping and writes it out; the returned [`Pong`] resolves to
     /// the round-trip time once the answer is read. Keep reading the socket
     /// meanwhile (e.g. `tokio::select!` on the `Pong` and `next()`).
     pub async fn ping(&mut self) -> Result<Pong, Error> {
-        self.write.ping().await
+        self.sending().ping().await
     }
 
     /// Queues a data message without compressing it, even with
     /// permessage-deflate in force (for data that is already compressed).
     /// Flush (or send another message) to write it out.
     pub fn queue_uncompressed(&mut self, message: Message) -> Result<(), Error> {
-        self.write.queue_uncompressed(message)
+        crate::send::queue_uncompressed(&self.shared, message)
+    }
+
+    /// The send side's view of the connection.
+    #[inline]
+    fn sending(&mut self) -> Sending<'_, S> {
+        Sending { shared: &self.shared, encoder: &mut self.encoder }
     }
 }
 
@@ -182,71 +179,68 @@ impl<S> WebSocket<S> {
     /// a socket made with [`from_upgraded`](Self::from_upgraded) until
     /// [`set_protocol`](Self::set_protocol).
     pub fn protocol(&self) -> Option<&str> {
-        self.read.protocol()
+        self.reader.protocol()
     }
 
     /// Records the subprotocol a handshake made elsewhere (e.g. by hyper)
     /// selected, for [`protocol`](Self::protocol).
     pub fn set_protocol(&mut self, protocol: Option<&str>) {
-        self.read.protocol = protocol.map(|p| Box::new(p.into()));
+        self.reader.protocol = protocol.map(|p| Box::new(p.into()));
     }
 
     /// The permessage-deflate parameters in force, if it was negotiated.
     pub fn deflate(&self) -> Option<DeflateParams> {
-        self.read.deflate
+        self.reader.deflate
     }
 
     /// Our role.
     pub fn role(&self) -> Role {
-        self.read.role
+        self.reader.role
     }
 
     /// The stream under the connection — its peer address, its TLS
     /// session, its socket options. The guard holds the connection's lock:
     /// drop it before the next `.await`.
     pub fn get_ref(&self) -> StreamRef<'_, S> {
-        StreamRef(self.read.shared.lock())
+        StreamRef(self.shared.lock())
     }
 
     /// The stream under the connection, mutably (same guard as
     /// [`get_ref`](Self::get_ref)). Reading or writing it directly corrupts
     /// the WebSocket framing: use it for settings.
     pub fn get_mut(&mut self) -> StreamRef<'_, S> {
-        StreamRef(self.read.shared.lock())
+        StreamRef(self.shared.lock())
     }
 
     /// Gives the stream back. Octets received but not yet returned as
     /// messages, and queued ones not yet written, are dropped: flush first.
     pub fn into_inner(self) -> S {
-        let WebSocket { read, write } = self;
-        drop(read);
-        let shared = write.shared;
-        // The two halves held the only references, and one is gone.
-        match Arc::try_unwrap(shared) {
-            Ok(shared) => shared.into_stream(),
-            Err(_) => unreachable!("a WebSocket owns both references to its shared state"),
-        }
+        self.shared.into_stream()
     }
 
     /// Splits into a read half and a send half, each usable from its own
     /// task. Automatic replies, keepalive and [`Pong`]s keep working from the
     /// read half; [`RecvHalf::reunite`] joins them again.
     pub fn split(self) -> (RecvHalf<S>, SendHalf<S>) {
-        (self.read, self.write)
+        let WebSocket { reader, encoder, shared } = self;
+        // The one allocation a connection makes for itself, once split.
+        let shared = Arc::new(shared);
+        (RecvHalf { reader, shared: Arc::clone(&shared) }, SendHalf { shared, encoder })
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
     type Item = Result<Message, Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.read).poll_next(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.reader.poll_message(&this.shared, cx)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocket<S> {
     fn is_terminated(&self) -> bool {
-        self.read.is_terminated()
+        self.reader.is_done()
     }
 }
 
@@ -254,19 +248,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.write.poll_ready_inner(cx)
+        self.get_mut().sending().poll_ready_inner(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().write.start_send_inner(item)
+        self.get_mut().sending().start_send_inner(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.write.poll_flush_inner(cx)
+        self.get_mut().sending().poll_flush_inner(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        ready!(self.write.poll_close_inner(cx))?;
+        ready!(self.get_mut().sending().poll_close_inner(cx))?;
         Poll::Ready(Ok(()))
     }
 }

@@ -166,7 +166,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
         self.stream.flush().await?;
         let mut ws =
             WebSocket::from_upgraded(self.stream, Role::Server, &self.server.config, self.leftover, agreed.deflate);
-        ws.read.protocol = agreed.protocol.map(|p| Box::new(p.into_boxed_str()));
+        ws.reader.protocol = agreed.protocol.map(|p| Box::new(p.into_boxed_str()));
         Ok((ws, self.request))
     }
 
