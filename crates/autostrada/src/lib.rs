@@ -74,6 +74,8 @@ pub mod send;
 #[cfg(feature = "tokio")]
 pub mod server;
 #[cfg(feature = "tokio")]
+mod shared;
+#[cfg(feature = "tokio")]
 pub mod stream;
 #[cfg(feature = "tokio")]
 pub mod tls;

@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::message::Message;
 use crate::reader::{ReadState, Reader};
 use crate::send::SendHalf;
+use crate::shared::Shared;
 use crate::stream::{StreamRef, WebSocket};
-use crate::writer::Shared;
 
 /// The receiving half of a [`WebSocket`]: a `Stream` of messages.
 /// Obtained from [`WebSocket::split`]; [`reunite`](Self::reunite) puts the
@@ -44,7 +44,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for RecvHalf<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        this.reader.poll_message(&this.shared, cx)
+        this.reader.poll_message(&mut this.shared.locked(), cx)
     }
 }
 

@@ -5,13 +5,13 @@
 //! first (RFC 6455 §7.1.1), a client waits for the server to do so, up to
 //! [`Config::close_timeout`](crate::Config::close_timeout).
 //!
-//! A [`Reader`] holds the read side's own state; its methods take the state
-//! both sides share ([`Shared`]), which a [`WebSocket`](crate::WebSocket)
-//! keeps inline and a [`RecvHalf`](crate::RecvHalf) behind an `Arc`.
+//! A [`Reader`] holds the read side's own state; its methods take a [`Link`]
+//! to the state both sides share, which a [`WebSocket`](crate::WebSocket)
+//! keeps inline (and reaches without a lock) and a
+//! [`RecvHalf`](crate::RecvHalf) behind an `Arc` and its lock.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::MutexGuard;
 use std::task::{Context, Poll, ready};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -25,7 +25,8 @@ use crate::message::Message;
 use crate::proto::deflate::DeflateParams;
 use crate::proto::{CloseCode, Receiver, Role, auto_reply};
 use crate::read_buffer;
-use crate::writer::{Shared, Side, Writer};
+use crate::shared::{Access, Link};
+use crate::writer::Side;
 
 /// Reads at most this far ahead into a large frame per read.
 pub(crate) const MAX_READ_AHEAD: usize = 1 << 20;
@@ -62,27 +63,23 @@ fn frame_room(remaining: usize, arrived: usize, burst: usize) -> usize {
     remaining.min(arrived.max(burst)).min(MAX_READ_AHEAD)
 }
 
-/// The writer's lock, for a read: with `push_large`, after pushing out a
-/// queue of at least `flush_threshold` octets (see [`Reader::poll_fill`]);
-/// one lock when nothing large waits, as is usual.
-fn lock_for_read<'a, S: AsyncWrite + Unpin>(
-    shared: &'a Shared<S>,
+/// The writer, for a read: with `push_large`, after pushing out a queue of
+/// at least `flush_threshold` octets (see [`Reader::poll_fill`]), under
+/// the same lock.
+fn lock_for_read<'l, S: AsyncWrite + Unpin, W: Access<S>>(
+    link: &'l mut Link<'_, S, W>,
     cx: &Context<'_>,
     push_large: bool,
-) -> MutexGuard<'a, Writer<S>> {
-    let w = shared.lock();
-    if !push_large || !w.at_flush_threshold() {
-        return w;
-    }
-    drop(w);
-    // Both halves may wait on the write: the combined waker.
-    shared.poll_io(Side::Reader, cx, |w, cx| {
-        if w.at_flush_threshold() {
+) -> W::Guard<'l> {
+    let mut w = link.writer.lock();
+    if push_large && w.at_flush_threshold() {
+        // Both halves may wait on the write: the combined waker.
+        W::poll_on(&mut w, Side::Reader, cx, |w, cx| {
             // A pending or failed write is seen again by the next send or poll.
             let _ = w.poll_write_out(cx);
-        }
-    });
-    shared.lock()
+        });
+    }
+    w
 }
 
 /// Where the read half is in the connection's life.
@@ -129,7 +126,7 @@ impl Ending {
 
 /// What the read side of a connection holds beside the state both sides
 /// share: a `WebSocket` keeps it next to that state, a `RecvHalf`
-/// next to its share of it. Its methods take the shared state.
+/// next to its share of it. Its methods take a [`Link`] to the shared state.
 pub(crate) struct Reader {
     pub(crate) role: Role,
     pub(crate) rx: Receiver,
@@ -213,13 +210,13 @@ impl Reader {
     /// until this side has read a whole further message, so data keeps
     /// moving both ways. Smaller queues wait for the read to come up empty,
     /// and leave together.
-    fn poll_fill<S: AsyncRead + AsyncWrite + Unpin>(
+    fn poll_fill<S: AsyncRead + AsyncWrite + Unpin, W: Access<S>>(
         &mut self,
-        shared: &Shared<S>,
+        link: &mut Link<'_, S, W>,
         cx: &mut Context<'_>,
         push_large: bool,
     ) -> Poll<io::Result<usize>> {
-        let mut w = lock_for_read(shared, cx, push_large);
+        let mut w = lock_for_read(link, cx, push_large);
         let (burst, read_buffer_size) = (self.burst as usize, self.read_buffer_size as usize);
         let bursting = burst > read_buffer_size && burst > IDLE_READ;
         // The room a read between frames needs: the burst less its slack
@@ -411,8 +408,12 @@ impl Reader {
     /// read path. Returns whether a close frame has gone out (one lock for
     /// both). Registers the read half's waker even when nothing is queued:
     /// the send half wakes the reader through it when it queues a close.
-    fn push_writes<S: AsyncRead + AsyncWrite + Unpin>(&self, shared: &Shared<S>, cx: &Context<'_>) -> bool {
-        shared.poll_io(Side::Reader, cx, |w, cx| {
+    fn push_writes<S: AsyncRead + AsyncWrite + Unpin, W: Access<S>>(
+        &self,
+        link: &mut Link<'_, S, W>,
+        cx: &Context<'_>,
+    ) -> bool {
+        link.poll_io(Side::Reader, cx, |w, cx| {
             if w.tx.pending() > 0 || w.unflushed {
                 // A pending or failed write is seen again by the next send or poll.
                 let _ = w.poll_write_out(cx);
@@ -424,24 +425,24 @@ impl Reader {
     /// What the keepalive and idle timers ask for now; with `cx`, also arms
     /// the timer to wake the task when they next will. Nothing once a close
     /// frame is queued: `close_timeout` governs from then on.
-    fn timers_due<S>(&mut self, shared: &Shared<S>, cx: Option<&mut Context<'_>>) -> Option<Due> {
+    fn timers_due<S, W>(&mut self, link: &Link<'_, S, W>, cx: Option<&mut Context<'_>>) -> Option<Due> {
         let timers = self.timers.as_mut()?;
-        if shared.close_queued() {
+        if link.flags.close_queued() {
             return None;
         }
         match cx {
-            Some(cx) => match timers.poll_due(cx, &shared.data_sent) {
+            Some(cx) => match timers.poll_due(cx, &link.flags.data_sent) {
                 Poll::Ready(due) => Some(due),
                 Poll::Pending => None,
             },
-            None => timers.check(&shared.data_sent),
+            None => timers.check(&link.flags.data_sent),
         }
     }
 
     /// Acts on a due timer: a keepalive ping goes out with the next write;
     /// a dead peer or an idle connection is closed.
-    fn on_due<S>(&mut self, shared: &Shared<S>, due: Due) {
-        let mut w = shared.lock();
+    fn on_due<S, W: Access<S>>(&mut self, link: &mut Link<'_, S, W>, due: Due) {
+        let mut w = link.writer.lock();
         let Some(timers) = self.timers.as_mut() else { return };
         match due {
             Due::Ping => {
@@ -471,14 +472,14 @@ impl Reader {
     }
 
     /// The stream has ended: pings still waiting for a pong never get one.
-    fn finish<S>(&mut self, shared: &Shared<S>) {
+    fn finish<S, W: Access<S>>(&mut self, link: &mut Link<'_, S, W>) {
         self.state = ReadState::Done;
-        shared.terminate();
+        link.terminate();
     }
 
-    pub(crate) fn poll_message<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(crate) fn poll_message<S: AsyncRead + AsyncWrite + Unpin, W: Access<S>>(
         &mut self,
-        shared: &Shared<S>,
+        link: &mut Link<'_, S, W>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
         loop {
@@ -486,17 +487,17 @@ impl Reader {
                 ReadState::Open => {
                     // Our close went out (from either half): the peer has
                     // `close_timeout` to answer, however much else it sends.
-                    if shared.close_queued() && self.poll_deadline(cx) {
-                        self.finish(shared);
+                    if link.flags.close_queued() && self.poll_deadline(cx) {
+                        self.finish(link);
                         return Poll::Ready(Some(Err(Error::CloseTimeout)));
                     }
-                    if let Some(due) = self.timers_due(shared, None) {
-                        self.on_due(shared, due);
+                    if let Some(due) = self.timers_due(link, None) {
+                        self.on_due(link, due);
                         continue;
                     }
                     let event = self.rx.next_message();
                     if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
-                        auto_reply(&mut shared.lock().tx, &event);
+                        auto_reply(&mut link.writer.lock().tx, &event);
                     }
                     match event {
                         Ok(Some(Message::Close(frame))) => {
@@ -507,14 +508,14 @@ impl Reader {
                         Ok(Some(message)) => {
                             match &message {
                                 Message::Ping(_) => {
-                                    let _ = self.push_writes(shared, cx);
+                                    let _ = self.push_writes(link, cx);
                                 }
                                 // The answer to our own keepalive ping is not the application's.
                                 Message::Pong(payload) if self.timers.is_some() && payload[..] == *KEEPALIVE_PING => {
                                     continue;
                                 }
                                 Message::Pong(payload) => {
-                                    let mut w = shared.lock();
+                                    let mut w = link.writer.lock();
                                     if !w.pings.is_empty() {
                                         w.pings.answer(payload);
                                     }
@@ -531,28 +532,28 @@ impl Reader {
                             self.deadline = None;
                             self.state = ReadState::Closing(Box::new(Ending::Failed(e)));
                         }
-                        Ok(None) => match self.poll_fill(shared, cx, true) {
+                        Ok(None) => match self.poll_fill(link, cx, true) {
                             Poll::Pending => {
-                                let close_sent = self.push_writes(shared, cx);
+                                let close_sent = self.push_writes(link, cx);
                                 self.release_buffer();
                                 // We sent a close and wait for the answer: not forever.
                                 if close_sent && self.poll_deadline(cx) {
-                                    self.finish(shared);
+                                    self.finish(link);
                                     return Poll::Ready(Some(Err(Error::CloseTimeout)));
                                 }
-                                if let Some(due) = self.timers_due(shared, Some(cx)) {
-                                    self.on_due(shared, due);
+                                if let Some(due) = self.timers_due(link, Some(cx)) {
+                                    self.on_due(link, due);
                                     continue;
                                 }
                                 return Poll::Pending;
                             }
                             Poll::Ready(Ok(0)) => {
-                                self.finish(shared);
+                                self.finish(link);
                                 return Poll::Ready(Some(Err(Error::ConnectionReset)));
                             }
                             Poll::Ready(Ok(_)) => {}
                             Poll::Ready(Err(e)) => {
-                                self.finish(shared);
+                                self.finish(link);
                                 return Poll::Ready(Some(Err(Error::Io(e))));
                             }
                         },
@@ -562,7 +563,7 @@ impl Reader {
                     // A peer that answered no keepalive ping gets no wait.
                     let abandon = matches!(**ending, Ending::Unanswered);
                     let role = self.role;
-                    let flushed = shared.poll_io(Side::Reader, cx, |w, cx| match role {
+                    let flushed = link.poll_io(Side::Reader, cx, |w, cx| match role {
                         // RFC 6455 §7.1.1: the server closes TCP first.
                         Role::Server => w.poll_shutdown(cx),
                         Role::Client if abandon => w.poll_shutdown(cx),
@@ -580,14 +581,14 @@ impl Reader {
                         unreachable!("matched Closing above")
                     };
                     if done {
-                        self.finish(shared);
+                        self.finish(link);
                     }
                     return Poll::Ready(Some(ending.into_item()));
                 }
                 ReadState::AwaitEof => {
                     // Discard whatever still arrives until the peer closes TCP.
                     self.rx.buffer_mut().clear();
-                    let eof = match self.poll_fill(shared, cx, false) {
+                    let eof = match self.poll_fill(link, cx, false) {
                         Poll::Ready(Ok(0) | Err(_)) => true,
                         // A peer that keeps sending does not keep us here.
                         Poll::Ready(Ok(_)) if !self.poll_deadline(cx) => continue,
@@ -601,8 +602,8 @@ impl Reader {
                         return Poll::Pending;
                     }
                     // A client closes its side once the server has (or after the timeout).
-                    let _ = shared.poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
-                    self.finish(shared);
+                    let _ = link.poll_io(Side::Reader, cx, |w, cx| w.poll_shutdown(cx));
+                    self.finish(link);
                 }
                 ReadState::Done => return Poll::Ready(None),
             }

@@ -2,8 +2,8 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
 use futures_sink::Sink;
@@ -13,8 +13,9 @@ use crate::error::Error;
 use crate::message::Message;
 use crate::ping::Pong;
 use crate::proto::{CloseCode, CloseFrame, Encoder};
+use crate::shared::{Access, Link, Shared};
 use crate::stream::StreamRef;
-use crate::writer::{Shared, Side};
+use crate::writer::{Side, Writer};
 
 /// The sending half of a [`WebSocket`](crate::WebSocket): a `Sink` of
 /// [`Message`]s. Obtained from [`WebSocket::split`](crate::WebSocket::split);
@@ -46,7 +47,7 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
     /// Queues a data message without compressing it, even with
     /// permessage-deflate in force. Flush to write it out.
     pub fn queue_uncompressed(&self, message: Message) -> Result<(), Error> {
-        queue_uncompressed(&self.shared, message)
+        queue_uncompressed(self.shared.locked(), message)
     }
 
     /// Starts the closing handshake with `code` and `reason` and writes the
@@ -89,20 +90,21 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
 
     /// The send side's view of the connection.
     #[inline]
-    fn sending(&mut self) -> Sending<'_, S> {
-        Sending { shared: &self.shared, encoder: &mut self.encoder }
+    fn sending(&mut self) -> Sending<'_, S, &Mutex<Writer<S>>> {
+        Sending { link: self.shared.locked(), encoder: &mut self.encoder }
     }
 }
 
-/// The send side of a connection, borrowed: the state both sides share and
-/// the encoder of the side that sends. A [`SendHalf`] lends its own; a
-/// [`WebSocket`](crate::WebSocket) lends the fields it keeps inline.
-pub(crate) struct Sending<'a, S> {
-    pub(crate) shared: &'a Shared<S>,
+/// The send side of a connection, borrowed: a link to the state both sides
+/// share and the encoder of the side that sends. A [`SendHalf`] lends its
+/// own (the link takes the lock); a [`WebSocket`](crate::WebSocket) lends
+/// the fields it keeps inline (the link needs no lock).
+pub(crate) struct Sending<'a, S, W> {
+    pub(crate) link: Link<'a, S, W>,
     pub(crate) encoder: &'a mut Encoder,
 }
 
-impl<S: AsyncWrite + Unpin> Sending<'_, S> {
+impl<S: AsyncWrite + Unpin, W: Access<S>> Sending<'_, S, W> {
     /// See [`SendHalf::close`].
     pub(crate) async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.queue_close(code, reason)?;
@@ -117,21 +119,21 @@ impl<S: AsyncWrite + Unpin> Sending<'_, S> {
     }
 
     #[inline]
-    fn check_open(&self) -> Result<(), Error> {
-        check_open(self.shared)
+    fn check_open(&mut self) -> Result<(), Error> {
+        check_open(&mut self.link)
     }
 
     pub(crate) fn queue_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.check_open()?;
-        let mut w = self.shared.lock();
+        let mut w = self.link.writer.lock();
         let queued = w.tx.send_close(Some(&CloseFrame::new(code, reason)));
-        self.shared.note_queued(&w);
+        self.link.flags.note_queued(&w);
         queued.map_err(Error::Send)
     }
 
     pub(crate) fn queue_ping(&mut self) -> Result<Pong, Error> {
         self.check_open()?;
-        let mut w = self.shared.lock();
+        let mut w = self.link.writer.lock();
         // Nothing follows a close (RFC 6455 §5.5.1): refuse before a waiting
         // slot is taken.
         if w.tx.close_sent() {
@@ -142,21 +144,21 @@ impl<S: AsyncWrite + Unpin> Sending<'_, S> {
         Ok(pong)
     }
 
-    pub(crate) fn poll_ready_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+    pub(crate) fn poll_ready_inner(&mut self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
         self.check_open()?;
         // Room in the queue (the common case): ready without the lock or
         // the socket, so no waker to register.
-        if !self.shared.backlogged() {
+        if !self.link.flags.backlogged() {
             return Poll::Ready(Ok(()));
         }
-        let ready = self.shared.poll_io(Side::Writer, cx, |w, cx| {
+        let ready = self.link.poll_io(Side::Writer, cx, |w, cx| {
             if w.at_flush_threshold() {
                 ready!(w.poll_write_out(cx)).map_err(Error::Io)?;
             }
             Poll::Ready(Ok(()))
         });
         if let Poll::Ready(Ok(())) = ready {
-            self.shared.clear_backlog();
+            self.link.flags.clear_backlog();
         }
         ready
     }
@@ -169,66 +171,66 @@ impl<S: AsyncWrite + Unpin> Sending<'_, S> {
             _ => false,
         };
         if item.is_data() {
-            self.shared.data_sent.store(true, Ordering::Relaxed);
+            self.link.flags.data_sent.store(true, Ordering::Relaxed);
         }
         // Deflate, or a masked copy of a large payload, runs here, before the
         // lock: the read half can queue its pongs and closes meanwhile.
         let item = if costly { self.encoder.encode(item) } else { Err(item) };
-        let mut w = self.shared.lock();
+        let mut w = self.link.writer.lock();
         let sent = match item {
             Ok(encoded) => w.tx.push_encoded(encoded),
             Err(item) => w.tx.send(item),
         };
-        self.shared.note_queued(&w);
+        self.link.flags.note_queued(&w);
         sent.map_err(Error::Send)
     }
 
-    pub(crate) fn poll_flush_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
-        let ended = self.shared.is_terminated();
-        self.shared.poll_io(Side::Writer, cx, |w, cx| match w.poll_write_out(cx) {
+    pub(crate) fn poll_flush_inner(&mut self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        let ended = self.link.flags.is_terminated();
+        self.link.poll_io(Side::Writer, cx, |w, cx| match w.poll_write_out(cx) {
             // The connection is over and the socket may never drain.
             Poll::Pending if ended => Poll::Ready(Err(Error::ConnectionClosed)),
             polled => polled.map_err(Error::Io),
         })
     }
 
-    pub(crate) fn poll_close_inner(&self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
-        if self.shared.is_terminated() {
+    pub(crate) fn poll_close_inner(&mut self, cx: &Context<'_>) -> Poll<Result<(), Error>> {
+        if self.link.flags.is_terminated() {
             // Closing what has already ended is done.
             return Poll::Ready(Ok(()));
         }
         {
-            let mut w = self.shared.lock();
+            let mut w = self.link.writer.lock();
             if !w.tx.close_sent() {
                 w.tx.send_close(Some(&CloseFrame::new(CloseCode::NORMAL, ""))).map_err(Error::Send)?;
             }
-            self.shared.note_queued(&w);
+            self.link.flags.note_queued(&w);
         }
         self.poll_flush_inner(cx)
     }
 }
 
 /// See [`SendHalf::queue_uncompressed`]; needs no encoder.
-pub(crate) fn queue_uncompressed<S>(shared: &Shared<S>, message: Message) -> Result<(), Error> {
-    check_open(shared)?;
-    let mut w = shared.lock();
+pub(crate) fn queue_uncompressed<S, W: Access<S>>(mut link: Link<'_, S, W>, message: Message) -> Result<(), Error> {
+    check_open(&mut link)?;
+    let mut w = link.writer.lock();
     let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
-    shared.data_sent.store(true, Ordering::Relaxed);
-    shared.note_queued(&w);
+    link.flags.data_sent.store(true, Ordering::Relaxed);
+    link.flags.note_queued(&w);
     sent
 }
 
-/// Fails once the read half has ended the connection: with
+/// Fails once the read side has ended the connection: with
 /// `Send(AlreadyClosed)` after a closing handshake, else `ConnectionClosed`.
 #[inline]
-fn check_open<S>(shared: &Shared<S>) -> Result<(), Error> {
-    if shared.is_terminated() { Err(ended(shared)) } else { Ok(()) }
+fn check_open<S, W: Access<S>>(link: &mut Link<'_, S, W>) -> Result<(), Error> {
+    if link.flags.is_terminated() { Err(ended(link)) } else { Ok(()) }
 }
 
-/// Why nothing more can be sent, once the read half has ended the connection.
+/// Why nothing more can be sent, once the read side has ended the connection.
 #[cold]
-fn ended<S>(shared: &Shared<S>) -> Error {
-    if shared.lock().tx.close_sent() {
+fn ended<S, W: Access<S>>(link: &mut Link<'_, S, W>) -> Error {
+    if link.writer.lock().tx.close_sent() {
         Error::Send(crate::proto::SendError::AlreadyClosed)
     } else {
         Error::ConnectionClosed

@@ -10,7 +10,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::{Arc, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, ready};
 
 use bytes::BytesMut;
@@ -28,7 +28,8 @@ use crate::proto::{CloseCode, Encoder, Role, Sender};
 use crate::read::RecvHalf;
 use crate::reader::Reader;
 use crate::send::{SendHalf, Sending};
-use crate::writer::{Shared, Writer};
+use crate::shared::Shared;
+use crate::writer::Writer;
 
 /// A WebSocket connection over a stream `S` (a `TcpStream`, a TLS stream, …):
 /// a `Stream` of received [`Message`]s and a `Sink` for messages to send.
@@ -162,13 +163,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// permessage-deflate in force (for data that is already compressed).
     /// Flush (or send another message) to write it out.
     pub fn queue_uncompressed(&mut self, message: Message) -> Result<(), Error> {
-        crate::send::queue_uncompressed(&self.shared, message)
+        crate::send::queue_uncompressed(self.shared.owned(), message)
     }
 
     /// The send side's view of the connection.
     #[inline]
-    fn sending(&mut self) -> Sending<'_, S> {
-        Sending { shared: &self.shared, encoder: &mut self.encoder }
+    fn sending(&mut self) -> Sending<'_, S, &mut Mutex<Writer<S>>> {
+        Sending { link: self.shared.owned(), encoder: &mut self.encoder }
     }
 }
 
@@ -234,7 +235,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        this.reader.poll_message(&this.shared, cx)
+        this.reader.poll_message(&mut this.shared.owned(), cx)
     }
 }
 

@@ -1,9 +1,8 @@
-//! The write side of the tokio front end, shared by both halves.
-//!
-//! The writer (the [`Sender`] and the stream) sits behind a mutex held only
-//! for the duration of one poll, never across an await. The read half takes
-//! it to read, and briefly to queue a pong or close reply and push it out;
-//! the send half takes it to send. Neither waits on the other's progress.
+//! The write side of the tokio front end, shared by both sides: the
+//! [`Writer`] (the [`Sender`] and the stream), which `shared.rs` puts
+//! behind a lock for split halves. The read side reaches it to read, and
+//! briefly to queue a pong or close reply and push it out; the send side
+//! to send. Neither waits on the other's progress.
 //!
 //! Both halves may be parked on the same socket's write readiness, but a
 //! socket remembers one waker per direction. While one task polls both
@@ -13,8 +12,7 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker, ready};
 
 use tokio::io::AsyncWrite;
@@ -128,7 +126,7 @@ impl Wakers {
     /// must start its close timer once a close frame is queued. With one
     /// task recorded, that task (if it polls only the send half, the wake
     /// is spurious and harmless).
-    fn wake_reader(&self) {
+    pub(crate) fn wake_reader(&self) {
         match self {
             Self::One(w) => w.wake_by_ref(),
             Self::Both(set) => set.wake_reader(),
@@ -137,7 +135,7 @@ impl Wakers {
     }
 
     /// Wakes whichever half waits.
-    fn wake_all(&self) {
+    pub(crate) fn wake_all(&self) {
         match self {
             Self::One(w) => w.wake_by_ref(),
             Self::Both(set) => set.wake_by_ref(),
@@ -171,7 +169,7 @@ pub(crate) struct Writer<S> {
     /// leaving (the peer's TCP acknowledging it) as a sign of life.
     pub(crate) written: u64,
     /// Who the socket wakes.
-    wakers: Wakers,
+    pub(crate) wakers: Wakers,
 }
 
 /// A write waiting on the peer: how much had left when the wait began or
@@ -185,6 +183,39 @@ struct Stall {
 }
 
 impl<S> Writer<S> {
+    /// The writer of a new connection: `tx` sends on `io`.
+    pub(crate) fn new(tx: Sender, io: S, config: &Config) -> Self {
+        Self {
+            tx,
+            io,
+            flush_threshold: crate::proto::encoder::saturate_u32(config.flush_threshold),
+            write_timeout_ms: config
+                .write_timeout
+                .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).clamp(1, u32::MAX - 1)),
+            stall: None,
+            shut_down: false,
+            unflushed: false,
+            pings: Pings::default(),
+            written: 0,
+            wakers: Wakers::None,
+        }
+    }
+
+    /// Runs `f` on the writer with a context that wakes whichever halves
+    /// wait on the socket (see [`Wakers`]).
+    pub(crate) fn poll_io<T>(
+        &mut self,
+        side: Side,
+        cx: &Context<'_>,
+        f: impl FnOnce(&mut Self, &mut Context<'_>) -> T,
+    ) -> T {
+        // Cloned only when the halves live in different tasks.
+        match self.wakers.register(side, cx.waker()) {
+            Some(combined) => f(self, &mut Context::from_waker(&combined)),
+            None => f(self, &mut Context::from_waker(cx.waker())),
+        }
+    }
+
     /// Whether the queue has reached `Config::flush_threshold`: the writer
     /// then writes it out before taking more.
     #[inline]
@@ -276,121 +307,5 @@ impl<S: AsyncWrite + Unpin> Writer<S> {
             self.shut_down = true;
         }
         Poll::Ready(Ok(()))
-    }
-}
-
-/// What both halves hold.
-pub(crate) struct Shared<S> {
-    writer: Mutex<Writer<S>>,
-    /// Set once a close frame is queued, by either half: the read half then
-    /// runs the close timer even while the peer keeps sending.
-    close_queued: AtomicBool,
-    /// Set whenever a data message is queued; the read half's idle timer
-    /// takes it (see `Config::idle_timeout`).
-    pub(crate) data_sent: AtomicBool,
-    /// Set once the read half has ended the connection (closing handshake
-    /// done, timeout, reset, error): the send half then fails instead of
-    /// waiting on a socket nobody will drain.
-    terminated: AtomicBool,
-    /// Set by the send half when what it queued brought the queue to
-    /// `flush_threshold` or past it; cleared by the send half once it sees
-    /// the queue below again. While it is clear, the send half is ready
-    /// without taking the lock. Only the send half's own messages set it:
-    /// the read half's automatic replies add at most `PONG_BUDGET` and a
-    /// close frame beyond the threshold unseen.
-    backlogged: AtomicBool,
-}
-
-impl<S> Shared<S> {
-    pub(crate) fn new(tx: Sender, io: S, config: &Config) -> Self {
-        let writer = Mutex::new(Writer {
-            tx,
-            io,
-            flush_threshold: crate::proto::encoder::saturate_u32(config.flush_threshold),
-            write_timeout_ms: config
-                .write_timeout
-                .map_or(u32::MAX, |t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX).clamp(1, u32::MAX - 1)),
-            stall: None,
-            shut_down: false,
-            unflushed: false,
-            pings: Pings::default(),
-            written: 0,
-            wakers: Wakers::None,
-        });
-        Self {
-            writer,
-            close_queued: AtomicBool::new(false),
-            data_sent: AtomicBool::new(false),
-            terminated: AtomicBool::new(false),
-            backlogged: AtomicBool::new(false),
-        }
-    }
-
-    /// True once a close frame was queued (see [`Shared::note_queued`]).
-    pub(crate) fn close_queued(&self) -> bool {
-        self.close_queued.load(Ordering::Acquire)
-    }
-
-    /// After the send half queued something on `w`: records a close frame,
-    /// if one is queued, waking the read half the first time (a reader
-    /// parked on a silent peer must start its close timer), and a queue
-    /// grown to `flush_threshold` (see [`Shared::backlogged`]).
-    pub(crate) fn note_queued(&self, w: &Writer<S>) {
-        if w.at_flush_threshold() {
-            self.backlogged.store(true, Ordering::Relaxed);
-        }
-        if w.tx.close_sent() && !self.close_queued.swap(true, Ordering::AcqRel) {
-            w.wakers.wake_reader();
-        }
-    }
-
-    /// Whether the send half's queue may have reached `flush_threshold`
-    /// (see [`Shared::note_queued`]); false means it has not.
-    pub(crate) fn backlogged(&self) -> bool {
-        self.backlogged.load(Ordering::Relaxed)
-    }
-
-    /// The send half saw its queue below `flush_threshold`.
-    pub(crate) fn clear_backlog(&self) {
-        self.backlogged.store(false, Ordering::Relaxed);
-    }
-
-    /// Marks the connection ended: waiting pings get [`Error::NoPong`](crate::Error::NoPong),
-    /// and a send half parked on the socket wakes to find it so.
-    pub(crate) fn terminate(&self) {
-        let mut w = self.lock();
-        w.pings.close();
-        self.terminated.store(true, Ordering::Release);
-        w.wakers.wake_all();
-    }
-
-    /// True once [`terminate`](Self::terminate) ran.
-    pub(crate) fn is_terminated(&self) -> bool {
-        self.terminated.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Writer<S>> {
-        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The stream, once no half holds the connection any more.
-    pub(crate) fn into_stream(self) -> S {
-        self.writer.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).io
-    }
-
-    /// Runs `f` on the writer with a context that wakes whichever halves
-    /// wait on the socket (see [`Wakers`]).
-    pub(crate) fn poll_io<T>(
-        &self,
-        side: Side,
-        cx: &Context<'_>,
-        f: impl FnOnce(&mut Writer<S>, &mut Context<'_>) -> T,
-    ) -> T {
-        let mut w = self.lock();
-        // Cloned only when the halves live in different tasks.
-        match w.wakers.register(side, cx.waker()) {
-            Some(combined) => f(&mut w, &mut Context::from_waker(&combined)),
-            None => f(&mut w, &mut Context::from_waker(cx.waker())),
-        }
     }
 }
