@@ -222,6 +222,11 @@ impl<S> WebSocket<S> {
     /// Splits into a read half and a send half, each usable from its own
     /// task. Automatic replies, keepalive and [`Pong`]s keep working from the
     /// read half; [`RecvHalf::reunite`] joins them again.
+    ///
+    /// Splitting moves the state both halves need (the socket, the send
+    /// queue) to the heap, one allocation, and from then on each half takes
+    /// a lock to reach the socket. A task that both reads and sends is
+    /// cheaper with the `WebSocket` unsplit.
     pub fn split(self) -> (RecvHalf<S>, SendHalf<S>) {
         let WebSocket { reader, encoder, shared } = self;
         // The one allocation a connection makes for itself, once split.
