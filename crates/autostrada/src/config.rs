@@ -68,8 +68,8 @@ pub struct Config {
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping
     /// the connection ourselves. Default 5 s. It counts in whole
-    /// milliseconds (a fraction rounds up); 49 days or more
-    /// (`Duration::MAX`, say) waits for ever.
+    /// milliseconds (a fraction rounds up); 2³² − 1 ms (about 49.7 days)
+    /// or more (`Duration::MAX`, say) waits for ever.
     pub close_timeout: Duration,
     /// How long a write may wait while the peer takes none of our octets
     /// (its TCP window stays shut: it does not read) before the send, flush

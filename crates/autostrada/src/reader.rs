@@ -74,7 +74,7 @@ fn lock_for_read<'l, S: AsyncWrite + Unpin, W: Access<S>>(
     let mut w = link.writer.lock();
     if push_large && w.at_flush_threshold() {
         // Both halves may wait on the write: the combined waker.
-        W::poll_on(&mut w, Side::Reader, cx, |w, cx| {
+        w.poll_io(Side::Reader, cx, |w, cx| {
             // A pending or failed write is seen again by the next send or poll.
             let _ = w.poll_write_out(cx);
         });
@@ -171,9 +171,9 @@ impl Reader {
             read_buffer_size,
             burst: read_buffer_size,
             lent: false,
-            // Milliseconds (rounded up, so a sub-millisecond timeout still
-            // waits); ~49 days or more is forever.
-            close_timeout_ms: u32::try_from(config.close_timeout.as_micros().div_ceil(1000)).unwrap_or(u32::MAX),
+            // Milliseconds, rounded up (a sub-millisecond timeout still
+            // waits); 2^32 - 1 ms (about 49.7 days) or more is forever.
+            close_timeout_ms: u32::try_from(config.close_timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(u32::MAX),
             deadline: None,
             timers: Timers::new(config),
             deflate,

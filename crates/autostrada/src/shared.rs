@@ -119,27 +119,8 @@ pub(crate) trait Access<S> {
     where
         Self: 'g;
 
-    /// Whether two tasks may poll the connection's sides: true for split
-    /// halves, whose waits on the socket then need a combined waker (see
-    /// [`Writer::poll_io`]); false for an unsplit connection, which one
-    /// task polls at a time.
-    const SPLIT: bool;
-
     /// The writer, for the duration of one step of a poll.
     fn lock(&mut self) -> Self::Guard<'_>;
-
-    /// Runs `f` on `w` with a context that wakes whichever tasks wait on
-    /// the socket: for split halves, through [`Writer::poll_io`]; unsplit,
-    /// the caller's own.
-    #[inline]
-    fn poll_on<T>(
-        w: &mut Writer<S>,
-        side: Side,
-        cx: &Context<'_>,
-        f: impl FnOnce(&mut Writer<S>, &mut Context<'_>) -> T,
-    ) -> T {
-        if Self::SPLIT { w.poll_io(side, cx, f) } else { f(w, &mut Context::from_waker(cx.waker())) }
-    }
 }
 
 impl<'m, S> Access<S> for &'m Mutex<Writer<S>> {
@@ -147,8 +128,6 @@ impl<'m, S> Access<S> for &'m Mutex<Writer<S>> {
         = MutexGuard<'m, Writer<S>>
     where
         Self: 'g;
-
-    const SPLIT: bool = true;
 
     #[inline]
     fn lock(&mut self) -> MutexGuard<'m, Writer<S>> {
@@ -161,8 +140,6 @@ impl<S> Access<S> for &mut Mutex<Writer<S>> {
         = &'g mut Writer<S>
     where
         Self: 'g;
-
-    const SPLIT: bool = false;
 
     #[inline]
     fn lock(&mut self) -> &mut Writer<S> {
@@ -181,7 +158,10 @@ pub(crate) struct Link<'a, S, W> {
 
 impl<S, W: Access<S>> Link<'_, S, W> {
     /// Runs `f` on the writer with a context that wakes whichever tasks
-    /// wait on the socket (see [`Access::poll_on`]).
+    /// wait on the socket (see [`Writer::poll_io`]). An unsplit connection
+    /// registers too: `&mut` means one poll at a time, not one task (a
+    /// `WebSocket` behind `futures`' `StreamExt::split` or an async mutex
+    /// is polled by two).
     #[inline]
     pub(crate) fn poll_io<T>(
         &mut self,
@@ -189,7 +169,7 @@ impl<S, W: Access<S>> Link<'_, S, W> {
         cx: &Context<'_>,
         f: impl FnOnce(&mut Writer<S>, &mut Context<'_>) -> T,
     ) -> T {
-        W::poll_on(&mut self.writer.lock(), side, cx, f)
+        self.writer.lock().poll_io(side, cx, f)
     }
 
     /// Marks the connection ended: waiting pings get [`Error::NoPong`](crate::Error::NoPong),

@@ -1,12 +1,13 @@
 //! [`WebSocket`]: the tokio front end over the sans-IO core.
 //!
 //! A `WebSocket` holds what its two halves would, in one value: the read
-//! side's state (`Reader`, in `read.rs`, which drives the connection), the
-//! send side's encoder (`send.rs`), and the stream with the sender behind
-//! one lock (`Shared`, `writer.rs`). [`split`](WebSocket::split) moves that
-//! last part to the heap, shared by a [`RecvHalf`] and a [`SendHalf`];
-//! until then a connection is one value in its task, with no allocation of
-//! its own.
+//! side's state (`Reader`, in `reader.rs`, which drives the connection),
+//! the send side's encoder (`send.rs`), and the stream with the sender
+//! (`Shared`, in `shared.rs`; the writer itself is in `writer.rs`), which
+//! it reaches without a lock. [`split`](WebSocket::split) moves that last
+//! part to the heap, shared by a [`RecvHalf`] and a [`SendHalf`] that lock
+//! it; until then a connection is one value in its task, with no
+//! allocation of its own.
 
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;

@@ -84,12 +84,13 @@ pub(crate) enum Wakers {
     /// Neither half has waited yet.
     #[default]
     None,
-    /// Every wait so far came from one task (an unsplit `WebSocket`, or
-    /// both halves kept in one task): its waker.
+    /// Every wait so far came from one task (usually: an unsplit
+    /// `WebSocket`, or both halves kept in one task): its waker.
     One(Waker),
-    /// Waits came from more than one task (split halves in two tasks, or a
-    /// stream that moved to another task): the set of their wakers, which
-    /// the socket wakes as one. Allocated then, and kept.
+    /// Waits came from more than one task (split halves in two tasks, a
+    /// `WebSocket` that moved to another task or that two tasks poll in
+    /// turn, through `futures`' `StreamExt::split` say): the set of their
+    /// wakers, which the socket wakes as one. Allocated then, and kept.
     Both(Arc<WakerSet>),
 }
 

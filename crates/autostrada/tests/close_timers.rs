@@ -44,6 +44,22 @@ async fn a_reader_parked_on_a_silent_peer_times_out_after_the_write_half_closes(
     assert!(matches!(ended, Some(Err(Error::CloseTimeout))), "{ended:?}");
 }
 
+/// The same with `futures`' own `StreamExt::split`, which leaves the
+/// `WebSocket` whole and lets two tasks poll it in turn: each poll has
+/// `&mut` (no lock), but the tasks differ, and the reader's must still be
+/// woken when the sink queues a close.
+#[tokio::test]
+async fn a_reader_parked_on_a_silent_peer_wakes_when_another_task_closes_the_unsplit_socket() {
+    let (ours, _silent_peer) = tokio::io::duplex(4096);
+    let (mut sink, mut stream) = StreamExt::split(server(ours));
+    let reader = tokio::spawn(async move { stream.next().await });
+    // Let the reader park first: it has nothing to read.
+    tokio::task::yield_now().await;
+    sink.send(Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))).await.unwrap();
+    let ended = tokio::time::timeout(GUARD, reader).await.expect("the reader never woke").unwrap();
+    assert!(matches!(ended, Some(Err(Error::CloseTimeout))), "{ended:?}");
+}
+
 /// A peer that always has another text frame ready and takes whatever we
 /// write: its reads never return `Pending`.
 struct Endless {
