@@ -1,7 +1,9 @@
 //! Both halves of a split connection, in two tasks, waiting on the same
 //! socket's write readiness: a socket remembers one waker per direction,
-//! so whichever half registered last must not leave the other asleep. And
-//! the same in one task, where no combined waker is needed.
+//! so whichever half registered last must not leave the other asleep; the
+//! same for one unsplit `WebSocket` that two tasks poll in turn (through
+//! `futures`' `StreamExt::split`). And the same in one task, where no
+//! combined waker is needed.
 
 use std::time::Duration;
 
@@ -73,6 +75,32 @@ async fn halves_in_two_tasks_both_wake_when_the_socket_drains() {
     // Now the peer reads: the socket drains, and the writer must finish.
     let pong = tokio::time::timeout(GUARD, drain(&mut peer)).await.expect("the pong or the message never came");
     assert_eq!(pong, b"are you there");
+    tokio::time::timeout(GUARD, writer).await.expect("the writer was never woken").unwrap().unwrap();
+}
+
+/// The same with `futures`' own `StreamExt::split`: the `WebSocket` stays
+/// whole (no lock), and the two tasks poll it in turn, each with `&mut`.
+/// One thread, so that the order is fixed: the writer parks on the full
+/// socket first, then the reader's pong write parks on it with the other
+/// task's waker, and that task is done by the time the socket drains.
+#[tokio::test(flavor = "current_thread")]
+async fn two_tasks_polling_one_unsplit_socket_both_wake_when_it_drains() {
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let (mut write, mut read) = StreamExt::split(ws);
+    let writer = tokio::spawn(async move { write.send(Message::binary(vec![7u8; BIG])).await });
+    // The writer runs until the socket is full, and parks.
+    tokio::task::yield_now().await;
+    assert!(!writer.is_finished());
+    peer.write_all(&ping(b"still one socket")).await.unwrap();
+    let reader = tokio::spawn(async move {
+        let first = read.next().await;
+        (first, read)
+    });
+    let (first, _read) = tokio::time::timeout(GUARD, reader).await.expect("the reader hung").unwrap();
+    assert!(matches!(first, Some(Ok(Message::Ping(_)))), "{first:?}");
+    let pong = tokio::time::timeout(GUARD, drain(&mut peer)).await.expect("the pong or the message never came");
+    assert_eq!(pong, b"still one socket");
     tokio::time::timeout(GUARD, writer).await.expect("the writer was never woken").unwrap().unwrap();
 }
 
