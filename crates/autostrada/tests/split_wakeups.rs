@@ -56,26 +56,45 @@ async fn drain(peer: &mut DuplexStream) -> Vec<u8> {
     pong.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn halves_in_two_tasks_both_wake_when_the_socket_drains() {
-    let (ours, mut peer) = tokio::io::duplex(1024);
-    let ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
-    let (mut read, mut write) = ws.split();
-    // The writer parks on a full socket: the peer does not read yet.
+/// A writer task parks on a full socket with a `BIG` message; a reader
+/// task reads a ping, whose pong queues behind the message, and it too
+/// waits for the socket. Then the peer reads: the socket drains, and the
+/// writer must finish. With `writer_first`, the test lets the writer park
+/// before the ping goes out (on one thread, that fixes the order).
+async fn both_tasks_wake_when_the_socket_drains<W, R>(
+    mut write: W,
+    mut read: R,
+    mut peer: DuplexStream,
+    payload: &'static [u8],
+    writer_first: bool,
+) where
+    W: futures_util::Sink<Message, Error = autostrada::Error> + Unpin + Send + 'static,
+    R: futures_util::Stream<Item = Result<Message, autostrada::Error>> + Unpin + Send + 'static,
+{
     let writer = tokio::spawn(async move { write.send(Message::binary(vec![7u8; BIG])).await });
-    // The reader answers a ping; its pong queues behind the big message,
-    // and it too waits for the socket (then for more to read).
-    peer.write_all(&ping(b"are you there")).await.unwrap();
+    if writer_first {
+        // The writer runs until the socket is full, and parks.
+        tokio::task::yield_now().await;
+        assert!(!writer.is_finished());
+    }
+    peer.write_all(&ping(payload)).await.unwrap();
     let reader = tokio::spawn(async move {
         let first = read.next().await;
         (first, read)
     });
     let (first, _read) = tokio::time::timeout(GUARD, reader).await.expect("the reader hung").unwrap();
     assert!(matches!(first, Some(Ok(Message::Ping(_)))), "{first:?}");
-    // Now the peer reads: the socket drains, and the writer must finish.
     let pong = tokio::time::timeout(GUARD, drain(&mut peer)).await.expect("the pong or the message never came");
-    assert_eq!(pong, b"are you there");
+    assert_eq!(pong, payload);
     tokio::time::timeout(GUARD, writer).await.expect("the writer was never woken").unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halves_in_two_tasks_both_wake_when_the_socket_drains() {
+    let (ours, peer) = tokio::io::duplex(1024);
+    let ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
+    let (read, write) = ws.split();
+    both_tasks_wake_when_the_socket_drains(write, read, peer, b"are you there", false).await;
 }
 
 /// The same with `futures`' own `StreamExt::split`: the `WebSocket` stays
@@ -85,23 +104,10 @@ async fn halves_in_two_tasks_both_wake_when_the_socket_drains() {
 /// task's waker, and that task is done by the time the socket drains.
 #[tokio::test(flavor = "current_thread")]
 async fn two_tasks_polling_one_unsplit_socket_both_wake_when_it_drains() {
-    let (ours, mut peer) = tokio::io::duplex(1024);
+    let (ours, peer) = tokio::io::duplex(1024);
     let ws = WebSocket::from_upgraded(ours, Role::Server, &Config::default(), BytesMut::new(), None);
-    let (mut write, mut read) = StreamExt::split(ws);
-    let writer = tokio::spawn(async move { write.send(Message::binary(vec![7u8; BIG])).await });
-    // The writer runs until the socket is full, and parks.
-    tokio::task::yield_now().await;
-    assert!(!writer.is_finished());
-    peer.write_all(&ping(b"still one socket")).await.unwrap();
-    let reader = tokio::spawn(async move {
-        let first = read.next().await;
-        (first, read)
-    });
-    let (first, _read) = tokio::time::timeout(GUARD, reader).await.expect("the reader hung").unwrap();
-    assert!(matches!(first, Some(Ok(Message::Ping(_)))), "{first:?}");
-    let pong = tokio::time::timeout(GUARD, drain(&mut peer)).await.expect("the pong or the message never came");
-    assert_eq!(pong, b"still one socket");
-    tokio::time::timeout(GUARD, writer).await.expect("the writer was never woken").unwrap().unwrap();
+    let (write, read) = StreamExt::split(ws);
+    both_tasks_wake_when_the_socket_drains(write, read, peer, b"still one socket", true).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
