@@ -32,16 +32,17 @@ use crate::proto::handshake::HandshakeLimits;
 pub struct Config {
     /// Largest payload of one received frame. Default 16 MiB. A larger frame
     /// fails the connection with 1009. Memory for a frame grows as its octets
-    /// arrive, never on the peer's say-so alone.
+    /// arrive, never on the peer's say-so alone. Values past 4 GiB count as
+    /// 4 GiB.
     pub max_frame_size: usize,
     /// Largest received message, all fragments together. Default 64 MiB. A
     /// larger one fails the connection with 1009. This is the most memory one
-    /// connection's reader can hold.
+    /// connection's reader can hold. Values past 4 GiB count as 4 GiB.
     pub max_message_size: usize,
     /// Most frames in one received message. Default 131 072, enough for a
     /// 4 MiB message in 64-octet fragments (the reference suite's 9.3.1). A
     /// lower value protects CPU against floods of tiny fragments; exceeding it
-    /// fails the connection with 1009.
+    /// fails the connection with 1009. Values past 2³² − 1 count as 2³² − 1.
     pub max_fragments: usize,
     /// Auto-fragmentation on send: messages longer than this go out in frames
     /// of at most this many octets. Default 4 MiB. Smaller frames let control

@@ -11,6 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::close::{ClosePayloadError, parse_close_payload};
 use super::deflate::{Decompressor, DeflateParams, InflateError};
+use super::encoder::saturate_u32;
 use super::frame::{FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
@@ -171,9 +172,11 @@ enum State {
 #[derive(Debug)]
 pub struct Receiver {
     role: Role,
-    max_frame_size: usize,
-    max_message_size: usize,
-    max_fragments: usize,
+    /// The three limits from `Config`, in 32 bits (values past 4 GiB count
+    /// as 4 GiB), so that they share eight octets with the flags below.
+    max_frame_size: u32,
+    max_message_size: u32,
+    max_fragments: u32,
     buf: BytesMut,
     frame: Option<InFrame>,
     /// Boxed: only a fragmented or compressed message needs it, and an idle
@@ -193,9 +196,9 @@ impl Receiver {
     pub fn new(role: Role, config: &Config) -> Self {
         Self {
             role,
-            max_frame_size: config.max_frame_size,
-            max_message_size: config.max_message_size,
-            max_fragments: config.max_fragments,
+            max_frame_size: saturate_u32(config.max_frame_size),
+            max_message_size: saturate_u32(config.max_message_size),
+            max_fragments: saturate_u32(config.max_fragments),
             buf: BytesMut::new(),
             frame: None,
             message: None,
@@ -362,8 +365,8 @@ impl Receiver {
             }
             return Ok(InFrame { header: h, checked: 0, text: false });
         }
-        if h.payload_len > self.max_frame_size as u64 {
-            return Err(ProtocolError::FrameTooLarge { len: h.payload_len, max: self.max_frame_size });
+        if h.payload_len > u64::from(self.max_frame_size) {
+            return Err(ProtocolError::FrameTooLarge { len: h.payload_len, max: self.max_frame_size as usize });
         }
         let len = h.payload_len as usize;
         let text = match (h.opcode, &mut self.message) {
@@ -372,8 +375,8 @@ impl Receiver {
             (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(m)) => {
                 m.fragments += 1;
-                if m.fragments > self.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
+                if m.fragments > self.max_fragments as usize {
+                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments as usize });
                 }
                 // What the message holds so far and this frame's payload
                 // together: for a compressed message, the larger of what
@@ -381,15 +384,15 @@ impl Receiver {
                 // inflated octets and the next compressed frame never
                 // occupy more than the limit between them.
                 let so_far = if m.compressed { m.wire_len.max(m.data.len()) } else { m.data.len() };
-                if so_far.saturating_add(len) > self.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+                if so_far.saturating_add(len) > self.max_message_size as usize {
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size as usize });
                 }
                 m.text && !m.compressed
             }
             (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, None) => {
-                if len > self.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+                if len > self.max_message_size as usize {
+                    return Err(ProtocolError::MessageTooLarge { max: self.max_message_size as usize });
                 }
                 opcode == OpCode::Text && !compressed
             }
@@ -427,7 +430,7 @@ impl Receiver {
         m.wire_len += payload.len();
         if m.compressed {
             let Some(inflater) = self.inflater.as_mut() else { return Err(ProtocolError::ReservedBits(0b100)) };
-            let limit = self.max_message_size;
+            let limit = self.max_message_size as usize;
             let start = m.data.len();
             let inflated = inflater.inflate(&payload, &mut m.data, limit);
             let inflated = inflated.and_then(|()| if h.fin { inflater.finish(&mut m.data, limit) } else { Ok(()) });
