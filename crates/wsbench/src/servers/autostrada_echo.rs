@@ -48,6 +48,8 @@ pub fn echo(tcp: TcpStream, low_memory: bool) -> impl Future<Output = ()> + Send
 /// The echo loop on an accepted connection. An `async` block that uses the
 /// connection in place: an `async fn` would move its argument into a
 /// second slot of the same size.
+// Not an `async fn`: that would move the socket into a second slot.
+#[allow(clippy::manual_async_fn)]
 fn echo_messages(mut ws: WebSocket<TcpStream>) -> impl Future<Output = ()> + Send {
     async move {
         loop {

@@ -31,6 +31,8 @@ pub fn tokio_websockets(tcp: TcpStream) -> impl Future<Output = ()> + Send {
 
 /// tokio-websockets on an open connection, in either role: each text and
 /// binary message echoed until the connection ends.
+// Not an `async fn`: that would move the socket into a second slot.
+#[allow(clippy::manual_async_fn)]
 pub fn tokio_websockets_echo<S: AsyncRead + AsyncWrite + Unpin + Send>(
     mut ws: tokio_websockets::WebSocketStream<S>,
 ) -> impl Future<Output = ()> + Send {
@@ -57,6 +59,8 @@ pub fn tokio_tungstenite(tcp: TcpStream) -> impl Future<Output = ()> + Send {
 
 /// tokio-tungstenite on an open connection, in either role: each text and
 /// binary message echoed until the connection ends.
+// Not an `async fn`: that would move the socket into a second slot.
+#[allow(clippy::manual_async_fn)]
 pub fn tokio_tungstenite_echo<S: AsyncRead + AsyncWrite + Unpin + Send>(
     mut ws: tokio_tungstenite::WebSocketStream<S>,
 ) -> impl Future<Output = ()> + Send {
