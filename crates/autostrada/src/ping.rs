@@ -36,12 +36,11 @@ struct Waiting {
 /// The pings awaiting pongs on one connection.
 ///
 /// Most connections never ping from the application: the queue is made on
-/// the first ping, and until then costs one pointer.
+/// the first ping (or when the connection ends), and until then costs one
+/// pointer.
 #[derive(Debug, Default)]
 pub(crate) struct Pings {
     queue: Option<Box<PingQueue>>,
-    /// The connection has ended: no pong will come.
-    closed: bool,
 }
 
 /// The sequence counter and the pings sent, oldest first.
@@ -49,17 +48,21 @@ pub(crate) struct Pings {
 struct PingQueue {
     next: u64,
     waiting: VecDeque<Waiting>,
+    /// The connection has ended: no pong will come. Kept here rather than
+    /// beside the pointer, where it would double an idle connection's
+    /// share; ending is rare enough to pay for the box.
+    closed: bool,
 }
 
 impl Pings {
     /// Registers a new ping: its payload and the future its pong completes.
     pub(crate) fn start(&mut self) -> (Bytes, Pong) {
-        if self.closed {
+        let q = self.queue.get_or_insert_default();
+        if q.closed {
             // The sender is dropped at once: the Pong resolves to NoPong.
             let (_, rx) = oneshot::channel();
             return (Bytes::new(), Pong { rx });
         }
-        let q = self.queue.get_or_insert_default();
         if q.waiting.len() >= MAX_OUTSTANDING_PINGS {
             // Dropping the sender resolves the oldest `Pong` with NoPong.
             q.waiting.pop_front();
@@ -104,8 +107,10 @@ impl Pings {
     /// Gives up on every waiting ping and on any later one: the
     /// connection has ended, or its read half is gone.
     pub(crate) fn close(&mut self) {
-        self.closed = true;
-        self.queue = None;
+        let q = self.queue.get_or_insert_default();
+        q.closed = true;
+        // Dropping the waiting senders resolves their Pongs with NoPong.
+        q.waiting = VecDeque::new();
     }
 }
 

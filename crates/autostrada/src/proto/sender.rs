@@ -25,44 +25,64 @@ const ZERO_COPY_MIN: usize = 4096;
 /// a larger one is freed when it empties.
 const SPARE_MAX: usize = 64 * 1024;
 
-/// One spare assembly buffer per thread.
+/// The most chunk slots a spare's queue keeps; a queue that grew past them
+/// (a large message cut into many frames) is freed when it empties.
+const SPARE_QUEUE_MAX: usize = 16;
+
+/// What waits to be written: complete chunks, then the buffer where small
+/// frames are assembled.
+#[derive(Debug, Default)]
+struct Outgoing {
+    /// Complete chunks, in order, before `tail`.
+    queue: VecDeque<Bytes>,
+    /// Where small frames are assembled.
+    tail: BytesMut,
+}
+
+/// One spare [`Outgoing`] per thread.
 ///
-/// A connection holds its assembly buffer only while octets wait in it, so
-/// that one waiting for the peer holds none. Allocating and freeing it for
-/// every message cost two heap calls per echo, though; instead an emptied
-/// buffer waits here, and the next connection on this thread with a frame
-/// to assemble takes it. The price: the one connection per thread that
-/// holds the spare while its peer does not read holds up to [`SPARE_MAX`]
-/// for what may be a few octets (any other gets a buffer of its own size).
+/// A connection holds its outgoing state (a box with the chunk queue and
+/// the assembly buffer) only while octets wait in it, so that one waiting
+/// for the peer holds a null pointer instead of 64 octets of empty
+/// handles. Allocating and freeing it for every message would cost heap
+/// calls on every echo, though; instead an emptied one waits here, and the
+/// next connection on this thread with a frame to assemble takes it. The
+/// price: the one connection per thread that holds the spare while its
+/// peer does not read holds up to [`SPARE_MAX`] for what may be a few
+/// octets (any other gets a buffer of its own size).
 mod spare {
     use std::cell::Cell;
 
-    use bytes::BytesMut;
+    use super::Outgoing;
 
     thread_local! {
-        static TAIL: Cell<Option<BytesMut>> = const { Cell::new(None) };
+        static OUT: Cell<Option<Box<Outgoing>>> = const { Cell::new(None) };
     }
 
-    /// The thread's spare buffer, empty, or a new one.
-    pub(super) fn take() -> BytesMut {
-        TAIL.try_with(Cell::take).ok().flatten().unwrap_or_default()
+    /// The thread's spare, empty, or a new one.
+    pub(super) fn take() -> Box<Outgoing> {
+        OUT.try_with(Cell::take).ok().flatten().unwrap_or_default()
     }
 
-    /// Keeps `buf`'s storage, emptied, as the thread's spare, unless it is
-    /// larger than [`SPARE_MAX`](super::SPARE_MAX).
-    pub(super) fn give_back(mut buf: BytesMut) {
-        buf.clear();
+    /// Keeps `out`, emptied, as the thread's spare; its buffer only if it is
+    /// at most [`SPARE_MAX`](super::SPARE_MAX).
+    pub(super) fn give_back(mut out: Box<Outgoing>) {
+        out.queue.clear();
+        if out.queue.capacity() > super::SPARE_QUEUE_MAX {
+            out.queue = Default::default();
+        }
+        out.tail.clear();
         // Everything split off it was written and dropped (the queue is
         // empty): the storage is this buffer's alone. Take back what
         // partial writes left in front (no copy: it holds nothing), so that
         // the cap below applies to all of it.
-        let _ = buf.try_reclaim(buf.capacity() + 1);
-        if buf.capacity() == 0 || buf.capacity() > super::SPARE_MAX {
-            return;
+        let _ = out.tail.try_reclaim(out.tail.capacity() + 1);
+        if out.tail.capacity() > super::SPARE_MAX {
+            out.tail = Default::default();
         }
         // A spare already there (another connection on this thread had
         // frames waiting meanwhile) is freed.
-        let _ = TAIL.try_with(|slot| slot.set(Some(buf)));
+        let _ = OUT.try_with(|slot| slot.set(Some(out)));
     }
 }
 
@@ -117,11 +137,9 @@ impl std::error::Error for SendError {}
 pub struct Sender {
     /// Compression, fragmentation and masking keys.
     enc: Encoder,
-    /// Complete chunks, in order, before `tail`.
-    queue: VecDeque<Bytes>,
-    /// Where small frames are assembled.
-    tail: BytesMut,
-    /// Octets in `queue` and `tail` together.
+    /// What waits to be written; `None` when nothing does (see [`spare`]).
+    out: Option<Box<Outgoing>>,
+    /// Octets waiting in `out`.
     pending: usize,
     close_sent: bool,
     /// Octets of automatic pongs at the very end of `tail`, none of them
@@ -137,8 +155,7 @@ impl Sender {
     pub fn new(role: Role, config: &Config) -> Self {
         Self {
             enc: Encoder::new(role, config),
-            queue: VecDeque::new(),
-            tail: BytesMut::new(),
+            out: None,
             pending: 0,
             close_sent: false,
             pong_run: 0,
@@ -221,8 +238,9 @@ impl Sender {
         }
         let mut run = usize::from(self.pong_run);
         let last = usize::from(self.last_pong);
-        if run >= PONG_BUDGET && last > 0 {
-            self.tail.truncate(self.tail.len() - last);
+        if let Some(out) = self.out.as_mut().filter(|_| run >= PONG_BUDGET && last > 0) {
+            // The last pong is whole at the end of the buffer: drop it.
+            out.tail.truncate(out.tail.len() - last);
             self.pending -= last;
             run -= last;
         }
@@ -275,11 +293,12 @@ impl Sender {
             return Err(SendError::AlreadyClosed);
         }
         (self.pong_run, self.last_pong) = (0, 0);
-        if !self.tail.is_empty() {
-            self.queue.push_back(self.tail.split().freeze());
+        let out = self.out.get_or_insert_with(spare::take);
+        if !out.tail.is_empty() {
+            out.queue.push_back(out.tail.split().freeze());
         }
         self.pending += encoded.len;
-        self.queue.extend(encoded.chunks);
+        out.queue.extend(encoded.chunks);
         Ok(())
     }
 
@@ -315,37 +334,32 @@ impl Sender {
         // One reservation for all this frame copies into the tail: growing
         // it per piece cost a reallocation on most small frames.
         let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
-        self.tail_room(n + copied);
-        self.tail.put_slice(&head[..n]);
+        let out = self.out.get_or_insert_with(spare::take);
+        out.tail.reserve(n + copied);
+        out.tail.put_slice(&head[..n]);
         self.pending += n + payload.len();
         if let Some(key) = header.mask {
-            let start = self.tail.len();
-            self.tail.put_slice(payload);
-            apply_mask(&mut self.tail[start..], key, 0);
+            let start = out.tail.len();
+            out.tail.put_slice(payload);
+            apply_mask(&mut out.tail[start..], key, 0);
         } else if payload.len() >= ZERO_COPY_MIN {
-            self.queue.push_back(self.tail.split().freeze());
-            self.queue.push_back(payload.clone());
+            out.queue.push_back(out.tail.split().freeze());
+            out.queue.push_back(payload.clone());
         } else {
-            self.tail.put_slice(payload);
+            out.tail.put_slice(payload);
         }
     }
 
     /// [`Sender::write_raw`] for an unmasked frame of at most 125 octets
     /// whose header states its true length (RFC 6455 §5.2: the 7-bit length).
     fn write_short(&mut self, header: &FrameHeader, payload: &[u8]) {
-        self.tail_room(2 + payload.len());
-        self.tail.put_slice(&[header.first_octet(), payload.len() as u8]);
-        self.tail.put_slice(payload);
+        // One reservation: growing per piece cost a reallocation on most
+        // small frames.
+        let tail = &mut self.out.get_or_insert_with(spare::take).tail;
+        tail.reserve(2 + payload.len());
+        tail.put_slice(&[header.first_octet(), payload.len() as u8]);
+        tail.put_slice(payload);
         self.pending += 2 + payload.len();
-    }
-
-    /// Room for `n` more octets in the tail, which borrows the thread's
-    /// spare if it was given back when the queue drained.
-    fn tail_room(&mut self, n: usize) {
-        if self.tail.capacity() == 0 {
-            self.tail = spare::take();
-        }
-        self.tail.reserve(n);
     }
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
@@ -353,7 +367,7 @@ impl Sender {
     #[doc(hidden)]
     pub fn write_octets(&mut self, octets: &[u8]) {
         (self.pong_run, self.last_pong) = (0, 0);
-        self.tail.put_slice(octets);
+        self.out.get_or_insert_with(spare::take).tail.put_slice(octets);
         self.pending += octets.len();
     }
 
@@ -362,9 +376,10 @@ impl Sender {
     /// takes them, without gathering slots for a vectored one.
     #[must_use]
     pub fn single_chunk(&self) -> Option<&[u8]> {
-        match (self.queue.len(), self.tail.is_empty()) {
-            (0, false) => Some(&self.tail),
-            (1, true) => self.queue.front().map(|b| &b[..]),
+        let out = self.out.as_deref()?;
+        match (out.queue.len(), out.tail.is_empty()) {
+            (0, false) => Some(&out.tail),
+            (1, true) => out.queue.front().map(|b| &b[..]),
             _ => None,
         }
     }
@@ -372,8 +387,9 @@ impl Sender {
     /// Fills `dst` with the pending chunks, in order, for a vectored write;
     /// returns how many slots were used.
     pub fn chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
-        let sources = self.queue.iter().map(|b| &b[..]).chain(tail);
+        let Some(out) = self.out.as_deref() else { return 0 };
+        let tail = (!out.tail.is_empty()).then_some(&out.tail[..]);
+        let sources = out.queue.iter().map(|b| &b[..]).chain(tail);
         let mut n = 0;
         for (slot, chunk) in dst.iter_mut().zip(sources) {
             *slot = IoSlice::new(chunk);
@@ -385,8 +401,18 @@ impl Sender {
     /// Marks `n` octets as written.
     pub fn advance(&mut self, mut n: usize) {
         self.pending -= n;
+        let Some(out) = self.out.as_mut() else { return };
+        if self.pending == 0 {
+            // All out: give the box back, so a connection that waits holds
+            // none (the next frame borrows the thread's spare).
+            (self.pong_run, self.last_pong) = (0, 0);
+            if let Some(out) = self.out.take() {
+                spare::give_back(out);
+            }
+            return;
+        }
         while n > 0 {
-            let Some(front) = self.queue.front_mut() else {
+            let Some(front) = out.queue.front_mut() else {
                 break;
             };
             if n < front.len() {
@@ -394,41 +420,32 @@ impl Sender {
                 return;
             }
             n -= front.len();
-            self.queue.pop_front();
+            out.queue.pop_front();
         }
-        if n == self.tail.len() {
-            // Emptied: clearing keeps all its room for the next frames (an
-            // advance would leave the front behind until a reserve took it back).
-            self.tail.clear();
-        } else {
-            self.tail.advance(n);
-        }
+        out.tail.advance(n);
         // Once any of it went out, a pong must go out whole.
-        if self.tail.len() < usize::from(self.pong_run) {
-            self.pong_run = self.tail.len() as u16;
+        if out.tail.len() < usize::from(self.pong_run) {
+            self.pong_run = out.tail.len() as u16;
         }
-        if self.tail.len() < usize::from(self.last_pong) {
+        if out.tail.len() < usize::from(self.last_pong) {
             self.last_pong = 0;
-        }
-        // All out: give the assembly buffer back, so a connection that
-        // waits holds none (the next frame borrows the thread's spare).
-        if self.pending == 0 {
-            spare::give_back(std::mem::take(&mut self.tail));
         }
     }
 
     /// Takes every pending octet as one buffer (copying if need be); for
     /// tests and simple integrations.
     pub fn take_bytes(&mut self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.pending);
-        for chunk in self.queue.drain(..) {
-            out.extend_from_slice(&chunk);
+        let mut octets = Vec::with_capacity(self.pending);
+        if let Some(out) = self.out.take() {
+            for chunk in &out.queue {
+                octets.extend_from_slice(chunk);
+            }
+            octets.extend_from_slice(&out.tail);
+            spare::give_back(out);
         }
-        out.extend_from_slice(&self.tail);
-        self.tail.clear();
         self.pending = 0;
         (self.pong_run, self.last_pong) = (0, 0);
-        out
+        octets
     }
 }
 
