@@ -1,10 +1,13 @@
 //! Accepting connections: the server side of the opening handshake on tokio.
 
+use std::mem::MaybeUninit;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Poll, ready};
 
 use bytes::BytesMut;
 use http::Request;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -91,11 +94,14 @@ impl ServerBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        // Boxed, reading and answering: the handshake's state (and the
-        // stream, until it is handed over) lives on the heap only while it
-        // runs, instead of sizing every connection's task for it for as
-        // long as the connection lasts.
-        Box::pin(async move { self.read_request(stream).await?.answer(Accept::new()).await })
+        // Boxed, reading and answering, in one allocation: the handshake's
+        // state (and the stream, until it is handed over) lives on the heap
+        // only while it runs, instead of sizing every connection's task for
+        // it for as long as the connection lasts.
+        Box::pin(async move {
+            let upgrade = self.read_upgrade(stream).await?;
+            upgrade.answer(Accept::new()).await
+        })
     }
 
     /// Reads and checks the upgrade request, and leaves the answer to you:
@@ -106,16 +112,27 @@ impl ServerBuilder {
     /// for a wrong version) and returned as [`Error::Handshake`]. Reading is
     /// bounded by [`Config::handshake_timeout`] and
     /// [`Config::handshake_limits`]; the time you take to decide is not.
-    pub async fn read_request<S>(&self, mut stream: S) -> Result<Upgrade<S>, Error>
+    pub async fn read_request<S>(&self, stream: S) -> Result<Upgrade<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        // Boxed: the handshake's state (its buffer, parsed request, timer)
-        // lives on the heap only while it runs, instead of sizing every
-        // connection's task for it for as long as the connection lasts.
-        let reading = Box::pin(tokio::time::timeout(self.config.handshake_timeout, self.read_head(&mut stream)));
-        let (request, leftover, accept_key) = reading.await.map_err(|_| Error::HandshakeTimeout)??;
-        Ok(Upgrade { stream, leftover, request, accept_key, server: self.clone() })
+        // Boxed: the handshake's state (its parsed request, timer) lives on
+        // the heap only while it runs, instead of sizing every connection's
+        // task for it for as long as the connection lasts.
+        Box::pin(self.read_upgrade(stream)).await
+    }
+
+    /// [`read_request`](Self::read_request), unboxed (its callers box it).
+    /// Not an `async fn`, which would keep a second copy of `stream`.
+    fn read_upgrade<S>(&self, mut stream: S) -> impl Future<Output = Result<Upgrade<S>, Error>> + use<'_, S>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        async move {
+            let reading = tokio::time::timeout(self.config.handshake_timeout, self.read_head(&mut stream));
+            let (request, leftover, accept_key) = reading.await.map_err(|_| Error::HandshakeTimeout)??;
+            Ok(Upgrade { stream, leftover, request, accept_key, server: self.clone() })
+        }
     }
 
     async fn read_head<S>(&self, stream: &mut S) -> Result<(Request<()>, BytesMut, String), Error>
@@ -123,9 +140,11 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let limits = &self.config.handshake_limits;
-        let mut buf = BytesMut::with_capacity(1024);
+        // Empty until the request's first octets arrive: a connection that
+        // has not sent its request yet holds no buffer (see `read_some`).
+        let mut buf = BytesMut::new();
         loop {
-            if stream.read_buf(&mut buf).await? == 0 {
+            if read_some(stream, &mut buf).await? == 0 {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
             let parsed = handshake::parse_request(&buf, limits).and_then(|parsed| {
@@ -143,6 +162,26 @@ impl ServerBuilder {
             }
         }
     }
+}
+
+/// The most one read of a request's head takes in.
+const HEAD_READ: usize = 4096;
+
+/// Appends what `stream` has (at most [`HEAD_READ`] octets) to `buf` and
+/// returns how many octets came, 0 at the end of the stream. The read goes
+/// to scratch space on the stack within one poll and only what arrived is
+/// copied out, so a connection whose request has not come yet holds no
+/// buffer: a burst of connections that are slow to speak costs their
+/// tasks, not a kilobyte each.
+async fn read_some<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut scratch = [MaybeUninit::<u8>::uninit(); HEAD_READ];
+        let mut chunk = ReadBuf::uninit(&mut scratch);
+        ready!(Pin::new(&mut *stream).poll_read(cx, &mut chunk))?;
+        buf.extend_from_slice(chunk.filled());
+        Poll::Ready(Ok(chunk.filled().len()))
+    })
+    .await
 }
 
 /// Answers a bad request with an HTTP error naming the problem.

@@ -152,22 +152,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
     }
 
     /// Answers 101 and hands the request back with the socket.
-    pub(crate) async fn answer(mut self, answer: Accept) -> Result<(WebSocket<S>, Request<()>), Error> {
-        let agreed = match negotiate(&self.request, &self.server, answer) {
-            Ok(agreed) => agreed,
+    ///
+    /// Not an `async fn`: the negotiation and the response's octets are
+    /// worked out before the future exists, and the future uses `self` in
+    /// place, so that a handshake in flight holds the upgrade once rather
+    /// than in two slots (an `async fn` moves its arguments into locals).
+    pub(crate) fn answer(self, answer: Accept) -> impl Future<Output = Result<(WebSocket<S>, Request<()>), Error>> {
+        let outcome = match negotiate(&self.request, &self.server, answer) {
+            Ok(agreed) => Ok((handshake::server_response(&self.accept_key, &agreed.headers), agreed.protocol, agreed.deflate)),
             Err(e) => {
                 let refusal =
                     plain(StatusCode::INTERNAL_SERVER_ERROR, "the server chose a subprotocol you did not offer\n");
-                let _ = write_response(&mut self.stream, refusal).await;
-                return Err(Error::Handshake(e));
+                Err((render_response(refusal), e))
             }
         };
-        self.stream.write_all(&handshake::server_response(&self.accept_key, &agreed.headers)).await?;
-        self.stream.flush().await?;
-        let mut ws =
-            WebSocket::from_upgraded(self.stream, Role::Server, &self.server.config, self.leftover, agreed.deflate);
-        ws.reader.protocol = agreed.protocol.map(|p| Box::new(p.into_boxed_str()));
-        Ok((ws, self.request))
+        let mut up = self;
+        async move {
+            let (response, protocol, deflate) = match outcome {
+                Ok(agreed) => agreed,
+                Err((refusal, e)) => {
+                    // Best effort: the client may already be gone.
+                    let _ = write_all_and_flush(&mut up.stream, &refusal).await;
+                    return Err(Error::Handshake(e));
+                }
+            };
+            write_all_and_flush(&mut up.stream, &response).await?;
+            let mut ws = WebSocket::from_upgraded(up.stream, Role::Server, &up.server.config, up.leftover, deflate);
+            ws.reader.protocol = protocol.map(|p| Box::new(p.into_boxed_str()));
+            Ok((ws, up.request))
+        }
     }
 
     /// Refuses the upgrade with `response` — any final status (a 1xx is
@@ -178,7 +191,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
     /// # Errors
     /// The socket failed while the answer went out.
     pub async fn reject<B: Into<Bytes>>(mut self, response: Response<B>) -> Result<(), Error> {
-        write_response(&mut self.stream, response.map(Into::into)).await?;
+        write_all_and_flush(&mut self.stream, &render_response(response.map(Into::into))).await?;
         self.stream.shutdown().await?;
         Ok(())
     }
@@ -235,7 +248,10 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
     response
 }
 
-async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: Response<Bytes>) -> Result<(), Error> {
+/// The octets of a refusal: a final status (a 1xx becomes 500), the
+/// caller's headers less `Transfer-Encoding`, a `Content-Length` and
+/// `Connection: close`, then the body.
+fn render_response(response: Response<Bytes>) -> Vec<u8> {
     let (mut parts, body) = response.into_parts();
     if parts.status.is_informational() {
         parts.status = StatusCode::INTERNAL_SERVER_ERROR;
@@ -248,7 +264,11 @@ async fn write_response<S: AsyncWrite + Unpin>(stream: &mut S, response: Respons
     crate::proto::handshake::write_headers(&mut head, &parts.headers);
     head.extend_from_slice(b"\r\n");
     head.extend_from_slice(&body);
-    stream.write_all(&head).await?;
-    stream.flush().await?;
-    Ok(())
+    head
+}
+
+/// Writes `octets` and flushes them (TLS holds records until flushed).
+async fn write_all_and_flush<S: AsyncWrite + Unpin>(stream: &mut S, octets: &[u8]) -> std::io::Result<()> {
+    stream.write_all(octets).await?;
+    stream.flush().await
 }
