@@ -124,6 +124,7 @@ impl ServerBuilder {
 
     /// [`read_request`](Self::read_request), unboxed (its callers box it).
     /// Not an `async fn`, which would keep a second copy of `stream`.
+    #[allow(clippy::manual_async_fn)]
     fn read_upgrade<S>(&self, mut stream: S) -> impl Future<Output = Result<Upgrade<S>, Error>> + use<'_, S>
     where
         S: AsyncRead + AsyncWrite + Unpin,
