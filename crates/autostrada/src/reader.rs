@@ -23,7 +23,8 @@ use crate::error::Error;
 use crate::keepalive::{Due, Timers};
 use crate::message::Message;
 use crate::proto::deflate::DeflateParams;
-use crate::proto::{CloseCode, Receiver, Role, auto_reply};
+use crate::proto::connection::auto_reply_to;
+use crate::proto::{CloseCode, Receiver, Role};
 use crate::read_buffer;
 use crate::shared::{Access, Link};
 use crate::writer::Side;
@@ -148,8 +149,6 @@ pub(crate) struct Reader {
     pub(crate) deadline: Option<Pin<Box<Sleep>>>,
     /// Keepalive and idle timers, when configured.
     pub(crate) timers: Option<Box<Timers>>,
-    /// The permessage-deflate parameters the handshake agreed on.
-    pub(crate) deflate: Option<DeflateParams>,
     /// The subprotocol the handshake selected.
     /// Boxed twice: one pointer where a `Box<str>` would take two, for a
     /// value most connections do not have.
@@ -176,7 +175,6 @@ impl Reader {
             close_timeout_ms: u32::try_from(config.close_timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(u32::MAX),
             deadline: None,
             timers: Timers::new(config),
-            deflate,
             protocol: None,
         }
     }
@@ -447,7 +445,7 @@ impl Reader {
         match due {
             Due::Ping => {
                 // At most 125 octets, and no close is queued: cannot fail.
-                let _ = w.tx.send(Message::Ping(Bytes::from_static(KEEPALIVE_PING)));
+                let _ = w.tx.send_plain(Message::Ping(Bytes::from_static(KEEPALIVE_PING)));
                 timers.written_at_ping = w.written;
                 timers.ping_leaves_at = w.written + w.tx.pending() as u64;
                 return;
@@ -497,7 +495,7 @@ impl Reader {
                     }
                     let event = self.rx.next_message();
                     if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
-                        auto_reply(&mut link.writer.lock().tx, &event);
+                        auto_reply_to(&mut link.writer.lock().tx, &event);
                     }
                     match event {
                         Ok(Some(Message::Close(frame))) => {

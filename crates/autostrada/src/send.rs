@@ -140,7 +140,7 @@ impl<S: AsyncWrite + Unpin, W: Access<S>> Sending<'_, S, W> {
             return Err(Error::Send(crate::proto::SendError::AlreadyClosed));
         }
         let (payload, pong) = w.pings.start();
-        w.tx.send(Message::Ping(payload)).map_err(Error::Send)?;
+        w.tx.send_plain(Message::Ping(payload)).map_err(Error::Send)?;
         Ok(pong)
     }
 
@@ -179,7 +179,7 @@ impl<S: AsyncWrite + Unpin, W: Access<S>> Sending<'_, S, W> {
         let mut w = self.link.writer.lock();
         let sent = match item {
             Ok(encoded) => w.tx.push_encoded(encoded),
-            Err(item) => w.tx.send(item),
+            Err(item) => w.tx.send_plain(item),
         };
         self.link.flags.note_queued(&w);
         sent.map_err(Error::Send)
@@ -214,7 +214,7 @@ impl<S: AsyncWrite + Unpin, W: Access<S>> Sending<'_, S, W> {
 pub(crate) fn queue_uncompressed<S, W: Access<S>>(mut link: Link<'_, S, W>, message: Message) -> Result<(), Error> {
     check_open(&mut link)?;
     let mut w = link.writer.lock();
-    let sent = w.tx.send_uncompressed(message).map_err(Error::Send);
+    let sent = w.tx.send_plain(message).map_err(Error::Send);
     link.flags.data_sent.store(true, Ordering::Relaxed);
     link.flags.note_queued(&w);
     sent

@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Context;
 
 use crate::config::Config;
-use crate::proto::Sender;
+use crate::proto::outbox::Outbox;
 use crate::writer::{Side, Writer};
 
 /// What both sides read without the writer's lock.
@@ -85,7 +85,7 @@ pub(crate) struct Shared<S> {
 }
 
 impl<S> Shared<S> {
-    pub(crate) fn new(tx: Sender, io: S, config: &Config) -> Self {
+    pub(crate) fn new(tx: Outbox, io: S, config: &Config) -> Self {
         Self { writer: Mutex::new(Writer::new(tx, io, config)), flags: Flags::default() }
     }
 

@@ -25,7 +25,8 @@ use crate::error::Error;
 use crate::message::Message;
 use crate::ping::Pong;
 use crate::proto::deflate::DeflateParams;
-use crate::proto::{CloseCode, Encoder, Role, Sender};
+use crate::proto::outbox::Outbox;
+use crate::proto::{CloseCode, Encoder, Role};
 use crate::read::RecvHalf;
 use crate::reader::Reader;
 use crate::send::{SendHalf, Sending};
@@ -129,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         // The send side compresses (and, as a client, masks) large data
         // messages with its own encoder before it locks the writer; the
         // sender behind the lock only frames small messages and replies.
-        let tx = Sender::new(role, config);
+        let tx = Outbox::new(role, config);
         let mut encoder = Encoder::new(role, config);
         encoder.set_deflate(deflate);
         Self { reader, encoder, shared: Shared::new(tx, stream, config) }
@@ -192,7 +193,7 @@ impl<S> WebSocket<S> {
 
     /// The permessage-deflate parameters in force, if it was negotiated.
     pub fn deflate(&self) -> Option<DeflateParams> {
-        self.reader.deflate
+        self.reader.rx.deflate()
     }
 
     /// Our role.

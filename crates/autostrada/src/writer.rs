@@ -1,5 +1,5 @@
 //! The write side of the tokio front end, shared by both sides: the
-//! [`Writer`] (the [`Sender`] and the stream), which `shared.rs` puts
+//! [`Writer`] (the outbox and the stream), which `shared.rs` puts
 //! behind a lock for split halves. The read side reaches it to read, and
 //! briefly to queue a pong or close reply and push it out; the send side
 //! to send. Neither waits on the other's progress.
@@ -21,7 +21,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use crate::config::Config;
 use crate::keepalive::after;
 use crate::ping::Pings;
-use crate::proto::Sender;
+use crate::proto::outbox::Outbox;
 
 /// Most chunks handed to one vectored write.
 const MAX_IOVECS: usize = 64;
@@ -149,7 +149,7 @@ impl Wakers {
 /// same lock (a socket is read and written through one handle, as TLS
 /// needs), for the duration of one poll.
 pub(crate) struct Writer<S> {
-    pub(crate) tx: Sender,
+    pub(crate) tx: Outbox,
     pub(crate) io: S,
     /// `Config::flush_threshold` (past 4 GiB: 4 GiB).
     flush_threshold: u32,
@@ -185,7 +185,7 @@ struct Stall {
 
 impl<S> Writer<S> {
     /// The writer of a new connection: `tx` sends on `io`.
-    pub(crate) fn new(tx: Sender, io: S, config: &Config) -> Self {
+    pub(crate) fn new(tx: Outbox, io: S, config: &Config) -> Self {
         Self {
             tx,
             io,

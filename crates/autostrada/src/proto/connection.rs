@@ -12,6 +12,7 @@ use super::deflate::DeflateParams;
 use super::{Receiver, Role, Sender};
 use crate::config::Config;
 use crate::message::Message;
+use crate::proto::outbox::Outbox;
 use crate::proto::{ProtocolError, SendError};
 
 /// Applies the automatic replies an incoming event calls for.
@@ -22,9 +23,14 @@ use crate::proto::{ProtocolError, SendError};
 /// - a protocol error fails the connection with the error's close code and a
 ///   reason (§7.1.7).
 ///
-/// Shared by [`Connection`] and the tokio front end, whose read half calls it
-/// with the write half's sender.
+/// Used by [`Connection`]; the tokio front end's read half applies the same
+/// replies to the outbox behind its writer.
 pub fn auto_reply(tx: &mut Sender, event: &Result<Option<Message>, ProtocolError>) {
+    auto_reply_to(&mut tx.outbox, event);
+}
+
+/// [`auto_reply`] on an outbox.
+pub(crate) fn auto_reply_to(tx: &mut Outbox, event: &Result<Option<Message>, ProtocolError>) {
     match event {
         Ok(Some(Message::Ping(payload))) => tx.reply_pong(payload.clone()),
         Ok(Some(Message::Close(frame))) => tx.reply_close(frame.as_ref()),

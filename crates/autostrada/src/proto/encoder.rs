@@ -90,13 +90,6 @@ impl Encoder {
         self.compresses(len) || (self.role == Role::Client && len >= ENCODE_APART_MIN)
     }
 
-    /// Whether a data message of `len` octets goes out as one plain frame:
-    /// not compressed (with `may_compress` false, or below the threshold)
-    /// and no longer than the send frame size.
-    pub(crate) fn one_plain_frame(&self, len: usize, may_compress: bool) -> bool {
-        len <= self.frame_size as usize && !(may_compress && self.compresses(len))
-    }
-
     /// The frames of a data message, in order: compressed if negotiated and
     /// `may_compress`, then fragmented at the send frame size, with a fresh
     /// masking key per frame in the client role. Compression happens here;
@@ -109,13 +102,6 @@ impl Encoder {
             _ => (payload, 0),
         };
         Frames { rest: Some(rest), opcode, rsv, frame_size: self.frame_size as usize, role: self.role }
-    }
-
-    /// A fresh masking key in the client role (RFC 6455 §5.3: from a strong
-    /// source, new for every frame); none in the server role.
-    #[inline]
-    pub(crate) fn mask_key(&self) -> Option<[u8; 4]> {
-        mask_key(self.role)
     }
 
     /// Encodes a text or binary message into wire octets ready to queue with
@@ -143,8 +129,10 @@ pub(crate) fn saturate_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// A fresh masking key in the client role (RFC 6455 §5.3: from a strong
+/// source, new for every frame); none in the server role.
 #[inline]
-fn mask_key(role: Role) -> Option<[u8; 4]> {
+pub(crate) fn mask_key(role: Role) -> Option<[u8; 4]> {
     if role == Role::Client { Some(fresh_key()) } else { None }
 }
 
@@ -163,6 +151,14 @@ pub(crate) struct Frames {
     rsv: u8,
     frame_size: usize,
     role: Role,
+}
+
+impl Frames {
+    /// The frames of a payload sent as it is: cut at `frame_size`, with a
+    /// fresh masking key per frame in the client role.
+    pub(crate) fn plain(opcode: OpCode, payload: Bytes, frame_size: usize, role: Role) -> Self {
+        Self { rest: Some(payload), opcode, rsv: 0, frame_size, role }
+    }
 }
 
 impl Iterator for Frames {

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod receiver;
+pub(crate) mod outbox;
 pub mod sender;
 pub mod utf8;
 

@@ -120,8 +120,10 @@ pub(crate) const SPLIT_MIN: usize = 4096;
 #[derive(Debug)]
 struct InFrame {
     header: FrameHeader,
-    /// Payload octets at the front of the buffer already unmasked and validated.
-    checked: usize,
+    /// Payload octets at the front of the buffer already unmasked and
+    /// validated: at most the frame's length, which `check_header` bounds by
+    /// the frame limit, a `u32` (four octets here keep `InFrame` at 32).
+    checked: u32,
     /// Whether the payload is text to validate as it arrives.
     text: bool,
 }
@@ -188,6 +190,9 @@ pub struct Receiver {
     inflater: Option<Box<Decompressor>>,
     /// `DeflateConfig::keep_zlib_state`.
     keep_zlib_state: bool,
+    /// The permessage-deflate parameters in force (four octets, in what
+    /// would be padding).
+    deflate: Option<DeflateParams>,
 }
 
 impl Receiver {
@@ -206,16 +211,25 @@ impl Receiver {
             state: State::Open,
             inflater: None,
             keep_zlib_state: config.deflate.as_ref().is_some_and(|d| d.keep_zlib_state),
+            deflate: None,
         }
     }
 
     /// Accepts compressed messages as negotiated (RFC 7692); `None` refuses
     /// RSV1 like any other reserved bit.
     pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
+        self.deflate = params;
         self.inflater = params.map(|p| {
             let (bits, resets) = p.receiving(self.role);
             Box::new(Decompressor::new(resets).peer_window_bits(bits).keep_state(self.keep_zlib_state))
         });
+    }
+
+    /// The permessage-deflate parameters set with
+    /// [`set_deflate`](Self::set_deflate), if any.
+    #[must_use]
+    pub fn deflate(&self) -> Option<DeflateParams> {
+        self.deflate
     }
 
     /// Appends received octets (copying). See [`buffer_mut`](Self::buffer_mut)
@@ -297,17 +311,19 @@ impl Receiver {
             };
             let len = frame.len();
             let avail = self.buf.len().min(len);
-            if avail > frame.checked {
-                let fresh = &mut self.buf[frame.checked..avail];
+            let checked = frame.checked as usize;
+            if avail > checked {
+                let fresh = &mut self.buf[checked..avail];
                 if let Some(key) = frame.header.mask {
-                    apply_mask(fresh, key, frame.checked);
+                    apply_mask(fresh, key, checked);
                 }
                 // RFC 6455 §8.1 + fail fast: validate text as it arrives, not
                 // when the frame or message is complete.
                 if frame.text {
                     self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
-                frame.checked = avail;
+                // avail <= len, which fits 32 bits (see `checked`).
+                frame.checked = avail as u32;
             }
             if avail < len {
                 return Ok(None);

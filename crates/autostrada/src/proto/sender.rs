@@ -1,90 +1,19 @@
-//! The write side of the state machine: messages in, octets out.
-//!
-//! Small frames are coalesced into one buffer; a large unmasked payload is
-//! queued as its own `Bytes` (no copy) so the front end can hand header and
-//! payload to one vectored write. Masked payloads (client role) are copied
-//! once, into the buffer where they are masked.
+//! The write side of the state machine: messages in, octets out. A
+//! [`Sender`] is an [`Encoder`] (compression, fragmentation, masking keys)
+//! in front of an outbox (`outbox.rs`: the octets waiting, and the close
+//! and pong bookkeeping).
 
-use std::collections::VecDeque;
 use std::io::IoSlice;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::deflate::DeflateParams;
 use super::encoder::{Encoded, Encoder};
 use super::frame::{FrameHeader, OpCode};
-use super::mask::apply_mask;
+use super::outbox::Outbox;
 use super::{CloseCode, CloseFrame, Role};
 use crate::config::Config;
 use crate::message::Message;
-
-/// Payloads at least this long are queued by reference instead of copied.
-const ZERO_COPY_MIN: usize = 4096;
-
-/// The largest assembly buffer kept as a thread's spare (see [`spare`]);
-/// a larger one is freed when it empties.
-const SPARE_MAX: usize = 64 * 1024;
-
-/// The most chunk slots a spare's queue keeps; a queue that grew past them
-/// (a large message cut into many frames) is freed when it empties.
-const SPARE_QUEUE_MAX: usize = 16;
-
-/// What waits to be written: complete chunks, then the buffer where small
-/// frames are assembled.
-#[derive(Debug, Default)]
-struct Outgoing {
-    /// Complete chunks, in order, before `tail`.
-    queue: VecDeque<Bytes>,
-    /// Where small frames are assembled.
-    tail: BytesMut,
-}
-
-/// One spare [`Outgoing`] per thread.
-///
-/// A connection holds its outgoing state (a box with the chunk queue and
-/// the assembly buffer) only while octets wait in it, so that one waiting
-/// for the peer holds a null pointer instead of 64 octets of empty
-/// handles. Allocating and freeing it for every message would cost heap
-/// calls on every echo, though; instead an emptied one waits here, and the
-/// next connection on this thread with a frame to assemble takes it. The
-/// price: the one connection per thread that holds the spare while its
-/// peer does not read holds up to [`SPARE_MAX`] for what may be a few
-/// octets (any other gets a buffer of its own size).
-mod spare {
-    use std::cell::Cell;
-
-    use super::Outgoing;
-
-    thread_local! {
-        static OUT: Cell<Option<Box<Outgoing>>> = const { Cell::new(None) };
-    }
-
-    /// The thread's spare, empty, or a new one.
-    pub(super) fn take() -> Box<Outgoing> {
-        OUT.try_with(Cell::take).ok().flatten().unwrap_or_default()
-    }
-
-    /// Keeps `out`, emptied, as the thread's spare; its buffer only if it is
-    /// at most [`SPARE_MAX`](super::SPARE_MAX).
-    pub(super) fn give_back(mut out: Box<Outgoing>) {
-        out.queue.clear();
-        if out.queue.capacity() > super::SPARE_QUEUE_MAX {
-            out.queue = Default::default();
-        }
-        out.tail.clear();
-        // Everything split off it was written and dropped (the queue is
-        // empty): the storage is this buffer's alone. Take back what
-        // partial writes left in front (no copy: it holds nothing), so that
-        // the cap below applies to all of it.
-        let _ = out.tail.try_reclaim(out.tail.capacity() + 1);
-        if out.tail.capacity() > super::SPARE_MAX {
-            out.tail = Default::default();
-        }
-        // A spare already there (another connection on this thread had
-        // frames waiting meanwhile) is freed.
-        let _ = OUT.try_with(|slot| slot.set(Some(out)));
-    }
-}
 
 /// Octets of automatic pongs that may wait unsent before a new pong
 /// replaces the last one instead of queueing behind it. Enough for a burst
@@ -137,30 +66,15 @@ impl std::error::Error for SendError {}
 pub struct Sender {
     /// Compression, fragmentation and masking keys.
     enc: Encoder,
-    /// What waits to be written; `None` when nothing does (see [`spare`]).
-    out: Option<Box<Outgoing>>,
-    /// Octets waiting in `out`.
-    pending: usize,
-    close_sent: bool,
-    /// Octets of automatic pongs at the very end of `tail`, none of them
-    /// taken yet (0: none); see [`Sender::reply_pong`].
-    pong_run: u16,
-    /// The last of those pongs, whole and unsent (0: none).
-    last_pong: u16,
+    /// The octets waiting, and the close and pong bookkeeping.
+    pub(super) outbox: Outbox,
 }
 
 impl Sender {
     /// A sender for the given role; `config` supplies the send frame size.
     #[must_use]
     pub fn new(role: Role, config: &Config) -> Self {
-        Self {
-            enc: Encoder::new(role, config),
-            out: None,
-            pending: 0,
-            close_sent: false,
-            pong_run: 0,
-            last_pong: 0,
-        }
+        Self { enc: Encoder::new(role, config), outbox: Outbox::new(role, config) }
     }
 
     /// Compresses data messages as negotiated (RFC 7692); `None` sends them as they are.
@@ -171,26 +85,28 @@ impl Sender {
     /// True once a close frame was queued.
     #[must_use]
     pub fn close_sent(&self) -> bool {
-        self.close_sent
+        self.outbox.close_sent()
     }
 
     /// Octets waiting to be written.
     #[must_use]
     pub fn pending(&self) -> usize {
-        self.pending
+        self.outbox.pending()
     }
 
     /// Queues a message, fragmenting data messages longer than the send frame size.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
-        if self.close_sent {
+        if self.outbox.close_sent() {
             return Err(SendError::AlreadyClosed);
         }
-        match message {
-            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes(), true),
-            Message::Binary(b) => self.send_data(OpCode::Binary, b, true),
-            Message::Ping(p) => self.send_control(OpCode::Ping, p)?,
-            Message::Pong(p) => self.send_control(OpCode::Pong, p)?,
-            Message::Close(frame) => self.send_close(frame.as_ref())?,
+        // RFC 7692 §6: the whole message is compressed, then fragmented.
+        let (opcode, payload) = match message {
+            Message::Text(t) if self.enc.compresses(t.len()) => (OpCode::Text, t.into_bytes()),
+            Message::Binary(b) if self.enc.compresses(b.len()) => (OpCode::Binary, b),
+            other => return self.outbox.send_plain(other),
+        };
+        for (header, payload) in self.enc.frames(opcode, payload, true) {
+            self.outbox.write_raw(&header, &payload);
         }
         Ok(())
     }
@@ -198,30 +114,12 @@ impl Sender {
     /// Queues a message without compressing it, even with permessage-deflate
     /// negotiated (for data that is already compressed, say).
     pub fn send_uncompressed(&mut self, message: Message) -> Result<(), SendError> {
-        if self.close_sent {
-            return Err(SendError::AlreadyClosed);
-        }
-        match message {
-            Message::Text(t) => self.send_data(OpCode::Text, t.into_bytes(), false),
-            Message::Binary(b) => self.send_data(OpCode::Binary, b, false),
-            other => return self.send(other),
-        }
-        Ok(())
+        self.outbox.send_plain(message)
     }
 
     /// Queues a close frame, the last frame this sender will write.
     pub fn send_close(&mut self, frame: Option<&CloseFrame>) -> Result<(), SendError> {
-        if self.close_sent {
-            return Err(SendError::AlreadyClosed);
-        }
-        let payload = match frame {
-            None => Bytes::new(),
-            Some(f) if !f.code.is_sendable() => return Err(SendError::InvalidCloseCode(f.code.0)),
-            Some(f) => f.to_payload(),
-        };
-        self.send_control(OpCode::Close, payload)?;
-        self.close_sent = true;
-        Ok(())
+        self.outbox.send_close(frame)
     }
 
     /// Answers a ping (RFC 6455 §5.5.2) unless a close frame already went out
@@ -233,54 +131,19 @@ impl Sender {
     /// written holds about a kilobyte of pongs, not millions of them
     /// (RFC 6455 §5.5.3: answering only the most recent ping is allowed).
     pub fn reply_pong(&mut self, payload: Bytes) {
-        if self.close_sent {
-            return;
-        }
-        let mut run = usize::from(self.pong_run);
-        let last = usize::from(self.last_pong);
-        if let Some(out) = self.out.as_mut().filter(|_| run >= PONG_BUDGET && last > 0) {
-            // The last pong is whole at the end of the buffer: drop it.
-            out.tail.truncate(out.tail.len() - last);
-            self.pending -= last;
-            run -= last;
-        }
-        let before = self.pending;
-        // A received ping is at most 125 octets, so this cannot fail.
-        let _ = self.send_control(OpCode::Pong, payload);
-        // A pong frame is at most 131 octets and the run stays within
-        // PONG_BUDGET plus one pong: both fit 16 bits.
-        let last = self.pending - before;
-        self.last_pong = last as u16;
-        self.pong_run = (run + last) as u16;
+        self.outbox.reply_pong(payload);
     }
 
     /// Answers a received close (RFC 6455 §5.5.1) by echoing its status code,
     /// unless we already sent our own close.
     pub fn reply_close(&mut self, received: Option<&CloseFrame>) {
-        if !self.close_sent {
-            let echo = received.map(|f| CloseFrame { code: f.code, reason: String::new() });
-            // A received code passed validation, so it is sendable.
-            let _ = self.send_close(echo.as_ref());
-        }
+        self.outbox.reply_close(received);
     }
 
     /// Fails the connection (RFC 6455 §7.1.7): sends a close with `code` and
     /// `reason` unless a close already went out.
     pub fn fail(&mut self, code: CloseCode, reason: &str) {
-        if !self.close_sent {
-            let _ = self.send_close(Some(&CloseFrame::new(code, reason)));
-        }
-    }
-
-    fn send_data(&mut self, opcode: OpCode, payload: Bytes, may_compress: bool) {
-        if self.enc.one_plain_frame(payload.len(), may_compress) {
-            // Most messages: one frame, written without the frame iterator.
-            self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
-            return;
-        }
-        for (header, payload) in self.enc.frames(opcode, payload, may_compress) {
-            self.write_raw(&header, &payload);
-        }
+        self.outbox.fail(code, reason);
     }
 
     /// Queues a message encoded ahead of time by an [`Encoder`], after
@@ -289,33 +152,7 @@ impl Sender {
     /// # Errors
     /// [`SendError::AlreadyClosed`] once a close frame was queued.
     pub fn push_encoded(&mut self, encoded: Encoded) -> Result<(), SendError> {
-        if self.close_sent {
-            return Err(SendError::AlreadyClosed);
-        }
-        (self.pong_run, self.last_pong) = (0, 0);
-        let out = self.out.get_or_insert_with(spare::take);
-        if !out.tail.is_empty() {
-            out.queue.push_back(out.tail.split().freeze());
-        }
-        self.pending += encoded.len;
-        out.queue.extend(encoded.chunks);
-        Ok(())
-    }
-
-    fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
-        // RFC 6455 §5.5: control frames carry at most 125 octets.
-        if payload.len() > 125 {
-            return Err(SendError::ControlTooLong(payload.len()));
-        }
-        self.write_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
-        Ok(())
-    }
-
-    /// Writes one frame, masking it in the client role (RFC 6455 §5.3, with a
-    /// fresh key from the thread's CSPRNG for every frame).
-    fn write_frame(&mut self, mut header: FrameHeader, payload: Bytes) {
-        header.mask = self.enc.mask_key();
-        self.write_raw(&header, &payload);
+        self.outbox.push_encoded(encoded)
     }
 
     /// Writes `header` and `payload` exactly as given, masking the payload if
@@ -324,51 +161,14 @@ impl Sender {
     /// the supported API.
     #[doc(hidden)]
     pub fn write_raw(&mut self, header: &FrameHeader, payload: &Bytes) {
-        (self.pong_run, self.last_pong) = (0, 0);
-        if header.mask.is_none() && payload.len() < 126 && header.payload_len == payload.len() as u64 {
-            // The common small unmasked frame (a server's): a two-octet header.
-            self.write_short(header, payload);
-            return;
-        }
-        let (head, n) = header.encode();
-        // One reservation for all this frame copies into the tail: growing
-        // it per piece cost a reallocation on most small frames.
-        let copied = if header.mask.is_none() && payload.len() >= ZERO_COPY_MIN { 0 } else { payload.len() };
-        let out = self.out.get_or_insert_with(spare::take);
-        out.tail.reserve(n + copied);
-        out.tail.put_slice(&head[..n]);
-        self.pending += n + payload.len();
-        if let Some(key) = header.mask {
-            let start = out.tail.len();
-            out.tail.put_slice(payload);
-            apply_mask(&mut out.tail[start..], key, 0);
-        } else if payload.len() >= ZERO_COPY_MIN {
-            out.queue.push_back(out.tail.split().freeze());
-            out.queue.push_back(payload.clone());
-        } else {
-            out.tail.put_slice(payload);
-        }
-    }
-
-    /// [`Sender::write_raw`] for an unmasked frame of at most 125 octets
-    /// whose header states its true length (RFC 6455 §5.2: the 7-bit length).
-    fn write_short(&mut self, header: &FrameHeader, payload: &[u8]) {
-        // One reservation: growing per piece cost a reallocation on most
-        // small frames.
-        let tail = &mut self.out.get_or_insert_with(spare::take).tail;
-        tail.reserve(2 + payload.len());
-        tail.put_slice(&[header.first_octet(), payload.len() as u8]);
-        tail.put_slice(payload);
-        self.pending += 2 + payload.len();
+        self.outbox.write_raw(header, payload);
     }
 
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
     /// Not part of the supported API.
     #[doc(hidden)]
     pub fn write_octets(&mut self, octets: &[u8]) {
-        (self.pong_run, self.last_pong) = (0, 0);
-        self.out.get_or_insert_with(spare::take).tail.put_slice(octets);
-        self.pending += octets.len();
+        self.outbox.write_octets(octets);
     }
 
     /// The pending octets when they are one contiguous chunk (small frames
@@ -376,76 +176,24 @@ impl Sender {
     /// takes them, without gathering slots for a vectored one.
     #[must_use]
     pub fn single_chunk(&self) -> Option<&[u8]> {
-        let out = self.out.as_deref()?;
-        match (out.queue.len(), out.tail.is_empty()) {
-            (0, false) => Some(&out.tail),
-            (1, true) => out.queue.front().map(|b| &b[..]),
-            _ => None,
-        }
+        self.outbox.single_chunk()
     }
 
     /// Fills `dst` with the pending chunks, in order, for a vectored write;
     /// returns how many slots were used.
     pub fn chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        let Some(out) = self.out.as_deref() else { return 0 };
-        let tail = (!out.tail.is_empty()).then_some(&out.tail[..]);
-        let sources = out.queue.iter().map(|b| &b[..]).chain(tail);
-        let mut n = 0;
-        for (slot, chunk) in dst.iter_mut().zip(sources) {
-            *slot = IoSlice::new(chunk);
-            n += 1;
-        }
-        n
+        self.outbox.chunks(dst)
     }
 
     /// Marks `n` octets as written.
-    pub fn advance(&mut self, mut n: usize) {
-        self.pending -= n;
-        let Some(out) = self.out.as_mut() else { return };
-        if self.pending == 0 {
-            // All out: give the box back, so a connection that waits holds
-            // none (the next frame borrows the thread's spare).
-            (self.pong_run, self.last_pong) = (0, 0);
-            if let Some(out) = self.out.take() {
-                spare::give_back(out);
-            }
-            return;
-        }
-        while n > 0 {
-            let Some(front) = out.queue.front_mut() else {
-                break;
-            };
-            if n < front.len() {
-                front.advance(n);
-                return;
-            }
-            n -= front.len();
-            out.queue.pop_front();
-        }
-        out.tail.advance(n);
-        // Once any of it went out, a pong must go out whole.
-        if out.tail.len() < usize::from(self.pong_run) {
-            self.pong_run = out.tail.len() as u16;
-        }
-        if out.tail.len() < usize::from(self.last_pong) {
-            self.last_pong = 0;
-        }
+    pub fn advance(&mut self, n: usize) {
+        self.outbox.advance(n);
     }
 
     /// Takes every pending octet as one buffer (copying if need be); for
     /// tests and simple integrations.
     pub fn take_bytes(&mut self) -> Vec<u8> {
-        let mut octets = Vec::with_capacity(self.pending);
-        if let Some(out) = self.out.take() {
-            for chunk in &out.queue {
-                octets.extend_from_slice(chunk);
-            }
-            octets.extend_from_slice(&out.tail);
-            spare::give_back(out);
-        }
-        self.pending = 0;
-        (self.pong_run, self.last_pong) = (0, 0);
-        octets
+        self.outbox.take_bytes()
     }
 }
 

@@ -250,7 +250,7 @@ fn an_emptied_assembly_buffer_waits_for_the_next_frame_on_this_thread() {
     b.send(Message::binary(&b"second"[..])).unwrap();
     assert_ne!(b.single_chunk().unwrap().as_ptr(), storage);
     a.advance(a.pending());
-    assert!(a.out.is_none(), "a drained sender holds no buffer");
+    assert!(a.outbox.out.is_none(), "a drained sender holds no buffer");
     // The next frame on this thread takes a's storage, whole.
     a.send(Message::text("third")).unwrap();
     assert_eq!(a.single_chunk().unwrap().as_ptr(), storage);
@@ -262,11 +262,11 @@ fn an_emptied_assembly_buffer_waits_for_the_next_frame_on_this_thread() {
 fn a_buffer_written_out_in_pieces_is_lent_again_with_all_its_room() {
     let mut tx = Sender::new(Role::Server, &Config::default());
     tx.send(Message::binary(vec![7u8; 100])).unwrap();
-    let room = tx.out.as_ref().unwrap().tail.capacity();
+    let room = tx.outbox.out.as_ref().unwrap().tail.capacity();
     tx.advance(30);
     tx.advance(tx.pending());
     tx.send(Message::binary(vec![8u8; 100])).unwrap();
-    let now = tx.out.as_ref().unwrap().tail.capacity();
+    let now = tx.outbox.out.as_ref().unwrap().tail.capacity();
     assert!(now >= room, "{now} < {room}");
     let wire = tx.take_bytes();
     assert_eq!(&wire[..2], b"\x82\x64");
