@@ -229,11 +229,9 @@ impl ClientBuilder {
             }
         };
         let mut ws = WebSocket::from_upgraded(stream, Role::Client, &self.config, leftover, deflate);
-        ws.reader.protocol = response
-            .headers()
-            .get(header::SEC_WEBSOCKET_PROTOCOL)
-            .and_then(|p| p.to_str().ok())
-            .map(|p| Box::new(p.into()));
+        ws.reader.set_protocol(
+            response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|p| p.to_str().ok()).map(Into::into),
+        );
         Ok((ws, response))
     }
 

@@ -151,7 +151,7 @@ impl Future for PendingWebSocket {
         // hyper's Upgraded yields any octets it read past the request first.
         let io = TokioIo::new(upgraded);
         let mut ws = WebSocket::from_upgraded(io, Role::Server, &this.config, BytesMut::new(), this.deflate);
-        ws.reader.protocol = this.protocol.take().map(|p| Box::new(p.into_boxed_str()));
+        ws.reader.set_protocol(this.protocol.take().map(String::into_boxed_str));
         Poll::Ready(Ok(ws))
     }
 }

@@ -188,7 +188,7 @@ impl<S> WebSocket<S> {
     /// Records the subprotocol a handshake made elsewhere (e.g. by hyper)
     /// selected, for [`protocol`](Self::protocol).
     pub fn set_protocol(&mut self, protocol: Option<&str>) {
-        self.reader.protocol = protocol.map(|p| Box::new(p.into()));
+        self.reader.set_protocol(protocol.map(Into::into));
     }
 
     /// The permessage-deflate parameters in force, if it was negotiated.

@@ -178,7 +178,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
             };
             write_all_and_flush(&mut up.stream, &response).await?;
             let mut ws = WebSocket::from_upgraded(up.stream, Role::Server, &up.server.config, up.leftover, deflate);
-            ws.reader.protocol = protocol.map(|p| Box::new(p.into_boxed_str()));
+            ws.reader.set_protocol(protocol.map(String::into_boxed_str));
             Ok((ws, up.request))
         }
     }
