@@ -159,7 +159,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
     /// than in two slots (an `async fn` moves its arguments into locals).
     pub(crate) fn answer(self, answer: Accept) -> impl Future<Output = Result<(WebSocket<S>, Request<()>), Error>> {
         let outcome = match negotiate(&self.request, &self.server, answer) {
-            Ok(agreed) => Ok((handshake::server_response(&self.accept_key, &agreed.headers), agreed.protocol, agreed.deflate)),
+            Ok(agreed) => {
+                Ok((handshake::server_response(&self.accept_key, &agreed.headers), agreed.protocol, agreed.deflate))
+            }
             Err(e) => {
                 let refusal =
                     plain(StatusCode::INTERNAL_SERVER_ERROR, "the server chose a subprotocol you did not offer\n");

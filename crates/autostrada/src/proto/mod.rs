@@ -12,8 +12,8 @@ pub mod encoder;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
-pub mod receiver;
 pub(crate) mod outbox;
+pub mod receiver;
 pub mod sender;
 pub mod utf8;
 
