@@ -32,12 +32,13 @@ use crate::proto::handshake::HandshakeLimits;
 pub struct Config {
     /// Largest payload of one received frame. Default 16 MiB. A larger frame
     /// fails the connection with 1009. Memory for a frame grows as its octets
-    /// arrive, never on the peer's say-so alone. Values past 4 GiB count as
-    /// 4 GiB.
+    /// arrive, never on the peer's say-so alone. Values of 4 GiB or more count
+    /// as 4 GiB − 1 octets (2³² − 1), the most this limit holds.
     pub max_frame_size: usize,
     /// Largest received message, all fragments together. Default 64 MiB. A
     /// larger one fails the connection with 1009. This is the most memory one
-    /// connection's reader can hold. Values past 4 GiB count as 4 GiB.
+    /// connection's reader can hold. Values of 4 GiB or more count as 4 GiB − 1
+    /// octets (2³² − 1): `usize::MAX` is no longer "unlimited".
     pub max_message_size: usize,
     /// Most frames in one received message. Default 131 072, enough for a
     /// 4 MiB message in 64-octet fragments (the reference suite's 9.3.1). A
@@ -47,12 +48,12 @@ pub struct Config {
     /// Auto-fragmentation on send: messages longer than this go out in frames
     /// of at most this many octets. Default 4 MiB. Smaller frames let control
     /// frames interleave sooner and suit peers with small frame limits; larger
-    /// ones cost fewer headers. Values past 4 GiB count as 4 GiB.
+    /// ones cost fewer headers. Values of 4 GiB or more count as 4 GiB − 1.
     pub send_frame_size: usize,
     /// The writer flushes by itself once this many octets are buffered, even
     /// if you only `feed` messages. Default 64 KiB. Higher batches more small
     /// messages into one system call at the price of memory and latency.
-    /// Values past 4 GiB count as 4 GiB.
+    /// Values of 4 GiB or more count as 4 GiB − 1.
     pub flush_threshold: usize,
     /// Octets read from the socket per read when no frame asks for more.
     /// Default 8 KiB. A connection with nothing buffered reads into a stack

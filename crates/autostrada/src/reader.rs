@@ -604,6 +604,7 @@ impl Reader {
                     let cold = self.cold.get_or_insert_default();
                     cold.deadline = None;
                     let ending = cold.ending.take();
+                    debug_assert!(ending.is_some(), "start_closing always leaves an ending");
                     self.state = next;
                     if next == ReadState::Done {
                         self.finish(link);

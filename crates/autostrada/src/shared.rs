@@ -1,6 +1,6 @@
 //! What both sides of a connection share, and how each side reaches it.
 //!
-//! The [`Writer`] (the sender and the stream) sits behind a mutex, beside a
+//! The [`Writer`] (the outbox and the stream) sits behind a mutex, beside a
 //! few flags either side reads without it ([`Flags`]). An unsplit
 //! `WebSocket` keeps all of this inline and reaches the writer through
 //! `&mut` ([`Shared::owned`]): no lock, no atomic read-modify-write per

@@ -2,7 +2,7 @@
 //!
 //! A `WebSocket` holds what its two halves would, in one value: the read
 //! side's state (`Reader`, in `reader.rs`, which drives the connection),
-//! the send side's encoder (`send.rs`), and the stream with the sender
+//! the send side's encoder (`send.rs`), and the stream with the outbox
 //! (`Shared`, in `shared.rs`; the writer itself is in `writer.rs`), which
 //! it reaches without a lock. [`split`](WebSocket::split) moves that last
 //! part to the heap, shared by a [`RecvHalf`] and a [`SendHalf`] that lock
@@ -129,7 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         reader.rx.receive_data(&leftover);
         // The send side compresses (and, as a client, masks) large data
         // messages with its own encoder before it locks the writer; the
-        // sender behind the lock only frames small messages and replies.
+        // outbox behind the lock only frames small messages and replies.
         let tx = Outbox::new(role, config);
         let mut encoder = Encoder::new(role, config);
         encoder.set_deflate(deflate);

@@ -145,13 +145,13 @@ impl Wakers {
     }
 }
 
-/// The sender and the stream. The read half reads the stream under the
+/// The outbox and the stream. The read half reads the stream under the
 /// same lock (a socket is read and written through one handle, as TLS
 /// needs), for the duration of one poll.
 pub(crate) struct Writer<S> {
     pub(crate) tx: Outbox,
     pub(crate) io: S,
-    /// `Config::flush_threshold` (past 4 GiB: 4 GiB).
+    /// `Config::flush_threshold` (4 GiB or more: 4 GiB − 1).
     flush_threshold: u32,
     /// `Config::write_timeout` in milliseconds (at least 1), `u32::MAX`
     /// for none: four octets that fit what was padding.

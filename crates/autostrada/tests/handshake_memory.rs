@@ -97,7 +97,7 @@ async fn heap_per_waiting_handshake() -> usize {
 async fn a_handshake_waiting_for_its_request_holds_no_buffer() {
     let waiting = heap_per_waiting_handshake().await;
     eprintln!("live heap per server connection waiting for its request: {waiting} octets");
-    // 1,565 when written, the client's socket registration included: the
+    // 1,560 when written, the client's socket registration included: the
     // server task, its registration, and the handshake's box (720 octets).
     // It was 4,376 when the handshake kept a 1 KiB read buffer, a timer
     // box and a 1,856-octet box while it waited.

@@ -34,13 +34,13 @@ pub const ENCODE_APART_MIN: usize = 4096;
 pub struct Encoder {
     pub(crate) role: Role,
     /// `Config::send_frame_size`, at least 1; four octets, as every
-    /// connection carries two encoders (values past 4 GiB count as 4 GiB).
+    /// connection carries two encoders (values of 4 GiB or more count as 4 GiB − 1).
     frame_size: u32,
     /// Set when permessage-deflate was negotiated. Boxed: a connection
     /// without compression carries one pointer for it.
     compressor: Option<Box<Compressor>>,
-    /// Data messages shorter than this go out uncompressed (past 4 GiB:
-    /// 4 GiB, as for `frame_size`).
+    /// Data messages shorter than this go out uncompressed (4 GiB or more:
+    /// 4 GiB − 1, as for `frame_size`).
     threshold: u32,
     level: u32,
     /// The most window bits our compressor uses (`DeflateConfig::window_bits`).

@@ -97,7 +97,7 @@ pub(crate) struct Outbox {
     pub(super) out: Option<Box<Outgoing>>,
     /// Octets waiting in `out`.
     pending: usize,
-    /// `Config::send_frame_size`, at least 1 (past 4 GiB: 4 GiB).
+    /// `Config::send_frame_size`, at least 1 (4 GiB or more: 4 GiB − 1).
     frame_size: u32,
     role: Role,
     close_sent: bool,
@@ -235,6 +235,10 @@ impl Outbox {
         if self.close_sent {
             return Err(SendError::AlreadyClosed);
         }
+        if encoded.len == 0 {
+            // Nothing to write: take no buffer for it.
+            return Ok(());
+        }
         (self.pong_run, self.last_pong) = (0, 0);
         let out = self.out.get_or_insert_with(spare::take);
         if !out.tail.is_empty() {
@@ -307,6 +311,10 @@ impl Outbox {
     /// Writes octets as they are (no framing): for a fuzzer's raw writes.
     /// Not part of the supported API.
     pub(crate) fn write_octets(&mut self, octets: &[u8]) {
+        if octets.is_empty() {
+            // Nothing to write: take no buffer for it.
+            return;
+        }
         (self.pong_run, self.last_pong) = (0, 0);
         self.out.get_or_insert_with(spare::take).tail.put_slice(octets);
         self.pending += octets.len();

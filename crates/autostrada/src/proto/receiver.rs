@@ -174,8 +174,8 @@ enum State {
 #[derive(Debug)]
 pub struct Receiver {
     role: Role,
-    /// The three limits from `Config`, in 32 bits (values past 4 GiB count
-    /// as 4 GiB), so that they share eight octets with the flags below.
+    /// The three limits from `Config`, in 32 bits (values of 4 GiB or
+    /// more count as 4 GiB − 1), so that they share eight octets with the flags below.
     max_frame_size: u32,
     max_message_size: u32,
     max_fragments: u32,

@@ -20,7 +20,7 @@ use crate::message::Message;
 /// of pings answered one by one (the conformance suite sends ten at once).
 pub const PONG_BUDGET: usize = 1024;
 
-// `Sender` counts pongs in 16 bits: the budget plus one pong frame must fit.
+// The outbox counts pongs in 16 bits: the budget plus one pong frame must fit.
 const _: () = assert!(PONG_BUDGET + 131 <= u16::MAX as usize);
 
 /// Why a message could not be sent.
