@@ -31,18 +31,10 @@ pub fn tokio_websockets(tcp: TcpStream) -> impl Future<Output = ()> + Send {
 
 /// tokio-websockets on an open connection, in either role: each text and
 /// binary message echoed until the connection ends.
-// Not an `async fn`: that would move the socket into a second slot.
-#[allow(clippy::manual_async_fn)]
 pub fn tokio_websockets_echo<S: AsyncRead + AsyncWrite + Unpin + Send>(
-    mut ws: tokio_websockets::WebSocketStream<S>,
+    ws: tokio_websockets::WebSocketStream<S>,
 ) -> impl Future<Output = ()> + Send {
-    async move {
-        while let Some(Ok(message)) = ws.next().await {
-            if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
-                return;
-            }
-        }
-    }
+    echo_data(ws, |m: &tokio_websockets::Message| m.is_text() || m.is_binary())
 }
 
 /// tokio-tungstenite: `accept_async`, then the message stream.
@@ -59,14 +51,25 @@ pub fn tokio_tungstenite(tcp: TcpStream) -> impl Future<Output = ()> + Send {
 
 /// tokio-tungstenite on an open connection, in either role: each text and
 /// binary message echoed until the connection ends.
-// Not an `async fn`: that would move the socket into a second slot.
-#[allow(clippy::manual_async_fn)]
 pub fn tokio_tungstenite_echo<S: AsyncRead + AsyncWrite + Unpin + Send>(
-    mut ws: tokio_tungstenite::WebSocketStream<S>,
+    ws: tokio_tungstenite::WebSocketStream<S>,
 ) -> impl Future<Output = ()> + Send {
+    echo_data(ws, |m: &tokio_tungstenite::tungstenite::Message| m.is_text() || m.is_binary())
+}
+
+/// A message stream and sink echoing each message `is_data` picks, until
+/// the stream ends or fails, as the peers' documentation shows. Not an
+/// `async fn`: that would move the connection into a second slot.
+#[allow(clippy::manual_async_fn)]
+fn echo_data<W, M, E>(mut ws: W, is_data: fn(&M) -> bool) -> impl Future<Output = ()> + Send
+where
+    W: futures_util::Stream<Item = Result<M, E>> + futures_util::Sink<M> + Unpin + Send,
+    M: Send,
+    E: Send,
+{
     async move {
         while let Some(Ok(message)) = ws.next().await {
-            if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+            if is_data(&message) && ws.send(message).await.is_err() {
                 return;
             }
         }
