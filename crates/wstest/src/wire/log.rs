@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// Payloads longer than this are cut in the log form.
 const LOG_CUT: usize = 60;
 /// How much of a cut payload is kept.
-const LOG_KEEP: usize = 64;
+pub(crate) const LOG_KEEP: usize = 64;
 
 /// Lower-case hex of `data`.
 pub(crate) fn hex(data: &[u8]) -> String {

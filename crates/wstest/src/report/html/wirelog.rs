@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::show;
+use crate::wire::log::LOG_KEEP;
 
 /// One line of the page's wire log.
 fn line(n: usize, class: &str, what: &str, detail: String, body: String) -> Value {
@@ -56,7 +57,7 @@ fn decode(n: usize, row: &Value) -> Value {
             };
             let detail =
                 format!("{}, FIN {}, RSV {}, {len} octets{mask}", show::opcode(op), flag(r.get(3)), num(r.get(4)));
-            let body = if op == 8 { close_payload(&text) } else { preview(&text) };
+            let body = if op == 8 { close_payload(len.parse().ok(), &text) } else { preview(len.parse().ok(), &text) };
             line(n, "rx-frame", "RX frame", detail, body)
         }
         "TF" => {
@@ -76,7 +77,7 @@ fn decode(n: usize, row: &Value) -> Value {
             if r.get(8).and_then(Value::as_bool).unwrap_or(false) {
                 detail.push_str(", sync");
             }
-            let body = if op == 8 { close_payload(&text) } else { preview(&text) };
+            let body = if op == 8 { close_payload(len.parse().ok(), &text) } else { preview(len.parse().ok(), &text) };
             line(n, "tx-frame", "TX frame", detail, body)
         }
         "CT" => line(n, "timer", "Timer", format!("step {} in {}", tag(r.get(2)), delay(r.get(1))), String::new()),
@@ -101,23 +102,38 @@ fn tag(v: Option<&Value>) -> String {
     }
 }
 
-/// The octets behind a payload's log form (`0x…` hex, or the text itself),
-/// and whether the log form was cut.
-fn octets(text: &str) -> (Vec<u8>, bool) {
-    let (body, cut) = text.strip_suffix(" ...").map_or((text, false), |b| (b, true));
-    match body.strip_prefix("0x") {
-        Some(hex) if hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            let bytes = (0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok());
-            (bytes.collect(), cut)
-        }
-        _ => (body.as_bytes().to_vec(), cut),
+/// Whether a payload's log form is hex (`0x` and two digits an octet)
+/// rather than text that happens to start with `0x`.
+///
+/// The report writes a payload as its text when it is UTF-8, else as `0x`
+/// and hex, so the text `0xab` and the octets `ab` look alike. The row's
+/// length settles it: a log form keeps the payload's first 64 octets (all
+/// of a shorter one), so a text form is exactly that many octets long,
+/// where a hex form is two more than twice that; the two never agree.
+/// Without a length, a hex-shaped form is taken as hex.
+fn is_hex(len: Option<u64>, form: &str) -> bool {
+    let body = form.strip_suffix(" ...").unwrap_or(form);
+    let Some(hex) = body.strip_prefix("0x") else { return false };
+    let kept = len.map(|len| usize::try_from(len).unwrap_or(usize::MAX).min(LOG_KEEP));
+    hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && kept != Some(body.len())
+}
+
+/// The octets behind a payload's log form of a `len`-octet payload (`0x…`
+/// hex, or the text itself), and whether the log form was cut.
+fn octets(len: Option<u64>, form: &str) -> (Vec<u8>, bool) {
+    let (body, cut) = form.strip_suffix(" ...").map_or((form, false), |b| (b, true));
+    if is_hex(len, form) {
+        let hex = &body[2..];
+        let bytes = (0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok());
+        return (bytes.collect(), cut);
     }
+    (body.as_bytes().to_vec(), cut)
 }
 
 /// A close frame's payload in words (RFC 6455 §5.5.1: a two-octet code,
 /// then a UTF-8 reason).
-fn close_payload(text: &Value) -> String {
-    let (data, cut) = octets(text.as_str().unwrap_or(""));
+fn close_payload(len: Option<u64>, text: &Value) -> String {
+    let (data, cut) = octets(len, text.as_str().unwrap_or(""));
     match data.as_slice() {
         [] => "no code".to_owned(),
         [_] => format!("one octet {:02x}: too short for a code", data[0]),
@@ -135,10 +151,11 @@ fn close_payload(text: &Value) -> String {
     }
 }
 
-/// A frame payload in log form: text as text, `0x…` hex spaced.
-fn preview(text: &Value) -> String {
+/// A frame payload of `len` octets in log form: text as text, `0x…` hex
+/// spaced (see [`is_hex`]).
+fn preview(len: Option<u64>, text: &Value) -> String {
     match text.as_str() {
-        Some(s) if s.starts_with("0x") => show::spaced_hex(&s[2..]),
+        Some(s) if is_hex(len, s) => show::spaced_hex(&s[2..]),
         Some(s) => s.to_owned(),
         None => show::value(text),
     }
@@ -250,5 +267,31 @@ mod tests {
         assert_eq!(out[3]["detail"], "drop TCP after 1 s");
         assert_eq!(out[4]["body"], "cut here");
         assert_eq!(out[5]["detail"], "TCP closed by the fuzzer");
+    }
+
+    #[test]
+    fn text_that_starts_with_0x_is_told_from_hex_by_its_length() {
+        let text_70 = format!("0x{}", "ab".repeat(34));
+        let rows = vec![
+            // The text "0xab" (4 octets) and the octets ab cd (2).
+            json!(["RF", [4, "0xab"], 1, true, 0, false, null]),
+            json!(["RF", [2, "0xabcd"], 2, true, 0, false, null]),
+            // Cut forms keep 64 octets: 64 of text, or 128 hex digits.
+            json!(["RF", [70, format!("{} ...", &text_70[..64])], 1, true, 0, false, null]),
+            json!(["RF", [100, format!("0x{} ...", "0f".repeat(64))], 2, true, 0, false, null]),
+            // A close frame whose octets are all UTF-8 (code 771) and whose
+            // reason reads "0x12".
+            json!(["RF", [6, "\u{3}\u{3}0x12"], 8, true, 0, false, null]),
+            // With no length (a row from elsewhere), hex-shaped means hex.
+            json!(["RF", ["?", "0xabcd"], 2, true, 0, false, null]),
+        ];
+        let out = lines(&rows, false);
+        assert_eq!(out[0]["body"], "0xab");
+        assert_eq!(out[1]["body"], "ab cd");
+        assert_eq!(out[2]["body"], format!("{} ...", &text_70[..64]));
+        assert!(out[3]["body"].as_str().unwrap().starts_with("0f 0f"), "{}", out[3]["body"]);
+        assert_eq!(out[4]["body"], "code 771, reason “0x12”");
+        assert_eq!(out[5]["body"], "ab cd");
+        assert!(is_hex(Some(2), "0xabcd") && !is_hex(Some(6), "0xabcd") && !is_hex(Some(2), "0xzz"));
     }
 }
