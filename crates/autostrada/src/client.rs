@@ -137,14 +137,37 @@ impl ClientBuilder {
     /// [`Connector`]) or a certificate that is not trusted; [`Error::Proxy`]
     /// when the proxy cannot be reached or refuses; otherwise as
     /// [`connect_on`](Self::connect_on).
-    pub async fn connect(
+    ///
+    /// The returned future is one pointer: the connection and its handshake
+    /// run on the heap, so a task that awaits it and then serves the
+    /// connection is sized for the connection, not for its handshake.
+    pub fn connect(
         &self,
         request: impl IntoClientRequest,
-    ) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
+    ) -> impl Future<Output = Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error>> {
+        // The request is checked now (a request that cannot go out fails
+        // before any connection is made); only what the connection needs
+        // goes into the boxed future.
+        let prepared = self.prepare(request);
+        Box::pin(async move {
+            let (target, headers) = prepared?;
+            self.connect_prepared(target, headers).await
+        })
+    }
+
+    /// The target and headers of a request, checked.
+    fn prepare(&self, request: impl IntoClientRequest) -> Result<(Target, (HeaderMap, Vec<String>)), Error> {
         let request = request.into_client_request()?;
         let target = Target::from_uri(request.uri())?;
-        // A request that cannot go out fails before any connection is made.
         let headers = self.request_headers(&request)?;
+        Ok((target, headers))
+    }
+
+    async fn connect_prepared(
+        &self,
+        target: Target,
+        headers: (HeaderMap, Vec<String>),
+    ) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
         #[cfg(not(feature = "rustls"))]
         if target.tls {
             return Err(Error::Tls(
@@ -186,18 +209,21 @@ impl ClientBuilder {
     /// Performs the opening handshake for a request (see
     /// [`IntoClientRequest`]) over an already connected stream (plain TCP,
     /// TLS, a Unix socket, …), within [`Config::handshake_timeout`].
-    pub async fn connect_on<S>(
+    ///
+    /// The returned future is one pointer, as [`connect`](Self::connect)'s.
+    pub fn connect_on<S>(
         &self,
         stream: S,
         request: impl IntoClientRequest,
-    ) -> Result<(WebSocket<S>, Response<()>), Error>
+    ) -> impl Future<Output = Result<(WebSocket<S>, Response<()>), Error>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let request = request.into_client_request()?;
-        let target = Target::from_uri(request.uri())?;
-        let headers = self.request_headers(&request)?;
-        self.upgrade(stream, headers, &target, self.config.handshake_timeout).await
+        let prepared = self.prepare(request);
+        Box::pin(async move {
+            let (target, headers) = prepared?;
+            self.upgrade(stream, headers, &target, self.config.handshake_timeout).await
+        })
     }
 
     async fn upgrade<S>(
@@ -435,8 +461,9 @@ async fn refusal_body<S: AsyncRead + Unpin>(
 /// # Ok(())
 /// # }
 /// ```
-pub async fn connect(
+pub fn connect(
     request: impl IntoClientRequest,
-) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error> {
-    ClientBuilder::new().connect(request).await
+) -> impl Future<Output = Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error>> {
+    // Boxed with its builder: the caller's task holds one pointer for it.
+    Box::pin(async move { ClientBuilder::new().connect(request).await })
 }

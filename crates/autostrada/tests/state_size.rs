@@ -31,5 +31,14 @@ fn connection_state_stays_small() {
         let server = ServerBuilder::new();
         let handshake = server.accept(tcp);
         assert!(size_of_val(&handshake) <= 32, "accept's future is {} octets", size_of_val(&handshake));
+        // The same on the client side, with or without a stream of one's own.
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let client = autostrada::ClientBuilder::new();
+        let on = client.connect_on(tcp, "ws://localhost/");
+        assert!(size_of_val(&on) <= 32, "connect_on's future is {} octets", size_of_val(&on));
+        let connecting = client.connect("ws://localhost/");
+        assert!(size_of_val(&connecting) <= 32, "connect's future is {} octets", size_of_val(&connecting));
+        let free = autostrada::connect("ws://localhost/");
+        assert!(size_of_val(&free) <= 32, "autostrada::connect's future is {} octets", size_of_val(&free));
     });
 }
