@@ -6,9 +6,10 @@
 //! arrives.
 //!
 //! The fast path works a machine word (8 octets) at a time on plain safe
-//! code, which the compiler turns into SIMD on targets that have it; the
-//! scalar path handles the ragged tail and is the reference the fast path is
-//! tested against.
+//! code, which the compiler turns into SIMD on targets that have it; on
+//! x86-64 CPUs with AVX2 (checked at run time) the same loop runs in a build
+//! for AVX2, twice as wide. The scalar path handles the ragged tail and is
+//! the reference the fast paths are tested against.
 //!
 //! ```
 //! use autostrada::proto::apply_mask;
@@ -30,9 +31,32 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate(key, offset);
     if buf.len() < 16 {
         apply_mask_scalar(buf, key);
-    } else {
-        apply_mask_words(buf, key);
+        return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if buf.len() >= AVX2_MIN && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: `apply_mask_avx2` requires AVX2 and nothing else, and the
+        // CPU was just found to have it.
+        unsafe { apply_mask_avx2(buf, key) };
+        return;
+    }
+    apply_mask_words(buf, key);
+}
+
+/// Payloads at least this long take the AVX2 build of the word loop where
+/// the CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+const AVX2_MIN: usize = 64;
+
+/// The word loop compiled for AVX2, which the compiler vectorises 32 octets
+/// wide where the baseline x86-64 build is held to 16 (SSE2). The CPU is
+/// checked at run time (`is_x86_feature_detected!` caches its answer).
+/// Measured interleaved on a 2-core Xeon (median of 15 rounds each):
+/// 16 KiB 376 → 290 ns, 64 KiB 2.5 → 1.6 µs, 1 MiB 30 → 25 µs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn apply_mask_avx2(buf: &mut [u8], key: [u8; 4]) {
+    apply_mask_words(buf, key);
 }
 
 /// The key as seen from `offset` octets into the payload.
@@ -51,6 +75,8 @@ fn apply_mask_scalar(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// Eight octets at a time, then the scalar path for the remaining 0–7.
+/// Inlined into each caller, so that the AVX2 build gets its own copy.
+#[inline(always)]
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
     let word = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
     let mut chunks = buf.chunks_exact_mut(8);
@@ -82,6 +108,16 @@ mod tests {
             apply_mask(&mut fast, key, offset);
             naive(&mut slow, key, offset);
             prop_assert_eq!(&fast, &slow);
+        }
+
+        #[test]
+        fn portable_words_match_naive(data in proptest::collection::vec(any::<u8>(), 0..1100), key: [u8; 4]) {
+            // The path CPUs without AVX2 take, whatever this one has.
+            let mut fast = data.clone();
+            let mut slow = data.clone();
+            apply_mask_words(&mut fast, key);
+            naive(&mut slow, key, 0);
+            prop_assert_eq!(fast, slow);
         }
 
         #[test]
