@@ -140,6 +140,31 @@ async fn deflate_offers_with_window_bits_declined() {
     agrees_with_reference("declines-window-bits").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_refragmenting_its_echoes() {
+    agrees_with_reference("refragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_writing_one_octet_at_a_time() {
+    agrees_with_reference("trickles").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_slow_to_echo_and_to_answer_close() {
+    agrees_with_reference("slow-echo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sending_unsolicited_pings_and_pongs() {
+    agrees_with_reference("unsolicited").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_every_close_with_going_away() {
+    agrees_with_reference("closes-going-away").await;
+}
+
 /// A server that closes first and then never drops TCP leaves the reference
 /// waiting forever; wstest gives up at the case's hard deadline (here cut to
 /// 2 s) and still reports the case in full: verdicts, closing fields, wire log.

@@ -391,9 +391,13 @@ impl CaseRun {
         }
     }
 
+    /// The reference writes each message of the ladder with its raw frame
+    /// call, which ignores the connection's state (autobahn.md §6.1;
+    /// `case9_7_X.py`): an echo that arrives after we began closing (an
+    /// unsolicited pong made us close, say) still sends the next message.
     fn send_round_trip(&mut self, peer: &mut Peer, binary: bool, len: usize) {
-        let payload = crate::wire::repeat(if binary { &[0xfe] } else { b"*" }, len);
-        peer.send_message(payload, binary, None, false);
+        let (opcode, pattern): (u8, &'static [u8]) = if binary { (2, &[0xfe]) } else { (1, b"*") };
+        peer.send_frame(crate::wire::FrameSpec::new(opcode, pattern).repeat_to(len));
         self.sent += 1;
     }
 }
@@ -439,9 +443,10 @@ impl Handler for CaseRun {
     fn on_message(&mut self, peer: &mut Peer, payload: Bytes, binary: bool) {
         match self.def.logic.clone() {
             Logic::Echo { binary: want_binary, len, .. } => {
-                if self.behavior == "OK" || peer.close.closed_by_me {
-                    return;
-                }
+                // Every message is judged, as the reference does, also one
+                // that arrives after we began closing: a late echo after the
+                // close timer, or after an unsolicited pong made us close
+                // (autobahn.md §2.2, §8 notes 4 and 43).
                 let kind = |b: bool| if b { "binary" } else { "text" };
                 if binary != want_binary {
                     self.result =
