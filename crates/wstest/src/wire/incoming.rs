@@ -18,8 +18,12 @@ pub(crate) struct Incoming {
     /// A fragmented or compressed message in progress.
     message: Option<Partial>,
     utf8: Utf8Validator,
-    /// Set after a violation or a close frame: nothing more is decoded.
+    /// Set after a close frame, a violation that dropped TCP or wstest's
+    /// own size limit: nothing more is decoded.
     stopped: bool,
+    /// The frame at the front of the buffer broke a header rule and failed
+    /// the connection already; it is processed all the same.
+    excused: bool,
     /// The message length that went past [`MAX_MESSAGE`], if one did.
     over_limit: Option<u64>,
 }
@@ -32,6 +36,8 @@ struct Partial {
     compressed: bool,
     /// Octets so far (inflated, if compressed).
     data: BytesMut,
+    /// Its text was found to be invalid UTF-8 (the connection failed).
+    bad_utf8: bool,
 }
 
 /// Something to hand to the case.
@@ -176,14 +182,30 @@ impl Peer {
             }
             let parsed = FrameHeader::parse(&self.incoming.buf)?;
             let h = parsed.header;
-            if let Some(reason) = self.check(&h, parsed.length_is_minimal()) {
-                self.violation(1002, reason);
-                return None;
+            if !self.incoming.excused
+                && let Some(reason) = self.check(&h, parsed.length_is_minimal())
+            {
+                // As the reference's fuzzer (failByDrop off, autobahn.md
+                // §6.6): a violation while open sends our close, and then
+                // this very frame is processed all the same, as are the ones
+                // after it while closing (its protocolViolation returns False
+                // "to continue to later receive the closing handshake
+                // reply"): an unmasked pong from a client is still recorded
+                // (2.1), an unmasked close still answers ours. A violation
+                // while closing drops TCP, and nothing more is decoded.
+                self.fail(1002, reason);
+                if self.state != State::Closing {
+                    self.incoming.stopped = true;
+                    return None;
+                }
+                self.incoming.excused = true;
             }
             // Far above the suite's largest message (16 MiB): a peer that
-            // announces or assembles more is failed, not buffered.
-            let so_far = self.incoming.message.as_ref().map_or(0, |m| m.data.len() as u64);
-            if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 && !h.opcode.is_control() {
+            // announces or assembles more is failed, not buffered (a control
+            // frame only gets this far so long after a violation).
+            let so_far =
+                self.incoming.message.as_ref().filter(|_| !h.opcode.is_control()).map_or(0, |m| m.data.len() as u64);
+            if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 {
                 self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
                 self.violation(1009, "message larger than wstest's limit of 64 MiB");
                 return None;
@@ -193,6 +215,7 @@ impl Peer {
                 return None;
             }
             self.incoming.buf.advance(parsed.header_len);
+            self.incoming.excused = false;
             let mut payload = self.incoming.buf.split_to(len);
             if let Some(key) = h.mask {
                 apply_mask(&mut payload, key, 0);
@@ -217,6 +240,12 @@ impl Peer {
                     self.incoming.stopped = true;
                     return None;
                 }
+                // Only after a violation: the reference logs such a frame
+                // and delivers nothing.
+                OpCode::Reserved(_) if !h.opcode.is_control() => {
+                    self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
+                }
+                OpCode::Reserved(_) => {}
                 _ => {
                     if let Some(d) = self.on_data_frame(h, payload) {
                         return Some(d);
@@ -253,8 +282,12 @@ impl Peer {
         let open = self.state == State::Open;
         if h.opcode != OpCode::Continuation {
             let compressed = h.rsv & 4 != 0;
-            self.incoming.message =
-                Some(Partial { binary: h.opcode == OpCode::Binary, compressed, data: BytesMut::new() });
+            self.incoming.message = Some(Partial {
+                binary: h.opcode == OpCode::Binary,
+                compressed,
+                data: BytesMut::new(),
+                bad_utf8: false,
+            });
             self.incoming.utf8.reset();
         }
         let (binary, compressed) = self.incoming.message.as_ref().map(|m| (m.binary, m.compressed))?;
@@ -270,8 +303,8 @@ impl Peer {
         if open {
             self.traffic.incoming.app += payload.len() as u64;
         }
-        if !binary && self.incoming.utf8.feed(&payload).is_err() {
-            self.violation(1007, "invalid UTF-8 in text message");
+        if !binary && (self.bad_utf8_so_far() || self.incoming.utf8.feed(&payload).is_err()) {
+            self.invalid_utf8(h.fin);
             return None;
         }
         let data = if h.fin && h.opcode != OpCode::Continuation {
@@ -304,7 +337,8 @@ impl Peer {
         if open {
             self.traffic.incoming.app += new.len() as u64;
         }
-        let utf8_ok = binary || self.incoming.utf8.feed(new).is_ok();
+        let bad_before = message.bad_utf8;
+        let utf8_ok = binary || (!bad_before && self.incoming.utf8.feed(new).is_ok());
         if let Err(e) = inflated {
             // The reference's inflater raises here and the connection is torn
             // down under it, with no close frame; so do we, with a reason.
@@ -315,7 +349,7 @@ impl Peer {
             return None;
         }
         if !utf8_ok {
-            self.violation(1007, "invalid UTF-8 in text message");
+            self.invalid_utf8(info.fin);
             return None;
         }
         if !info.fin {
@@ -328,7 +362,10 @@ impl Peer {
     /// A message is complete: its UTF-8 must be too.
     fn message_done(&mut self, data: Bytes, binary: bool, open: bool) -> Option<Delivery> {
         if !binary && self.incoming.utf8.finish().is_err() {
-            self.violation(1007, "text message ends inside a UTF-8 sequence");
+            // The reference checks this at the message's last frame: a
+            // failure like any other, and decoding goes on (its close reply
+            // is the peer's, say), as after invalid_utf8.
+            self.fail(1007, "text message ends inside a UTF-8 sequence");
             return None;
         }
         if open {
@@ -337,19 +374,55 @@ impl Peer {
         (!self.close.failed_by_me).then_some(Delivery::Message(data, binary))
     }
 
+    /// A text message's octets are not UTF-8. As the reference's fuzzer
+    /// (failByDrop off; autobahn.md §6.6): the connection fails with 1007
+    /// (our close goes out while open; TCP is dropped while closing), and
+    /// decoding goes on: the frame's end is checked too, and the text is
+    /// still invalid there, so at a final frame (or at the message's next
+    /// frame) that is a second failure, which drops TCP at once.
+    fn invalid_utf8(&mut self, fin: bool) {
+        self.fail(1007, "invalid UTF-8 in text message");
+        if fin && self.state == State::Closing {
+            self.fail(1007, "invalid UTF-8 in text message");
+        }
+        if let Some(m) = self.incoming.message.as_mut() {
+            m.bad_utf8 = true;
+        }
+    }
+
+    /// The message in progress already failed its UTF-8 check.
+    fn bad_utf8_so_far(&self) -> bool {
+        self.incoming.message.as_ref().is_some_and(|m| m.bad_utf8)
+    }
+
+    /// A close frame's payload. As the reference's onCloseFrame (autobahn.md
+    /// §2.7): the peer's code is recorded before it is judged, and a close
+    /// that breaks a rule fails the connection and is then processed all
+    /// the same: while open, our close goes out and the peer's counts as its
+    /// reply (clean; as server we drop TCP); while closing, TCP is dropped.
+    /// So a client that echoes an invalid code in 7.9.x gets WRONG CODE.
     fn on_close_payload(&mut self, payload: &[u8]) {
-        let (code, reason) = match payload {
-            [] => (None, None),
-            [_] => return self.violation(1002, "close frame payload of 1 octet"),
-            [hi, lo, rest @ ..] => {
-                let code = u16::from_be_bytes([*hi, *lo]);
-                if !close_code_ok(code) {
-                    return self.violation(1002, "invalid close code");
+        let code = match payload {
+            [hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
+            _ => None,
+        };
+        self.close.remote_close_code = code;
+        if payload.len() == 1 {
+            self.fail(1002, "close frame payload of 1 octet");
+        }
+        if code.is_some_and(|c| !close_code_ok(c)) {
+            self.fail(1002, "invalid close code");
+        }
+        let rest = payload.get(2..).unwrap_or_default();
+        let reason = match std::str::from_utf8(rest) {
+            Ok(r) => (!rest.is_empty()).then(|| r.to_owned()),
+            // (The reference's reason is Python 2's lenient decoding of it;
+            // ours stays empty.)
+            Err(_) => {
+                if self.state != State::Closed {
+                    self.fail(1007, "close reason is not UTF-8");
                 }
-                match std::str::from_utf8(rest) {
-                    Ok(r) => (Some(code), (!rest.is_empty()).then(|| r.to_owned())),
-                    Err(_) => return self.violation(1007, "close reason is not UTF-8"),
-                }
+                None
             }
         };
         self.on_close_frame(code, reason);

@@ -1,0 +1,121 @@
+//! wstest's fuzzing server on deliberately flawed clients: it must reach the
+//! verdicts the reference's fuzzing server reached on the same clients
+//! (recorded in `fixtures/expected-client/` by `tools/record-client-fixture`).
+
+#[path = "fixtures/flawed_client.rs"]
+mod flawed_client;
+
+use std::collections::BTreeMap;
+
+use tokio::net::TcpListener;
+use wstest::report::CaseResult;
+
+/// Cases of one flaw run at once: the reference ran them one after the
+/// other, but each case has its own connection and timers, and the slow
+/// ones (a client that never answers a close waits out a 1 s timer) would
+/// otherwise take a minute.
+const JOBS: usize = 16;
+
+/// Runs `cases` on wstest's fuzzing server with the flawed client `name`
+/// driving it; returns every case's result, and its report as written
+/// (`<agent>_case_<id>.json`, with the closing fields and the wire log).
+async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, serde_json::Value>) {
+    let flaw = flawed_client::Flaw::from_name(name).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let outdir = std::env::temp_dir().join(format!("wstest-client-verdicts-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outdir);
+    let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases}).to_string();
+    let spec = wstest::spec::parse_server(&text, None).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wstest::fuzzingserver::serve(spec, listener, Default::default(), async {
+        let _ = stopped.await;
+    }));
+    let ran = flawed_client::run(flaw, &format!("ws://{addr}"), name, JOBS).await.unwrap();
+    assert_eq!(ran, cases.len());
+    let _ = stop.send(());
+    let results = server.await.unwrap().unwrap();
+    let read = |file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(outdir.join(file)).unwrap()).unwrap()
+    };
+    let index = read("index.json");
+    let reports = index[name]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, row)| (id.clone(), read(row["reportfile"].as_str().unwrap())))
+        .collect();
+    let _ = std::fs::remove_dir_all(&outdir);
+    assert_eq!(results.len(), cases.len(), "every case has a result");
+    (results, reports)
+}
+
+/// Runs the cases recorded for `name` and compares every verdict pair with
+/// the reference's.
+async fn agrees_with_reference(name: &str) {
+    let path = format!("{}/tests/fixtures/expected-client/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let expected: BTreeMap<String, (String, String)> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases: Vec<&str> = expected.keys().map(String::as_str).collect();
+    let (results, _) = run(name, &cases).await;
+    let mut differences = Vec::new();
+    for r in &results {
+        let got = (r.verdict.behavior.clone(), r.verdict.behavior_close.clone());
+        if expected[&r.id] != got {
+            differences.push(format!(
+                "{}: reference {:?}, wstest {:?} ({} / {})",
+                r.id, expected[&r.id], got, r.verdict.result, r.verdict.result_close
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{name}: {differences:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_unmasked_frames() {
+    agrees_with_reference("unmasked").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_without_utf8_validation() {
+    agrees_with_reference("no-utf8-check").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_never_answering_close() {
+    agrees_with_reference("never-answers-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_dropping_tcp_on_close() {
+    agrees_with_reference("drops-on-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_the_close_unchecked() {
+    agrees_with_reference("echoes-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_unsolicited_pings_and_pongs() {
+    agrees_with_reference("unsolicited").await;
+}
+
+/// Invalid UTF-8 from a client, past the verdicts: as the reference, wstest
+/// fails the connection with 1007 and goes on decoding. A text that ends
+/// inside a code point (6.6.1) is caught at its end: the client's close then
+/// answers ours (clean, its code recorded). An invalid octet inside the
+/// frame (6.3.1) is caught again at the frame's end, which drops TCP at
+/// once (the reference's wire log: no wait for a timer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_from_a_client_closes_as_in_the_reference() {
+    let (_, reports) = run("no-utf8-check", &["6.3.1", "6.6.1"]).await;
+    let (mid, end) = (&reports["6.3.1"], &reports["6.6.1"]);
+    assert_eq!((end["wasClean"].as_bool(), end["remoteCloseCode"].as_u64()), (Some(true), Some(1007)), "{end:#}");
+    assert_eq!((end["localCloseCode"].as_u64(), end["droppedByMe"].as_bool()), (Some(1007), Some(true)));
+    assert_eq!((mid["wasClean"].as_bool(), mid["remoteCloseCode"].as_u64()), (Some(false), None), "{mid:#}");
+    assert_eq!((mid["localCloseCode"].as_u64(), mid["droppedByMe"].as_bool()), (Some(1007), Some(true)));
+    // Dropped at once, not at the kill timer (1 s) nor the close handshake's.
+    assert!(mid["duration"].as_u64().unwrap() < 500, "{mid:#}");
+    assert!(mid["wasNotCleanReason"].is_null(), "{mid:#}");
+}
