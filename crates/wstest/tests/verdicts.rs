@@ -165,6 +165,71 @@ async fn server_answering_every_close_with_going_away() {
     agrees_with_reference("closes-going-away").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_a_wrong_accept_key() {
+    agrees_with_reference("bad-accept").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_answered_404() {
+    agrees_with_reference("refuses-upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_agreeing_to_deflate_never_offered() {
+    agrees_with_reference("forces-deflate").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_loose_but_legal_upgrade_headers() {
+    agrees_with_reference("loose-upgrade-headers").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_without_upgrade_in_connection() {
+    agrees_with_reference("keep-alive-only").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_never_answered() {
+    agrees_with_reference("hangs-up").await;
+}
+
+/// A failed opening handshake is reported as the reference reports it: the
+/// failure text of autobahn's processHandshake as wasNotCleanReason, the
+/// response head kept, and expectedClose filled in only for 12.x/13.x (whose
+/// reference cases set it before the handshake).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_handshakes_report_the_reference_reasons() {
+    let reasons = [
+        ("bad-accept", "HTTP Sec-WebSocket-Accept bogus value : expected "),
+        ("refuses-upgrade", "WebSocket connection upgrade failed (404 - NotFound)"),
+        ("forces-deflate", "WebSocket permessage-compress extension response from server denied by client"),
+        ("hangs-up", "peer dropped the TCP connection without previous WebSocket closing handshake"),
+        ("keep-alive-only", "HTTP Connection header does not include 'upgrade' value (case-insensitive) : keep-alive"),
+    ];
+    for (name, reason) in reasons {
+        let addr = flawed::start(flawed::Flaw::from_name(name).unwrap(), "127.0.0.1:0").await.unwrap();
+        for r in run(&format!("ws://{addr}"), name, &["1.1.1", "12.1.1"]).await {
+            let json = r.to_json();
+            if name == "forces-deflate" && r.id == "12.1.1" {
+                continue;
+            }
+            assert_eq!(json["resultClose"], "The WebSocket opening handshake was never completed!", "{name} {}", r.id);
+            let got = json["wasNotCleanReason"].as_str().unwrap_or_default();
+            assert!(got.starts_with(reason), "{name} {}: {got:?}", r.id);
+            assert_eq!(json["droppedByMe"], name != "hangs-up", "{name} {}", r.id);
+            let close = if r.id == "12.1.1" {
+                serde_json::json!({"closeCode": [1000], "closedByMe": true, "requireClean": true})
+            } else {
+                serde_json::json!({})
+            };
+            assert_eq!(json["expectedClose"], close, "{name} {}", r.id);
+            assert_eq!(json["httpResponse"].as_str() == Some("?"), name == "hangs-up", "{name} {}: {json:#}", r.id);
+        }
+    }
+}
+
 /// A server that closes first and then never drops TCP leaves the reference
 /// waiting forever; wstest gives up at the case's hard deadline (here cut to
 /// 2 s) and still reports the case in full: verdicts, closing fields, wire log.

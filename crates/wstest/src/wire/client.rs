@@ -60,12 +60,20 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
         Ok(httparse::Status::Complete(_)) => {}
         _ => return Err("malformed HTTP response to the opening handshake".into()),
     }
-    if !head.starts_with("HTTP/1.1 ") {
-        return Err("server does not answer with HTTP/1.1".into());
+    // The checks, their order and their texts (which the report keeps as
+    // wasNotCleanReason) are the reference's: autobahn's
+    // WebSocketClientProtocol.processHandshake (autobahn.md §3.7, §2.7).
+    let status_line = head.lines().next().unwrap_or("").trim();
+    let words: Vec<&str> = status_line.split_whitespace().collect();
+    let version = words.first().copied().unwrap_or("");
+    if version != "HTTP/1.1" {
+        return Err(format!("Unsupported HTTP version ('{version}')"));
     }
     let code = resp.code.unwrap_or(0);
     if code != 101 {
-        return Err(format!("WebSocket connection upgrade failed ({code} - {})", resp.reason.unwrap_or("")));
+        // The reason phrase's words are joined without spaces ("404 - NotFound").
+        let reason = if words.len() > 2 { format!(" - {}", words[2..].concat()) } else { String::new() };
+        return Err(format!("WebSocket connection upgrade failed ({code}{reason})"));
     }
     let get_all = |name: &str| -> Vec<String> {
         resp.headers
@@ -74,22 +82,31 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
             .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
             .collect()
     };
-    let upgrade = get_all("upgrade");
-    if !upgrade.iter().any(|u| u.eq_ignore_ascii_case("websocket")) {
-        return Err(format!("HTTP Upgrade header missing or not 'websocket' (got {upgrade:?})"));
+    // A header sent more than once counts as one value joined with ", ", as
+    // the reference's parseHttpHeader reads it.
+    let joined = |name: &str| Some(get_all(name)).filter(|v| !v.is_empty()).map(|v| v.join(", "));
+    match joined("upgrade") {
+        None => return Err("HTTP Upgrade header missing".into()),
+        Some(u) if !u.eq_ignore_ascii_case("websocket") => {
+            return Err(format!("HTTP Upgrade header different from 'websocket' (case-insensitive) : {u}"));
+        }
+        Some(_) => {}
     }
-    let connection = get_all("connection");
-    if !connection.iter().flat_map(|c| c.split(',')).any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
-        return Err(format!("HTTP Connection header missing or without 'upgrade' (got {connection:?})"));
+    match joined("connection") {
+        None => return Err("HTTP Connection header missing".into()),
+        Some(c) if !c.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")) => {
+            return Err(format!("HTTP Connection header does not include 'upgrade' value (case-insensitive) : {c}"));
+        }
+        Some(_) => {}
     }
     let expected = accept_key(key.as_bytes());
     match get_all("sec-websocket-accept").as_slice() {
         [one] if *one == expected => {}
         [one] => {
-            return Err(format!("HTTP Sec-WebSocket-Accept bogus value: expected {expected}, got {one}"));
+            return Err(format!("HTTP Sec-WebSocket-Accept bogus value : expected {expected} / got {one}"));
         }
-        [] => return Err("HTTP Sec-WebSocket-Accept header missing".into()),
-        _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once".into()),
+        [] => return Err("HTTP Sec-WebSocket-Accept header missing in opening handshake reply".into()),
+        _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once in opening handshake reply".into()),
     }
     let mut deflate = None;
     match get_all("sec-websocket-extensions").as_slice() {
@@ -97,15 +114,29 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
         [_, _, ..] => {
             return Err("HTTP Sec-WebSocket-Extensions header appears more than once in opening handshake reply".into());
         }
+        // Nothing offered (cases 1-10): the reference still parses a
+        // permessage-deflate answer, then its accept hook declines it.
         [ext] if options.deflate_offers.is_empty() => {
-            return Err(format!("server selected extension {ext:?}, which was not offered"));
+            if let Some(first) = parse_extensions([ext.as_str()]).into_iter().next() {
+                deflate::parse_response(std::slice::from_ref(&first))?;
+                return Err("WebSocket permessage-compress extension response from server denied by client".into());
+            }
         }
         [ext] => deflate = deflate::parse_response(&parse_extensions([ext.as_str()]))?,
     }
-    if let Some(p) = get_all("sec-websocket-protocol").first() {
-        if !options.protocols.contains(p) {
-            return Err(format!("server selected subprotocol {p:?}, which was not offered"));
+    match get_all("sec-websocket-protocol").as_slice() {
+        [_, _, ..] => {
+            return Err("HTTP Sec-WebSocket-Protocol header appears more than once in opening handshake reply".into());
         }
+        [p] if !p.is_empty() && !options.protocols.contains(p) => {
+            // The list as Python 2 prints a list of (unicode) strings.
+            let list: Vec<String> = options.protocols.iter().map(|p| format!("u'{p}'")).collect();
+            return Err(format!(
+                "subprotocol selected by server ({p}) not in subprotocol list requested by client ([{}])",
+                list.join(", ")
+            ));
+        }
+        _ => {}
     }
     Ok(Accepted { server: get_all("server").into_iter().next(), deflate })
 }
