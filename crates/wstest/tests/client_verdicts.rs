@@ -101,6 +101,26 @@ async fn client_sending_unsolicited_pings_and_pongs() {
     agrees_with_reference("unsolicited").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_uncompressed_after_agreeing_to_deflate() {
+    agrees_with_reference("deflate-uncompressed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_keeping_its_context_against_client_no_context_takeover() {
+    agrees_with_reference("deflate-keeps-context").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_compressing_beyond_the_agreed_window() {
+    agrees_with_reference("deflate-ignores-window-bits").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_setting_rsv1_on_continuations() {
+    agrees_with_reference("deflate-rsv1-on-continuation").await;
+}
+
 /// Invalid UTF-8 from a client, past the verdicts: as the reference, wstest
 /// fails the connection with 1007 and goes on decoding. A text that ends
 /// inside a code point (6.6.1) is caught at its end: the client's close then
@@ -118,4 +138,20 @@ async fn invalid_utf8_from_a_client_closes_as_in_the_reference() {
     // Dropped at once, not at the kill timer (1 s) nor the close handshake's.
     assert!(mid["duration"].as_u64().unwrap() < 500, "{mid:#}");
     assert!(mid["wasNotCleanReason"].is_null(), "{mid:#}");
+}
+
+/// A compressed message the reference cannot inflate (a reference back
+/// into an earlier message, although the client agreed to reset its
+/// context): the reference's zlib raises and the connection is torn down
+/// under autobahn, so its report has neither failed nor dropped by the
+/// fuzzer, no close frame either way, and the reason of a peer's drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inflate_failure_closes_as_in_the_reference() {
+    let (_, reports) = run("deflate-keeps-context", &["13.2.1"]).await;
+    let r = &reports["13.2.1"];
+    assert_eq!((r["droppedByMe"].as_bool(), r["failedByMe"].as_bool()), (Some(false), Some(false)), "{r:#}");
+    assert_eq!((r["closedByMe"].as_bool(), r["wasClean"].as_bool()), (Some(false), Some(false)), "{r:#}");
+    assert_eq!((r["localCloseCode"].as_u64(), r["remoteCloseCode"].as_u64()), (None, None), "{r:#}");
+    let reason = "peer dropped the TCP connection without previous WebSocket closing handshake";
+    assert_eq!(r["wasNotCleanReason"].as_str(), Some(reason), "{r:#}");
 }

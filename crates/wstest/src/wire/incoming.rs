@@ -339,13 +339,21 @@ impl Peer {
         }
         let bad_before = message.bad_utf8;
         let utf8_ok = binary || (!bad_before && self.incoming.utf8.feed(new).is_ok());
-        if let Err(e) = inflated {
-            // The reference's inflater raises here and the connection is torn
-            // down under it, with no close frame; so do we, with a reason.
+        if inflated.is_err() {
+            // The reference's inflater raises here (zlib.error, e.g. "invalid
+            // distance too far back") and Twisted tears the connection down
+            // under the protocol, with no close frame: autobahn never failed
+            // nor dropped anything itself, so its report reads droppedByMe
+            // and failedByMe false and the reason of any connection lost
+            // while open (autobahn.md §2.7; the reference's fuzzingserver on
+            // the `deflate-keeps-context` / `deflate-ignores-window-bits`
+            // fixture clients, 13.2.1 and 13.3.1). We drop TCP and record
+            // the same.
             self.incoming.stopped = true;
-            self.close.failed_by_me = true;
-            self.close.was_not_clean_reason = Some(format!("wstest dropped the connection: {e}"));
             self.drop_tcp(true);
+            self.close.dropped_by_me = false;
+            self.close.was_not_clean_reason =
+                Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
             return None;
         }
         if !utf8_ok {
