@@ -189,6 +189,10 @@ async fn hostile_clients_get_verdicts_and_cannot_exhaust_memory() {
         let (status, result) = a.await.unwrap();
         eprintln!("{name}: {status} — {result}");
         assert!(status.contains("behavior"), "{name}: {status}");
+        if *name == "top-bit" {
+            // Failed for its length's top bit (1002), not for wstest's size limit.
+            assert!(!result.contains("64 MiB") && result.contains("1002"), "top-bit: {result}");
+        }
     }
     let (status, result) = silent.await.unwrap();
     eprintln!("never-reads: {status} — {result}");

@@ -206,7 +206,13 @@ impl Peer {
             let so_far =
                 self.incoming.message.as_ref().filter(|_| !h.opcode.is_control()).map_or(0, |m| m.data.len() as u64);
             if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 {
-                self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
+                // The result names the limit only when it is what failed the
+                // connection: a frame that broke a header rule first (a
+                // length with its top bit set, say) already failed it with
+                // 1002, and is only dropped here.
+                if !self.incoming.excused {
+                    self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
+                }
                 self.violation(1009, "message larger than wstest's limit of 64 MiB");
                 return None;
             }
