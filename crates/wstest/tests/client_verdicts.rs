@@ -2,6 +2,8 @@
 //! verdicts the reference's fuzzing server reached on the same clients
 //! (recorded in `fixtures/expected-client/` by `tools/record-client-fixture`).
 
+#[path = "fixtures/agreement.rs"]
+mod agreement;
 #[path = "fixtures/flawed_client.rs"]
 mod flawed_client;
 
@@ -53,22 +55,10 @@ async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, s
 /// Runs the cases recorded for `name` and compares every verdict pair with
 /// the reference's.
 async fn agrees_with_reference(name: &str) {
-    let path = format!("{}/tests/fixtures/expected-client/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let expected: BTreeMap<String, (String, String)> =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let expected = agreement::expected("expected-client", name);
     let cases: Vec<&str> = expected.keys().map(String::as_str).collect();
     let (results, _) = run(name, &cases).await;
-    let mut differences = Vec::new();
-    for r in &results {
-        let got = (r.verdict.behavior.clone(), r.verdict.behavior_close.clone());
-        if expected[&r.id] != got {
-            differences.push(format!(
-                "{}: reference {:?}, wstest {:?} ({} / {})",
-                r.id, expected[&r.id], got, r.verdict.result, r.verdict.result_close
-            ));
-        }
-    }
-    assert!(differences.is_empty(), "{name}: {differences:#?}");
+    agreement::assert_agrees(name, &expected, &results);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,10 +2,10 @@
 //! deliberately flawed servers wstest must reach the verdicts the reference
 //! suite reached on the same servers (recorded in `fixtures/expected/`).
 
+#[path = "fixtures/agreement.rs"]
+mod agreement;
 #[path = "fixtures/flawed.rs"]
 mod flawed;
-
-use std::collections::BTreeMap;
 
 use wstest::report::CaseResult;
 use wstest::runner::{self, RunOptions};
@@ -60,24 +60,11 @@ async fn autostrada_passes_every_case() {
 /// the reference's.
 async fn agrees_with_reference(name: &str) {
     let flaw = flawed::Flaw::from_name(name).unwrap();
-    let expected_text =
-        std::fs::read_to_string(format!("{}/tests/fixtures/expected/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let expected: BTreeMap<String, (String, String)> = serde_json::from_str(&expected_text).unwrap();
+    let expected = agreement::expected("expected", name);
     let addr = flawed::start(flaw, "127.0.0.1:0").await.unwrap();
     let ids: Vec<&str> = expected.keys().map(String::as_str).collect();
     let results = run(&format!("ws://{addr}"), name, &ids).await;
-    assert_eq!(results.len(), expected.len());
-    let mut differences = Vec::new();
-    for r in &results {
-        let got = (r.verdict.behavior.clone(), r.verdict.behavior_close.clone());
-        if expected[&r.id] != got {
-            differences.push(format!(
-                "{}: reference {:?}, wstest {:?} ({} / {})",
-                r.id, expected[&r.id], got, r.verdict.result, r.verdict.result_close
-            ));
-        }
-    }
-    assert!(differences.is_empty(), "{name}: {differences:#?}");
+    agreement::assert_agrees(name, &expected, &results);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
