@@ -1,5 +1,6 @@
-//! `wsbench compare`: every subject on the same cells, one after another in
-//! one run, the server pinned to one set of CPUs and the load to another.
+//! `wsbench compare`: every subject on the same cells in one run, cell by
+//! cell (each cell's subjects back to back), the servers pinned to one set
+//! of CPUs and the load to another.
 //! Each measurement is its own `wsbench load` (or `wsbench idle`) process
 //! under `taskset`, so the load never shares a core with the server.
 
@@ -48,8 +49,9 @@ pub struct Options {
     /// not one write each (see `load --batch-writes`).
     #[arg(long)]
     pub batch_writes: bool,
-    /// Rounds per cell: every subject runs every cell once per round,
-    /// and each figure is the median of the rounds. Steadier on a noisy
+    /// Rounds per cell: every subject runs every cell once per round
+    /// (the order of a cell's subjects turning from round to round), and
+    /// each figure is the median of the rounds. Steadier on a noisy
     /// machine, at N times the time (the memory rows run once).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=99))]
     pub repeat: u16,
@@ -58,7 +60,15 @@ pub struct Options {
 impl Options {
     /// The cells, in table order: those asked for, or the whole matrix.
     fn cells(&self) -> Vec<Cell> {
-        self.cells.clone().unwrap_or_else(Cell::default_matrix)
+        let mut cells = self.cells.clone().unwrap_or_else(Cell::default_matrix);
+        // A cell asked for twice is measured once.
+        let mut seen = Vec::with_capacity(cells.len());
+        cells.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(*c);
+            new
+        });
+        cells
     }
 
     /// The subjects, in table order: those asked for, or all of them.
@@ -160,19 +170,24 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
             .expect("valid progress template")
             .progress_chars("=> "),
     );
-    // rounds[subject][cell]: one result per round. Rounds go over every
-    // subject in turn, so a machine that drifts during the run shifts them all.
+    // rounds[subject][cell]: one result per round. Within a round the
+    // cells go one after another, and every subject runs a cell before the
+    // next cell starts, so that a machine that drifts (a cloud VM's speed
+    // wanders over minutes) shifts the subjects of a cell together rather
+    // than apart; which subject goes first turns from cell to cell and
+    // from round to round.
     let mut rounds: Vec<Vec<Vec<Result<LoadResult, String>>>> =
         plan.iter().map(|(_, cells)| vec![Vec::with_capacity(repeat); cells.len()]).collect();
-    let mut memory = Vec::new();
     for round in 0..repeat {
-        for ((subject, cells), results) in plan.iter().zip(&mut rounds) {
-            let subject = *subject;
-            let tag = if repeat > 1 { format!(" (round {}/{repeat})", round + 1) } else { String::new() };
-            measure_cells(&exe, opts, subject, cells, results, &bar, &tag);
-            if round == 0 && opts.idle_conns > 0 {
-                memory.push(measure_memory(&exe, opts, subject, &bar));
-            }
+        let tag = if repeat > 1 { format!(" (round {}/{repeat})", round + 1) } else { String::new() };
+        measure_round(&exe, opts, &plan, &cells, round, &mut rounds, &bar, &tag);
+    }
+    // The memory rows once, each on a fresh server, after the round's
+    // servers are gone.
+    let mut memory = Vec::new();
+    if opts.idle_conns > 0 {
+        for (subject, _) in &plan {
+            memory.push(measure_memory(&exe, opts, *subject, &bar));
         }
     }
     let mut runs = Vec::new();
@@ -187,38 +202,60 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
     Ok(Outcome { setup: setup(opts), runs, memory })
 }
 
-/// Runs `subject` on `cells` once, adding each result to its cell's rounds.
-fn measure_cells(
+/// One round: every subject's server started (each idles while the others
+/// are measured: they share the server CPUs, not the time), then cell by
+/// cell, every subject that the cell applies to, adding each result to its
+/// cell's rounds.
+#[allow(clippy::too_many_arguments)]
+fn measure_round(
     exe: &Path,
     opts: &Options,
-    subject: Subject,
+    plan: &[(Subject, Vec<Cell>)],
     cells: &[Cell],
-    results: &mut [Vec<Result<LoadResult, String>>],
+    round: usize,
+    rounds: &mut [Vec<Vec<Result<LoadResult, String>>>],
     bar: &ProgressBar,
     tag: &str,
 ) {
-    if cells.is_empty() {
-        return;
-    }
-    let server = match Server::start(subject, exe, opts) {
-        Ok(server) => server,
-        Err(e) => {
-            bar.println(format!("wsbench: {}{tag}: {e}", subject.name()));
-            for rounds in results {
-                rounds.push(Err(e.clone()));
-                bar.inc(1);
+    let servers: Vec<Option<Result<Server, String>>> = plan
+        .iter()
+        .map(|(subject, cells)| {
+            if cells.is_empty() {
+                return None;
             }
-            return;
+            bar.set_message(format!("starting {}{tag}", subject.name()));
+            let server = Server::start(*subject, exe, opts);
+            if let Err(e) = &server {
+                bar.println(format!("wsbench: {}{tag}: {e}", subject.name()));
+            }
+            Some(server)
+        })
+        .collect();
+    for (index, &cell) in cells.iter().enumerate() {
+        // The subjects this cell applies to, the first one turning.
+        let mut turn: Vec<usize> = (0..plan.len()).filter(|&s| plan[s].1.contains(&cell)).collect();
+        if !turn.is_empty() {
+            let first = (index + round) % turn.len();
+            turn.rotate_left(first);
         }
-    };
-    for (&cell, rounds) in cells.iter().zip(results) {
-        bar.set_message(format!("{} {cell}{tag}", subject.name()));
-        let result = load(exe, opts, subject, &server, cell);
-        if let Err(e) = &result {
-            bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
+        for s in turn {
+            let (subject, subject_cells) = &plan[s];
+            let Some(at) = subject_cells.iter().position(|c| *c == cell) else { continue };
+            let result = match &servers[s] {
+                Some(Ok(server)) => {
+                    bar.set_message(format!("{} {cell}{tag}", subject.name()));
+                    let result = load(exe, opts, *subject, server, cell);
+                    if let Err(e) = &result {
+                        bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
+                    }
+                    result
+                }
+                Some(Err(e)) => Err(e.clone()),
+                None => continue,
+            };
+            rounds[s][at].push(result);
+            bar.inc(1);
         }
-        rounds.push(result);
-        bar.inc(1);
     }
 }
 
