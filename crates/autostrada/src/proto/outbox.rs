@@ -41,6 +41,11 @@ pub(super) struct Outgoing {
     pub(super) queue: VecDeque<Bytes>,
     /// Where small frames are assembled.
     pub(super) tail: BytesMut,
+    /// Set once `tail`'s front moved (a partial write took octets off it,
+    /// or its frames were split off into `queue`): its storage's front
+    /// then has to be taken back before it is kept as a spare. Most
+    /// buffers go out whole and skip that.
+    pub(super) moved: bool,
 }
 
 /// One spare [`Outgoing`] per thread.
@@ -78,9 +83,11 @@ mod spare {
         out.tail.clear();
         // Everything split off it was written and dropped (the queue is
         // empty): the storage is this buffer's alone. Take back what
-        // partial writes left in front (no copy: it holds nothing), so that
-        // the cap below applies to all of it.
-        let _ = out.tail.try_reclaim(out.tail.capacity() + 1);
+        // partial writes and splits left in front (no copy: it holds
+        // nothing), so that the cap below applies to all of it.
+        if std::mem::take(&mut out.moved) {
+            let _ = out.tail.try_reclaim(out.tail.capacity() + 1);
+        }
         if out.tail.capacity() > super::SPARE_MAX {
             out.tail = Default::default();
         }
@@ -243,6 +250,7 @@ impl Outbox {
         let out = self.out.get_or_insert_with(spare::take);
         if !out.tail.is_empty() {
             out.queue.push_back(out.tail.split().freeze());
+            out.moved = true;
         }
         self.pending += encoded.len;
         out.queue.extend(encoded.chunks);
@@ -290,6 +298,7 @@ impl Outbox {
             apply_mask(&mut out.tail[start..], key, 0);
         } else if payload.len() >= ZERO_COPY_MIN {
             out.queue.push_back(out.tail.split().freeze());
+            out.moved = true;
             out.queue.push_back(payload.clone());
         } else {
             out.tail.put_slice(payload);
@@ -372,6 +381,7 @@ impl Outbox {
             out.queue.pop_front();
         }
         out.tail.advance(n);
+        out.moved = true;
         // Once any of it went out, a pong must go out whole.
         if out.tail.len() < usize::from(self.pong_run) {
             self.pong_run = out.tail.len() as u16;

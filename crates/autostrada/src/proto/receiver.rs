@@ -280,10 +280,21 @@ impl Receiver {
     /// The next complete message, `Ok(None)` when more octets are needed.
     ///
     /// After a [`Message::Close`] or an error, returns `Ok(None)` for good.
+    #[inline]
     pub fn next_message(&mut self) -> Result<Option<Message>, ProtocolError> {
-        if self.state != State::Open {
+        // Nothing buffered, nothing to decode: a frame whose header was read
+        // has payload still to come (one with none completes at once), and
+        // a new header needs two octets. The common case between reads,
+        // answered without a call.
+        if self.state != State::Open || self.buf.is_empty() {
             return Ok(None);
         }
+        self.next_decoded()
+    }
+
+    /// [`Receiver::next_message`] on a buffer that holds something.
+    #[inline(never)]
+    fn next_decoded(&mut self) -> Result<Option<Message>, ProtocolError> {
         let result = self.decode();
         match &result {
             Err(_) => self.state = State::Failed,

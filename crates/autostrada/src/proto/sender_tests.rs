@@ -272,3 +272,25 @@ fn a_buffer_written_out_in_pieces_is_lent_again_with_all_its_room() {
     assert_eq!(&wire[..2], b"\x82\x64");
     assert!(wire[2..].iter().all(|&b| b == 8));
 }
+
+#[test]
+fn a_buffer_past_the_spare_cap_is_not_kept_however_it_went_out() {
+    let mut tx = Sender::new(Role::Server, &Config::default());
+    // Small frames are copied into one buffer: about 70 KiB of them.
+    for _ in 0..20 {
+        tx.send(Message::binary(vec![1u8; 3500])).unwrap();
+    }
+    let storage = tx.outbox.out.as_ref().unwrap().tail.capacity();
+    assert!(storage > 64 << 10);
+    // Out in two writes: what is left of the buffer after the first is
+    // under the cap, the storage behind it is not.
+    let first = tx.pending() - 100;
+    assert!(storage - first < 64 << 10);
+    tx.advance(first);
+    tx.advance(tx.pending());
+    tx.send(Message::binary(vec![2u8; 10])).unwrap();
+    // Room for 64 KiB exists only in the oversized storage.
+    let tail = &mut tx.outbox.out.as_mut().unwrap().tail;
+    assert!(!tail.try_reclaim(64 << 10), "the oversized buffer was kept");
+    assert_eq!(tx.take_bytes(), [&b"\x82\x0a"[..], &[2u8; 10]].concat());
+}
