@@ -22,7 +22,9 @@
 //! `read.rs`, or a little more than the last reads brought). A read that
 //! borrowed it and brought fewer than [`LEND_MIN`] octets has them copied
 //! out at their own size and gives it back at once. A message split off a
-//! spare keeps the whole storage alive for as long as it is held.
+//! spare keeps the whole storage alive for as long as it is held, so only
+//! messages of at least 1/32 of the storage are split off it; smaller ones
+//! are copied out (`HOLD_RATIO` in `reader.rs`).
 
 use std::cell::Cell;
 

@@ -44,6 +44,17 @@ const IDLE_READ: usize = 8 * 1024;
 /// Above 64 KiB, so that a 64 KiB message and its header fit one read.
 const MAX_BURST_READ: usize = 128 * 1024;
 
+/// A message split off a lent buffer shares its storage, and holds all of
+/// it while the application holds the message: payloads shorter than
+/// `1/HOLD_RATIO` of the storage (rounded up to a power of two) are copied
+/// out instead (see `Receiver::next_message_copying_below`), so that a held
+/// message keeps at most this many times its own size. Without it, a few
+/// octets that arrived behind a megabyte frame kept the megabyte. The
+/// copies are small (at most 1/16 of the storage, which is at most about
+/// 2 MiB), and a buffer this connection sized for itself (under `LEND_MIN`)
+/// is split as before.
+const HOLD_RATIO: usize = 32;
+
 /// Reads into a buffer ask for an eighth more than they expect (`1/8`):
 /// enough that a read bringing all that is there comes back short.
 const READ_SLACK: usize = 8;
@@ -162,6 +173,10 @@ pub(crate) struct Reader {
     /// once it empties (see [`read_buffer`]), rather than a small one of
     /// this connection's own.
     pub(crate) lent: bool,
+    /// While `lent`: payloads shorter than `1 << copy_below_log2` octets
+    /// are copied out of the buffer rather than split off it (0: none
+    /// are); see [`HOLD_RATIO`]. One octet, in what would be padding.
+    copy_below_log2: u8,
     /// `Config::close_timeout` in milliseconds; `u32::MAX` waits forever.
     pub(crate) close_timeout_ms: u32,
     /// The close timer, the timers, the subprotocol and the ending, when
@@ -183,6 +198,7 @@ impl Reader {
             read_buffer_size,
             burst: read_buffer_size,
             lent: false,
+            copy_below_log2: 0,
             // Milliseconds, rounded up (a sub-millisecond timeout still
             // waits); 2^32 - 1 ms (about 49.7 days) or more is forever.
             close_timeout_ms: u32::try_from(config.close_timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(u32::MAX),
@@ -264,15 +280,19 @@ impl Reader {
         // rest of storage a message still shares: a large frame read there
         // would be copied out whole once it outgrew it.
         let mut use_scratch = false;
+        let mut lent_storage = None;
         let reuse_own = |buf: &mut BytesMut| read_buffer::reclaim(buf) && read_buffer::fits(buf.capacity(), want);
         if buf.is_empty() && !(self.lent && reuse_own(buf)) {
             match if bursting { read_buffer::take_spare(want) } else { None } {
                 Some(spare) => {
+                    lent_storage = Some(spare.capacity());
                     read_buffer::give_back(std::mem::replace(buf, spare));
-                    self.lent = true;
                 }
                 None => use_scratch = true,
             }
+        }
+        if let Some(storage) = lent_storage {
+            self.lend(storage);
         }
         if use_scratch {
             // The payload still to come of a frame whose header was read
@@ -311,9 +331,9 @@ impl Reader {
                 // For a frame's rest, an eighth more: the read that completes
                 // the frame then comes back short, telling the socket is
                 // drained (see `note_read`), and the next one fits the same storage.
-                self.lent = true;
                 let need = got.len() + room;
                 let mut buf = read_buffer::take(if room > 0 { need + need / READ_SLACK } else { need });
+                self.lend(buf.capacity());
                 buf.extend_from_slice(got);
                 buf
             };
@@ -322,7 +342,7 @@ impl Reader {
         // Read ahead into a large frame in step with what has arrived (the
         // buffer at most doubles per read), never on the length its header
         // merely claims: a 10-octet header must not cost a megabyte.
-        let arrived = buf.len();
+        let arrived = self.rx.buffer_mut().len();
         let remaining = self.rx.frame_remaining();
         let rest = frame_room(remaining, arrived, burst);
         let buf = self.rx.buffer_mut();
@@ -332,7 +352,9 @@ impl Reader {
         let room = buf.capacity() - buf.len();
         if if rest == 0 { room < want } else { room < rest } {
             buf.reserve(rest.max(burst));
+            // `lend` below, once the read is done with the buffer.
             self.lent = true;
+            lent_storage = Some(buf.len() + buf.capacity());
         }
         // A read stops 8 KiB, or a burst's read (at most 128 KiB), past the
         // end of the frame it completes. What it brings of the next frame stays behind in
@@ -357,10 +379,14 @@ impl Reader {
         } else {
             self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN
         };
+        if let Some(storage) = lent_storage {
+            self.lend(storage);
+        }
         if copy_out {
+            let buf = self.rx.buffer_mut();
             let own = BytesMut::from(&buf[..]);
             read_buffer::give_back(std::mem::replace(buf, own));
-            self.lent = false;
+            self.unlend();
         }
         let buffered = self.rx.buffer_mut().len();
         self.note_read(polled.is_pending(), got, asked, buffered);
@@ -379,8 +405,27 @@ impl Reader {
         let buf = self.rx.buffer_mut();
         if buf.is_empty() {
             read_buffer::give_back(std::mem::take(buf));
-            self.lent = false;
+            self.unlend();
         }
+    }
+
+    /// The read buffer is now storage of `storage` octets to give back to
+    /// the thread once it empties; payloads small beside it are copied out
+    /// of it (see [`HOLD_RATIO`]).
+    fn lend(&mut self, storage: usize) {
+        self.lent = true;
+        // The fraction, rounded up to a power of two: a message at least
+        // that long is split off.
+        self.copy_below_log2 = match storage / HOLD_RATIO {
+            0 => 0,
+            n => n.next_power_of_two().ilog2() as u8,
+        };
+    }
+
+    /// The read buffer is this connection's own again (or none).
+    fn unlend(&mut self) {
+        self.lent = false;
+        self.copy_below_log2 = 0;
     }
 
     /// Sizes the next read from how this one went: a read that filled all
@@ -524,7 +569,8 @@ impl Reader {
                         self.on_due(link, due);
                         continue;
                     }
-                    let event = self.rx.next_message();
+                    let copy_below = if self.copy_below_log2 > 0 { 1 << self.copy_below_log2 } else { 0 };
+                    let event = self.rx.next_message_copying_below(copy_below);
                     if matches!(event, Ok(Some(Message::Ping(_) | Message::Close(_))) | Err(_)) {
                         auto_reply_to(&mut link.writer.lock().tx, &event);
                     }

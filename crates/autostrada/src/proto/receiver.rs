@@ -282,6 +282,17 @@ impl Receiver {
     /// After a [`Message::Close`] or an error, returns `Ok(None)` for good.
     #[inline]
     pub fn next_message(&mut self) -> Result<Option<Message>, ProtocolError> {
+        self.next_message_copying_below(0)
+    }
+
+    /// [`Receiver::next_message`], copying payloads shorter than
+    /// `copy_below` octets into storage of their own rather than splitting
+    /// them off the buffer. A payload split off shares the buffer's
+    /// storage and keeps all of it alive while the message is held: a
+    /// reader that reads into a large buffer passes a fraction of its size,
+    /// so that a held message never keeps more than that many times its own.
+    #[inline]
+    pub(crate) fn next_message_copying_below(&mut self, copy_below: usize) -> Result<Option<Message>, ProtocolError> {
         // Nothing buffered, nothing to decode: a frame whose header was read
         // has payload still to come (one with none completes at once), and
         // a new header needs two octets. The common case between reads,
@@ -289,13 +300,13 @@ impl Receiver {
         if self.state != State::Open || self.buf.is_empty() {
             return Ok(None);
         }
-        self.next_decoded()
+        self.next_decoded(copy_below)
     }
 
     /// [`Receiver::next_message`] on a buffer that holds something.
     #[inline(never)]
-    fn next_decoded(&mut self) -> Result<Option<Message>, ProtocolError> {
-        let result = self.decode();
+    fn next_decoded(&mut self, copy_below: usize) -> Result<Option<Message>, ProtocolError> {
+        let result = self.decode(copy_below);
         match &result {
             Err(_) => self.state = State::Failed,
             Ok(Some(Message::Close(_))) => self.state = State::CloseReceived,
@@ -304,7 +315,7 @@ impl Receiver {
         result
     }
 
-    fn decode(&mut self) -> Result<Option<Message>, ProtocolError> {
+    fn decode(&mut self, copy_below: usize) -> Result<Option<Message>, ProtocolError> {
         loop {
             if self.frame.is_none() {
                 let Some(parsed) = FrameHeader::parse(&self.buf) else {
@@ -340,7 +351,14 @@ impl Receiver {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload = if len == self.buf.len() && self.buf.len() == self.buf.capacity() && len < SPLIT_MIN {
+            let payload = if len < copy_below {
+                // Small for the storage it arrived in: copied, so that
+                // holding it does not hold the storage (see
+                // `next_message_copying_below`).
+                let payload = Bytes::copy_from_slice(&self.buf[..len]);
+                self.buf.advance(len);
+                payload
+            } else if len == self.buf.len() && self.buf.len() == self.buf.capacity() && len < SPLIT_MIN {
                 // A small frame that is all the buffer holds, and the buffer
                 // is exactly full (a read that brought one whole frame):
                 // hand the buffer over as it is. Splitting would allocate
