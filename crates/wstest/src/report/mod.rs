@@ -109,8 +109,8 @@ fn event_json(e: &Event) -> Value {
     }
 }
 
-fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
+fn hex(octets: &[u8]) -> String {
+    octets.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl CaseResult {
@@ -168,9 +168,10 @@ impl CaseResult {
         m.insert("isServer".into(), flag(peer.is_some_and(|p| p.role == autostrada::Role::Server)));
         m.insert("localCloseCode".into(), json!(close.local_close_code));
         let reason = if self.id == "7.5.1" {
+            // The octets as sent, invalid UTF-8 included.
             Some(close.local_close_reason.as_deref().filter(|r| !r.is_empty()).map_or_else(|| "?".to_owned(), hex))
         } else {
-            close.local_close_reason.clone()
+            close.local_close_reason.as_deref().map(|r| String::from_utf8_lossy(r).into_owned())
         };
         m.insert("localCloseReason".into(), json!(reason));
         m.insert(

@@ -90,8 +90,9 @@ pub struct CloseStatus {
     pub was_close_handshake_timeout: bool,
     /// Code of the close we sent.
     pub local_close_code: Option<u16>,
-    /// Reason of the close we sent.
-    pub local_close_reason: Option<String>,
+    /// Reason octets of the close we sent, as sent: 7.5.1's are invalid
+    /// UTF-8 on purpose, and its report shows them in hex.
+    pub local_close_reason: Option<Vec<u8>>,
     /// Code of the close we received.
     pub remote_close_code: Option<u16>,
     /// Reason of the close we received.
@@ -431,7 +432,7 @@ impl Peer {
         self.state = State::Closing;
         self.close.closed_by_me = !is_reply;
         self.close.local_close_code = code;
-        self.close.local_close_reason = reason.map(|r| String::from_utf8_lossy(&r).into_owned());
+        self.close.local_close_reason = reason.map(|r| r.to_vec());
         if !is_reply {
             self.arm(self.timeouts.close_handshake, Timer::CloseHandshake);
         }
