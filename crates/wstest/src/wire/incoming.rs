@@ -269,7 +269,8 @@ impl Peer {
         let rsv1_ok = self.deflate.is_some() && matches!(h.opcode, OpCode::Text | OpCode::Binary);
         Some(match h.opcode {
             _ if h.rsv == 4 && rsv1_ok => return self.check(&FrameHeader { rsv: 0, ..*h }, minimal),
-            _ if h.rsv != 0 && self.deflate.is_some() => "RSV bits set other than RSV1 on a message's first frame",
+            _ if h.rsv & 0b011 != 0 && self.deflate.is_some() => "RSV2 or RSV3 set (permessage-deflate defines RSV1 only)",
+            _ if h.rsv != 0 && self.deflate.is_some() => "RSV1 set on a continuation or control frame",
             _ if h.rsv != 0 => "RSV bits set with no extension negotiated",
             OpCode::Reserved(_) => "reserved opcode",
             _ if h.mask.is_some() && self.role == Role::Client => "masked frame from a server",
