@@ -18,3 +18,38 @@ async fn case_7_5_1_reports_the_invalid_reason_octets_it_sent_in_hex() {
     assert_eq!(report["localCloseReason"], "cebae1bdb9cf83cebcceb5eda080656469746564");
     assert_eq!(report["behavior"], "OK");
 }
+
+/// The kinds of a wire log's rows, without the reads (how the octets that
+/// arrive are cut into reads is the network's doing).
+fn row_kinds(report: &serde_json::Value) -> Vec<String> {
+    report["wirelog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap().to_owned())
+        .filter(|kind| kind != "RO")
+        .collect()
+}
+
+/// A frame's `TO` row comes where the reference writes it: at once for a
+/// plain write and for the first of a run of queued ones, so before the
+/// timer the case arms next (`KL`, `TI`), not when the socket took it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_logs_list_rows_in_the_reference_order() {
+    let server = wstest::echo::Background::start("127.0.0.1:0").unwrap();
+    let cases = ["1.1.1", "2.10", "5.19", "6.4.1", "7.9.1", "9.3.7", "12.1.1"];
+    let text = format!(
+        r#"{{"servers": [{{"agent": "autostrada", "url": "ws://{}"}}], "cases": {}}}"#,
+        server.addr(),
+        serde_json::to_string(&cases).unwrap()
+    );
+    let spec = spec::parse_client(&text, None).unwrap();
+    let options = RunOptions { jobs: 1, quiet: true, debug: false, busy_poll: None, case_timeout: None };
+    let results = runner::run(spec, &options, std::future::pending()).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-report");
+    for result in &results {
+        let file = dir.join(format!("autostrada_case_{}.json", result.id.replace('.', "_")));
+        let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(row_kinds(&result.to_json()), row_kinds(&reference), "case {}", result.id);
+    }
+}

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, sleep_until};
 
 use super::incoming::{Delivery, READ_CHUNK};
-use super::peer::{Peer, State};
+use super::peer::Peer;
 use super::transport::{Reader, Writer};
 
 /// The case's side of a connection: called as things happen.
@@ -275,10 +275,8 @@ pub(crate) async fn drive(
                     if b.offset == b.data.len() && (n == 0 || !buffered) {
                         for _ in 0..b.units {
                             if let Some(u) = peer.pop_unit() {
-                                peer.log.wrote(&u.data, u.sync);
-                                peer.stats.tx_octets.add(u.data.len() as u64);
-                                if peer.state == State::Open {
-                                    peer.traffic.outgoing.wire += u.data.len() as u64;
+                                if !u.logged {
+                                    peer.account_written(&u.data, u.sync);
                                 }
                                 yield_next = u.queued;
                                 if u.paced {

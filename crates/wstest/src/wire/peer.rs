@@ -124,6 +124,9 @@ pub(crate) struct Unit {
     pub(crate) queued: bool,
     /// A small chop: the next write waits [`SMALL_CHOP_GAP`] after this one.
     pub(crate) paced: bool,
+    /// Already in the wire log and the statistics (see [`Peer::push_unit`]);
+    /// otherwise they take it when the driver has written it.
+    pub(crate) logged: bool,
 }
 
 /// Chop pieces smaller than this are paced.
@@ -281,18 +284,46 @@ impl Peer {
                 let mut rest = data;
                 while !rest.is_empty() {
                     let piece = rest.split_to(rest.len().min(n));
-                    self.push_unit(Unit { data: piece, sync: true, queued: true, paced: n < SMALL_CHOP });
+                    self.push_unit(Unit {
+                        data: piece,
+                        sync: true,
+                        queued: true,
+                        paced: n < SMALL_CHOP,
+                        logged: false,
+                    });
                 }
             }
-            _ if sync || self.queued_units > 0 => self.push_unit(Unit { data, sync, queued: true, paced: false }),
-            _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false }),
+            _ if sync || self.queued_units > 0 => {
+                self.push_unit(Unit { data, sync, queued: true, paced: false, logged: false });
+            }
+            _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false, logged: false }),
         }
     }
 
-    fn push_unit(&mut self, unit: Unit) {
+    /// Queues a unit for the driver. The reference writes a plain unit to
+    /// its transport at once, and the first of a run of queued units too
+    /// (the rest one event-loop turn apart): those get their `TO` row and
+    /// their statistics now, so that the rows the case logs next (a `KL`
+    /// timer, say) come after them, as in the reference's log; the rest
+    /// when the driver has written them.
+    fn push_unit(&mut self, mut unit: Unit) {
+        if !unit.queued || self.queued_units == 0 {
+            self.account_written(&unit.data, unit.sync);
+            unit.logged = true;
+        }
         self.queued_units += usize::from(unit.queued);
         self.out_octets += unit.data.len();
         self.out.push_back(unit);
+    }
+
+    /// Records octets as written: a `TO` row, the octet statistics, and
+    /// the wire-level traffic while the connection is open.
+    pub(crate) fn account_written(&mut self, data: &[u8], sync: bool) {
+        self.log.wrote(data, sync);
+        self.stats.tx_octets.add(data.len() as u64);
+        if self.state == State::Open {
+            self.traffic.outgoing.wire += data.len() as u64;
+        }
     }
 
     /// True if some octets waiting to be written are paced chops.
