@@ -48,11 +48,13 @@ const MAX_BURST_READ: usize = 128 * 1024;
 /// it while the application holds the message: payloads shorter than
 /// `1/HOLD_RATIO` of the storage (rounded up to a power of two) are copied
 /// out instead (see `Receiver::next_message_copying_below`), so that a held
-/// message keeps at most this many times its own size. Without it, a few
-/// octets that arrived behind a megabyte frame kept the megabyte. The
-/// copies are small (at most 1/16 of the storage, which is at most about
-/// 2 MiB), and a buffer this connection sized for itself (under `LEND_MIN`)
-/// is split as before.
+/// message keeps at most this many times its own size (twice that when the
+/// buffer grew around a front it had already consumed, which the reader
+/// cannot see). Without it, a few octets that arrived behind a megabyte
+/// frame kept the megabyte. The copies are small (at most 1/16 of the
+/// storage, which is at most about 2 MiB unless a frame needs more), and a
+/// buffer this connection sized for itself (under `LEND_MIN`) is split as
+/// before.
 const HOLD_RATIO: usize = 32;
 
 /// Reads into a buffer ask for an eighth more than they expect (`1/8`):
@@ -354,7 +356,10 @@ impl Reader {
             buf.reserve(rest.max(burst));
             // `lend` below, once the read is done with the buffer.
             self.lent = true;
-            lent_storage = Some(buf.len() + buf.capacity());
+            // The storage from the buffer's front on: a front already
+            // consumed that the growth kept is not counted, which makes
+            // the threshold at most twice too low (growth at least doubles).
+            lent_storage = Some(buf.capacity());
         }
         // A read stops 8 KiB, or a burst's read (at most 128 KiB), past the
         // end of the frame it completes. What it brings of the next frame stays behind in

@@ -351,7 +351,12 @@ impl Receiver {
                 return Ok(None);
             }
             let header = frame.header;
-            let payload = if len < copy_below {
+            // Only a payload that reaches the application as it is: the
+            // fragments and compressed frames of a message are copied into
+            // its own buffer anyway.
+            let as_is = header.opcode.is_control()
+                || (header.fin && header.rsv & 0b100 == 0 && header.opcode != OpCode::Continuation);
+            let payload = if len < copy_below && as_is {
                 // Small for the storage it arrived in: copied, so that
                 // holding it does not hold the storage (see
                 // `next_message_copying_below`).
