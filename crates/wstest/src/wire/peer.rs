@@ -200,6 +200,9 @@ pub struct Peer {
     pub(crate) out: VecDeque<Unit>,
     /// How many units in `out` are queued (chopped or synced) writes.
     pub(crate) queued_units: usize,
+    /// How many of those are not logged yet: the reference's send queue,
+    /// which no longer holds the first of a run, written at once.
+    pub(crate) unlogged_queued: usize,
     pub(crate) timers: Vec<(Instant, Timer)>,
     /// Set when we decided to close TCP: `true` for an abort.
     pub(crate) drop_requested: Option<bool>,
@@ -229,6 +232,7 @@ impl Peer {
             timeouts: Timeouts::default(),
             out: VecDeque::new(),
             queued_units: 0,
+            unlogged_queued: 0,
             timers: Vec::new(),
             drop_requested: None,
             incoming: Incoming::default(),
@@ -263,6 +267,7 @@ impl Peer {
         self.out = VecDeque::new();
         self.out_octets = 0;
         self.queued_units = 0;
+        self.unlogged_queued = 0;
         self.deflate = None;
     }
 
@@ -293,7 +298,10 @@ impl Peer {
                     });
                 }
             }
-            _ if sync || self.queued_units > 0 => {
+            // Behind octets the reference still holds in its send queue, a
+            // plain write waits its turn; once the queue is empty it goes
+            // at once, even while the first of a run is unwritten here.
+            _ if sync || self.unlogged_queued > 0 => {
                 self.push_unit(Unit { data, sync, queued: true, paced: false, logged: false });
             }
             _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false, logged: false }),
@@ -312,6 +320,7 @@ impl Peer {
             unit.logged = true;
         }
         self.queued_units += usize::from(unit.queued);
+        self.unlogged_queued += usize::from(unit.queued && !unit.logged);
         self.out_octets += unit.data.len();
         self.out.push_back(unit);
     }
@@ -336,6 +345,7 @@ impl Peer {
     pub(crate) fn pop_unit(&mut self) -> Option<Unit> {
         let unit = self.out.pop_front()?;
         self.queued_units -= usize::from(unit.queued);
+        self.unlogged_queued -= usize::from(unit.queued && !unit.logged);
         self.out_octets -= unit.data.len();
         Some(unit)
     }
@@ -633,6 +643,40 @@ mod tests {
             rest = &rest[p.header_len + p.header.payload_len as usize..];
         }
         out
+    }
+
+    /// `TO` rows logged so far.
+    fn written_rows(peer: &Peer) -> usize {
+        peer.log.rows().iter().filter(|r| r[0] == "TO").count()
+    }
+
+    #[test]
+    fn writes_are_logged_when_the_reference_would_write_them() {
+        let mut p = Peer::new(Role::Client);
+        p.state = State::Open;
+        // A plain write: at once.
+        p.send_data(Bytes::from_static(b"a"), false, None);
+        assert_eq!(written_rows(&p), 1);
+        // A synced one with nothing queued: written at once too; a plain
+        // one behind it finds the send queue empty and goes at once.
+        p.send_data(Bytes::from_static(b"b"), true, None);
+        p.send_data(Bytes::from_static(b"c"), false, None);
+        assert_eq!(written_rows(&p), 3);
+        // Three chops: the first at once, the others when written; a plain
+        // write behind them waits its turn.
+        p.send_data(Bytes::from_static(b"def"), false, Some(1));
+        p.send_data(Bytes::from_static(b"g"), false, None);
+        assert_eq!(written_rows(&p), 3, "the first chop waits for the earlier synced write");
+        while let Some(unit) = p.pop_unit() {
+            if !unit.logged {
+                p.account_written(&unit.data, unit.sync);
+            }
+        }
+        assert_eq!(written_rows(&p), 7);
+        assert_eq!(p.unlogged_queued, 0);
+        // Nothing queued any more: the next chop goes at once.
+        p.send_data(Bytes::from_static(b"hi"), false, Some(1));
+        assert_eq!(written_rows(&p), 8);
     }
 
     #[test]
