@@ -73,7 +73,15 @@ impl Options {
 
     /// The subjects, in table order: those asked for, or all of them.
     fn subjects(&self) -> Vec<Subject> {
-        self.subjects.clone().unwrap_or_else(|| Subject::ALL.to_vec())
+        let mut subjects = self.subjects.clone().unwrap_or_else(|| Subject::ALL.to_vec());
+        // A subject asked for twice is measured once.
+        let mut seen = Vec::with_capacity(subjects.len());
+        subjects.retain(|s| {
+            let new = !seen.contains(s);
+            seen.push(*s);
+            new
+        });
+        subjects
     }
 }
 
@@ -202,10 +210,11 @@ pub fn run(opts: &Options) -> Result<Outcome, String> {
     Ok(Outcome { setup: setup(opts), runs, memory })
 }
 
-/// One round: every subject's server started (each idles while the others
-/// are measured: they share the server CPUs, not the time), then cell by
-/// cell, every subject that the cell applies to, adding each result to its
-/// cell's rounds.
+/// One round: every subject's server started, then cell by cell, every
+/// subject that the cell applies to, adding each result to its cell's
+/// rounds. A server is stopped (`SIGSTOP`) outside its turns, so that what
+/// it does after a cell (tearing down 500 connections, a garbage
+/// collection) never runs on the server CPUs while another is measured.
 #[allow(clippy::too_many_arguments)]
 fn measure_round(
     exe: &Path,
@@ -224,7 +233,7 @@ fn measure_round(
                 return None;
             }
             bar.set_message(format!("starting {}{tag}", subject.name()));
-            let server = Server::start(*subject, exe, opts);
+            let server = Server::start(*subject, exe, opts).and_then(|server| server.pause().map(|()| server));
             if let Err(e) = &server {
                 bar.println(format!("wsbench: {}{tag}: {e}", subject.name()));
             }
@@ -244,7 +253,10 @@ fn measure_round(
             let result = match &servers[s] {
                 Some(Ok(server)) => {
                     bar.set_message(format!("{} {cell}{tag}", subject.name()));
-                    let result = load(exe, opts, *subject, server, cell);
+                    let result = server.resume().and_then(|()| {
+                        let result = load(exe, opts, *subject, server, cell);
+                        server.pause().and(result)
+                    });
                     if let Err(e) = &result {
                         bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
                     }
@@ -369,6 +381,27 @@ impl Server {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops the server's process (`SIGSTOP`): it uses no CPU until
+    /// [`Server::resume`]; the kernel still queues connections for it.
+    fn pause(&self) -> Result<(), String> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a paused server run again (`SIGCONT`).
+    fn resume(&self) -> Result<(), String> {
+        self.signal("-CONT")
+    }
+
+    /// Sends `signal` with the shell's `kill` (a builtin of every POSIX
+    /// shell, so nothing to install).
+    fn signal(&self, signal: &str) -> Result<(), String> {
+        let status = Command::new("sh")
+            .args(["-c", "kill \"$1\" \"$2\"", "sh", signal, &self.pid().to_string()])
+            .status()
+            .map_err(|e| format!("cannot run sh to send {signal}: {e}"))?;
+        if status.success() { Ok(()) } else { Err(format!("kill {signal} {} failed ({status})", self.pid())) }
     }
 }
 
