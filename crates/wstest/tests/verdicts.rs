@@ -182,6 +182,51 @@ async fn handshake_never_answered() {
     agrees_with_reference("hangs-up").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_masking_its_frames() {
+    agrees_with_reference("masks-frames").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_with_non_minimal_lengths() {
+    agrees_with_reference("non-minimal-lengths").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_pings_with_empty_pongs() {
+    agrees_with_reference("pongs-empty").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sending_data_after_its_close() {
+    agrees_with_reference("close-then-data").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_with_a_reason_that_is_not_utf8() {
+    agrees_with_reference("bad-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_with_one_octet() {
+    agrees_with_reference("short-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_refusing_messages_of_64_kib() {
+    agrees_with_reference("limits-size").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_after_its_first_echo() {
+    agrees_with_reference("closes-after-echo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_rsv1_on_every_frame_of_an_echo() {
+    agrees_with_reference("rsv1-on-continuations").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose

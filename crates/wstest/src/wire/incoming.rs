@@ -4,7 +4,7 @@
 //! pings, run the closing handshake, and hand complete messages and pongs to
 //! the case.
 
-use autostrada::proto::{FrameHeader, OpCode, Role, Utf8Validator, apply_mask};
+use autostrada::proto::{FrameHeader, LengthForm, OpCode, ParsedHeader, Role, Utf8Validator, apply_mask};
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::frame_spec::FrameSpec;
@@ -182,9 +182,8 @@ impl Peer {
             }
             let parsed = FrameHeader::parse(&self.incoming.buf)?;
             let h = parsed.header;
-            if !self.incoming.excused
-                && let Some(reason) = self.check(&h, parsed.length_is_minimal())
-            {
+            let broken = if self.incoming.excused { Vec::new() } else { self.check(&parsed) };
+            for reason in broken {
                 // As the reference's fuzzer (failByDrop off, autobahn.md
                 // §6.6): a violation while open sends our close, and then
                 // this very frame is processed all the same, as are the ones
@@ -192,7 +191,9 @@ impl Peer {
                 // "to continue to later receive the closing handshake
                 // reply"): an unmasked pong from a client is still recorded
                 // (2.1), an unmasked close still answers ours. A violation
-                // while closing drops TCP, and nothing more is decoded.
+                // while closing drops TCP, and nothing more is decoded; so
+                // does a second rule broken by the same header (a pong with
+                // a 64-bit length of 5 breaks two).
                 self.fail(1002, reason);
                 if self.state != State::Closing {
                     self.incoming.stopped = true;
@@ -243,8 +244,15 @@ impl Peer {
                 OpCode::Pong => return Some(Delivery::Pong(payload)),
                 OpCode::Close => {
                     self.on_close_payload(&payload);
-                    self.incoming.stopped = true;
-                    return None;
+                    // A server drops TCP at a close; a client waits for the
+                    // server to, and decodes what comes meanwhile as the
+                    // reference does (it reads on until its state is
+                    // CLOSED): a message sent after the server's close is
+                    // still recorded.
+                    if self.state == State::Closed {
+                        self.incoming.stopped = true;
+                        return None;
+                    }
                 }
                 // Only after a violation: the reference logs such a frame
                 // and delivers nothing.
@@ -261,28 +269,60 @@ impl Peer {
         }
     }
 
-    /// RFC 6455's rules for a header, as the reference fuzzer applies them.
-    fn check(&self, h: &FrameHeader, minimal: bool) -> Option<&'static str> {
+    /// RFC 6455's rules for a header, as the reference fuzzer applies them:
+    /// every rule the header breaks, in the order it checks them (the RSV
+    /// bits, the mask, the opcode against the message state, then the
+    /// extended length), since each one fails the connection again.
+    fn check(&self, parsed: &ParsedHeader) -> Vec<&'static str> {
+        let h = &parsed.header;
         let in_message = self.incoming.message.is_some();
+        let deflate = self.deflate.is_some();
         // RFC 7692 §6: with permessage-deflate, RSV1 marks the first frame of
         // a compressed message; nothing else may set it, or any other bit.
-        let rsv1_ok = self.deflate.is_some() && matches!(h.opcode, OpCode::Text | OpCode::Binary);
-        Some(match h.opcode {
-            _ if h.rsv == 4 && rsv1_ok => return self.check(&FrameHeader { rsv: 0, ..*h }, minimal),
-            _ if h.rsv & 0b011 != 0 && self.deflate.is_some() => "RSV2 or RSV3 set (permessage-deflate defines RSV1 only)",
-            _ if h.rsv != 0 && self.deflate.is_some() => "RSV1 set on a continuation or control frame",
-            _ if h.rsv != 0 => "RSV bits set with no extension negotiated",
-            OpCode::Reserved(_) => "reserved opcode",
-            _ if h.mask.is_some() && self.role == Role::Client => "masked frame from a server",
-            _ if h.mask.is_none() && self.role == Role::Server => "unmasked frame from a client",
-            op if op.is_control() && !h.fin => "fragmented control frame",
-            op if op.is_control() && h.payload_len > 125 => "control frame longer than 125 octets",
-            _ if !minimal => "non-minimal payload length encoding",
-            _ if h.payload_len > i64::MAX as u64 => "payload length with the top bit set",
-            OpCode::Continuation if !in_message => "continuation frame without a message to continue",
-            OpCode::Text | OpCode::Binary if in_message => "new data frame inside a fragmented message",
-            _ => return None,
-        })
+        let rsv1 = h.rsv == 4 && deflate;
+        let mut broken = Vec::new();
+        if h.rsv != 0 && !rsv1 {
+            broken.push(if deflate {
+                "RSV2 or RSV3 set (permessage-deflate defines RSV1 only)"
+            } else {
+                "RSV bits set with no extension negotiated"
+            });
+        }
+        if h.mask.is_some() && self.role == Role::Client {
+            broken.push("masked frame from a server");
+        }
+        if h.mask.is_none() && self.role == Role::Server {
+            broken.push("unmasked frame from a client");
+        }
+        // The length rule looks at the 7-bit length field: a control frame
+        // whose length takes the extended form breaks it, however short.
+        let extended = parsed.length_form != LengthForm::Short;
+        let rules: &[(bool, &'static str)] = if h.opcode.is_control() {
+            &[
+                (!h.fin, "fragmented control frame"),
+                (extended, "control frame longer than 125 octets"),
+                (matches!(h.opcode, OpCode::Reserved(_)), "reserved opcode"),
+                (rsv1, "RSV1 set on a control frame"),
+            ]
+        } else {
+            let continuation = h.opcode == OpCode::Continuation;
+            &[
+                (matches!(h.opcode, OpCode::Reserved(_)), "reserved opcode"),
+                (continuation && !in_message, "continuation frame without a message to continue"),
+                (!continuation && in_message, "new data frame inside a fragmented message"),
+                // Any data frame inside a message: a text or binary one
+                // there breaks this rule too, on top of the one above.
+                (rsv1 && in_message, "RSV1 set on a frame inside a fragmented message"),
+            ]
+        };
+        broken.extend(rules.iter().filter(|(b, _)| *b).map(|(_, reason)| *reason));
+        if h.payload_len > i64::MAX as u64 {
+            broken.push("payload length with the top bit set");
+        }
+        if !parsed.length_is_minimal() {
+            broken.push("non-minimal payload length encoding");
+        }
+        broken
     }
 
     fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Option<Delivery> {
