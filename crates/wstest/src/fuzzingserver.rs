@@ -28,7 +28,7 @@ use crate::cases::{self, CaseDef, CaseRun};
 use crate::report::{self, CaseResult, Index};
 use crate::spec::ServerSpec;
 use crate::verdict::judge;
-use crate::wire::server::{Pending, read_request};
+use crate::wire::server::{Pending, Refusal, read_request};
 use crate::wire::transport::Stream;
 use crate::wire::{DriveOptions, Handler, Peer};
 
@@ -439,9 +439,13 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     let started = pending.started;
     let mut open = match pending.accept(def.deflate_acceptor()).await {
         Ok(open) => open,
-        Err(reason) => {
-            // Refused (a malformed deflate offer, a bad upgrade): the case
-            // ran and failed, as in the reference, rather than going missing.
+        // No valid upgrade: as in the reference, whose server judges the
+        // request (failHandshake) before its case exists (onConnect), the
+        // case leaves no result behind, and no row in the reports.
+        Err(Refusal::Upgrade(_)) => return,
+        Err(Refusal::Handshake(reason)) => {
+            // Refused later (a malformed deflate offer): the case ran and
+            // failed, as in the reference, rather than going missing.
             let result = never_opened(agent, n, def, &reason, started);
             let shared = state.clone();
             let _ = tokio::task::spawn_blocking(move || store(&shared, result)).await;

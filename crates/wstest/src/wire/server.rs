@@ -8,12 +8,14 @@
 //! against the address we listen on: behind a port mapping (Docker, a
 //! proxy) they differ, and nothing in the protocol depends on them.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use autostrada::proto::Role;
 use autostrada::proto::handshake::{self, HandshakeLimits, check_request, parse_request};
 use bytes::{Buf, BufMut};
-use http::Request;
+use http::header::{SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION};
+use http::{HeaderValue, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, sleep_until};
 
@@ -131,17 +133,36 @@ impl Pending {
     /// A request that is no valid WebSocket upgrade is refused with 400.
     ///
     /// # Errors
-    /// The refusal's reason, after it was sent.
-    pub async fn accept(mut self, acceptor: Option<Acceptor>) -> Result<Open, String> {
-        let accept = match check_request(&self.request) {
-            Ok(a) => a,
+    /// Why the request was refused, after the refusal was sent.
+    pub async fn accept(mut self, acceptor: Option<Acceptor>) -> Result<Open, Refusal> {
+        let accept = match check_request(&as_the_reference_judges(&self.request)) {
+            // The answer is made from the key as sent (the copy judged may
+            // hold its canonical form).
+            Ok(a) => self.request.headers().get(SEC_WEBSOCKET_KEY).map_or(a, |k| handshake::accept_key(k.as_bytes())),
             Err(e) => {
                 let reason = e.to_string();
                 let _ = self.wr.write_all(&handshake::rejection(&e)).await;
                 let _ = self.wr.shutdown().await;
-                return Err(reason);
+                return Err(Refusal::Upgrade(reason));
             }
         };
+        if let Some(name) = repeated_header(&self.request) {
+            let reason = format!("the {name} header appears more than once");
+            self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
+            return Err(Refusal::Upgrade(reason));
+        }
+        if let Some(fragment) = target_fragment(&self.head) {
+            // RFC 6455 §3: fragments "MUST NOT be used" on WebSocket URIs;
+            // the reference's server refuses a target that has one.
+            let reason = format!("the request target has a fragment ({fragment:?})");
+            self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
+            return Err(Refusal::Upgrade(reason));
+        }
+        if let Some(twice) = duplicate_protocol(&self.request) {
+            let reason = format!("subprotocol {twice:?} offered more than once in Sec-WebSocket-Protocol");
+            self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
+            return Err(Refusal::Upgrade(reason));
+        }
         let mut response = format!(
             "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_HEADER}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
         );
@@ -155,7 +176,7 @@ impl Pending {
                 Err(reason) => {
                     let body = format!("wstest: malformed permessage-deflate offer: {reason}");
                     self.refuse(400, "Bad Request", &body).await;
-                    return Err(reason);
+                    return Err(Refusal::Handshake(reason));
                 }
             }
         }
@@ -163,8 +184,8 @@ impl Pending {
         self.peer.log.wrote(response.as_bytes(), false);
         self.peer.stats.tx_octets.add(response.len() as u64);
         self.peer.traffic.outgoing.preopen += response.len() as u64;
-        self.wr.write_all(response.as_bytes()).await.map_err(|e| e.to_string())?;
-        self.wr.flush().await.map_err(|e| e.to_string())?;
+        self.wr.write_all(response.as_bytes()).await.map_err(|e| Refusal::Handshake(e.to_string()))?;
+        self.wr.flush().await.map_err(|e| Refusal::Handshake(e.to_string()))?;
         self.peer.state = State::Open;
         Ok(Open {
             peer: self.peer,
@@ -175,6 +196,86 @@ impl Pending {
             started: self.started,
         })
     }
+}
+
+/// Why [`Pending::accept`] did not complete a handshake.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The request is no valid WebSocket upgrade (RFC 6455 §4.2.1): judged
+    /// before anything it asks for.
+    Upgrade(String),
+    /// A valid upgrade that still came to nothing: its permessage-deflate
+    /// offer is malformed, or the 101 response could not be written.
+    Handshake(String),
+}
+
+/// The request as `check_request` is to judge it, where the reference's
+/// server is more lenient than RFC 6455:
+/// - it speaks draft hybi-10 as well (its protocol versions are 0, 8 and
+///   13; 0, Hixie-76, has framing of its own that wstest does not speak):
+///   a client asking for version 8, whose handshake and framing are RFC
+///   6455's, is served like one asking for 13;
+/// - it checks only the key's shape (22 characters of the base64 alphabet,
+///   then `==`), not that the bits its last character leaves unused are
+///   zero, as a strict base64 decoder does: such a key is judged in its
+///   canonical form.
+fn as_the_reference_judges(request: &Request<()>) -> Cow<'_, Request<()>> {
+    let mut judged = Cow::Borrowed(request);
+    let mut versions = request.headers().get_all(SEC_WEBSOCKET_VERSION).iter().map(|v| v.to_str().map(str::trim));
+    if let (Some(Ok("8")), None) = (versions.next(), versions.next()) {
+        judged.to_mut().headers_mut().insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    }
+    let mut keys = request.headers().get_all(SEC_WEBSOCKET_KEY).iter();
+    if let (Some(key), None) = (keys.next(), keys.next())
+        && let Some(canonical) = canonical_key(key.as_bytes())
+    {
+        judged.to_mut().headers_mut().insert(SEC_WEBSOCKET_KEY, canonical);
+    }
+    judged
+}
+
+/// A key of the reference's shape, with the unused low four bits of its
+/// 22nd character cleared (`None` for any other key).
+fn canonical_key(key: &[u8]) -> Option<HeaderValue> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let key = key.trim_ascii();
+    let (chars, b"==") = key.split_at_checked(22)? else { return None };
+    let sextets: Vec<usize> = chars.iter().map(|c| ALPHABET.iter().position(|a| a == c)).collect::<Option<_>>()?;
+    let mut canonical = key.to_vec();
+    canonical[21] = ALPHABET[sextets[21] & 0b11_0000];
+    HeaderValue::from_bytes(&canonical).ok()
+}
+
+/// A header the request has more than once, of those the reference's
+/// server wants once at most: `Host` (RFC 7230 §5.4 asks for a 400), the
+/// origin (`Origin`, or hybi-10's `Sec-WebSocket-Origin` with version 8)
+/// and `Sec-WebSocket-Extensions` (which RFC 6455 §9.1 would let repeat).
+/// `Sec-WebSocket-Key` and `Sec-WebSocket-Version` are `check_request`'s.
+fn repeated_header(request: &Request<()>) -> Option<&'static str> {
+    let headers = request.headers();
+    let hybi10 = headers.get(SEC_WEBSOCKET_VERSION).is_some_and(|v| v.as_bytes().trim_ascii() == b"8");
+    let origin = if hybi10 { "Sec-WebSocket-Origin" } else { "Origin" };
+    [("Host", "host"), (origin, origin), ("Sec-WebSocket-Extensions", "sec-websocket-extensions")]
+        .into_iter()
+        .find(|(_, name)| headers.get_all(*name).iter().count() > 1)
+        .map(|(name, _)| name)
+}
+
+/// The fragment of the request target in `head` (the request as received),
+/// if it has a non-empty one.
+fn target_fragment(head: &str) -> Option<&str> {
+    let target = head.lines().next()?.split_whitespace().nth(1)?;
+    target.split_once('#').map(|(_, fragment)| fragment).filter(|f| !f.is_empty())
+}
+
+/// A subprotocol the request offers more than once: the reference's server
+/// refuses such a request (RFC 6455 §4.1: the values MUST be unique), as it
+/// splits the values of all `Sec-WebSocket-Protocol` fields at commas.
+fn duplicate_protocol(request: &Request<()>) -> Option<String> {
+    let values = request.headers().get_all(SEC_WEBSOCKET_PROTOCOL);
+    let offered: Vec<&str> =
+        values.iter().flat_map(|v| v.to_str().unwrap_or_default().split(',')).map(str::trim).collect();
+    offered.iter().enumerate().find(|(i, p)| offered[..*i].contains(p)).map(|(_, p)| (*p).to_owned())
 }
 
 /// A connection whose opening handshake (server side) is complete.
@@ -230,5 +331,63 @@ impl Open {
             server_header: None,
             skipped: skip,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)]) -> Request<()> {
+        let mut r = Request::new(());
+        for (name, value) in headers {
+            r.headers_mut().append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn a_key_of_the_references_shape_is_judged_in_its_canonical_form() {
+        // 'B' (000001) ends a key whose last character should leave its
+        // low four bits zero: 'A'.
+        assert_eq!(
+            canonical_key(b"AAAAAAAAAAAAAAAAAAAAAB=="),
+            Some(HeaderValue::from_static("AAAAAAAAAAAAAAAAAAAAAA=="))
+        );
+        assert_eq!(
+            canonical_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            Some(HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="))
+        );
+        // Other shapes are left to check_request (which refuses them).
+        assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAAAAAAAA="), None);
+        assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAA!=="), None);
+    }
+
+    #[test]
+    fn headers_the_reference_wants_once_are_found_repeated() {
+        let twice = |name| request(&[(name, "a"), (name, "b")]);
+        assert_eq!(repeated_header(&twice("host")), Some("Host"));
+        assert_eq!(repeated_header(&twice("origin")), Some("Origin"));
+        assert_eq!(repeated_header(&twice("sec-websocket-extensions")), Some("Sec-WebSocket-Extensions"));
+        assert_eq!(repeated_header(&twice("sec-websocket-protocol")), None);
+        let hybi10 = request(&[("sec-websocket-version", "8"), ("origin", "a"), ("origin", "b")]);
+        assert_eq!(repeated_header(&hybi10), None);
+        assert_eq!(repeated_header(&request(&[("host", "a"), ("origin", "b")])), None);
+    }
+
+    #[test]
+    fn a_fragment_is_found_on_the_request_line_only() {
+        assert_eq!(target_fragment("GET /runCase?case=1#case HTTP/1.1\r\nHost: x#y\r\n\r\n"), Some("case"));
+        assert_eq!(target_fragment("GET /runCase?case=1# HTTP/1.1\r\n\r\n"), None);
+        assert_eq!(target_fragment("GET /runCase?case=1 HTTP/1.1\r\nHost: x#y\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn a_subprotocol_offered_twice_is_found_across_fields() {
+        assert_eq!(duplicate_protocol(&request(&[("sec-websocket-protocol", "chat, chat")])).as_deref(), Some("chat"));
+        let split = request(&[("sec-websocket-protocol", "chat, superchat"), ("sec-websocket-protocol", "chat")]);
+        assert_eq!(duplicate_protocol(&split).as_deref(), Some("chat"));
+        assert_eq!(duplicate_protocol(&request(&[("sec-websocket-protocol", "chat, superchat")])), None);
+        assert_eq!(duplicate_protocol(&request(&[])), None);
     }
 }
