@@ -60,29 +60,25 @@ pub struct Options {
 impl Options {
     /// The cells, in table order: those asked for, or the whole matrix.
     fn cells(&self) -> Vec<Cell> {
-        let mut cells = self.cells.clone().unwrap_or_else(Cell::default_matrix);
-        // A cell asked for twice is measured once.
-        let mut seen = Vec::with_capacity(cells.len());
-        cells.retain(|c| {
-            let new = !seen.contains(c);
-            seen.push(*c);
-            new
-        });
-        cells
+        first_of_each(self.cells.clone().unwrap_or_else(Cell::default_matrix))
     }
 
     /// The subjects, in table order: those asked for, or all of them.
     fn subjects(&self) -> Vec<Subject> {
-        let mut subjects = self.subjects.clone().unwrap_or_else(|| Subject::ALL.to_vec());
-        // A subject asked for twice is measured once.
-        let mut seen = Vec::with_capacity(subjects.len());
-        subjects.retain(|s| {
-            let new = !seen.contains(s);
-            seen.push(*s);
-            new
-        });
-        subjects
+        first_of_each(self.subjects.clone().unwrap_or_else(|| Subject::ALL.to_vec()))
     }
+}
+
+/// `items` in order without repeats: a cell or subject asked for twice is
+/// measured once.
+fn first_of_each<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept
 }
 
 /// One subject on one cell.
@@ -524,6 +520,11 @@ mod tests {
             server_cpu_us_per_msg: cpu,
             errors,
         })
+    }
+
+    #[test]
+    fn a_cell_or_subject_asked_for_twice_runs_once() {
+        assert_eq!(first_of_each(vec![3, 1, 3, 2, 1]), vec![3, 1, 2]);
     }
 
     #[test]
