@@ -573,6 +573,12 @@ impl Indexes {
             // moot), even if it fails: later cases schedule another.
             self.flush_scheduled = false;
         }
+        if now && !outdir.join("index.json").exists() {
+            // Asked for reports before any case left a row (every handshake
+            // refused, say): an index with no rows, `{}`, as the reference
+            // writes one.
+            self.json_dirty = true;
+        }
         let due = now || self.written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
         if !due || !(self.json_dirty || self.html.pending()) {
             return Ok(());

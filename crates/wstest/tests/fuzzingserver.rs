@@ -97,7 +97,7 @@ async fn autostrada_client_passes_and_reports_are_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
-    let (addr, _outdir, stop, task) = start(&["1.1.*"], "errors").await;
+    let (addr, outdir, stop, task) = start(&["1.1.*"], "errors").await;
     let unknown = raw(&addr, "/nothing", &addr).await;
     assert!(unknown.starts_with("HTTP/1.1 404") && unknown.contains("/runCase?case=N&agent=A"), "{unknown}");
     let no_agent = raw(&addr, "/runCase?case=1", &addr).await;
@@ -125,6 +125,10 @@ async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
     assert!(mapped.starts_with("HTTP/1.1 101"), "{mapped}");
     let info = raw(&addr, "/getCaseInfo?case=3", "localhost").await;
     assert!(info.contains("{\"id\": \"1.1.3\", \"description\": "), "{info}");
+    // Reports asked for before any case left a row: an empty index, as the
+    // reference writes.
+    let _ = raw(&addr, "/updateReports?agent=x", &addr).await;
+    assert_eq!(std::fs::read_to_string(outdir.join("index.json")).unwrap(), "{}");
     let _ = stop.send(());
     assert!(task.await.unwrap().is_empty());
 }
