@@ -55,6 +55,7 @@ async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, s
 /// Runs the cases recorded for `name` and compares every verdict pair with
 /// the reference's.
 async fn agrees_with_reference(name: &str) {
+    let _turn = agreement::AT_ONCE.acquire().await.unwrap();
     let expected = agreement::expected("expected-client", name);
     let cases: Vec<&str> = expected.keys().map(String::as_str).collect();
     let (results, _) = run(name, &cases).await;

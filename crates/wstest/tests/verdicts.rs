@@ -59,6 +59,7 @@ async fn autostrada_passes_every_case() {
 /// Runs the cases recorded for `flaw` and compares every verdict pair with
 /// the reference's.
 async fn agrees_with_reference(name: &str) {
+    let _turn = agreement::AT_ONCE.acquire().await.unwrap();
     let flaw = flawed::Flaw::from_name(name).unwrap();
     let expected = agreement::expected("expected", name);
     let addr = flawed::start(flaw, "127.0.0.1:0").await.unwrap();
