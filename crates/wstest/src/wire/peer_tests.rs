@@ -1,0 +1,120 @@
+use super::*;
+use crate::wire::repeat;
+
+fn frames(peer: &mut Peer) -> Vec<(bool, u8, usize)> {
+    let wire: Vec<u8> = peer.out.drain(..).flat_map(|u| u.data.to_vec()).collect();
+    let mut out = Vec::new();
+    let mut rest = &wire[..];
+    while let Some(p) = FrameHeader::parse(rest) {
+        out.push((p.header.fin, p.header.opcode.bits(), p.header.payload_len as usize));
+        rest = &rest[p.header_len + p.header.payload_len as usize..];
+    }
+    out
+}
+
+/// `TO` rows logged so far.
+fn written_rows(peer: &Peer) -> usize {
+    peer.log.rows().iter().filter(|r| r[0] == "TO").count()
+}
+
+#[test]
+fn writes_are_logged_when_the_reference_would_write_them() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    // A plain write: at once.
+    p.send_data(Bytes::from_static(b"a"), false, None);
+    assert_eq!(written_rows(&p), 1);
+    // A synced one with nothing queued: written at once too; a plain
+    // one behind it finds the send queue empty and goes at once.
+    p.send_data(Bytes::from_static(b"b"), true, None);
+    p.send_data(Bytes::from_static(b"c"), false, None);
+    assert_eq!(written_rows(&p), 3);
+    // Three chops: the first at once, the others when written; a plain
+    // write behind them waits its turn.
+    p.send_data(Bytes::from_static(b"def"), false, Some(1));
+    p.send_data(Bytes::from_static(b"g"), false, None);
+    assert_eq!(written_rows(&p), 3, "the first chop waits for the earlier synced write");
+    while let Some(unit) = p.pop_unit() {
+        if !unit.logged {
+            p.account_written(&unit.data, unit.sync);
+        }
+    }
+    assert_eq!(written_rows(&p), 7);
+    assert_eq!(p.unlogged_queued, 0);
+    // Nothing queued any more: the next chop goes at once.
+    p.send_data(Bytes::from_static(b"hi"), false, Some(1));
+    assert_eq!(written_rows(&p), 8);
+}
+
+#[test]
+fn message_api_adds_an_empty_final_frame_on_exact_multiples() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    p.send_message(Bytes::from_static(b"abcd"), false, Some(2), false);
+    assert_eq!(frames(&mut p), vec![(false, 1, 2), (false, 0, 2), (true, 0, 0)]);
+    p.send_message(Bytes::from_static(b"abcde"), true, Some(2), false);
+    assert_eq!(frames(&mut p), vec![(false, 2, 2), (false, 0, 2), (true, 0, 1)]);
+    p.send_message(Bytes::from_static(b"ab"), false, Some(2), false);
+    assert_eq!(frames(&mut p), vec![(true, 1, 2)]);
+    p.auto_fragment_size = 1300;
+    p.send_message(repeat(b"*", 65536), false, None, false);
+    assert_eq!(frames(&mut p).len(), 51);
+}
+
+#[test]
+fn read_buffer_is_sized_for_the_frame_but_not_for_a_claim() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    // A 1 MiB binary frame announced: room for all of it.
+    p.receive(&[0x82, 127, 0, 0, 0, 0, 0, 0x10, 0, 0]);
+    assert!(p.read_buffer().capacity() >= 10 + (1 << 20));
+    // A frame claiming 2^40 octets: only the 16 MiB cap is reserved.
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    p.receive(&[0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0]);
+    assert!(p.read_buffer().capacity() <= (17 << 20));
+    // Reads appended to the buffer are logged, counted and decoded.
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    let buf = p.read_buffer();
+    let from = buf.len();
+    buf.extend_from_slice(&[0x81, 2, b'h', b'i']);
+    p.note_read(from);
+    assert_eq!(p.stats.rx_octets.to_json()["4"], 1);
+    assert!(matches!(p.next_delivery(), Some(crate::wire::incoming::Delivery::Message(m, false)) if m == "hi"));
+}
+
+#[test]
+fn repeated_payload_is_built_and_masked_in_place() {
+    let mut p = Peer::new(Role::Client);
+    p.send_frame(FrameSpec::new(2, &b"xyz"[..]).repeat_to(70_000));
+    let wire: Vec<u8> = p.out.drain(..).flat_map(|u| u.data.to_vec()).collect();
+    // 2 + 8 octets of header (64-bit length), 4 of mask key, then the payload.
+    assert_eq!(&wire[..2], &[0x82, 0xff]);
+    assert_eq!(u64::from_be_bytes(wire[2..10].try_into().unwrap()), 70_000);
+    let key: [u8; 4] = wire[10..14].try_into().unwrap();
+    let mut payload = wire[14..].to_vec();
+    apply_mask(&mut payload, key, 0);
+    assert_eq!(payload, repeat(b"xyz", 70_000));
+}
+
+#[test]
+fn repeat_builds_the_payload() {
+    assert_eq!(repeat(b"abc", 7), Bytes::from_static(b"abcabca"));
+    assert_eq!(repeat(b"abc", 2), Bytes::from_static(b"ab"));
+    assert_eq!(repeat(b"abc", 0), Bytes::new());
+    let long = repeat(b"xyz", 1000);
+    assert!(long.chunks(3).all(|c| b"xyz".starts_with(c)), "{long:?}");
+}
+
+#[test]
+fn chops_and_syncs_queue_in_order() {
+    let mut p = Peer::new(Role::Client);
+    p.send_data(Bytes::from_static(b"direct"), false, None);
+    p.send_data(Bytes::from_static(b"abcde"), false, Some(2));
+    p.send_data(Bytes::from_static(b"after"), false, None);
+    let units: Vec<(Vec<u8>, bool)> = p.out.iter().map(|u| (u.data.to_vec(), u.queued)).collect();
+    assert_eq!(units[0], (b"direct".to_vec(), false));
+    assert_eq!(units.len(), 5);
+    assert!(units[1..].iter().all(|(_, q)| *q), "nothing overtakes queued octets");
+}
