@@ -238,3 +238,8 @@ async fn an_inflate_failure_closes_as_in_the_reference() {
     let reason = "peer dropped the TCP connection without previous WebSocket closing handshake";
     assert_eq!(r["wasNotCleanReason"].as_str(), Some(reason), "{r:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_server_max_window_bits_without_a_value() {
+    agrees_with_reference("deflate-bare-server-bits").await;
+}

@@ -82,7 +82,8 @@ fn window_bits(name: &str, value: Option<&String>) -> Result<u8, String> {
         Some(Ok(b @ 8..=15)) => Ok(b),
         _ => Err(format!(
             "illegal extension parameter value '{}' for parameter '{name}' of extension '{NAME}'",
-            value.map_or("True", String::as_str)
+            // (A missing value reads as True, which the reference takes as 1.)
+            value.map_or("1", String::as_str)
         )),
     }
 }
@@ -168,6 +169,21 @@ fn parse_offer(ext: &Extension) -> Result<ClientOffer, String> {
     Ok(o)
 }
 
+/// Server role: reads every permessage-deflate offer among `offered`. As
+/// the reference's server, which reads the offers on every connection
+/// before its case decides whether to take one, a malformed offer fails
+/// the handshake even where no offer would be accepted.
+///
+/// # Errors
+/// The reason the first malformed offer gives.
+pub fn check_offers(offered: &[Extension]) -> Result<(), String> {
+    parse_offers(offered).map(drop)
+}
+
+fn parse_offers(offered: &[Extension]) -> Result<Vec<ClientOffer>, String> {
+    offered.iter().filter(|e| e.name == NAME).map(parse_offer).collect()
+}
+
 /// How the fuzzer as server answers the client's offers (one per 13.x
 /// subgroup; the 12.x cases use [`Acceptor::First`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,8 +234,7 @@ impl Acceptor {
     /// offer suits, no extension; `Err`: a malformed offer fails the
     /// handshake. `Ok(Some)` holds the agreement and the response header value.
     pub fn accept(self, offered: &[Extension]) -> Result<Option<(Agreement, String)>, String> {
-        let offers =
-            offered.iter().filter(|e| e.name == NAME).map(parse_offer).collect::<Result<Vec<ClientOffer>, String>>()?;
+        let offers = parse_offers(offered)?;
         let Some((offer, client_reset, client_bits)) = self.pick(&offers) else { return Ok(None) };
         let agreed = Agreement {
             server_no_context_takeover: offer.requests_no_context_takeover,
@@ -500,6 +515,17 @@ mod tests {
             Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=10")
         );
         assert!(Acceptor::First.accept(&offers("permessage-deflate; bogus")).is_err());
+    }
+
+    #[test]
+    fn offers_are_judged_without_an_acceptor() {
+        let bare_server_bits = check_offers(&offers("permessage-deflate; server_max_window_bits"));
+        assert_eq!(
+            bare_server_bits.unwrap_err(),
+            "illegal extension parameter value '1' for parameter 'server_max_window_bits' of extension 'permessage-deflate'"
+        );
+        assert!(check_offers(&offers("x-webkit-deflate-frame; bogus, permessage-deflate")).is_ok());
+        assert!(check_offers(&offers("permessage-deflate, permessage-deflate; client_max_window_bits=16")).is_err());
     }
 
     #[test]

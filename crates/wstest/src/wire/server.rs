@@ -19,7 +19,7 @@ use http::{HeaderValue, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, sleep_until};
 
-use super::deflate::{Acceptor, Deflate};
+use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
@@ -166,18 +166,23 @@ impl Pending {
         let mut response = format!(
             "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_HEADER}\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
         );
-        if let Some(acceptor) = acceptor {
-            match acceptor.accept(&handshake::extensions(self.request.headers())) {
-                Ok(Some((agreement, header))) => {
-                    response.push_str(&format!("Sec-WebSocket-Extensions: {header}\r\n"));
-                    self.peer.deflate = Some(Deflate::new(agreement, Role::Server));
-                }
-                Ok(None) => {}
-                Err(reason) => {
-                    let body = format!("wstest: malformed permessage-deflate offer: {reason}");
-                    self.refuse(400, "Bad Request", &body).await;
-                    return Err(Refusal::Handshake(reason));
-                }
+        // Offers are judged on every connection, taken only where the case
+        // has an acceptor.
+        let offered = handshake::extensions(self.request.headers());
+        let answer = match acceptor {
+            Some(acceptor) => acceptor.accept(&offered),
+            None => check_offers(&offered).map(|()| None),
+        };
+        match answer {
+            Ok(Some((agreement, header))) => {
+                response.push_str(&format!("Sec-WebSocket-Extensions: {header}\r\n"));
+                self.peer.deflate = Some(Deflate::new(agreement, Role::Server));
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                let body = format!("wstest: malformed permessage-deflate offer: {reason}");
+                self.refuse(400, "Bad Request", &body).await;
+                return Err(Refusal::Handshake(reason));
             }
         }
         response.push_str("\r\n");
