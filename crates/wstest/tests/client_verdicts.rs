@@ -243,3 +243,20 @@ async fn an_inflate_failure_closes_as_in_the_reference() {
 async fn client_offering_server_max_window_bits_without_a_value() {
     agrees_with_reference("deflate-bare-server-bits").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_with_a_space_before_its_header_colons() {
+    agrees_with_reference("space-before-colon").await;
+}
+
+/// The reference's server waits for a head that ends in CRLF CRLF until its
+/// opening handshake times out (5 s): it leaves no result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ending_its_request_lines_in_bare_newlines() {
+    leaves_no_result("bare-newlines").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_asking_in_http_1_0() {
+    leaves_no_result("http-1.0").await;
+}

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::time::Instant;
 
 use autostrada::proto::Role;
-use autostrada::proto::handshake::{self, HandshakeLimits, check_request, parse_request};
+use autostrada::proto::handshake::{self, check_request};
 use bytes::{Buf, BufMut};
 use http::header::{SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION};
 use http::{HeaderValue, Request};
@@ -67,7 +67,6 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
     let mut peer = Peer::new(Role::Server);
     peer.timeouts = timeouts;
     let deadline = tokio::time::Instant::now() + timeouts.open_handshake;
-    let limits = HandshakeLimits { max_head_size: MAX_HEAD, ..HandshakeLimits::default() };
     loop {
         let buf = peer.read_buffer();
         let from = buf.len();
@@ -85,24 +84,89 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
             }
             Err(e) => return Err(RequestError::Gone(e.to_string())),
         }
-        let buf = peer.take_buffer();
-        match parse_request(&buf, &limits) {
-            Ok(Some((request, n))) => {
-                let mut buf = buf;
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                buf.advance(n);
+        let mut buf = peer.take_buffer();
+        let end = buf[from.saturating_sub(3)..].windows(4).position(|w| w == b"\r\n\r\n");
+        let refusal = match end.map(|i| from.saturating_sub(3) + i + 4) {
+            Some(n) if n <= MAX_HEAD => match parse_head(&buf[..n]) {
+                Ok(request) => {
+                    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    buf.advance(n);
+                    peer.restore_buffer(buf);
+                    return Ok(Pending { peer, rd, wr, request, head, started: chrono::Utc::now() });
+                }
+                Err(refusal) => refusal,
+            },
+            None if buf.len() <= MAX_HEAD => {
                 peer.restore_buffer(buf);
-                return Ok(Pending { peer, rd, wr, request, head, started: chrono::Utc::now() });
+                continue;
             }
-            Ok(None) => peer.restore_buffer(buf),
-            Err(e) => {
-                let reason = e.to_string();
-                let _ = wr.write_all(&handshake::rejection(&e)).await;
-                let _ = wr.shutdown().await;
-                return Err(RequestError::Refused(reason));
-            }
+            _ => HeadRefusal {
+                status: 431,
+                phrase: "Request Header Fields Too Large",
+                reason: format!("the request head is larger than {MAX_HEAD} octets"),
+            },
+        };
+        let response = error_response(refusal.status, refusal.phrase, &format!("wstest: {}", refusal.reason));
+        let _ = wr.write_all(response.as_bytes()).await;
+        let _ = wr.shutdown().await;
+        return Err(RequestError::Refused(refusal.reason));
+    }
+}
+
+/// Why a request head was refused, and the HTTP status that says so.
+#[derive(Debug)]
+struct HeadRefusal {
+    status: u16,
+    phrase: &'static str,
+    reason: String,
+}
+
+impl HeadRefusal {
+    fn bad(reason: String) -> Self {
+        Self { status: 400, phrase: "Bad Request", reason }
+    }
+}
+
+/// Reads a request head (up to and with its `\r\n\r\n`) the way the
+/// reference's server reads it, which is not the way of an HTTP/1.1 parser
+/// (RFC 7230): the head ends at the first CRLF CRLF only (a head whose
+/// lines end in bare LF never ends, and the opening handshake times out);
+/// the request line must be three words, `GET`, the target and `HTTP/1.1`
+/// exactly; a header line is cut at its first colon, name and value trimmed
+/// (`Name : value` is taken), and a line without a colon there (an obsolete
+/// folded continuation, say) is passed over. Header fields our HTTP types
+/// cannot hold (a name that is no token, a value with control characters)
+/// are passed over too: none of them is one the handshake looks at.
+fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
+    let text = std::str::from_utf8(head).map_err(|_| HeadRefusal::bad("the request head is not UTF-8".into()))?;
+    let mut lines = text.split(['\r', '\n']);
+    let request_line = lines.next().unwrap_or_default().trim();
+    let words: Vec<&str> = request_line.split_whitespace().collect();
+    let [method, target, version] = words[..] else {
+        return Err(HeadRefusal::bad(format!("bad HTTP request line {request_line:?}")));
+    };
+    if method != "GET" {
+        let reason = format!("HTTP method {method:?} not allowed");
+        return Err(HeadRefusal { status: 405, phrase: "Method Not Allowed", reason });
+    }
+    if version != "HTTP/1.1" {
+        let reason = format!("unsupported HTTP version {version:?}");
+        return Err(HeadRefusal { status: 505, phrase: "HTTP Version Not Supported", reason });
+    }
+    let mut request = Request::builder()
+        .method(http::Method::GET)
+        .uri(target)
+        .version(http::Version::HTTP_11)
+        .body(())
+        .map_err(|e| HeadRefusal::bad(format!("bad request target {target:?}: {e}")))?;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':').filter(|(name, _)| !name.is_empty()) else { continue };
+        let name = http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes());
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(value.trim())) {
+            request.headers_mut().append(name, value);
         }
     }
+    Ok(request)
 }
 
 /// An HTTP error response with a plain-text explanation.
@@ -349,6 +413,23 @@ mod tests {
             r.headers_mut().append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
         }
         r
+    }
+
+    #[test]
+    fn request_heads_are_read_as_the_reference_reads_them() {
+        let head =
+            "GET /runCase?case=1 HTTP/1.1\r\nHost : h:9001\r\nupgrade:WebSocket\r\n folded on\r\nno colon\r\n\r\n";
+        let r = parse_head(head.as_bytes()).unwrap();
+        assert_eq!(r.uri().path(), "/runCase");
+        assert_eq!(r.headers()["host"], "h:9001");
+        assert_eq!(r.headers()["upgrade"], "WebSocket");
+        assert_eq!(r.headers().len(), 2);
+        let status = |head: &str| parse_head(head.as_bytes()).map(drop).map_err(|r| r.status);
+        assert_eq!(status("GET / HTTP/1.0\r\n\r\n"), Err(505));
+        assert_eq!(status("GET / HTTP/1.2\r\n\r\n"), Err(505));
+        assert_eq!(status("POST / HTTP/1.1\r\n\r\n"), Err(405));
+        assert_eq!(status("GET /a b HTTP/1.1\r\n\r\n"), Err(400));
+        assert_eq!(status("GET  /  HTTP/1.1 \r\n\r\n"), Ok(()));
     }
 
     #[test]
