@@ -260,3 +260,8 @@ async fn client_ending_its_request_lines_in_bare_newlines() {
 async fn client_asking_in_http_1_0() {
     leaves_no_result("http-1.0").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_x_webkit_deflate_frame_first() {
+    agrees_with_reference("x-webkit-deflate").await;
+}
