@@ -72,16 +72,18 @@ pub struct CpuCheck {
 /// autostrada's CPU check on `cell`, when autostrada and a peer both ran it.
 #[must_use]
 pub fn cpu_check(o: &Outcome, cell: &Cell) -> Option<CpuCheck> {
-    let ours = cpu(result(o, Subject::Autostrada, cell))?;
-    let best = Subject::ALL
-        .into_iter()
-        .filter(|s| s.is_rust_peer())
-        .filter_map(|s| cpu(result(o, s, cell)))
-        .fold(f64::INFINITY, f64::min);
+    check_cpu(|s| cpu(result(o, s, cell)))
+}
+
+/// The CPU check on the figures `cpu_of` gives for each subject (one cell,
+/// as a whole or in one round).
+fn check_cpu(cpu_of: impl Fn(Subject) -> Option<f64>) -> Option<CpuCheck> {
+    let ours = cpu_of(Subject::Autostrada)?;
+    let best = Subject::ALL.into_iter().filter(|s| s.is_rust_peer()).filter_map(&cpu_of).fold(f64::INFINITY, f64::min);
     if !best.is_finite() || best <= 0.0 {
         return None;
     }
-    let raw = cpu(result(o, Subject::RawTcp, cell)).filter(|v| *v > 0.0);
+    let raw = cpu_of(Subject::RawTcp).filter(|v| *v > 0.0);
     let floor_vs_best = raw.map(|r| r / best);
     let vs_floor = raw.map(|r| ours / r);
     let vs_best = ours / best;
@@ -90,6 +92,39 @@ pub fn cpu_check(o: &Outcome, cell: &Cell) -> Option<CpuCheck> {
         _ => (vs_best <= 1.0, 0.8 * best),
     };
     Some(CpuCheck { vs_best, floor_vs_best, vs_floor, met, vs_median_target: ours / target })
+}
+
+/// Whether autostrada's throughput on the figures `rate_of` gives is below
+/// 0.98× the best Rust peer's (`None` without both).
+fn slower(rate_of: impl Fn(Subject) -> Option<f64>) -> Option<bool> {
+    let ours = rate_of(Subject::Autostrada)?;
+    let best = Subject::ALL.into_iter().filter(|s| s.is_rust_peer()).filter_map(&rate_of).fold(0.0, f64::max);
+    (best > 0.0).then_some(ours < 0.98 * best)
+}
+
+/// Round `i` of `subject` on `cell`, if it measured.
+fn round<'a>(o: &'a Outcome, subject: Subject, cell: &Cell, i: usize) -> Option<&'a LoadResult> {
+    o.runs.iter().find(|r| r.subject == subject && r.cell == *cell)?.rounds.get(i)?.as_ref().ok()
+}
+
+/// How many rounds measured `cell`, and in how many of them autostrada
+/// missed the per-cell CPU goal and the throughput goal, each round judged
+/// on its own figures. The subjects of a round were measured within
+/// seconds of each other, so a round's ratios are paired; a miss in every
+/// round is a difference, one that comes and goes is within the machine's
+/// noise. `None` without rounds (`--repeat 1`).
+fn misses_by_round(o: &Outcome, cell: &Cell) -> Option<(usize, usize, usize)> {
+    let n = o.runs.iter().find(|r| r.subject == Subject::Autostrada && r.cell == *cell)?.rounds.len();
+    let (mut judged, mut cpu_missed, mut slow) = (0, 0, 0);
+    for i in 0..n {
+        let checked = check_cpu(|s| cpu(round(o, s, cell, i)));
+        let behind = slower(|s| round(o, s, cell, i).map(|r| r.msgs_per_sec));
+        let (Some(c), Some(sl)) = (checked, behind) else { continue };
+        judged += 1;
+        cpu_missed += usize::from(!c.met);
+        slow += usize::from(sl);
+    }
+    (judged > 1).then_some((judged, cpu_missed, slow))
 }
 
 /// The whole report: throughput, CPU, compression and memory tables, and a
@@ -232,19 +267,23 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
     let median_to_target = upper_median(checks.iter().map(|c| c.vs_median_target));
     let within_target = checks.iter().filter(|c| c.vs_median_target <= 1.0).count();
     let missed = checks.iter().filter(|c| !c.met).count();
-    let slower: Vec<String> = cells
+    let slow_cells: Vec<String> = cells
         .iter()
-        .filter(|c| {
-            let ours = result(o, Subject::Autostrada, c).map_or(0.0, |r| r.msgs_per_sec);
-            let best = Subject::ALL
-                .into_iter()
-                .filter(|s| s.is_rust_peer())
-                .filter_map(|s| result(o, s, c).map(|r| r.msgs_per_sec))
-                .fold(0.0, f64::max);
-            best > 0.0 && ours < 0.98 * best
-        })
+        .filter(|c| slower(|s| result(o, s, c).map(|r| r.msgs_per_sec)) == Some(true))
         .map(ToString::to_string)
         .collect();
+    // Cells where every round missed, and how many rounds judged them.
+    let (mut rounds, mut cpu_always, mut slow_always) = (0, Vec::new(), Vec::new());
+    for c in cells {
+        let Some((judged, cpu_missed, slow)) = misses_by_round(o, c) else { continue };
+        rounds = rounds.max(judged);
+        if cpu_missed == judged {
+            cpu_always.push(c.to_string());
+        }
+        if slow == judged {
+            slow_always.push(c.to_string());
+        }
+    }
     let _ = writeln!(md, "## Summary\n");
     let _ = writeln!(
         md,
@@ -263,9 +302,21 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
     );
     let _ = writeln!(
         md,
-        "- Throughput below 0.98× the best Rust peer: {}.\n",
-        if slower.is_empty() { "none".to_owned() } else { slower.join(", ") }
+        "- Throughput below 0.98× the best Rust peer: {}.",
+        if slow_cells.is_empty() { "none".to_owned() } else { slow_cells.join(", ") }
     );
+    if rounds > 1 {
+        let list = |cells: &[String]| if cells.is_empty() { "none".to_owned() } else { cells.join(", ") };
+        let _ = writeln!(
+            md,
+            "- Round by round (a round measures every subject on a cell within seconds, so its ratios are paired; \
+             a miss that comes and goes between rounds is within this machine's noise): the per-cell CPU goal missed \
+             in every round in {}; throughput below 0.98× the best Rust peer in every round in {}.",
+            list(&cpu_always),
+            list(&slow_always)
+        );
+    }
+    md.push('\n');
 }
 
 fn deflate_table(md: &mut String, o: &Outcome, cells: &[Cell]) {
@@ -378,6 +429,43 @@ mod tests {
         assert!(
             md.contains("1 of 1 cells within their target; median autostrada ÷ target 1.00× (goal ≤ 1.00×, met)"),
             "{md}"
+        );
+    }
+
+    /// `outcome`, with rounds: each subject's (CPU µs, msg/s) per round.
+    fn outcome_with_rounds(rounds: &[(Subject, &[(f64, f64)])]) -> Outcome {
+        let mut o = outcome(&rounds.iter().map(|(s, r)| (*s, r[0].0)).collect::<Vec<_>>());
+        for (run, (_, figures)) in o.runs.iter_mut().zip(rounds) {
+            let template = run.result.clone().unwrap();
+            run.rounds = figures
+                .iter()
+                .map(|&(cpu, rate)| {
+                    Ok(LoadResult { server_cpu_us_per_msg: Some(cpu), msgs_per_sec: rate, ..template.clone() })
+                })
+                .collect();
+        }
+        o
+    }
+
+    #[test]
+    fn misses_are_told_apart_from_noise_round_by_round() {
+        let cell = Cell::parse("100:20:1").unwrap();
+        // CPU above the peer's in every round, throughput behind it in one.
+        let o = outcome_with_rounds(&[
+            (Subject::RawTcp, &[(2.0, 300.0), (2.0, 300.0), (2.0, 300.0)]),
+            (Subject::Autostrada, &[(5.5, 100.0), (5.2, 100.0), (5.1, 90.0)]),
+            (Subject::Fastwebsockets, &[(5.0, 100.0), (5.0, 95.0), (5.0, 100.0)]),
+        ]);
+        assert_eq!(misses_by_round(&o, &cell), Some((3, 3, 1)));
+        let md = markdown(&o);
+        assert!(
+            md.contains("the per-cell CPU goal missed in every round in 100:20 B:1; throughput below 0.98× the best Rust peer in every round in none."),
+            "{md}"
+        );
+        // Without rounds (`--repeat 1`) there is no such line.
+        assert!(
+            !markdown(&outcome(&[(Subject::Autostrada, 5.5), (Subject::Fastwebsockets, 5.0)]))
+                .contains("Round by round")
         );
     }
 
