@@ -265,3 +265,13 @@ async fn client_asking_in_http_1_0() {
 async fn client_offering_x_webkit_deflate_frame_first() {
     agrees_with_reference("x-webkit-deflate").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_setting_rsv1_on_its_control_frames() {
+    agrees_with_reference("compressed-control").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_putting_the_whole_uri_on_its_request_line() {
+    agrees_with_reference("absolute-target").await;
+}
