@@ -275,3 +275,18 @@ async fn client_setting_rsv1_on_its_control_frames() {
 async fn client_putting_the_whole_uri_on_its_request_line() {
     agrees_with_reference("absolute-target").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_putting_reserved_close_codes_on_the_wire() {
+    agrees_with_reference("reserved-close-codes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_ping_of_126_octets() {
+    agrees_with_reference("oversized-ping").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_header_names_and_tokens_in_odd_case() {
+    agrees_with_reference("odd-case-headers").await;
+}
