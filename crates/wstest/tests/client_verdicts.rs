@@ -290,3 +290,49 @@ async fn client_sending_a_ping_of_126_octets() {
 async fn client_writing_header_names_and_tokens_in_odd_case() {
     agrees_with_reference("odd-case-headers").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_fragmenting_its_pongs() {
+    agrees_with_reference("fragmented-pongs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_cutting_its_close_reason_inside_a_character() {
+    agrees_with_reference("cut-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_giving_its_close_reason_in_latin_1() {
+    agrees_with_reference("latin1-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_a_pong_with_its_request() {
+    agrees_with_reference("pipelined-pong").await;
+}
+
+/// A client's own close whose reason is not UTF-8, past the verdicts. The
+/// reference decodes the reason with Python 2's codec, which raises, and
+/// the connection is torn down under autobahn (as after an inflate
+/// failure): no reply, not dropped by the fuzzer, not clean. Whether it
+/// failed the connection first depends on its validator: it does on an
+/// octet that cannot be UTF-8 (a Latin-1 `é`), not on a reason that merely
+/// ends inside a character.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_reason_python_cannot_decode_tears_down_as_in_the_reference() {
+    let (_, latin1) = run("latin1-close-reason", &["2.5"]).await;
+    let (_, cut) = run("cut-close-reason", &["3.1"]).await;
+    let fields = |r: &serde_json::Value| {
+        let flag = |name: &str| r[name].as_bool().unwrap();
+        (flag("failedByMe"), flag("closedByMe"), flag("droppedByMe"), flag("wasClean"))
+    };
+    let codes = |r: &serde_json::Value| (r["localCloseCode"].as_u64(), r["remoteCloseCode"].as_u64());
+    let (latin1, cut) = (&latin1["2.5"], &cut["3.1"]);
+    assert_eq!(fields(latin1), (true, true, false, false), "{latin1:#}");
+    assert_eq!(codes(latin1), (Some(1007), Some(1002)), "{latin1:#}");
+    assert_eq!(fields(cut), (false, false, false, false), "{cut:#}");
+    assert_eq!(codes(cut), (None, Some(1002)), "{cut:#}");
+    let reason = "peer dropped the TCP connection without previous WebSocket closing handshake";
+    assert_eq!(cut["wasNotCleanReason"].as_str(), Some(reason), "{cut:#}");
+    assert_eq!(latin1["wasNotCleanReason"].as_str(), Some(reason), "{latin1:#}");
+}

@@ -388,19 +388,10 @@ impl Peer {
         let utf8_ok = binary || (!bad_before && self.incoming.utf8.feed(new).is_ok());
         if inflated.is_err() {
             // The reference's inflater raises here (zlib.error, e.g. "invalid
-            // distance too far back") and Twisted tears the connection down
-            // under the protocol, with no close frame: autobahn never failed
-            // nor dropped anything itself, so its report reads droppedByMe
-            // and failedByMe false and the reason of any connection lost
-            // while open (autobahn.md §2.7; the reference's fuzzingserver on
-            // the `deflate-keeps-context` / `deflate-ignores-window-bits`
-            // fixture clients, 13.2.1 and 13.3.1). We drop TCP and record
-            // the same.
-            self.incoming.stopped = true;
-            self.drop_tcp(true);
-            self.close.dropped_by_me = false;
-            self.close.was_not_clean_reason =
-                Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
+            // distance too far back"): the reference's fuzzingserver on the
+            // `deflate-keeps-context` / `deflate-ignores-window-bits` fixture
+            // clients, 13.2.1 and 13.3.1.
+            self.torn_down();
             return None;
         }
         if !utf8_ok {
@@ -412,6 +403,23 @@ impl Peer {
         }
         let data = self.incoming.message.take()?.data.freeze();
         self.message_done(data, binary, open)
+    }
+
+    /// Where the reference's protocol code raises, Twisted tears the
+    /// connection down under it, with no close frame: autobahn never failed
+    /// nor dropped anything itself (unless it had before), so its report
+    /// reads droppedByMe and failedByMe false and the reason of any
+    /// connection lost while open (autobahn.md §2.7). We drop TCP at once
+    /// and record the same.
+    fn torn_down(&mut self) {
+        self.incoming.stopped = true;
+        if self.state == State::Closed {
+            return;
+        }
+        self.drop_tcp(true);
+        self.close.dropped_by_me = false;
+        self.close.was_not_clean_reason =
+            Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
     }
 
     /// A message is complete: its UTF-8 must be too.
@@ -471,15 +479,53 @@ impl Peer {
         let rest = payload.get(2..).unwrap_or_default();
         let reason = match std::str::from_utf8(rest) {
             Ok(r) => (!rest.is_empty()).then(|| r.to_owned()),
-            // (The reference's reason is Python 2's lenient decoding of it;
-            // ours stays empty.)
+            // The reference fails the connection only where its validator
+            // meets an octet that cannot be UTF-8 there (a reason that just
+            // ends inside a character passes), then decodes the reason with
+            // Python 2's codec, which takes encoded surrogates and raises on
+            // anything else that is not UTF-8, a cut last character too.
+            // (Where it decodes, the reference's reason is that lenient
+            // decoding; ours stays empty.)
             Err(_) => {
-                if self.state != State::Closed {
+                if self.state != State::Closed && Utf8Validator::new().feed(rest).is_err() {
                     self.fail(1007, "close reason is not UTF-8");
+                }
+                if !python2_decodes(rest) {
+                    self.torn_down();
+                    return;
                 }
                 None
             }
         };
         self.on_close_frame(code, reason);
+    }
+}
+
+/// Python 2's UTF-8 codec decodes `octets` without raising: they are UTF-8
+/// once encoded surrogates (U+D800 to U+DFFF, which that codec takes) are
+/// allowed.
+fn python2_decodes(mut octets: &[u8]) -> bool {
+    loop {
+        let Err(e) = std::str::from_utf8(octets) else { return true };
+        let at = e.valid_up_to();
+        match octets[at..] {
+            [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => octets = &octets[at + 3..],
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python2_decodes;
+
+    #[test]
+    fn python2_decodes_encoded_surrogates_and_nothing_else_invalid() {
+        assert!(python2_decodes("κόσμε".as_bytes()));
+        assert!(python2_decodes(b"a\xed\xa0\x80b\xed\xbf\xbf"));
+        assert!(!python2_decodes(b"\xc3\xa9\xc3"));
+        assert!(!python2_decodes(b"Ferm\xe9: \xe9chec"));
+        assert!(!python2_decodes(b"\xc0\xaf"));
+        assert!(!python2_decodes(b"\xf4\x90\x80\x80"));
     }
 }
