@@ -228,6 +228,62 @@ async fn deflate_rsv1_on_every_frame_of_an_echo() {
     agrees_with_reference("rsv1-on-continuations").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_never_answering_pings() {
+    agrees_with_reference("ignores-pings").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_pings_with_the_previous_payload() {
+    agrees_with_reference("stale-pongs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_setting_rsv2_on_its_echoes() {
+    agrees_with_reference("rsv2-on-echoes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sending_pings_over_125_octets() {
+    agrees_with_reference("long-pings").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_rsv1_on_control_frames() {
+    agrees_with_reference("compressed-control").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_window_smaller_than_used() {
+    agrees_with_reference("claims-small-window").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_greeting_in_the_write_of_its_101() {
+    agrees_with_reference("greets-with-101").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_validating_utf8_per_fragment() {
+    agrees_with_reference("utf8-per-fragment").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_putting_1005_and_1006_on_the_wire() {
+    agrees_with_reference("leaks-pseudo-codes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_echoing_close_payloads_unchecked() {
+    agrees_with_reference("echoes-close-payload").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_repeating_the_opcode_on_every_fragment() {
+    agrees_with_reference("opcode-on-continuations").await;
+}
+
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
