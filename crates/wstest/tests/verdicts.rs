@@ -279,6 +279,11 @@ async fn server_echoing_close_payloads_unchecked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_as_finished_streams() {
+    agrees_with_reference("ends-deflate-streams").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_repeating_the_opcode_on_every_fragment() {
     agrees_with_reference("opcode-on-continuations").await;
 }

@@ -282,6 +282,12 @@ struct Inflater {
     scratch: Vec<u8>,
     /// A message is being inflated.
     in_message: bool,
+    /// The peer's deflate stream has ended: a block marked final (BFINAL)
+    /// was inflated. The reference keeps one zlib stream for all messages
+    /// when context is kept, and an ended zlib stream takes no more input:
+    /// the rest of that message, and every later message, inflate to
+    /// nothing. Without context takeover the next message starts afresh.
+    ended: bool,
     /// The reference's window rule, when the window is below 32 KiB.
     audit: Option<WindowAudit>,
 }
@@ -298,6 +304,7 @@ impl Inflater {
             history: Vec::new(),
             scratch: Vec::with_capacity(STEP),
             in_message: false,
+            ended: false,
             audit: WindowAudit::new(bits),
         }
     }
@@ -307,13 +314,19 @@ impl Inflater {
     fn inflate(&mut self, data: &[u8], out: &mut BytesMut) -> Result<(), String> {
         if !self.in_message {
             self.in_message = true;
-            self.inner.reset(false);
-            if self.keep_context && !self.history.is_empty() {
-                self.inner.set_dictionary(&self.history).map_err(|e| e.to_string())?;
-            }
             if !self.keep_context {
+                self.ended = false;
                 self.audit.as_mut().map(WindowAudit::restart);
             }
+            if !self.ended {
+                self.inner.reset(false);
+                if self.keep_context && !self.history.is_empty() {
+                    self.inner.set_dictionary(&self.history).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        if self.ended {
+            return Ok(());
         }
         let before = out.len();
         self.inflate_call(data, out)?;
@@ -345,7 +358,10 @@ impl Inflater {
             let all_in = taken >= data.len();
             let filled = self.scratch.len() == self.scratch.capacity();
             match status {
-                Status::StreamEnd => return Ok(()),
+                Status::StreamEnd => {
+                    self.ended = true;
+                    return Ok(());
+                }
                 _ if all_in && !filled => return Ok(()),
                 // No step may take nothing and give nothing: that would loop forever.
                 _ if self.scratch.is_empty() && taken == consumed => {
@@ -552,6 +568,24 @@ mod tests {
             ours.finish(&mut out).unwrap();
             assert_eq!(&out[..], &first[..]);
         }
+    }
+
+    #[test]
+    fn a_finished_stream_takes_nothing_more_while_context_is_kept() {
+        // Each message a whole deflate stream, its last block final.
+        let whole = |m: &[u8]| miniz_oxide::deflate::compress_to_vec(m, 6);
+        let inflate = |d: &mut Deflate, m: &[u8]| {
+            let mut out = BytesMut::new();
+            d.inflate(&whole(m), &mut out).and_then(|()| d.finish(&mut out)).unwrap();
+            out
+        };
+        let mut kept = Deflate::new(Agreement::default(), Role::Client);
+        assert_eq!(&inflate(&mut kept, b"first")[..], b"first");
+        assert!(inflate(&mut kept, b"second").is_empty());
+        let fresh = Agreement { server_no_context_takeover: true, ..Agreement::default() };
+        let mut fresh = Deflate::new(fresh, Role::Client);
+        assert_eq!(&inflate(&mut fresh, b"first")[..], b"first");
+        assert_eq!(&inflate(&mut fresh, b"second")[..], b"second");
     }
 
     #[test]
