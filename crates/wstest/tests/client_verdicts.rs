@@ -336,3 +336,16 @@ async fn a_close_reason_python_cannot_decode_tears_down_as_in_the_reference() {
     assert_eq!(cut["wasNotCleanReason"].as_str(), Some(reason), "{cut:#}");
     assert_eq!(latin1["wasNotCleanReason"].as_str(), Some(reason), "{latin1:#}");
 }
+
+/// The reference's zlib cannot deflate with a window of 8 bits: its first
+/// compressed message raises, and the fuzzer answers with an HTTP 500
+/// after its 101 and drops TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_asking_for_a_server_window_of_8_bits() {
+    agrees_with_reference("deflate-server-bits-8").await;
+    let (_, reports) = run("deflate-server-bits-8", &["13.1.1"]).await;
+    let r = &reports["13.1.1"];
+    assert_eq!((r["droppedByMe"].as_bool(), r["failedByMe"].as_bool()), (Some(true), Some(false)), "{r:#}");
+    assert_eq!((r["closedByMe"].as_bool(), r["wasClean"].as_bool()), (Some(false), Some(false)), "{r:#}");
+    assert_eq!(r["wasNotCleanReason"].as_str(), Some("Internal Server Error"), "{r:#}");
+}
