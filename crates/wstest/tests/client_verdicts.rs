@@ -349,3 +349,8 @@ async fn client_asking_for_a_server_window_of_8_bits() {
     assert_eq!((r["closedByMe"].as_bool(), r["wasClean"].as_bool()), (Some(false), Some(false)), "{r:#}");
     assert_eq!(r["wasNotCleanReason"].as_str(), Some("Internal Server Error"), "{r:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_pinging_before_its_close_reply() {
+    agrees_with_reference("pings-while-closing").await;
+}
