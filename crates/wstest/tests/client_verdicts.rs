@@ -354,3 +354,8 @@ async fn client_asking_for_a_server_window_of_8_bits() {
 async fn client_pinging_before_its_close_reply() {
     agrees_with_reference("pings-while-closing").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ending_a_deflate_stream_with_every_message() {
+    agrees_with_reference("deflate-finishes-messages").await;
+}
