@@ -359,3 +359,8 @@ async fn client_pinging_before_its_close_reply() {
 async fn client_ending_a_deflate_stream_with_every_message() {
     agrees_with_reference("deflate-finishes-messages").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_compressing_though_the_server_declined() {
+    agrees_with_reference("compresses-when-declined").await;
+}

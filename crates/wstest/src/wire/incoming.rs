@@ -328,7 +328,11 @@ impl Peer {
     fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Option<Delivery> {
         let open = self.state == State::Open;
         if h.opcode != OpCode::Continuation {
-            let compressed = h.rsv & 4 != 0;
+            // As the reference: compressed when deflate was agreed and the
+            // RSV bits are RSV1 alone. Past a violation (RSV1 with nothing
+            // agreed, RSV1 with RSV2), the payload is taken as it is: a text
+            // one is then checked for UTF-8 like any other.
+            let compressed = h.rsv == 4 && self.deflate.is_some();
             self.incoming.message = Some(Partial {
                 binary: h.opcode == OpCode::Binary,
                 compressed,
