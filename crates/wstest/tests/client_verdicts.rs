@@ -364,3 +364,8 @@ async fn client_ending_a_deflate_stream_with_every_message() {
 async fn client_compressing_though_the_server_declined() {
     agrees_with_reference("compresses-when-declined").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_setting_rsv2_on_its_compressed_echoes() {
+    agrees_with_reference("deflate-sets-rsv2").await;
+}
