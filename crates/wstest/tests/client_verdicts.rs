@@ -369,3 +369,8 @@ async fn client_compressing_though_the_server_declined() {
 async fn client_setting_rsv2_on_its_compressed_echoes() {
     agrees_with_reference("deflate-sets-rsv2").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_fragmenting_its_compressed_echoes() {
+    agrees_with_reference("deflate-fragments").await;
+}
