@@ -288,6 +288,20 @@ async fn server_repeating_the_opcode_on_every_fragment() {
     agrees_with_reference("opcode-on-continuations").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_spaces_before_header_colons() {
+    agrees_with_reference("spaces-before-colons").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_a_folded_header() {
+    agrees_with_reference("folded-header").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_a_hundred_extra_headers() {
+    agrees_with_reference("many-headers").await;
+}
 
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the

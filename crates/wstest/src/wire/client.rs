@@ -54,33 +54,29 @@ const MAX_HEAD: usize = 64 * 1024;
 
 /// Checks the server's response head; `Err` holds the reason for the report.
 fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Accepted, String> {
-    let mut headers = [httparse_header(); 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    match resp.parse(head.as_bytes()) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err("malformed HTTP response to the opening handshake".into()),
-    }
     // The checks, their order and their texts (which the report keeps as
     // wasNotCleanReason) are the reference's: autobahn's
     // WebSocketClientProtocol.processHandshake (autobahn.md §3.7, §2.7).
-    let status_line = head.lines().next().unwrap_or("").trim();
-    let words: Vec<&str> = status_line.split_whitespace().collect();
-    let version = words.first().copied().unwrap_or("");
+    let (status_line, fields) = read_head(head);
+    let words: Vec<&str> = status_line.split(py_space).filter(|w| !w.is_empty()).collect();
+    if words.len() < 2 {
+        return Err(format!("Bad HTTP response status line '{status_line}'"));
+    }
+    let version = words[0];
     if version != "HTTP/1.1" {
         return Err(format!("Unsupported HTTP version ('{version}')"));
     }
-    let code = resp.code.unwrap_or(0);
+    // A decimal integer as Python's int() reads one: a sign and leading zeros allowed.
+    let Ok(code) = words[1].parse::<i128>() else {
+        return Err(format!("Bad HTTP status code ('{}')", words[1]));
+    };
     if code != 101 {
         // The reason phrase's words are joined without spaces ("404 - NotFound").
         let reason = if words.len() > 2 { format!(" - {}", words[2..].concat()) } else { String::new() };
         return Err(format!("WebSocket connection upgrade failed ({code}{reason})"));
     }
     let get_all = |name: &str| -> Vec<String> {
-        resp.headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-            .collect()
+        fields.iter().filter(|(n, _)| n == name).map(|(_, v)| (*v).to_owned()).collect()
     };
     // A header sent more than once counts as one value joined with ", ", as
     // the reference's parseHttpHeader reads it.
@@ -153,8 +149,37 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-fn httparse_header() -> httparse::Header<'static> {
-    httparse::EMPTY_HEADER
+/// Whitespace as Python's unicode `strip` and `split` see it: Unicode
+/// White_Space and the separators U+001C to U+001F.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// The line boundaries of Python's unicode `splitlines`.
+fn py_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Reads a response head the way the reference's client reads it
+/// (autobahn's parseHttpHeader), not as an HTTP/1.1 parser would (RFC 7230):
+/// the first line, trimmed, is the status line; each later line with a
+/// colon past its first character is a header field, cut at that colon,
+/// its name trimmed and lower-cased (so `Name : value` counts) and its value
+/// trimmed; any other line (an obsolete folded continuation, say) is passed
+/// over, and there is no limit on the number of fields. Returns the status
+/// line and the fields in order.
+fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
+    // Splitting at each boundary character leaves an empty line inside
+    // every CR LF, which has no colon and is passed over like the rest.
+    let mut lines = head.split(py_line_break);
+    let status_line = lines.next().unwrap_or_default().trim_matches(py_space);
+    let fields = lines
+        .filter_map(|line| {
+            let colon = line.find(':').filter(|&i| i > 0)?;
+            Some((line[..colon].trim_matches(py_space).to_lowercase(), line[colon + 1..].trim_matches(py_space)))
+        })
+        .collect();
+    (status_line, fields)
 }
 
 /// Options of one client connection.
@@ -317,4 +342,34 @@ pub async fn run_client(
     drive(&mut peer, &mut rd, &mut wr, handler, options.drive).await;
     session.peer = peer;
     Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer to a head with `status` and `fields` after the three the
+    /// handshake needs.
+    fn answer(status: &str, fields: &str) -> Result<Accepted, String> {
+        let key = "dGhlIHNhbXBsZSBub25jZQ==";
+        let accept = accept_key(key.as_bytes());
+        let head = format!(
+            "{status}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{fields}\r\n"
+        );
+        check_response(&head, key, &ClientOptions::default())
+    }
+
+    #[test]
+    fn response_heads_are_read_as_the_reference_reads_them() {
+        assert!(answer("HTTP/1.1 101 Switching Protocols", "Server : x\r\n folded\r\nno colon\r\n").is_ok());
+        assert!(answer("HTTP/1.1 +0101", "").is_ok());
+        let many: String = (0..100).map(|i| format!("X-{i}: {i}\r\n")).collect();
+        assert!(answer("HTTP/1.1 101 Switching Protocols", &many).is_ok());
+        assert_eq!(answer("HTTP/1.1", "").unwrap_err(), "Bad HTTP response status line 'HTTP/1.1'");
+        assert_eq!(answer("HTTP/1.1 1o1 OK", "").unwrap_err(), "Bad HTTP status code ('1o1')");
+        let refused = answer("HTTP/1.1 404 Not Found", "").unwrap_err();
+        assert_eq!(refused, "WebSocket connection upgrade failed (404 - NotFound)");
+        let twice = answer("HTTP/1.1 101 OK", "sec-websocket-accept : x\r\n").unwrap_err();
+        assert!(twice.contains("appears more than once"), "{twice}");
+    }
 }
