@@ -303,6 +303,11 @@ async fn handshake_with_a_hundred_extra_headers() {
     agrees_with_reference("many-headers").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_cut_short_of_their_last_four_octets() {
+    agrees_with_reference("cuts-finished-streams").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose

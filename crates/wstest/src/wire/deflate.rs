@@ -373,8 +373,12 @@ impl Inflater {
     }
 
     /// Ends the message held in `out`: inflates the stripped tail and keeps
-    /// the window's worth of history.
+    /// the window's worth of history. Whatever the tail itself inflates to
+    /// (its four octets, when the peer's data stopped inside a stored
+    /// block) joins the history, as it joins zlib's window, but not the
+    /// message: the reference drops the output of its tail call.
     fn finish(&mut self, out: &mut BytesMut) -> Result<(), String> {
+        let end = out.len();
         self.inflate(&TAIL, out)?;
         self.in_message = false;
         if self.keep_context {
@@ -387,6 +391,7 @@ impl Inflater {
                 self.history.drain(..excess);
             }
         }
+        out.truncate(end);
         Ok(())
     }
 }
@@ -586,6 +591,17 @@ mod tests {
         let mut fresh = Deflate::new(fresh, Role::Client);
         assert_eq!(&inflate(&mut fresh, b"first")[..], b"first");
         assert_eq!(&inflate(&mut fresh, b"second")[..], b"second");
+    }
+
+    #[test]
+    fn what_the_tail_inflates_to_is_no_part_of_the_message() {
+        // A stored block cut four octets short: the tail completes it.
+        let whole = miniz_oxide::deflate::compress_to_vec(b"0123456789abcdef", 0);
+        let fresh = Agreement { server_no_context_takeover: true, ..Agreement::default() };
+        let mut ours = Deflate::new(fresh, Role::Client);
+        let mut out = BytesMut::new();
+        ours.inflate(&whole[..whole.len() - 4], &mut out).and_then(|()| ours.finish(&mut out)).unwrap();
+        assert_eq!(&out[..], b"0123456789ab");
     }
 
     #[test]
