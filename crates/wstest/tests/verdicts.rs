@@ -308,6 +308,21 @@ async fn deflate_echoes_cut_short_of_their_last_four_octets() {
     agrees_with_reference("cuts-finished-streams").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_written_one_octet_at_a_time() {
+    agrees_with_reference("trickles-handshake").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_an_empty_extensions_header() {
+    agrees_with_reference("empty-extensions").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_ending_in_one_crlf_too_many() {
+    agrees_with_reference("extra-crlf").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
