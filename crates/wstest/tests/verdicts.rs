@@ -323,6 +323,11 @@ async fn handshake_ending_in_one_crlf_too_many() {
     agrees_with_reference("extra-crlf").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_an_empty_deflate_parameter() {
+    agrees_with_reference("trailing-semicolon").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose

@@ -6,7 +6,6 @@ use std::io;
 use std::time::Instant;
 
 use autostrada::proto::Role;
-use autostrada::proto::deflate::negotiate::parse_extensions;
 use autostrada::proto::handshake::{Target, accept_key, generate_key};
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,6 +17,7 @@ use autostrada::tokio_rustls::TlsConnector;
 
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
+use super::extension_header::read_extensions;
 use super::peer::{Peer, State};
 use super::transport::Stream;
 
@@ -113,12 +113,12 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
         // Nothing offered (cases 1-10): the reference still parses a
         // permessage-deflate answer, then its accept hook declines it.
         [ext] if options.deflate_offers.is_empty() => {
-            if let Some(first) = parse_extensions([ext.as_str()]).into_iter().next() {
+            if let Some(first) = read_extensions(ext).into_iter().next() {
                 deflate::parse_response(std::slice::from_ref(&first))?;
                 return Err("WebSocket permessage-compress extension response from server denied by client".into());
             }
         }
-        [ext] => deflate = deflate::parse_response(&parse_extensions([ext.as_str()]))?,
+        [ext] => deflate = deflate::parse_response(&read_extensions(ext))?,
     }
     match get_all("sec-websocket-protocol").as_slice() {
         [_, _, ..] => {

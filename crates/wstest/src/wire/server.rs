@@ -14,13 +14,14 @@ use std::time::Instant;
 use autostrada::proto::Role;
 use autostrada::proto::handshake::{self, check_request};
 use bytes::{Buf, BufMut};
-use http::header::{SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION};
+use http::header::{SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION};
 use http::{HeaderValue, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, sleep_until};
 
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
+use super::extension_header::read_extensions;
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -232,7 +233,14 @@ impl Pending {
         );
         // Offers are judged on every connection, taken only where the case
         // has an acceptor.
-        let offered = handshake::extensions(self.request.headers());
+        let offered: Vec<_> = self
+            .request
+            .headers()
+            .get_all(SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(read_extensions)
+            .collect();
         let answer = match acceptor {
             Some(acceptor) => acceptor.accept(&offered),
             None => check_offers(&offered).map(|()| None),
