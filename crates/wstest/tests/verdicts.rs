@@ -328,6 +328,21 @@ async fn handshake_with_an_empty_deflate_parameter() {
     agrees_with_reference("trailing-semicolon").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_never_ending_its_echoes() {
+    agrees_with_reference("forgets-fin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_echoing_nothing_for_empty_messages() {
+    agrees_with_reference("skips-empty").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_holding_pongs_until_the_echo() {
+    agrees_with_reference("delays-pongs").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
