@@ -343,6 +343,16 @@ async fn server_holding_pongs_until_the_echo() {
     agrees_with_reference("delays-pongs").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_a_close_twice() {
+    agrees_with_reference("double-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_pinging_ahead_of_its_close_reply() {
+    agrees_with_reference("pings-before-close-reply").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
