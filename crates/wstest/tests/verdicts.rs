@@ -353,6 +353,11 @@ async fn server_pinging_ahead_of_its_close_reply() {
     agrees_with_reference("pings-before-close-reply").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_ending_in_a_partial_flush() {
+    agrees_with_reference("partial-flush").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
