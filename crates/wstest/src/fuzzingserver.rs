@@ -599,20 +599,22 @@ impl Indexes {
 fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
     let outdir = &state.spec.outdir;
     let entry = result.index_entry();
-    state
-        .index
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(result.agent.clone())
-        .or_default()
-        .insert(result.id.clone(), entry);
     let written = {
         // One writer at a time, each writing the index as it stands then.
         let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pages.json_dirty = true;
         let case = std::fs::create_dir_all(outdir)
             .and_then(|()| report::write_case(outdir, &result, &state.spec.cases))
             .map(|row| pages.html.add(row));
+        // The verdict becomes visible (to `/getCaseStatus`) only once the
+        // case's report is on disk, so a client told it finds the file.
+        state
+            .index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(result.agent.clone())
+            .or_default()
+            .insert(result.id.clone(), entry);
+        pages.json_dirty = true;
         // The index lists the case even when its own file failed.
         case.and(pages.write(state, false))
     };
