@@ -18,6 +18,7 @@ use autostrada::tokio_rustls::TlsConnector;
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
+use super::http_head::{py_space, read_head};
 use super::peer::{Peer, State};
 use super::transport::Stream;
 
@@ -147,39 +148,6 @@ impl std::fmt::Debug for ClientOptions {
             .field("drive", &self.drive)
             .finish()
     }
-}
-
-/// Whitespace as Python's unicode `strip` and `split` see it: Unicode
-/// White_Space and the separators U+001C to U+001F.
-fn py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// The line boundaries of Python's unicode `splitlines`.
-fn py_line_break(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-/// Reads a response head the way the reference's client reads it
-/// (autobahn's parseHttpHeader), not as an HTTP/1.1 parser would (RFC 7230):
-/// the first line, trimmed, is the status line; each later line with a
-/// colon past its first character is a header field, cut at that colon,
-/// its name trimmed and lower-cased (so `Name : value` counts) and its value
-/// trimmed; any other line (an obsolete folded continuation, say) is passed
-/// over, and there is no limit on the number of fields. Returns the status
-/// line and the fields in order.
-fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
-    // Splitting at each boundary character leaves an empty line inside
-    // every CR LF, which has no colon and is passed over like the rest.
-    let mut lines = head.split(py_line_break);
-    let status_line = lines.next().unwrap_or_default().trim_matches(py_space);
-    let fields = lines
-        .filter_map(|line| {
-            let colon = line.find(':').filter(|&i| i > 0)?;
-            Some((line[..colon].trim_matches(py_space).to_lowercase(), line[colon + 1..].trim_matches(py_space)))
-        })
-        .collect();
-    (status_line, fields)
 }
 
 /// Options of one client connection.

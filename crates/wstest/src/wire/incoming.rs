@@ -123,6 +123,16 @@ impl Peer {
         &mut self.incoming.buf
     }
 
+    /// The buffer a read of the upgrade request appends to (then call
+    /// [`Peer::note_read`]): room for one read and no more. What it holds is
+    /// no frame yet, so its first octets size nothing; read as a frame
+    /// header, ten octets from a client that has not even finished asking
+    /// for a case would reserve 16 MiB.
+    pub(crate) fn head_buffer(&mut self) -> &mut BytesMut {
+        self.incoming.buf.reserve(READ_CHUNK);
+        &mut self.incoming.buf
+    }
+
     /// Records the octets a read appended to [`Peer::read_buffer`] from
     /// offset `from` on (dropped again once the connection is closed).
     pub(crate) fn note_read(&mut self, from: usize) {

@@ -85,6 +85,17 @@ fn read_buffer_is_sized_for_the_frame_but_not_for_a_claim() {
 }
 
 #[test]
+fn an_upgrade_request_is_read_into_room_for_one_read_only() {
+    // Ten octets that, read as a frame header, claim 16 MiB and more.
+    let mut p = Peer::new(Role::Server);
+    let buf = p.head_buffer();
+    let from = buf.len();
+    buf.extend_from_slice(&[0x00, 127, 0, 0, 0, 0, 1, 0, 0, 0]);
+    p.note_read(from);
+    assert!(p.head_buffer().capacity() < 1 << 20, "{}", p.head_buffer().capacity());
+}
+
+#[test]
 fn repeated_payload_is_built_and_masked_in_place() {
     let mut p = Peer::new(Role::Client);
     p.send_frame(FrameSpec::new(2, &b"xyz"[..]).repeat_to(70_000));

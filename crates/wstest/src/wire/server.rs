@@ -22,6 +22,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
+use super::http_head::{py_space, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -69,7 +70,7 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
     peer.timeouts = timeouts;
     let deadline = tokio::time::Instant::now() + timeouts.open_handshake;
     loop {
-        let buf = peer.read_buffer();
+        let buf = peer.head_buffer();
         let from = buf.len();
         let mut room = buf.limit(READ_CHUNK);
         let read = tokio::select! {
@@ -132,17 +133,15 @@ impl HeadRefusal {
 /// reference's server reads it, which is not the way of an HTTP/1.1 parser
 /// (RFC 7230): the head ends at the first CRLF CRLF only (a head whose
 /// lines end in bare LF never ends, and the opening handshake times out);
-/// the request line must be three words, `GET`, the target and `HTTP/1.1`
-/// exactly; a header line is cut at its first colon, name and value trimmed
-/// (`Name : value` is taken), and a line without a colon there (an obsolete
-/// folded continuation, say) is passed over. Header fields our HTTP types
-/// cannot hold (a name that is no token, a value with control characters)
-/// are passed over too: none of them is one the handshake looks at.
+/// its lines and fields are read as [`read_head`] reads them (`Name :
+/// value` is taken, a line without a colon is passed over); the request
+/// line must be three words, `GET`, the target and `HTTP/1.1` exactly.
+/// A field whose name is no HTTP token, or whose value holds a control
+/// character, cannot be held by our HTTP types and is passed over.
 fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
     let text = std::str::from_utf8(head).map_err(|_| HeadRefusal::bad("the request head is not UTF-8".into()))?;
-    let mut lines = text.split(['\r', '\n']);
-    let request_line = lines.next().unwrap_or_default().trim();
-    let words: Vec<&str> = request_line.split_whitespace().collect();
+    let (request_line, fields) = read_head(text);
+    let words: Vec<&str> = request_line.split(py_space).filter(|w| !w.is_empty()).collect();
     let [method, target, version] = words[..] else {
         return Err(HeadRefusal::bad(format!("bad HTTP request line {request_line:?}")));
     };
@@ -160,10 +159,10 @@ fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
         .version(http::Version::HTTP_11)
         .body(())
         .map_err(|e| HeadRefusal::bad(format!("bad request target {target:?}: {e}")))?;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':').filter(|(name, _)| !name.is_empty()) else { continue };
-        let name = http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes());
-        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(value.trim())) {
+    for (name, value) in fields {
+        // `from_bytes` keeps octets past ASCII in a value (`from_str` may not).
+        let name = http::HeaderName::from_bytes(name.as_bytes());
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
             request.headers_mut().append(name, value);
         }
     }
@@ -438,6 +437,15 @@ mod tests {
         assert_eq!(status("POST / HTTP/1.1\r\n\r\n"), Err(405));
         assert_eq!(status("GET /a b HTTP/1.1\r\n\r\n"), Err(400));
         assert_eq!(status("GET  /  HTTP/1.1 \r\n\r\n"), Ok(()));
+        // Python's white space and line breaks, as on the client side: a
+        // separator octet ends the request line's last word, a vertical tab
+        // ends a line, and a value past ASCII is kept.
+        assert_eq!(status("GET / HTTP/1.1\x1c\r\n\r\n"), Ok(()));
+        let r = parse_head("GET / HTTP/1.1\r\nUpgrade: websocket\x0bX: y\r\nUser-Agent: caf\u{e9}\r\n\r\n".as_bytes())
+            .unwrap();
+        assert_eq!(r.headers()["upgrade"], "websocket");
+        assert_eq!(r.headers()["x"], "y");
+        assert_eq!(r.headers()["user-agent"].as_bytes(), "caf\u{e9}".as_bytes());
     }
 
     #[test]

@@ -1,0 +1,38 @@
+//! HTTP heads (the upgrade request and its response) read the way the
+//! reference reads them: with Python's notions of line breaks and white
+//! space, not by an HTTP/1.1 parser. Both sides of the fuzzer use it, so
+//! that a peer's head is taken or refused as the reference takes or refuses
+//! it.
+
+/// Whitespace as Python's unicode `strip` and `split` see it: Unicode
+/// White_Space and the separators U+001C to U+001F.
+pub(crate) fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// The line boundaries of Python's unicode `splitlines`.
+fn py_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Reads a request or response head the way the reference reads both
+/// (autobahn's parseHttpHeader), not as an HTTP/1.1 parser would (RFC 7230):
+/// the first line, trimmed, is the request or status line; each later line with a
+/// colon past its first character is a header field, cut at that colon,
+/// its name trimmed and lower-cased (so `Name : value` counts) and its value
+/// trimmed; any other line (an obsolete folded continuation, say) is passed
+/// over, and there is no limit on the number of fields. Returns the first
+/// line and the fields in order.
+pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
+    // Splitting at each boundary character leaves an empty line inside
+    // every CR LF, which has no colon and is passed over like the rest.
+    let mut lines = head.split(py_line_break);
+    let status_line = lines.next().unwrap_or_default().trim_matches(py_space);
+    let fields = lines
+        .filter_map(|line| {
+            let colon = line.find(':').filter(|&i| i > 0)?;
+            Some((line[..colon].trim_matches(py_space).to_lowercase(), line[colon + 1..].trim_matches(py_space)))
+        })
+        .collect();
+    (status_line, fields)
+}
