@@ -107,6 +107,11 @@ fn round<'a>(o: &'a Outcome, subject: Subject, cell: &Cell, i: usize) -> Option<
     o.runs.iter().find(|r| r.subject == subject && r.cell == *cell)?.rounds.get(i)?.as_ref().ok()
 }
 
+/// How many rounds autostrada's run of `cell` kept (none with `--repeat 1`).
+fn rounds_of(o: &Outcome, cell: &Cell) -> usize {
+    o.runs.iter().find(|r| r.subject == Subject::Autostrada && r.cell == *cell).map_or(0, |r| r.rounds.len())
+}
+
 /// How many rounds measured `cell`, and in how many of them autostrada
 /// missed the per-cell CPU goal and the throughput goal, each round judged
 /// on its own figures. The subjects of a round were measured within
@@ -114,9 +119,8 @@ fn round<'a>(o: &'a Outcome, subject: Subject, cell: &Cell, i: usize) -> Option<
 /// round is a difference, one that comes and goes is within the machine's
 /// noise. `None` without rounds (`--repeat 1`).
 fn misses_by_round(o: &Outcome, cell: &Cell) -> Option<(usize, usize, usize)> {
-    let n = o.runs.iter().find(|r| r.subject == Subject::Autostrada && r.cell == *cell)?.rounds.len();
     let (mut judged, mut cpu_missed, mut slow) = (0, 0, 0);
-    for i in 0..n {
+    for i in 0..rounds_of(o, cell) {
         let checked = check_cpu(|s| cpu(round(o, s, cell, i)));
         let behind = slower(|s| round(o, s, cell, i).map(|r| r.msgs_per_sec));
         let (Some(c), Some(sl)) = (checked, behind) else { continue };
@@ -249,8 +253,6 @@ fn cpu_table(md: &mut String, o: &Outcome, cells: &[Cell], subjects: &[Subject])
     md.push('\n');
 }
 
-/// The median of a non-empty list; the upper of the two middle values when
-/// the count is even (the stricter one for a goal of "at most").
 /// Over every round of every cell in which autostrada and all the Rust
 /// peers of the run measured: how often each of them had the lowest server CPU per
 /// message, and how often the highest throughput, in that order of
@@ -263,8 +265,7 @@ fn firsts(o: &Outcome, cells: &[Cell]) -> (usize, Vec<(Subject, usize, usize)>) 
     let mut counts: Vec<(Subject, usize, usize)> = subjects.iter().map(|s| (*s, 0, 0)).collect();
     let mut rounds = 0;
     for c in cells {
-        let n = o.runs.iter().find(|r| r.subject == Subject::Autostrada && r.cell == *c).map_or(0, |r| r.rounds.len());
-        for i in 0..n {
+        for i in 0..rounds_of(o, c) {
             let Some(figures) = subjects.iter().map(|s| round(o, *s, c, i)).collect::<Option<Vec<_>>>() else {
                 continue;
             };
@@ -282,6 +283,8 @@ fn firsts(o: &Outcome, cells: &[Cell]) -> (usize, Vec<(Subject, usize, usize)>) 
     (rounds, counts)
 }
 
+/// The median of a non-empty list; the upper of the two middle values when
+/// the count is even (the stricter one for a goal of "at most").
 fn upper_median(values: impl Iterator<Item = f64>) -> f64 {
     let mut v: Vec<f64> = values.collect();
     v.sort_by(f64::total_cmp);
