@@ -18,7 +18,7 @@ use autostrada::tokio_rustls::TlsConnector;
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{py_space, read_head};
+use super::http_head::{head_end, py_space, read_head};
 use super::peer::{Peer, State};
 use super::transport::Stream;
 
@@ -257,9 +257,8 @@ pub async fn run_client(
             }
         }
         let mut buf = peer.take_buffer();
-        let from = scanned.saturating_sub(3);
-        if let Some(end) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + from) {
-            let head = buf.split_to(end + 4);
+        if let Some(end) = head_end(&buf, scanned) {
+            let head = buf.split_to(end);
             peer.restore_buffer(buf);
             if overlong {
                 peer.close.was_not_clean_reason =

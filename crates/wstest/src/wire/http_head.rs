@@ -4,6 +4,14 @@
 //! that a peer's head is taken or refused as the reference takes or refuses
 //! it.
 
+/// Where a head ends: the offset just past the first CRLF CRLF in `buf`,
+/// which was searched up to `scanned` before (a terminator straddling the
+/// two reads is still found).
+pub(crate) fn head_end(buf: &[u8], scanned: usize) -> Option<usize> {
+    let from = scanned.saturating_sub(3);
+    buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| from + i + 4)
+}
+
 /// Whitespace as Python's unicode `strip` and `split` see it: Unicode
 /// White_Space and the separators U+001C to U+001F.
 pub(crate) fn py_space(c: char) -> bool {

@@ -432,8 +432,7 @@ impl Peer {
         }
         self.drop_tcp(true);
         self.close.dropped_by_me = false;
-        self.close.was_not_clean_reason =
-            Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
+        self.close.was_not_clean_reason = Some(super::peer::PEER_DROPPED.into());
     }
 
     /// A message is complete: its UTF-8 must be too.

@@ -20,6 +20,10 @@ use super::incoming::Incoming;
 use super::log::{FrameInfo, Stats, WireLog};
 use super::traffic::Traffic;
 
+/// The report's reason when the peer's TCP went without a closing
+/// handshake (the reference's words, which reports are compared on).
+pub(crate) const PEER_DROPPED: &str = "peer dropped the TCP connection without previous WebSocket closing handshake";
+
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -623,8 +627,7 @@ impl Peer {
     pub(crate) fn connection_lost(&mut self) {
         self.state = State::Closed;
         if !self.close.was_clean && !self.close.dropped_by_me && self.close.was_not_clean_reason.is_none() {
-            self.close.was_not_clean_reason =
-                Some("peer dropped the TCP connection without previous WebSocket closing handshake".into());
+            self.close.was_not_clean_reason = Some(PEER_DROPPED.into());
         }
     }
 }

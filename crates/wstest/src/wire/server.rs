@@ -22,7 +22,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{py_space, read_head};
+use super::http_head::{head_end, py_space, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -87,8 +87,7 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
             Err(e) => return Err(RequestError::Gone(e.to_string())),
         }
         let mut buf = peer.take_buffer();
-        let end = buf[from.saturating_sub(3)..].windows(4).position(|w| w == b"\r\n\r\n");
-        let refusal = match end.map(|i| from.saturating_sub(3) + i + 4) {
+        let refusal = match head_end(&buf, from) {
             Some(n) if n <= MAX_HEAD => match parse_head(&buf[..n]) {
                 Ok(request) => {
                     let head = String::from_utf8_lossy(&buf[..n]).into_owned();
