@@ -4,14 +4,19 @@
 use std::fmt::Write;
 
 use crate::cells::{Cell, Kind};
-use crate::compare::Outcome;
+use crate::compare::{Outcome, Run};
 use crate::load::LoadResult;
 use crate::servers::Subject;
 
 /// The figures of `subject` on `cell`, if it ran and succeeded.
 #[must_use]
 pub fn result<'a>(o: &'a Outcome, subject: Subject, cell: &Cell) -> Option<&'a LoadResult> {
-    o.runs.iter().find(|r| r.subject == subject && r.cell == *cell).and_then(|r| r.result.as_ref().ok())
+    run(o, subject, cell)?.result.as_ref().ok()
+}
+
+/// The run of `subject` on `cell`, if there was one.
+fn run<'a>(o: &'a Outcome, subject: Subject, cell: &Cell) -> Option<&'a Run> {
+    o.runs.iter().find(|r| r.subject == subject && r.cell == *cell)
 }
 
 /// The cells in the order they were run, each once.
@@ -104,12 +109,12 @@ fn slower(rate_of: impl Fn(Subject) -> Option<f64>) -> Option<bool> {
 
 /// Round `i` of `subject` on `cell`, if it measured.
 fn round<'a>(o: &'a Outcome, subject: Subject, cell: &Cell, i: usize) -> Option<&'a LoadResult> {
-    o.runs.iter().find(|r| r.subject == subject && r.cell == *cell)?.rounds.get(i)?.as_ref().ok()
+    run(o, subject, cell)?.rounds.get(i)?.as_ref().ok()
 }
 
 /// How many rounds autostrada's run of `cell` kept (none with `--repeat 1`).
 fn rounds_of(o: &Outcome, cell: &Cell) -> usize {
-    o.runs.iter().find(|r| r.subject == Subject::Autostrada && r.cell == *cell).map_or(0, |r| r.rounds.len())
+    run(o, Subject::Autostrada, cell).map_or(0, |r| r.rounds.len())
 }
 
 /// How many rounds measured `cell`, and in how many of them autostrada
@@ -318,6 +323,7 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
             slow_always.push(c.to_string());
         }
     }
+    let list = |cells: &[String]| if cells.is_empty() { "none".to_owned() } else { cells.join(", ") };
     let _ = writeln!(md, "## Summary\n");
     let _ = writeln!(
         md,
@@ -334,13 +340,8 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
         checks.len(),
         if median_to_target <= 1.0 { "met" } else { "missed" }
     );
-    let _ = writeln!(
-        md,
-        "- Throughput below 0.98× the best Rust peer: {}.",
-        if slow_cells.is_empty() { "none".to_owned() } else { slow_cells.join(", ") }
-    );
+    let _ = writeln!(md, "- Throughput below 0.98× the best Rust peer: {}.", list(&slow_cells));
     if rounds > 1 {
-        let list = |cells: &[String]| if cells.is_empty() { "none".to_owned() } else { cells.join(", ") };
         let _ = writeln!(
             md,
             "- Round by round (a round measures every subject on a cell within seconds, so its ratios are paired; \
@@ -349,14 +350,14 @@ fn summary(md: &mut String, o: &Outcome, cells: &[Cell]) {
             list(&cpu_always),
             list(&slow_always)
         );
-        let (rounds, counts) = firsts(o, cells);
-        if rounds > 0 {
+        let (cell_rounds, counts) = firsts(o, cells);
+        if cell_rounds > 0 {
             let said = |pick: fn(&(Subject, usize, usize)) -> usize| {
                 counts.iter().map(|c| format!("{} {}", c.0.name(), pick(c))).collect::<Vec<_>>().join(", ")
             };
             let _ = writeln!(
                 md,
-                "- First among autostrada and the Rust peers, over {rounds} rounds of cells: lowest server CPU per \
+                "- First among autostrada and the Rust peers, over {cell_rounds} rounds of cells: lowest server CPU per \
                  message {}; highest throughput {}.",
                 said(|c| c.1),
                 said(|c| c.2)
@@ -414,7 +415,7 @@ fn memory_table(md: &mut String, o: &Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{Run, Setup};
+    use crate::compare::Setup;
 
     fn outcome(cpu: &[(Subject, f64)]) -> Outcome {
         let cell = Cell::parse("100:20:1").unwrap();
