@@ -337,9 +337,10 @@ fn repeated_header(request: &Request<()>) -> Option<&'static str> {
 }
 
 /// The fragment of the request target in `head` (the request as received),
-/// if it has a non-empty one.
+/// if it has a non-empty one. The target is the request line's second word,
+/// the line and its words cut as [`parse_head`] cuts them.
 fn target_fragment(head: &str) -> Option<&str> {
-    let target = head.lines().next()?.split_whitespace().nth(1)?;
+    let target = read_head(head).0.split(py_space).filter(|w| !w.is_empty()).nth(1)?;
     target.split_once('#').map(|(_, fragment)| fragment).filter(|f| !f.is_empty())
 }
 
@@ -481,6 +482,10 @@ mod tests {
         assert_eq!(target_fragment("GET /runCase?case=1#case HTTP/1.1\r\nHost: x#y\r\n\r\n"), Some("case"));
         assert_eq!(target_fragment("GET /runCase?case=1# HTTP/1.1\r\n\r\n"), None);
         assert_eq!(target_fragment("GET /runCase?case=1 HTTP/1.1\r\nHost: x#y\r\n\r\n"), None);
+        // Words split at Python's white space (U+001F too), lines at its
+        // line breaks (U+0085 too).
+        assert_eq!(target_fragment("GET\u{1f}/a#f\u{1f}HTTP/1.1\r\n\r\n"), Some("f"));
+        assert_eq!(target_fragment("GET /a\u{85}#f HTTP/1.1\r\n\r\n"), None);
     }
 
     #[test]
