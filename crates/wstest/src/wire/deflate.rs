@@ -477,10 +477,11 @@ impl Deflate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use autostrada::proto::deflate::negotiate::parse_extensions;
+    use crate::wire::extension_header::read_extensions;
 
+    /// `s` read as both of wstest's sides read a `Sec-WebSocket-Extensions` value.
     fn offers(s: &str) -> Vec<Extension> {
-        parse_extensions([s])
+        read_extensions(s)
     }
 
     #[test]
