@@ -25,7 +25,10 @@ async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, s
     let flaw = flawed_client::Flaw::from_name(name).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let outdir = std::env::temp_dir().join(format!("wstest-client-verdicts-{name}-{}", std::process::id()));
+    // One directory per run: two tests may run the same flaw at once.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let outdir = std::env::temp_dir().join(format!("wstest-client-verdicts-{name}-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&outdir);
     let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases}).to_string();
     let spec = wstest::spec::parse_server(&text, None).unwrap();
@@ -373,4 +376,94 @@ async fn client_setting_rsv2_on_its_compressed_echoes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_fragmenting_its_compressed_echoes() {
     agrees_with_reference("deflate-fragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_splitting_upgrade_and_connection_over_two_fields() {
+    agrees_with_reference("split-upgrade-headers").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_body_with_its_get() {
+    agrees_with_reference("body-with-get").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_subprotocols() {
+    agrees_with_reference("offers-protocol").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_listing_two_versions() {
+    leaves_no_result("version-list").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_without_a_host_header() {
+    leaves_no_result("missing-host").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_a_close_with_its_request() {
+    agrees_with_reference("pipelined-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_shutting_tcp_down_after_its_first_echo() {
+    agrees_with_reference("echo-then-eof").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_closing_with_a_reason_of_124_octets() {
+    agrees_with_reference("long-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_closing_with_a_reason_of_123_octets() {
+    agrees_with_reference("full-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_closing_with_one_octet() {
+    agrees_with_reference("one-octet-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_answering_a_close_twice() {
+    agrees_with_reference("two-closes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_data_after_its_close_reply() {
+    agrees_with_reference("data-after-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_fragmenting_its_closes() {
+    agrees_with_reference("fragmented-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_closing_with_3000_whatever_is_due() {
+    agrees_with_reference("closes-3000").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_holding_its_pongs_until_it_writes_again() {
+    agrees_with_reference("late-pongs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_masking_with_a_zero_key() {
+    agrees_with_reference("zero-mask-key").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_compressing_in_stored_blocks() {
+    agrees_with_reference("deflate-stored-blocks").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_every_deflate_parameter() {
+    agrees_with_reference("deflate-full-offer").await;
 }
