@@ -467,3 +467,8 @@ async fn client_compressing_in_stored_blocks() {
 async fn client_offering_every_deflate_parameter() {
     agrees_with_reference("deflate-full-offer").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_keeping_the_sync_flush_tail() {
+    agrees_with_reference("deflate-keeps-tail").await;
+}

@@ -263,21 +263,20 @@ impl Acceptor {
 /// compressed message, put back before inflating it.
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
-/// Inflates the peer's messages the way the reference's zlib does, window
-/// included: a message may refer back at most `2^bits` octets into the
-/// messages before it, so each message starts from a fresh stream primed
-/// with exactly the last `2^bits` octets of history. Within a message
-/// zlib-rs resolves any distance up to 32 KiB whatever it is told, so a
-/// window below that is also held to the reference's rule by a
-/// [`WindowAudit`] of every inflate call.
+/// Inflates the peer's messages the way the reference's zlib does. While
+/// context is kept, the reference inflates every message of a connection
+/// with one zlib stream (one `decompressobj`, made once): whatever state a
+/// message leaves the stream in — a stored block whose length the tail
+/// began, a block not yet ended — is where the next message starts. So is
+/// ours: one stream, reset only where no context is kept. zlib-rs resolves
+/// any distance up to 32 KiB whatever window it is told, so a window below
+/// that is held to the reference's rule (at most `2^bits` octets back,
+/// into this message or earlier ones) by a [`WindowAudit`] of every
+/// inflate call.
 struct Inflater {
     inner: Decompress,
-    /// Window size in octets.
-    window: usize,
     /// Messages refer back into earlier ones (no `*_no_context_takeover`).
     keep_context: bool,
-    /// The last `window` octets of earlier messages.
-    history: Vec<u8>,
     /// Where a message's octets are inflated before they join the message.
     scratch: Vec<u8>,
     /// A message is being inflated.
@@ -299,9 +298,7 @@ impl Inflater {
     fn new(bits: u8, keep_context: bool) -> Self {
         Self {
             inner: Decompress::new_with_window_bits(false, 15),
-            window: 1 << bits.clamp(8, 15),
             keep_context,
-            history: Vec::new(),
             scratch: Vec::with_capacity(STEP),
             in_message: false,
             ended: false,
@@ -317,12 +314,7 @@ impl Inflater {
             if !self.keep_context {
                 self.ended = false;
                 self.audit.as_mut().map(WindowAudit::restart);
-            }
-            if !self.ended {
                 self.inner.reset(false);
-                if self.keep_context && !self.history.is_empty() {
-                    self.inner.set_dictionary(&self.history).map_err(|e| e.to_string())?;
-                }
             }
         }
         if self.ended {
@@ -372,25 +364,14 @@ impl Inflater {
         }
     }
 
-    /// Ends the message held in `out`: inflates the stripped tail and keeps
-    /// the window's worth of history. Whatever the tail itself inflates to
-    /// (its four octets, when the peer's data stopped inside a stored
-    /// block) joins the history, as it joins zlib's window, but not the
-    /// message: the reference drops the output of its tail call.
+    /// Ends the message held in `out`: inflates the stripped tail.
+    /// Whatever the tail itself inflates to (its four octets, when the
+    /// peer's data stopped inside a stored block) joins the stream's window
+    /// but not the message: the reference drops the output of its tail call.
     fn finish(&mut self, out: &mut BytesMut) -> Result<(), String> {
         let end = out.len();
         self.inflate(&TAIL, out)?;
         self.in_message = false;
-        if self.keep_context {
-            if out.len() >= self.window {
-                self.history.clear();
-                self.history.extend_from_slice(&out[out.len() - self.window..]);
-            } else {
-                self.history.extend_from_slice(out);
-                let excess = self.history.len().saturating_sub(self.window);
-                self.history.drain(..excess);
-            }
-        }
         out.truncate(end);
         Ok(())
     }
