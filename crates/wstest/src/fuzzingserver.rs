@@ -17,6 +17,8 @@
 //! answered with an HTTP error that says what is wrong, and the server goes
 //! on.
 
+mod asked;
+
 use std::sync::{Arc, Mutex};
 
 use autostrada::tokio_rustls::TlsAcceptor;
@@ -165,22 +167,6 @@ pub async fn serve(
     Ok(finished)
 }
 
-/// The query parameters of a request; a parameter given twice is an error.
-fn query(pending: &Pending) -> Result<Vec<(String, String)>, String> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in form_urlencoded::parse(pending.request.uri().query().unwrap_or("").as_bytes()) {
-        if out.iter().any(|(seen, _)| *seen == k) {
-            return Err(format!("the query parameter \"{k}\" is given more than once"));
-        }
-        out.push((k.into_owned(), v.into_owned()));
-    }
-    Ok(out)
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
 const USAGE: &str = "use /getCaseCount, /getCaseInfo?case=N, /runCase?case=N&agent=A, /getCaseStatus?case=N&agent=A, \
                      /updateReports?agent=A or /stopServer";
 
@@ -228,24 +214,19 @@ impl State {
         });
     }
 
-    /// The case a request names (`case=N`, 1-based, or `casetuple=X.Y.Z`), with its N.
-    fn case(&self, params: &[(String, String)]) -> Result<(usize, &CaseDef), String> {
+    /// What `pending` asks for, as the reference's server reads it.
+    fn asked(&self, pending: &Pending) -> Result<asked::Asked, String> {
+        let tuple = |id: &str| self.defs.iter().position(|d| d.id == id).map(|i| i + 1);
+        asked::read(pending.request.uri().query(), self.defs.len(), tuple)
+    }
+
+    /// The case `asked` names, with its N.
+    fn case(&self, asked: &asked::Asked) -> Result<(usize, &CaseDef), String> {
         let count = self.defs.len();
-        if let Some(n) = param(params, "case") {
-            return match n.parse::<usize>() {
-                Ok(i @ 1..) if i <= count => Ok((i, &self.defs[i - 1])),
-                _ => Err(format!("case={n:?} is not a case number; this server runs cases 1 to {count}")),
-            };
-        }
-        if let Some(id) = param(params, "casetuple") {
-            return self
-                .defs
-                .iter()
-                .position(|d| d.id == id)
-                .map(|i| (i + 1, &self.defs[i]))
-                .ok_or_else(|| format!("casetuple={id:?} is not among the {count} cases this server runs"));
-        }
-        Err(format!("the request names no case: add case=N (1 to {count}) or casetuple=X.Y.Z"))
+        asked
+            .case
+            .map(|n| (n, &self.defs[n - 1]))
+            .ok_or_else(|| format!("the request names no case: add case=N (1 to {count}) or casetuple=X.Y.Z"))
     }
 
     /// Cases of `agent` (of anyone: `None`) still running.
@@ -307,18 +288,19 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
         },
     };
     let Ok(pending) = read_request(stream, state.spec.timeouts).await else { return };
-    let path = pending.request.uri().path().to_owned();
+    let path = asked::path(pending.request.uri().path()).to_owned();
     if state.options.debug {
         eprintln!("wstest: {peer_addr} asks for {}", pending.request.uri());
     }
-    let params = match query(&pending) {
-        Ok(p) => p,
+    // As the reference, a bad case or agent refuses any request.
+    let asked = match state.asked(&pending) {
+        Ok(a) => a,
         Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
     };
-    let agent = param(&params, "agent").map(str::to_owned);
+    let agent = asked.agent.clone();
     match path.as_str() {
         "/getCaseCount" => announce(pending, Some(state.defs.len().to_string())).await,
-        "/getCaseInfo" => match state.case(&params) {
+        "/getCaseInfo" => match state.case(&asked) {
             Ok((_, def)) => {
                 let info = serde_json::json!({"id": def.id, "description": def.description});
                 announce(
@@ -334,7 +316,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                 let body = format!("wstest: {path} needs the client's name: add agent=NAME to the query");
                 return pending.refuse(400, "Bad Request", &body).await;
             };
-            let (n, def) = match state.case(&params) {
+            let (n, def) = match state.case(&asked) {
                 Ok((n, def)) => (n, def.clone()),
                 Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
             };
@@ -359,7 +341,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                     state.spec.outdir.join("index.json").display()
                 );
             }
-            if matches!(param(&params, "shutdownOnComplete"), Some("true" | "yes")) {
+            if asked.shutdown {
                 state.stop.notify_one();
             }
         }

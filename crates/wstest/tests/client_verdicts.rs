@@ -472,3 +472,18 @@ async fn client_offering_every_deflate_parameter() {
 async fn client_keeping_the_sync_flush_tail() {
     agrees_with_reference("deflate-keeps-tail").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_giving_its_target_a_path_parameter() {
+    agrees_with_reference("path-parameters").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_separating_its_query_with_semicolons() {
+    agrees_with_reference("semicolon-query").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_a_plus_before_its_case_number() {
+    agrees_with_reference("spaced-case-number").await;
+}

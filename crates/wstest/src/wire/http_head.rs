@@ -18,6 +18,25 @@ pub(crate) fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// A number as Python 2's `int` reads a string: white space around it, a
+/// sign (white space may follow it), then decimal digits, leading zeros
+/// allowed. (Python takes digits of other scripts too; only ASCII ones are
+/// read here.)
+pub(crate) fn py_int(s: &str) -> Option<i128> {
+    let s = s.trim_matches(py_space);
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'+') => (false, s[1..].trim_start_matches(py_space)),
+        Some(b'-') => (true, s[1..].trim_start_matches(py_space)),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Past i128 a number is far out of any range asked about: saturate.
+    let n = digits.bytes().fold(0i128, |n, d| n.saturating_mul(10).saturating_add(i128::from(d - b'0')));
+    Some(if negative { -n } else { n })
+}
+
 /// The line boundaries of Python's unicode `splitlines`.
 fn py_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')

@@ -8,7 +8,7 @@ pub mod deflate;
 pub mod driver;
 pub mod extension_header;
 pub mod frame_spec;
-mod http_head;
+pub(crate) mod http_head;
 pub mod incoming;
 pub mod log;
 pub mod peer;

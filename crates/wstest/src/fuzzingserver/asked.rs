@@ -1,0 +1,117 @@
+//! What a request to the fuzzing server asks for, read from its target the
+//! way the reference's server reads it (Python 2's `urlparse` and
+//! `parse_qs`, then its `onConnect`), not by the rules of RFC 3986 and
+//! HTML forms:
+//!
+//! - the path loses the parameters of its last segment (`/runCase;v=1` is
+//!   `/runCase`: everything from the first `;` after the last `/`);
+//! - the query is cut at `&` and at `;` alike; a piece without `=`, or with
+//!   nothing after it, is passed over; `+` is a space and `%XX` an octet;
+//! - `agent`, `case`, `casetuple` and `shutdownOnComplete` may each be
+//!   given once (any other parameter as often as one likes), and a bad
+//!   `case` or `casetuple` refuses the request whatever its path;
+//! - `case` is read as Python's `int` reads it (white space around it, a
+//!   sign, leading zeros), `casetuple` trimmed; a case number of 0 names no
+//!   case, and `case` wins over `casetuple`.
+
+use crate::wire::http_head::{py_int, py_space};
+
+/// What the request asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Asked {
+    /// The agent, if named.
+    pub agent: Option<String>,
+    /// The case (1-based), if named: within the server's cases.
+    pub case: Option<usize>,
+    /// `shutdownOnComplete` is true or yes (any case).
+    pub shutdown: bool,
+}
+
+/// The path the reference's server dispatches on: `path` without the
+/// parameters of its last segment.
+pub(super) fn path(path: &str) -> &str {
+    let last = path.rfind('/').unwrap_or(0);
+    path[last..].find(';').map_or(path, |i| &path[..last + i])
+}
+
+/// The query's parameters, in order.
+fn pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split(['&', ';'])
+        .filter(|piece| piece.split_once('=').is_some_and(|(_, value)| !value.is_empty()))
+        // One pair each (no `&` is left in a piece): `+` and `%XX` decoded.
+        .filter_map(|piece| form_urlencoded::parse(piece.as_bytes()).next())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// Reads `query` (`None`: the target has none) for a server whose cases
+/// are `count` many, `tuple` finding a case id among them (1-based).
+///
+/// # Errors
+/// What the reference's server would refuse the request for.
+pub(super) fn read(query: Option<&str>, count: usize, tuple: impl Fn(&str) -> Option<usize>) -> Result<Asked, String> {
+    let pairs = pairs(query.unwrap_or(""));
+    let once = |name: &str| -> Result<Option<&str>, String> {
+        let mut values = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        match (values.next(), values.next()) {
+            (first, None) => Ok(first),
+            _ => Err(format!("the query parameter \"{name}\" is given more than once")),
+        }
+    };
+    let agent = once("agent")?.map(str::to_owned);
+    let mut case: Option<i128> = None;
+    if let Some(id) = once("casetuple")? {
+        let id = id.trim_matches(py_space);
+        let n = tuple(id).ok_or_else(|| format!("casetuple={id:?} is not among the {count} cases this server runs"))?;
+        case = Some(n as i128);
+    }
+    if let Some(n) = once("case")? {
+        case = Some(py_int(n).ok_or_else(|| format!("case={n:?} is not a case number"))?);
+    }
+    let shutdown = once("shutdownOnComplete")?.is_some_and(|v| matches!(v.to_lowercase().as_str(), "true" | "yes"));
+    let case = match case {
+        None | Some(0) => None,
+        Some(n) => match usize::try_from(n) {
+            Ok(i @ 1..) if i <= count => Some(i),
+            _ => return Err(format!("case {n} not found: this server runs cases 1 to {count}")),
+        },
+    };
+    Ok(Asked { agent, case, shutdown })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(query: &str) -> Result<Asked, String> {
+        read(Some(query), 5, |id| (id == "2.1").then_some(3))
+    }
+
+    #[test]
+    fn the_path_loses_its_last_segments_parameters() {
+        assert_eq!(path("/runCase;v=1"), "/runCase");
+        assert_eq!(path("/runCase;a;b"), "/runCase");
+        assert_eq!(path("/a;x/runCase"), "/a;x/runCase");
+        assert_eq!(path("/runCase"), "/runCase");
+    }
+
+    #[test]
+    fn queries_are_read_as_python_2_reads_them() {
+        let a = asked("case=2;agent=a+b%21&x=1&x=2&agent=").unwrap();
+        assert_eq!(a, Asked { agent: Some("a b!".into()), case: Some(2), shutdown: false });
+        assert_eq!(asked("case=+3&agent").unwrap().case, Some(3));
+        assert_eq!(asked("case=%2B%203%20").unwrap().case, Some(3));
+        assert_eq!(asked("case=004").unwrap().case, Some(4));
+        assert_eq!(asked("case=0&casetuple=2.1").unwrap().case, None);
+        assert_eq!(asked("casetuple=+2.1+").unwrap().case, Some(3));
+        assert_eq!(asked("case=1&casetuple=2.1").unwrap().case, Some(1));
+        assert!(asked("shutdownOnComplete=YES").unwrap().shutdown);
+        assert!(asked("case=6").is_err());
+        assert!(asked("case=-1").is_err());
+        assert!(asked("case=3x").is_err());
+        assert!(asked("case=1&case=2").is_err());
+        assert!(asked("agent=a&agent=b").is_err());
+        assert!(asked("casetuple=9.9").is_err());
+    }
+}
