@@ -487,3 +487,13 @@ async fn client_separating_its_query_with_semicolons() {
 async fn client_writing_a_plus_before_its_case_number() {
     agrees_with_reference("spaced-case-number").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_its_version_with_a_leading_zero() {
+    agrees_with_reference("version-leading-zero").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_giving_a_host_port_that_is_no_number() {
+    leaves_no_result("host-bad-port").await;
+}

@@ -6,7 +6,8 @@
 //!
 //! Unlike the reference, the `Host` header's name and port are not checked
 //! against the address we listen on: behind a port mapping (Docker, a
-//! proxy) they differ, and nothing in the protocol depends on them.
+//! proxy) they differ, and nothing in the protocol depends on them. A port
+//! that is no number at all is refused, as there.
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -22,7 +23,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, py_space, read_head};
+use super::http_head::{head_end, py_int, py_space, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -209,6 +210,11 @@ impl Pending {
                 return Err(Refusal::Upgrade(reason));
             }
         };
+        if let Some(port) = bad_host_port(&self.request) {
+            let reason = format!("invalid port {port:?} in the Host header");
+            self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
+            return Err(Refusal::Upgrade(reason));
+        }
         if let Some(name) = repeated_header(&self.request) {
             let reason = format!("the {name} header appears more than once");
             self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
@@ -290,14 +296,15 @@ pub enum Refusal {
 ///   13; 0, Hixie-76, has framing of its own that wstest does not speak):
 ///   a client asking for version 8, whose handshake and framing are RFC
 ///   6455's, is served like one asking for 13;
+/// - it reads the version with Python's `int`, so `013`, `+13` or `+ 8`
+///   name a version as well as `13` and `8` do;
 /// - it checks only the key's shape (22 characters of the base64 alphabet,
 ///   then `==`), not that the bits its last character leaves unused are
 ///   zero, as a strict base64 decoder does: such a key is judged in its
 ///   canonical form.
 fn as_the_reference_judges(request: &Request<()>) -> Cow<'_, Request<()>> {
     let mut judged = Cow::Borrowed(request);
-    let mut versions = request.headers().get_all(SEC_WEBSOCKET_VERSION).iter().map(|v| v.to_str().map(str::trim));
-    if let (Some(Ok("8")), None) = (versions.next(), versions.next()) {
+    if matches!(version(request), Some(8 | 13)) {
         judged.to_mut().headers_mut().insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
     }
     let mut keys = request.headers().get_all(SEC_WEBSOCKET_KEY).iter();
@@ -307,6 +314,27 @@ fn as_the_reference_judges(request: &Request<()>) -> Cow<'_, Request<()>> {
         judged.to_mut().headers_mut().insert(SEC_WEBSOCKET_KEY, canonical);
     }
     judged
+}
+
+/// The version the request asks for, read as the reference reads it
+/// (Python's `int`), if it gives one `Sec-WebSocket-Version` that reads.
+fn version(request: &Request<()>) -> Option<i128> {
+    let mut versions = request.headers().get_all(SEC_WEBSOCKET_VERSION).iter();
+    match (versions.next(), versions.next()) {
+        (Some(v), None) => py_int(&String::from_utf8_lossy(v.as_bytes())),
+        _ => None,
+    }
+}
+
+/// The port of the `Host` header, when it has one that Python's `int`
+/// cannot read: the reference's server takes what follows the last colon
+/// as the port (unless the value ends in `]`, an IPv6 address alone) and
+/// refuses the request when that is no number.
+fn bad_host_port(request: &Request<()>) -> Option<String> {
+    let host = String::from_utf8_lossy(request.headers().get(http::header::HOST)?.as_bytes()).into_owned();
+    let host = host.trim_matches(py_space);
+    let (_, port) = host.rsplit_once(':').filter(|_| !host.ends_with(']'))?;
+    py_int(port).is_none().then(|| port.to_owned())
 }
 
 /// A key of the reference's shape, with the unused low four bits of its
@@ -328,7 +356,7 @@ fn canonical_key(key: &[u8]) -> Option<HeaderValue> {
 /// `Sec-WebSocket-Key` and `Sec-WebSocket-Version` are `check_request`'s.
 fn repeated_header(request: &Request<()>) -> Option<&'static str> {
     let headers = request.headers();
-    let hybi10 = headers.get(SEC_WEBSOCKET_VERSION).is_some_and(|v| v.as_bytes().trim_ascii() == b"8");
+    let hybi10 = version(request) == Some(8);
     let origin = if hybi10 { "Sec-WebSocket-Origin" } else { "Origin" };
     [("Host", "host"), (origin, origin), ("Sec-WebSocket-Extensions", "sec-websocket-extensions")]
         .into_iter()
@@ -463,6 +491,21 @@ mod tests {
         // Other shapes are left to check_request (which refuses them).
         assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAAAAAAAA="), None);
         assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAA!=="), None);
+    }
+
+    #[test]
+    fn versions_and_host_ports_are_read_with_pythons_int() {
+        assert_eq!(version(&request(&[("sec-websocket-version", "013")])), Some(13));
+        assert_eq!(version(&request(&[("sec-websocket-version", "+ 8")])), Some(8));
+        assert_eq!(version(&request(&[("sec-websocket-version", "13, 8")])), None);
+        let twice = request(&[("sec-websocket-version", "13"), ("sec-websocket-version", "13")]);
+        assert_eq!(version(&twice), None);
+        let port = |host| bad_host_port(&request(&[("host", host)]));
+        assert_eq!(port("127.0.0.1:ws").as_deref(), Some("ws"));
+        assert_eq!(port("[::1]:").as_deref(), Some(""));
+        assert_eq!(port("127.0.0.1: 9001"), None);
+        assert_eq!(port("localhost"), None);
+        assert_eq!(port("[::1]"), None);
     }
 
     #[test]
