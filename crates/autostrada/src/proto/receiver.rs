@@ -1,7 +1,9 @@
 //! The read side of the state machine: octets in, messages out, with every
 //! check RFC 6455 asks of a receiver.
 //!
-//! Buffer hops: the socket reads into [`Receiver::buffer_mut`]; a frame's
+//! Buffer hops: the socket reads into the receiver's buffer (the tokio
+//! front end reads into it in place; sans-IO callers copy in with
+//! [`Receiver::receive_data`]); a frame's
 //! payload is unmasked and (for text) validated in place as its octets
 //! arrive; a single-frame message is then split off that buffer without a
 //! copy; fragments of a longer message are copied once into the message
@@ -232,14 +234,18 @@ impl Receiver {
         self.deflate
     }
 
-    /// Appends received octets (copying). See [`buffer_mut`](Self::buffer_mut)
-    /// to read into the buffer directly.
+    /// Appends received octets (copying).
     pub fn receive_data(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
     }
 
-    /// The buffer received octets go into; read from the socket straight into it.
-    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+    /// The buffer received octets go into, for the tokio front end to read
+    /// from the socket straight into it. Crate-private on purpose: the
+    /// octets of a text frame already validated as UTF-8 (and unmasked) sit
+    /// in this buffer, and a caller that changed or removed them would hand
+    /// out a `Text` message that is not UTF-8. Callers may only append, or
+    /// swap an empty buffer for another empty one.
+    pub(crate) fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
 
