@@ -330,8 +330,14 @@ impl ClientBuilder {
         stream.flush().await?;
         let mut buf = BytesMut::with_capacity(1024);
         let mut interim = 0;
+        let limits = &self.config.handshake_limits;
+        // Parsed again only when it may have ended or has doubled, not after
+        // every read (see `HeadProgress`).
+        let mut progress = handshake::HeadProgress::default();
         let (response, n) = loop {
-            let Some((response, n)) = handshake::parse_response(&buf, &self.config.handshake_limits)? else {
+            let parsed =
+                if progress.worth_parsing(&buf, limits) { handshake::parse_response(&buf, limits)? } else { None };
+            let Some((response, n)) = parsed else {
                 if stream.read_buf(&mut buf).await? == 0 {
                     return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
                 }
@@ -350,6 +356,7 @@ impl ClientBuilder {
                     .into());
                 }
                 let _ = buf.split_to(n);
+                progress = handshake::HeadProgress::default();
                 continue;
             }
             break (response, n);

@@ -144,9 +144,15 @@ impl ServerBuilder {
         // Empty until the request's first octets arrive: a connection that
         // has not sent its request yet holds no buffer (see `read_some`).
         let mut buf = BytesMut::new();
+        let mut progress = handshake::HeadProgress::default();
         loop {
             if read_some(stream, &mut buf).await? == 0 {
                 return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            // Not after every read: a head trickled an octet at a time
+            // would be parsed from its start thousands of times.
+            if !progress.worth_parsing(&buf, limits) {
+                continue;
             }
             let parsed = handshake::parse_request(&buf, limits).and_then(|parsed| {
                 parsed

@@ -21,6 +21,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, header};
 use sha1::{Digest, Sha1};
 
+mod progress;
+pub use progress::HeadProgress;
+
 /// RFC 6455 §1.3: the GUID appended to the key before hashing.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
