@@ -497,3 +497,8 @@ async fn client_writing_its_version_with_a_leading_zero() {
 async fn client_giving_a_host_port_that_is_no_number() {
     leaves_no_result("host-bad-port").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_with_a_non_ascii_token_in_connection() {
+    agrees_with_reference("non-ascii-connection").await;
+}

@@ -15,7 +15,9 @@ use std::time::Instant;
 use autostrada::proto::Role;
 use autostrada::proto::handshake::{self, check_request};
 use bytes::{Buf, BufMut};
-use http::header::{SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION};
+use http::header::{
+    CONNECTION, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use http::{HeaderValue, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Duration, sleep_until};
@@ -298,12 +300,25 @@ pub enum Refusal {
 ///   6455's, is served like one asking for 13;
 /// - it reads the version with Python's `int`, so `013`, `+13` or `+ 8`
 ///   name a version as well as `13` and `8` do;
+/// - it reads `Upgrade` and `Connection` as text (the head decoded as
+///   UTF-8), cut at commas, each piece trimmed and lower-cased as Python
+///   does: a list holding `websocket` (`upgrade`) counts whatever else it
+///   holds, characters past ASCII too, which an HTTP header value may not;
 /// - it checks only the key's shape (22 characters of the base64 alphabet,
 ///   then `==`), not that the bits its last character leaves unused are
 ///   zero, as a strict base64 decoder does: such a key is judged in its
 ///   canonical form.
 fn as_the_reference_judges(request: &Request<()>) -> Cow<'_, Request<()>> {
     let mut judged = Cow::Borrowed(request);
+    for (name, token, canonical) in [(UPGRADE, "websocket", "websocket"), (CONNECTION, "upgrade", "Upgrade")] {
+        let mut pieces = request.headers().get_all(&name).iter().flat_map(|v| {
+            let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            text.split(',').map(|piece| piece.trim_matches(py_space).to_lowercase()).collect::<Vec<_>>()
+        });
+        if pieces.any(|piece| piece == token) {
+            judged.to_mut().headers_mut().insert(name, HeaderValue::from_static(canonical));
+        }
+    }
     if matches!(version(request), Some(8 | 13)) {
         judged.to_mut().headers_mut().insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
     }
@@ -491,6 +506,20 @@ mod tests {
         // Other shapes are left to check_request (which refuses them).
         assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAAAAAAAA="), None);
         assert_eq!(canonical_key(b"AAAAAAAAAAAAAAAAAAAAA!=="), None);
+    }
+
+    #[test]
+    fn upgrade_and_connection_lists_are_read_as_text() {
+        let judged = |connection: &str| {
+            let mut r = request(&[("upgrade", "h2c, WebSocket"), ("sec-websocket-version", "13")]);
+            let value = HeaderValue::from_bytes(connection.as_bytes()).unwrap();
+            r.headers_mut().insert(CONNECTION, value);
+            let judged = as_the_reference_judges(&r).into_owned();
+            let text = |name| String::from_utf8_lossy(judged.headers()[name].as_bytes()).into_owned();
+            (text(UPGRADE), text(CONNECTION))
+        };
+        assert_eq!(judged("Upgrade, Keep-Aliv\u{e9}"), ("websocket".into(), "Upgrade".into()));
+        assert_eq!(judged("Keep-Aliv\u{e9}"), ("websocket".into(), "Keep-Aliv\u{e9}".into()));
     }
 
     #[test]
