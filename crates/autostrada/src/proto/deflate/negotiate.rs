@@ -157,8 +157,12 @@ impl DeflateParams {
     }
 
     /// The `Sec-WebSocket-Extensions` value a server answers with.
+    /// `server_max_window_bits` is written when below 15 or when
+    /// `server_bits_in_response` (the offer asked for it: RFC 7692
+    /// §7.1.2.1, leaving it out would decline that offer);
+    /// `client_max_window_bits` when `client_bits_in_response`.
     #[must_use]
-    pub fn response_header(&self, client_bits_in_response: bool) -> String {
+    pub fn response_header(&self, server_bits_in_response: bool, client_bits_in_response: bool) -> String {
         let mut out = String::from(NAME);
         if self.server_no_context_takeover {
             out.push_str("; server_no_context_takeover");
@@ -166,7 +170,7 @@ impl DeflateParams {
         if self.client_no_context_takeover {
             out.push_str("; client_no_context_takeover");
         }
-        if self.server_max_window_bits < 15 {
+        if server_bits_in_response || self.server_max_window_bits < 15 {
             out.push_str(&format!("; server_max_window_bits={}", self.server_max_window_bits));
         }
         if client_bits_in_response {
@@ -339,7 +343,10 @@ impl DeflateConfig {
                 server_max_window_bits: server_bits,
                 client_max_window_bits: client_bits,
             };
-            Some((params, params.response_header(in_response)))
+            // RFC 7692 §7.1.2.1: a server accepts an offer that names
+            // server_max_window_bits only by naming it too (15 included).
+            let server_in_response = w.server_max_window_bits.is_some();
+            Some((params, params.response_header(server_in_response, in_response)))
         }
     }
 

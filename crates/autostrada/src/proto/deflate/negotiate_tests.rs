@@ -33,7 +33,12 @@ fn server_answers_the_reference_suites_offers() {
         accept(&c, &format!("{base}; server_max_window_bits=9")).unwrap(),
         "permessage-deflate; server_max_window_bits=9"
     );
-    assert_eq!(accept(&c, &format!("{base}; server_max_window_bits=15")).unwrap(), "permessage-deflate");
+    // Asked for, the window is named in the answer even at 15 (RFC 7692
+    // §7.1.2.1), or the asking client would take the offer as declined.
+    assert_eq!(
+        accept(&c, &format!("{base}; server_max_window_bits=15")).unwrap(),
+        "permessage-deflate; server_max_window_bits=15"
+    );
     let three = format!(
         "{base}; server_no_context_takeover; server_max_window_bits=9, {base}; server_no_context_takeover, {base}"
     );
@@ -128,4 +133,30 @@ fn client_offer_and_response() {
             .is_err()
     );
     assert!(strict.check_response(&offers("permessage-deflate; server_max_window_bits=9")).is_ok());
+}
+
+/// Our client takes our server's answer to every offer it can make: each
+/// window it may ask of the server (15 included), with and without the
+/// context resets.
+#[test]
+fn our_server_answers_every_offer_of_our_client_acceptably() {
+    for server_bits in [None, Some(9), Some(12), Some(15)] {
+        for (server_no_context_takeover, client_no_context_takeover) in
+            [(false, false), (true, false), (false, true), (true, true)]
+        {
+            let client = DeflateConfig {
+                server_max_window_bits: server_bits,
+                server_no_context_takeover,
+                client_no_context_takeover,
+                ..DeflateConfig::default()
+            };
+            let (agreed, answer) = DeflateConfig::default().accept(&offers(&client.offer())).unwrap();
+            let taken = client.check_response(&offers(&answer)).unwrap().unwrap();
+            // The server does not take up the client's own reset (it keeps
+            // its inflate history, which a client that resets never uses):
+            // the one field the two may see differently.
+            let taken = DeflateParams { client_no_context_takeover: agreed.client_no_context_takeover, ..taken };
+            assert_eq!(taken, agreed, "offer {:?}, answer {answer:?}", client.offer());
+        }
+    }
 }
