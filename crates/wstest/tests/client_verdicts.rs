@@ -502,3 +502,8 @@ async fn client_giving_a_host_port_that_is_no_number() {
 async fn client_with_a_non_ascii_token_in_connection() {
     agrees_with_reference("non-ascii-connection").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_repeating_query_parameters() {
+    agrees_with_reference("repeated-parameters").await;
+}
