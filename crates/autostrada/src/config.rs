@@ -37,8 +37,17 @@ pub struct Config {
     pub max_frame_size: usize,
     /// Largest received message, all fragments together. Default 64 MiB. A
     /// larger one fails the connection with 1009. This is the most memory one
-    /// connection's reader can hold. Values of 4 GiB or more count as 4 GiB − 1
-    /// octets (2³² − 1): `usize::MAX` is no longer "unlimited".
+    /// connection's reader can hold for a message; with permessage-deflate,
+    /// also the compressed frame being inflated (at most
+    /// [`max_frame_size`](Self::max_frame_size)) and one 64 KiB inflate step.
+    /// Values of 4 GiB or more count as 4 GiB − 1 octets (2³² − 1):
+    /// `usize::MAX` is no longer "unlimited".
+    ///
+    /// With compression a peer reaches the limit cheaply (deflate shrinks
+    /// zeros about a thousandfold: some 64 KB on the wire for 64 MiB held),
+    /// and a message it begins and never ends is held until the connection
+    /// closes. Servers open to the public should lower this to the largest
+    /// message they expect and set [`idle_timeout`](Self::idle_timeout).
     pub max_message_size: usize,
     /// Most frames in one received message. Default 131 072, enough for a
     /// 4 MiB message in 64-octet fragments (the reference suite's 9.3.1). A

@@ -279,6 +279,7 @@ impl Decompressor {
                 .decompress_vec(&input[consumed..], &mut chunk, FlushDecompress::Sync)
                 .map_err(|e| InflateError::Corrupt(e.to_string()))?;
             let produced = (inner.total_out() - out_start) as usize;
+            grow_within(out, produced, limit);
             out.extend_from_slice(&chunk[..produced]);
             if track {
                 self.history.push(&chunk[..produced]);
@@ -345,6 +346,27 @@ impl Decompressor {
             };
         }
         Ok(())
+    }
+}
+
+/// Makes room in `out` for `more` octets as `Vec` would (at least doubling,
+/// so that appending stays linear), except that growth stops at `limit`
+/// octets in all: amortised doubling alone would let a message of just
+/// over half the limit hold storage for twice the limit.
+fn grow_within(out: &mut BytesMut, more: usize, limit: usize) {
+    let need = out.len().saturating_add(more);
+    if need <= out.capacity() {
+        return;
+    }
+    let doubled = out.capacity().saturating_mul(2).max(need);
+    let capped = doubled.min(limit.max(need));
+    if capped == doubled {
+        out.reserve(more);
+    } else {
+        // The one copy that doubling in place would (usually) have made anyway.
+        let mut bigger = BytesMut::with_capacity(capped);
+        bigger.extend_from_slice(out);
+        *out = bigger;
     }
 }
 

@@ -50,6 +50,22 @@ fn inflation_stops_at_the_limit() {
     assert_eq!(out.len(), 1 << 20);
 }
 
+/// A message inflating to just over half the limit, or to the limit and
+/// past it, never leaves its buffer's storage above the limit (plus the
+/// octet that tells it was passed): growth by doubling is capped there.
+#[test]
+fn the_inflated_message_never_holds_storage_past_the_limit() {
+    let limit = 1 << 20;
+    for size in [limit / 2 + 1, limit - 1, limit, 10 << 20] {
+        let z = Compressor::new(9, 15, false).compress(&vec![0u8; size]);
+        let mut d = Decompressor::new(false);
+        let mut out = BytesMut::new();
+        let _ = d.inflate(&z, &mut out, limit).and_then(|()| d.finish(&mut out, limit));
+        assert_eq!(out.len(), size.min(limit));
+        assert!(out.capacity() <= limit + STEP, "{size}: {} octets held", out.capacity());
+    }
+}
+
 /// RFC 7692 §7.2.3.4's example: "Hello" in a block with BFINAL set,
 /// then the `00` octet that lets the usual tail complete a stored block.
 const HELLO_FINAL: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
