@@ -10,6 +10,7 @@ pub mod connection;
 pub mod deflate;
 pub mod encoder;
 pub mod frame;
+mod growth;
 pub mod handshake;
 pub mod mask;
 pub(crate) mod outbox;

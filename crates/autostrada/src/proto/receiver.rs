@@ -15,6 +15,7 @@ use super::close::{ClosePayloadError, parse_close_payload};
 use super::deflate::{Decompressor, DeflateParams, InflateError};
 use super::encoder::saturate_u32;
 use super::frame::{FrameHeader, OpCode};
+use super::growth;
 use super::mask::apply_mask;
 use super::utf8::Utf8Validator;
 use super::{CloseCode, Role};
@@ -501,6 +502,7 @@ impl Receiver {
                 self.utf8.feed(&m.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
             }
         } else {
+            growth::grow_within(&mut m.data, payload.len(), self.max_message_size as usize);
             m.data.extend_from_slice(&payload);
         }
         if !h.fin {

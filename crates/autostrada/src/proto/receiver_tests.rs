@@ -261,3 +261,21 @@ fn a_compressed_message_counts_what_it_inflated_to_against_the_next_frame() {
     let done = feed(&mut rx, &c(true, OpCode::Continuation, &rest)).unwrap();
     assert_eq!(done, vec![Message::binary(vec![0; 950])]);
 }
+
+/// A fragmented message's buffer grows by doubling only up to the limit:
+/// 70 fragments of 1000 octets under a 100,000-octet limit hold at most
+/// 100,000 octets of storage, not the 128,000 doubling would reach.
+#[test]
+fn a_fragmented_message_holds_no_storage_past_the_limit() {
+    let config = Config { max_message_size: 100_000, ..Config::default() };
+    let mut rx = Receiver::new(Role::Server, &config);
+    let mut wire = c(false, OpCode::Binary, &[7; 1000]);
+    for _ in 1..70 {
+        wire.extend(c(false, OpCode::Continuation, &[7; 1000]));
+    }
+    assert_eq!(feed(&mut rx, &wire), Ok(vec![]));
+    let held = rx.message.as_ref().unwrap().data.capacity();
+    assert!(held <= 100_000, "{held} octets held for 70,000");
+    let done = feed(&mut rx, &c(true, OpCode::Continuation, &[7; 30_000])).unwrap();
+    assert_eq!(done, vec![Message::binary(vec![7; 100_000])]);
+}

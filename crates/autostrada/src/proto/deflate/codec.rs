@@ -6,6 +6,7 @@ use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::History;
 use super::streams::{self, Ticket};
+use crate::proto::growth::grow_within;
 
 /// RFC 7692 §7.2.1: a sync-flushed message ends in these octets, which are
 /// stripped before sending and appended again before inflating.
@@ -346,27 +347,6 @@ impl Decompressor {
             };
         }
         Ok(())
-    }
-}
-
-/// Makes room in `out` for `more` octets as `Vec` would (at least doubling,
-/// so that appending stays linear), except that growth stops at `limit`
-/// octets in all: amortised doubling alone would let a message of just
-/// over half the limit hold storage for twice the limit.
-fn grow_within(out: &mut BytesMut, more: usize, limit: usize) {
-    let need = out.len().saturating_add(more);
-    if need <= out.capacity() {
-        return;
-    }
-    let doubled = out.capacity().saturating_mul(2).max(need);
-    let capped = doubled.min(limit.max(need));
-    if capped == doubled {
-        out.reserve(more);
-    } else {
-        // The one copy that doubling in place would (usually) have made anyway.
-        let mut bigger = BytesMut::with_capacity(capped);
-        bigger.extend_from_slice(out);
-        *out = bigger;
     }
 }
 
