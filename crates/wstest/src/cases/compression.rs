@@ -148,13 +148,22 @@ fn char_starts(corpus: Corpus) -> &'static [u32] {
     })
 }
 
-/// The reference's fuzzer as server, asked for a server window of 8 bits
-/// (RFC 7692 allows 8 to 15): its zlib (1.2.9 and later) makes no raw
+/// The reference's fuzzer told to compress with a window of 8 bits (RFC
+/// 7692 allows 8 to 15; as server when the client asks for
+/// `server_max_window_bits=8`, as client when the server answers
+/// `client_max_window_bits=8`): its zlib (1.2.9 and later) makes no raw
 /// deflate stream with so small a window, so its first compressed message
-/// raises. That happens as the case opens, still within the opening
-/// handshake's callbacks, which answer any error with an HTTP 500 response
-/// (after the 101) and drop TCP: the case is FAILED, and dropped by us.
+/// raises. That happens as the case opens, still within the callbacks that
+/// read the opening handshake. As server, they answer any error with an
+/// HTTP 500 response (after the 101) and drop TCP: the case is FAILED, and
+/// dropped by us. As client, the error escapes to Twisted, which tears the
+/// connection down with nothing sent: the case is FAILED, and neither
+/// failed nor dropped by us (the reason is that of a peer that dropped).
 fn no_compressor(peer: &mut Peer) {
+    if peer.role == autostrada::Role::Client {
+        peer.torn_down();
+        return;
+    }
     let reason = "Internal Server Error";
     peer.send_data(Bytes::from(format!("HTTP/1.1 500 {reason}\r\n\r\n")), false, None);
     peer.drop_tcp(false);
@@ -243,7 +252,7 @@ impl Progress {
             return ("UNIMPLEMENTED", "Actual events differ from any expected.".into());
         }
         peer.close_after(f64::from(c.wait));
-        if peer.role == autostrada::Role::Server && peer.deflate.as_ref().is_some_and(|d| d.compression().0 == 8) {
+        if peer.deflate.as_ref().is_some_and(|d| d.compression().0 == 8) {
             no_compressor(peer);
         } else {
             self.send_one(c, peer);

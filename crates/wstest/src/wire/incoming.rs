@@ -425,7 +425,7 @@ impl Peer {
     /// reads droppedByMe and failedByMe false and the reason of any
     /// connection lost while open (autobahn.md §2.7). We drop TCP at once
     /// and record the same.
-    fn torn_down(&mut self) {
+    pub(crate) fn torn_down(&mut self) {
         self.incoming.stopped = true;
         if self.state == State::Closed {
             return;
