@@ -124,10 +124,15 @@ pub(crate) struct Unit {
     pub(crate) data: Bytes,
     /// Logged as a sync write.
     pub(crate) sync: bool,
-    /// Written alone, with a yield before the next write.
+    /// Written alone, with a yield before the next write (but for the
+    /// start of a run, which the driver's `Batch::take` joins as the
+    /// reference's transport does).
     pub(crate) queued: bool,
     /// A small chop: the next write waits [`SMALL_CHOP_GAP`] after this one.
     pub(crate) paced: bool,
+    /// A piece of a chopped write (otherwise a whole write: sync, or
+    /// queued behind one).
+    pub(crate) chop: bool,
     /// Already in the wire log and the statistics (see [`Peer::push_unit`]);
     /// otherwise they take it when the driver has written it.
     pub(crate) logged: bool,
@@ -298,6 +303,7 @@ impl Peer {
                         sync: true,
                         queued: true,
                         paced: n < SMALL_CHOP,
+                        chop: true,
                         logged: false,
                     });
                 }
@@ -306,9 +312,9 @@ impl Peer {
             // plain write waits its turn; once the queue is empty it goes
             // at once, even while the first of a run is unwritten here.
             _ if sync || self.unlogged_queued > 0 => {
-                self.push_unit(Unit { data, sync, queued: true, paced: false, logged: false });
+                self.push_unit(Unit { data, sync, queued: true, paced: false, chop: false, logged: false });
             }
-            _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false, logged: false }),
+            _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false, chop: false, logged: false }),
         }
     }
 
