@@ -358,6 +358,171 @@ async fn deflate_echoes_ending_in_a_partial_flush() {
     agrees_with_reference("partial-flush").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_answered_as_http_1_0() {
+    agrees_with_reference("http10-upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_status_line_without_reason() {
+    agrees_with_reference("bare-status-line").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_an_old_drafts_reason_phrase() {
+    agrees_with_reference("odd-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_two_accept_headers() {
+    agrees_with_reference("two-accepts").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_naming_a_subprotocol_never_offered() {
+    agrees_with_reference("unoffered-protocol").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_agreeing_to_an_unknown_extension() {
+    agrees_with_reference("unknown-extension").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_with_an_unknown_parameter() {
+    agrees_with_reference("deflate-unknown-param").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_with_a_parameter_twice() {
+    agrees_with_reference("deflate-duplicate-param").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_with_client_window_bits_without_value() {
+    agrees_with_reference("deflate-bare-client-bits").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_with_a_flag_given_a_value() {
+    agrees_with_reference("deflate-valued-flag").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_agreed_with_a_client_window_of_8_bits() {
+    agrees_with_reference("deflate-client-bits-8").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_pinging_in_the_write_of_its_101() {
+    agrees_with_reference("pings-with-101").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_changing_one_octet_of_each_echo() {
+    agrees_with_reference("corrupts-echo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sending_an_empty_text_after_each_echo() {
+    agrees_with_reference("extra-empty-text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_with_1015() {
+    agrees_with_reference("closes-1015").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_with_64_bit_lengths_over_2_63() {
+    agrees_with_reference("huge-lengths").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_in_stored_blocks() {
+    agrees_with_reference("stored-blocks").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_keeping_the_flush_tail() {
+    agrees_with_reference("keeps-deflate-tail").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_cut_after_one_octet() {
+    agrees_with_reference("splits-compressed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_pinging_between_the_fragments_of_an_echo() {
+    agrees_with_reference("pings-between-fragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sending_continuations_without_a_start() {
+    agrees_with_reference("orphan-continuation").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_cutting_text_inside_a_utf8_sequence() {
+    agrees_with_reference("splits-utf8").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_close_before_pending_echoes() {
+    agrees_with_reference("closes-before-echo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_half_closing_instead_of_a_close_frame() {
+    agrees_with_reference("half-closes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_with_a_reason_of_123_octets() {
+    agrees_with_reference("longest-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_with_a_reason_of_124_octets() {
+    agrees_with_reference("overlong-close-reason").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_each_ping_twice() {
+    agrees_with_reference("double-pongs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_resetting_tcp_after_its_close() {
+    agrees_with_reference("resets-after-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_checking_utf8_only_at_message_end() {
+    agrees_with_reference("utf8-at-end").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_text_echoes_with_invalid_utf8() {
+    agrees_with_reference("poisons-compressed-text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_echoes_as_zlib_streams() {
+    agrees_with_reference("zlib-wrapped").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_answering_close_after_two_seconds() {
+    agrees_with_reference("late-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dropping_tcp_after_its_first_echo() {
+    agrees_with_reference("drops-after-echo").await;
+}
+
 /// A failed opening handshake is reported as the reference reports it: the
 /// failure text of autobahn's processHandshake as wasNotCleanReason, the
 /// response head kept, and expectedClose filled in only for 12.x/13.x (whose
