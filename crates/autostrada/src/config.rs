@@ -100,7 +100,10 @@ pub struct Config {
     /// such connections sooner; longer tolerates peers that stop reading
     /// on purpose for a while (back-pressure on their side).
     pub write_timeout: Option<Duration>,
-    /// How long the opening handshake may take. Default 10 s.
+    /// How long the opening handshake may take. Default 10 s. A server has
+    /// this long to read the request, and again to write its answer (the
+    /// 101 or a refusal) once the application has decided; a client, to
+    /// connect, send its request and read the answer.
     pub handshake_timeout: Duration,
     /// Keepalive: when nothing has arrived from the peer for a whole
     /// interval, send a ping. Default `None` (off). A peer that then sends

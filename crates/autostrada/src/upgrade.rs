@@ -3,6 +3,8 @@
 //! response headers with [`Accept`]) or [`Upgrade::reject`] it with any
 //! status, headers and body.
 
+use std::time::Duration;
+
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -169,16 +171,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
             }
         };
         let mut up = self;
+        let limit = up.server.config.handshake_timeout;
         async move {
             let (response, protocol, deflate) = match outcome {
                 Ok(agreed) => agreed,
                 Err((refusal, e)) => {
                     // Best effort: the client may already be gone.
-                    let _ = write_all_and_flush(&mut up.stream, &refusal).await;
+                    let _ = write_all_and_flush(&mut up.stream, &refusal, limit).await;
                     return Err(Error::Handshake(e));
                 }
             };
-            write_all_and_flush(&mut up.stream, &response).await?;
+            write_all_and_flush(&mut up.stream, &response, limit).await?;
             let mut ws = WebSocket::from_upgraded(up.stream, Role::Server, &up.server.config, up.leftover, deflate);
             ws.reader.set_protocol(protocol.map(String::into_boxed_str));
             Ok((ws, up.request))
@@ -191,10 +194,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Upgrade<S> {
     /// connection.
     ///
     /// # Errors
-    /// The socket failed while the answer went out.
+    /// The socket failed while the answer went out, or the answer took
+    /// longer than [`Config::handshake_timeout`](crate::Config::handshake_timeout)
+    /// to go out (a client that does not read it): [`Error::HandshakeTimeout`].
     pub async fn reject<B: Into<Bytes>>(mut self, response: Response<B>) -> Result<(), Error> {
-        write_all_and_flush(&mut self.stream, &render_response(response.map(Into::into))).await?;
-        self.stream.shutdown().await?;
+        let limit = self.server.config.handshake_timeout;
+        write_all_and_flush(&mut self.stream, &render_response(response.map(Into::into)), limit).await?;
+        tokio::time::timeout(limit, self.stream.shutdown()).await.map_err(|_| Error::HandshakeTimeout)??;
         Ok(())
     }
 }
@@ -270,7 +276,16 @@ fn render_response(response: Response<Bytes>) -> Vec<u8> {
 }
 
 /// Writes `octets` and flushes them (TLS holds records until flushed).
-async fn write_all_and_flush<S: AsyncWrite + Unpin>(stream: &mut S, octets: &[u8]) -> std::io::Result<()> {
-    stream.write_all(octets).await?;
-    stream.flush().await
+async fn write_all_and_flush<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    octets: &[u8],
+    limit: Duration,
+) -> Result<(), Error> {
+    // A client that sends its request and never reads would otherwise hold
+    // a large refusal (and the task writing it) for ever.
+    let writing = async {
+        stream.write_all(octets).await?;
+        stream.flush().await
+    };
+    tokio::time::timeout(limit, writing).await.map_err(|_| Error::HandshakeTimeout)?.map_err(Error::Io)
 }

@@ -260,3 +260,38 @@ async fn a_refusal_whose_body_stalls_keeps_its_status_and_what_arrived() {
         other => panic!("expected the 503, got {:?}", other.map(|_| ())),
     }
 }
+
+/// A client that sends its request and then never reads: the refusal (here
+/// far larger than the pipe holds) and the 101 alike give up after
+/// `handshake_timeout` with `HandshakeTimeout`, instead of holding the task
+/// for ever. Paused time: the timeout passes as soon as nothing else can
+/// happen.
+#[tokio::test(start_paused = true)]
+async fn an_answer_the_client_never_reads_times_out() {
+    let request = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let config = autostrada::Config::default().with_handshake_timeout(std::time::Duration::from_secs(3));
+    for refuse in [true, false] {
+        // The pipe holds less than either answer: nothing goes out whole.
+        let (mut client, server) = tokio::io::duplex(64);
+        // The request goes in as the server reads it; the client then holds
+        // its end open and reads nothing.
+        let client = tokio::spawn(async move {
+            client.write_all(request.as_bytes()).await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        let upgrade = ServerBuilder::new().config(config.clone()).read_request(server).await.unwrap();
+        let answering = async {
+            if refuse {
+                let refusal = Response::builder().status(StatusCode::FORBIDDEN).body(vec![b'x'; 1 << 20]).unwrap();
+                upgrade.reject(refusal).await
+            } else {
+                upgrade.accept().await.map(drop)
+            }
+        };
+        // An hour of paused time passes at once if the answer waits for ever.
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(3600), answering).await.expect("gives up");
+        assert!(matches!(outcome, Err(Error::HandshakeTimeout)), "refuse {refuse}: {outcome:?}");
+        client.abort();
+    }
+}
