@@ -581,3 +581,13 @@ async fn a_server_that_never_drops_is_cut_off_with_its_records() {
         assert!(rows.iter().any(|row| row[0] == "RF"), "the wire log keeps the frames: {rows:?}");
     }
 }
+
+/// A server that loses whatever follows the first frame of each read sees
+/// exactly how the fuzzer's writes were cut into segments: which frames
+/// the reference's transport sends together (the start of a run of queued
+/// writes begun in a callback), and which alone (later queued writes, runs
+/// begun in a timer such as 5.20's second part).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_handling_one_frame_per_read() {
+    agrees_with_reference("first-frame-of-read").await;
+}

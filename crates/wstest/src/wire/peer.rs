@@ -136,6 +136,8 @@ pub(crate) struct Unit {
     /// Already in the wire log and the statistics (see [`Peer::push_unit`]);
     /// otherwise they take it when the driver has written it.
     pub(crate) logged: bool,
+    /// Queued while a timer fired (see [`Peer::in_timer`]).
+    pub(crate) from_timer: bool,
 }
 
 /// Chop pieces smaller than this are paced.
@@ -212,6 +214,9 @@ pub struct Peer {
     /// How many of those are not logged yet: the reference's send queue,
     /// which no longer holds the first of a run, written at once.
     pub(crate) unlogged_queued: usize,
+    /// Set while the driver fires timers: a run of queued writes begun
+    /// there leaves unit by unit (see the driver's `Batch::take`).
+    pub(crate) in_timer: bool,
     pub(crate) timers: Vec<(Instant, Timer)>,
     /// Set when we decided to close TCP: `true` for an abort.
     pub(crate) drop_requested: Option<bool>,
@@ -242,6 +247,7 @@ impl Peer {
             out: VecDeque::new(),
             queued_units: 0,
             unlogged_queued: 0,
+            in_timer: false,
             timers: Vec::new(),
             drop_requested: None,
             incoming: Incoming::default(),
@@ -305,6 +311,7 @@ impl Peer {
                         paced: n < SMALL_CHOP,
                         chop: true,
                         logged: false,
+                        from_timer: false,
                     });
                 }
             }
@@ -312,9 +319,25 @@ impl Peer {
             // plain write waits its turn; once the queue is empty it goes
             // at once, even while the first of a run is unwritten here.
             _ if sync || self.unlogged_queued > 0 => {
-                self.push_unit(Unit { data, sync, queued: true, paced: false, chop: false, logged: false });
+                self.push_unit(Unit {
+                    data,
+                    sync,
+                    queued: true,
+                    paced: false,
+                    chop: false,
+                    logged: false,
+                    from_timer: false,
+                });
             }
-            _ => self.push_unit(Unit { data, sync: false, queued: false, paced: false, chop: false, logged: false }),
+            _ => self.push_unit(Unit {
+                data,
+                sync: false,
+                queued: false,
+                paced: false,
+                chop: false,
+                logged: false,
+                from_timer: false,
+            }),
         }
     }
 
@@ -325,6 +348,7 @@ impl Peer {
     /// timer, say) come after them, as in the reference's log; the rest
     /// when the driver has written them.
     fn push_unit(&mut self, mut unit: Unit) {
+        unit.from_timer = self.in_timer;
         if !unit.queued || self.queued_units == 0 {
             self.account_written(&unit.data, unit.sync);
             unit.logged = true;
