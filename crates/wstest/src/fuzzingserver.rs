@@ -388,6 +388,9 @@ async fn announce(pending: Pending, text: Option<String>) {
 
 async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
     let Ok(mut open) = pending.accept(None).await else { return };
+    if open.answer_now().await.is_err() {
+        return;
+    }
     // Wait for the result as long as it takes (as the reference does), or
     // until the client gives up and goes.
     let behavior = loop {
@@ -434,11 +437,22 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
             return;
         }
     };
-    // The handshake is answered at once (a client's handshake timeout
-    // must not run out while it queues); the case starts once one of the
-    // `max_cases` slots is free, and its duration counts from then. The
-    // semaphore is never closed: it lives as long as the server.
-    let Ok(_slot) = state.case_slots.clone().acquire_owned().await else { return };
+    // With a slot free, the 101 leaves with the case's first frames, as
+    // from the reference. Otherwise it is answered at once (a client's
+    // handshake timeout must not run out while it queues); the case starts
+    // once one of the `max_cases` slots is free, and its duration counts
+    // from then. The semaphore is never closed: it lives as long as the
+    // server.
+    let _slot = match state.case_slots.clone().try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(_) => {
+            if open.answer_now().await.is_err() {
+                return;
+            }
+            let Ok(slot) = state.case_slots.clone().acquire_owned().await else { return };
+            slot
+        }
+    };
     open.peer.auto_fragment_size = state.spec.auto_fragment_size;
     let skip = state.spec.excluded_for(&agent, &def.id);
     if state.options.debug {

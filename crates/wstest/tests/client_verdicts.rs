@@ -507,3 +507,11 @@ async fn client_with_a_non_ascii_token_in_connection() {
 async fn client_repeating_query_parameters() {
     agrees_with_reference("repeated-parameters").await;
 }
+
+/// The frames a case sends right after the 101 reach the client in the
+/// same segment as the 101 (the reference's server writes them in one
+/// turn): a client that throws away what came with the head loses them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_losing_what_follows_the_101() {
+    agrees_with_reference("drops-after-head").await;
+}

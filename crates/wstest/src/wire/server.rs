@@ -264,11 +264,15 @@ impl Pending {
             }
         }
         response.push_str("\r\n");
-        self.peer.log.wrote(response.as_bytes(), false);
-        self.peer.stats.tx_octets.add(response.len() as u64);
+        // The reference's server writes its 101 into its transport's buffer
+        // and opens the case in the same callback: the 101 reaches the
+        // client in one segment with the case's first frames. Queued as a
+        // plain write, it leaves with them here too (the driver joins them),
+        // so a client that loses what follows the 101 in its read fails
+        // here as it does there. Logged and counted now (still CONNECTING:
+        // pre-open octets).
         self.peer.traffic.outgoing.preopen += response.len() as u64;
-        self.wr.write_all(response.as_bytes()).await.map_err(|e| Refusal::Handshake(e.to_string()))?;
-        self.wr.flush().await.map_err(|e| Refusal::Handshake(e.to_string()))?;
+        self.peer.send_data(bytes::Bytes::from(response.clone()), false, None);
         self.peer.state = State::Open;
         Ok(Open {
             peer: self.peer,
@@ -288,7 +292,9 @@ pub enum Refusal {
     /// before anything it asks for.
     Upgrade(String),
     /// A valid upgrade that still came to nothing: its permessage-deflate
-    /// offer is malformed, or the 101 response could not be written.
+    /// offer is malformed. (The 101 leaves with the case's first frames,
+    /// or by [`Open::answer_now`]: a write that fails then ends the
+    /// connection, not the handshake.)
     Handshake(String),
 }
 
@@ -427,6 +433,20 @@ impl Open {
                 _ => return,
             }
         }
+    }
+
+    /// Writes now what [`Pending::accept`] queued (the 101), rather than
+    /// with the case's first frames: for a connection whose case does not
+    /// start at once, so that the client's handshake timeout does not run
+    /// while it waits.
+    ///
+    /// # Errors
+    /// The socket failed; the connection is gone.
+    pub async fn answer_now(&mut self) -> std::io::Result<()> {
+        while let Some(unit) = self.peer.pop_unit() {
+            self.wr.write_all(&unit.data).await?;
+        }
+        self.wr.flush().await
     }
 
     /// Runs `handler` on the connection until TCP is gone. `skip` (an
