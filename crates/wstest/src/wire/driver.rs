@@ -316,7 +316,7 @@ pub(crate) async fn drive(
                                 }
                                 yield_next = u.queued;
                                 if u.paced {
-                                    pause_until = Some(tokio::time::Instant::now() + super::peer::SMALL_CHOP_GAP);
+                                    pause_until = Some(tokio::time::Instant::now() + super::write_queue::SMALL_CHOP_GAP);
                                 }
                             }
                         }

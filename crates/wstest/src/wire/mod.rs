@@ -16,6 +16,7 @@ pub mod server;
 pub mod traffic;
 pub mod transport;
 pub mod window_audit;
+pub mod write_queue;
 
 pub use client::{ClientOptions, run_client};
 pub use driver::{DriveOptions, Handler, Session};
