@@ -38,11 +38,36 @@ pub(super) fn path(path: &str) -> &str {
 fn pairs(query: &str) -> Vec<(String, String)> {
     query
         .split(['&', ';'])
-        .filter(|piece| piece.split_once('=').is_some_and(|(_, value)| !value.is_empty()))
-        // One pair each (no `&` is left in a piece): `+` and `%XX` decoded.
-        .filter_map(|piece| form_urlencoded::parse(piece.as_bytes()).next())
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .filter_map(|piece| piece.split_once('='))
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| (py_unquote(name), py_unquote(value)))
         .collect()
+}
+
+/// `s` decoded as Python 2's `parse_qs` decodes a name or value of a
+/// request target that is text (the reference decodes the head as UTF-8
+/// first): `+` is a space, and each `%XX` the character U+00XX (Latin-1:
+/// `%C3%A9` is `Ã©`, not `é`); a `%` not followed by two hex digits stays.
+fn py_unquote(s: &str) -> String {
+    let s = s.replace('+', " ");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 1..i + 3).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(octet) => {
+                out.push(char::from(octet));
+                rest = &rest[i + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads `query` (`None`: the target has none) for a server whose cases
@@ -113,5 +138,16 @@ mod tests {
         assert!(asked("case=1&case=2").is_err());
         assert!(asked("agent=a&agent=b").is_err());
         assert!(asked("casetuple=9.9").is_err());
+    }
+
+    #[test]
+    fn escapes_are_latin_1_as_in_python_2() {
+        assert_eq!(py_unquote("caf%C3%A9"), "caf\u{c3}\u{a9}");
+        assert_eq!(py_unquote("caf%e9+x"), "caf\u{e9} x");
+        assert_eq!(py_unquote("100%"), "100%");
+        assert_eq!(py_unquote("%zz%4"), "%zz%4");
+        assert_eq!(py_unquote("é%41"), "éA");
+        // A non-breaking space is white space to Python's int.
+        assert_eq!(asked("case=%A03").unwrap().case, Some(3));
     }
 }
