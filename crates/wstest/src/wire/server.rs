@@ -4,10 +4,12 @@
 //! — answering permessage-deflate offers with the case's acceptor — and
 //! hands over to the driver.
 //!
-//! Unlike the reference, the `Host` header's name and port are not checked
-//! against the address we listen on: behind a port mapping (Docker, a
-//! proxy) they differ, and nothing in the protocol depends on them. A port
-//! that is no number at all is refused, as there.
+//! Unlike the reference, the `Host` header's port is not checked against
+//! the port of the spec's `url` (the reference refuses another port, and a
+//! `Host` without one unless that port is 80, or 443 with TLS): behind a
+//! port mapping (Docker, a proxy) they differ, and nothing in the protocol
+//! depends on them. Neither server checks the host name. A port that is no
+//! number at all is refused, as there.
 
 use std::borrow::Cow;
 use std::time::Instant;
