@@ -591,3 +591,26 @@ async fn a_server_that_never_drops_is_cut_off_with_its_records() {
 async fn server_handling_one_frame_per_read() {
     agrees_with_reference("first-frame-of-read").await;
 }
+
+/// One agreement test per flaw: `test_name: "flaw-name"`.
+macro_rules! agreement_tests {
+    ($($test:ident: $flaw:literal),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            agrees_with_reference($flaw).await;
+        }
+    )*};
+}
+
+agreement_tests! {
+    server_with_long_form_control_lengths: "long-form-control",
+    server_closing_with_a_reason_but_no_code: "reason-without-code",
+    server_closing_with_a_surrogate_in_its_reason: "surrogate-close-reason",
+    server_holding_pongs_until_its_next_echo: "pongs-after-next-echo",
+    deflate_rsv1_on_first_and_last_frames: "rsv1-first-and-last",
+    deflate_server_window_bits_not_asked_for: "unasked-window-bits",
+    server_cutting_echoes_into_control_sized_frames: "fragments-125",
+    server_echoing_utf8_binary_as_text: "texts-valid-binary",
+    deflate_compressing_large_messages_only: "compresses-large-only",
+    server_answering_close_after_our_fin: "replies-after-fin",
+}
