@@ -515,3 +515,58 @@ async fn client_repeating_query_parameters() {
 async fn client_losing_what_follows_the_101() {
     agrees_with_reference("drops-after-head").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_dropping_tcp_100ms_after_the_servers_close() {
+    agrees_with_reference("drops-late-on-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_dropping_tcp_right_after_its_close_reply() {
+    agrees_with_reference("drops-after-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ponging_the_previous_pings_payload() {
+    agrees_with_reference("stale-pongs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_in_one_octet_frames() {
+    agrees_with_reference("one-octet-fragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_as_a_lone_continuation() {
+    agrees_with_reference("continuation-first").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_as_two_messages() {
+    agrees_with_reference("echoes-in-two-messages").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_checking_utf8_only_at_message_end() {
+    agrees_with_reference("late-utf8-check").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_an_empty_subprotocol_header() {
+    agrees_with_reference("empty-protocol").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_origin_null() {
+    agrees_with_reference("origin-null").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_connection_close_upgrade() {
+    agrees_with_reference("connection-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_writing_its_method_in_lower_case() {
+    leaves_no_result("lowercase-get").await;
+}
