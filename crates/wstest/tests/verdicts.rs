@@ -613,4 +613,9 @@ agreement_tests! {
     server_echoing_utf8_binary_as_text: "texts-valid-binary",
     deflate_compressing_large_messages_only: "compresses-large-only",
     server_answering_close_after_our_fin: "replies-after-fin",
+    server_closing_with_try_again_later: "closes-1013",
+    server_talking_before_its_close_reply: "talks-before-close-reply",
+    server_with_fragmented_pongs: "fragmented-pongs",
+    server_dropping_tcp_on_errors: "drops-on-error",
+    server_resetting_tcp_on_errors: "resets-on-error",
 }
