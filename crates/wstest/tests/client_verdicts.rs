@@ -570,3 +570,38 @@ async fn client_sending_connection_close_upgrade() {
 async fn client_writing_its_method_in_lower_case() {
     leaves_no_result("lowercase-get").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_an_empty_message_before_each_echo() {
+    agrees_with_reference("empty-message-first").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_after_1500ms() {
+    agrees_with_reference("slow-echoes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_dropping_tcp_where_it_should_fail_with_a_close() {
+    agrees_with_reference("drops-on-error").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_echoing_invalid_utf8_with_replacement_characters() {
+    agrees_with_reference("lossy-utf8-echo").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_swapping_1002_and_1007() {
+    agrees_with_reference("swaps-failure-codes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_client_echoing_uncompressed_with_rsv1_on_control_frames() {
+    agrees_with_reference("deflate-uncompressed-rsv1-control").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_no_version() {
+    leaves_no_result("missing-version").await;
+}
