@@ -605,3 +605,23 @@ async fn deflate_client_echoing_uncompressed_with_rsv1_on_control_frames() {
 async fn client_sending_no_version() {
     leaves_no_result("missing-version").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_reserved_opcode() {
+    agrees_with_reference("reserved-opcode").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_starting_a_message_inside_a_message() {
+    agrees_with_reference("nested-message").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_setting_the_top_bit_of_a_64_bit_length() {
+    agrees_with_reference("length-msb-set").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_client_compressing_with_a_zlib_header() {
+    agrees_with_reference("deflate-zlib-header").await;
+}
