@@ -618,4 +618,9 @@ agreement_tests! {
     server_with_fragmented_pongs: "fragmented-pongs",
     server_dropping_tcp_on_errors: "drops-on-error",
     server_resetting_tcp_on_errors: "resets-on-error",
+    server_flushing_everything_with_its_close_reply: "flushes-at-close",
+    upgrade_with_a_latin1_header: "latin1-header",
+    upgrade_with_a_surrogate_in_a_header: "surrogate-header",
+    upgrade_naming_upgrade_twice: "two-upgrades",
+    upgrade_with_two_extension_headers: "two-extension-headers",
 }

@@ -18,7 +18,7 @@ use autostrada::tokio_rustls::TlsConnector;
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, py_space, read_head};
+use super::http_head::{head_end, py_space, py2_utf8, read_head};
 use super::peer::{Peer, State};
 use super::transport::Stream;
 
@@ -265,6 +265,18 @@ pub async fn run_client(
                     Some(format!("HTTP response head longer than wstest's limit of {MAX_HEAD} octets"));
                 peer.close.dropped_by_me = true;
                 peer.state = State::Closed;
+                session.peer = peer;
+                return Ok(session);
+            }
+            if !py2_utf8(&head) {
+                // The reference decodes the whole head as UTF-8 before it
+                // reads a line of it (parseHttpHeader); a head that does not
+                // decode raises inside its dataReceived, and Twisted then
+                // drops the connection: the opening handshake never
+                // completes, and the case ends as if the server had dropped
+                // TCP (droppedByMe false, the peer-dropped reason).
+                session.http_response = Some(String::from_utf8_lossy(&head).into_owned());
+                peer.connection_lost();
                 session.peer = peer;
                 return Ok(session);
             }

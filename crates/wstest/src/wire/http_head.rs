@@ -12,6 +12,26 @@ pub(crate) fn head_end(buf: &[u8], scanned: usize) -> Option<usize> {
     buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|i| from + i + 4)
 }
 
+/// Whether `octets` decode as UTF-8 the way Python 2's codec decodes them
+/// (`str.decode('utf8')`, which the reference applies to a whole head): as
+/// UTF-8, except that an encoded UTF-16 surrogate (`ED A0..BF 80..BF`) is
+/// taken, where Rust (and Python 3) refuse it. Overlong forms, code points
+/// past U+10FFFF and cut sequences are refused by both.
+pub(crate) fn py2_utf8(mut octets: &[u8]) -> bool {
+    loop {
+        match std::str::from_utf8(octets) {
+            Ok(_) => return true,
+            Err(e) => {
+                let rest = &octets[e.valid_up_to()..];
+                match rest {
+                    [0xed, 0xa0..=0xbf, 0x80..=0xbf, ..] => octets = &rest[3..],
+                    _ => return false,
+                }
+            }
+        }
+    }
+}
+
 /// Whitespace as Python's unicode `strip` and `split` see it: Unicode
 /// White_Space and the separators U+001C to U+001F.
 pub(crate) fn py_space(c: char) -> bool {
@@ -62,4 +82,20 @@ pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
         })
         .collect();
     (status_line, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::py2_utf8;
+
+    #[test]
+    fn heads_decode_as_python_2_decodes_them() {
+        assert!(py2_utf8(b"Server: Caf\xc3\xa9\r\n"));
+        // An encoded surrogate: Python 2 takes it.
+        assert!(py2_utf8(b"Server: \xed\xa0\x80 and \xed\xbf\xbf\r\n"));
+        // Latin-1, an overlong NUL, past U+10FFFF, a cut sequence: refused.
+        for bad in [&b"Server: Caf\xe9\r\n"[..], b"\xc0\x80", b"\xf4\x90\x80\x80", b"x\xed\xa0"] {
+            assert!(!py2_utf8(bad), "{bad:?}");
+        }
+    }
 }
