@@ -625,3 +625,18 @@ async fn client_setting_the_top_bit_of_a_64_bit_length() {
 async fn deflate_client_compressing_with_a_zlib_header() {
     agrees_with_reference("deflate-zlib-header").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_resetting_tcp_after_its_close_reply() {
+    agrees_with_reference("resets-after-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_resetting_tcp_on_the_servers_close() {
+    agrees_with_reference("resets-on-close").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_client_flipping_message_types() {
+    agrees_with_reference("deflate-flips-type").await;
+}
