@@ -640,3 +640,13 @@ async fn client_resetting_tcp_on_the_servers_close() {
 async fn deflate_client_flipping_message_types() {
     agrees_with_reference("deflate-flips-type").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_a_non_ascii_subprotocol() {
+    leaves_no_result("non-ascii-protocol").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_offering_a_non_ascii_extension() {
+    leaves_no_result("non-ascii-extension").await;
+}

@@ -57,6 +57,17 @@ pub(crate) fn py_int(s: &str) -> Option<i128> {
     Some(if negative { -n } else { n })
 }
 
+/// Whether Python 2's `str()` fails on one of the comma-separated pieces
+/// of `value` (a header's value, as [`read_head`] gives it): the
+/// reference's server cuts the values of `Sec-WebSocket-Protocol` and
+/// `Sec-WebSocket-Extensions` at commas and turns each piece, trimmed of
+/// Python's white space, into a byte string with `str()`, which only
+/// encodes ASCII. On any other character it raises, its handshake code
+/// with it: the connection is closed without an answer.
+pub(crate) fn py_str_fails(value: &str) -> bool {
+    value.split(',').any(|piece| !piece.trim_matches(py_space).is_ascii())
+}
+
 /// The line boundaries of Python's unicode `splitlines`.
 fn py_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}')
@@ -86,7 +97,7 @@ pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
 
 #[cfg(test)]
 mod tests {
-    use super::py2_utf8;
+    use super::{py_str_fails, py2_utf8};
 
     #[test]
     fn heads_decode_as_python_2_decodes_them() {
@@ -97,5 +108,14 @@ mod tests {
         for bad in [&b"Server: Caf\xe9\r\n"[..], b"\xc0\x80", b"\xf4\x90\x80\x80", b"x\xed\xa0"] {
             assert!(!py2_utf8(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn non_ascii_pieces_are_found_as_python_2_finds_them() {
+        assert!(py_str_fails("chat, ch\u{e4}t"));
+        assert!(py_str_fails("permessage-deflate; x=\u{e9}"));
+        // White space Python trims (a no-break space) is no obstacle.
+        assert!(!py_str_fails("chat\u{a0}, superchat"));
+        assert!(!py_str_fails(""));
     }
 }

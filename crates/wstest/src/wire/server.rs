@@ -27,7 +27,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, py_int, py_space, read_head};
+use super::http_head::{head_end, py_int, py_space, py_str_fails, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -230,6 +230,15 @@ impl Pending {
             let reason = format!("the request target has a fragment ({fragment:?})");
             self.refuse(400, "Bad Request", &format!("wstest: {reason}")).await;
             return Err(Refusal::Upgrade(reason));
+        }
+        if let Some(name) = [SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_EXTENSIONS].into_iter().find(|name| {
+            self.request.headers().get_all(name).iter().any(|v| py_str_fails(&String::from_utf8_lossy(v.as_bytes())))
+        }) {
+            // The reference's server raises on such a value (a non-ASCII
+            // subprotocol or extension, [`py_str_fails`]) before its case
+            // exists: no answer, and no result.
+            let _ = self.wr.shutdown().await;
+            return Err(Refusal::Upgrade(format!("a non-ASCII character in {name}")));
         }
         if let Some(twice) = duplicate_protocol(&self.request) {
             let reason = format!("subprotocol {twice:?} offered more than once in Sec-WebSocket-Protocol");
