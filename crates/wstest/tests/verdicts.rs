@@ -623,4 +623,8 @@ agreement_tests! {
     upgrade_with_a_surrogate_in_a_header: "surrogate-header",
     upgrade_naming_upgrade_twice: "two-upgrades",
     upgrade_with_two_extension_headers: "two-extension-headers",
+    server_answering_pings_with_pings: "pings-back",
+    deflate_rsv1_on_uncompressed_echoes: "claims-compression",
+    deflate_reserved_block_type: "reserved-block-type",
+    server_echoing_after_a_second_and_a_half: "echoes-late",
 }
