@@ -650,3 +650,10 @@ async fn client_offering_a_non_ascii_subprotocol() {
 async fn client_offering_a_non_ascii_extension() {
     leaves_no_result("non-ascii-extension").await;
 }
+
+/// Python 2's UTF-8 codec takes encoded surrogates: the reference reads
+/// such a head as any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_cesu_8_user_agent() {
+    agrees_with_reference("cesu-user-agent").await;
+}

@@ -32,6 +32,29 @@ pub(crate) fn py2_utf8(mut octets: &[u8]) -> bool {
     }
 }
 
+/// `octets` as text the way Python 2 decodes them ([`py2_utf8`]), `None`
+/// where its codec raises. An encoded surrogate, which a Rust string
+/// cannot hold, becomes U+FFFD: as long in UTF-8 (three octets), and like
+/// the lone surrogate Python holds neither white space, nor a line break,
+/// nor ASCII, so the lines and fields read from the text are the
+/// reference's.
+pub(crate) fn py2_text(octets: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    if let Ok(text) = std::str::from_utf8(octets) {
+        return Some(text.into());
+    }
+    if !py2_utf8(octets) {
+        return None;
+    }
+    let mut fixed = octets.to_vec();
+    let mut at = 0;
+    while let Err(e) = std::str::from_utf8(&fixed[at..]) {
+        at += e.valid_up_to();
+        fixed[at..at + 3].copy_from_slice("\u{fffd}".as_bytes());
+        at += 3;
+    }
+    String::from_utf8(fixed).ok().map(Into::into)
+}
+
 /// Whitespace as Python's unicode `strip` and `split` see it: Unicode
 /// White_Space and the separators U+001C to U+001F.
 pub(crate) fn py_space(c: char) -> bool {
@@ -97,7 +120,7 @@ pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{py_str_fails, py2_utf8};
+    use super::{py_str_fails, py2_text, py2_utf8};
 
     #[test]
     fn heads_decode_as_python_2_decodes_them() {
@@ -117,5 +140,12 @@ mod tests {
         // White space Python trims (a no-break space) is no obstacle.
         assert!(!py_str_fails("chat\u{a0}, superchat"));
         assert!(!py_str_fails(""));
+    }
+
+    #[test]
+    fn surrogates_are_kept_in_their_place() {
+        let text = py2_text(b"User-Agent: a \xed\xa0\xbd\xed\xb8\x80 b\r\n").unwrap();
+        assert_eq!(text, "User-Agent: a \u{fffd}\u{fffd} b\r\n");
+        assert!(py2_text(b"Caf\xe9").is_none());
     }
 }

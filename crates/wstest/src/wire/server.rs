@@ -27,7 +27,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, py_int, py_space, py_str_fails, read_head};
+use super::http_head::{head_end, py_int, py_space, py_str_fails, py2_text, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -95,7 +95,7 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
         let refusal = match head_end(&buf, from) {
             Some(n) if n <= MAX_HEAD => match parse_head(&buf[..n]) {
                 Ok(request) => {
-                    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let head = py2_text(&buf[..n]).unwrap_or_default().into_owned();
                     buf.advance(n);
                     peer.restore_buffer(buf);
                     return Ok(Pending { peer, rd, wr, request, head, started: chrono::Utc::now() });
@@ -143,8 +143,10 @@ impl HeadRefusal {
 /// A field whose name is no HTTP token, or whose value holds a control
 /// character, cannot be held by our HTTP types and is passed over.
 fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
-    let text = std::str::from_utf8(head).map_err(|_| HeadRefusal::bad("the request head is not UTF-8".into()))?;
-    let (request_line, fields) = read_head(text);
+    // Decoded as the reference's server decodes it, encoded surrogates
+    // taken (Python 2's codec does).
+    let text = py2_text(head).ok_or_else(|| HeadRefusal::bad("the request head is not UTF-8".into()))?;
+    let (request_line, fields) = read_head(&text);
     let words: Vec<&str> = request_line.split(py_space).filter(|w| !w.is_empty()).collect();
     let [method, target, version] = words[..] else {
         return Err(HeadRefusal::bad(format!("bad HTTP request line {request_line:?}")));
