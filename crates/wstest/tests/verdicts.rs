@@ -68,459 +68,139 @@ async fn agrees_with_reference(name: &str) {
     agreement::assert_agrees(name, &expected, &results);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_without_utf8_validation() {
-    agrees_with_reference("no-utf8-check").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_ignoring_reserved_bits() {
-    agrees_with_reference("ignores-rsv").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_never_answering_close() {
-    agrees_with_reference("never-answers-close").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_with_sloppy_close_codes() {
-    agrees_with_reference("sloppy-close-codes").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_lingering_after_the_closing_handshake() {
-    agrees_with_reference("lingers-after-close").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_waiting_a_second_for_our_close() {
-    agrees_with_reference("waits-for-close").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_first_and_lingering() {
-    agrees_with_reference("refuses-fragments").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_but_echoes_uncompressed() {
-    agrees_with_reference("echoes-uncompressed").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_context_kept_against_the_agreement() {
-    agrees_with_reference("keeps-context").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_window_larger_than_agreed() {
-    agrees_with_reference("ignores-window-bits").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echo_of_the_other_type() {
-    agrees_with_reference("flips-type").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_offers_with_window_bits_declined() {
-    agrees_with_reference("declines-window-bits").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_refragmenting_its_echoes() {
-    agrees_with_reference("refragments").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_writing_one_octet_at_a_time() {
-    agrees_with_reference("trickles").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_slow_to_echo_and_to_answer_close() {
-    agrees_with_reference("slow-echo").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sending_unsolicited_pings_and_pongs() {
-    agrees_with_reference("unsolicited").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_every_close_with_going_away() {
-    agrees_with_reference("closes-going-away").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_a_wrong_accept_key() {
-    agrees_with_reference("bad-accept").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_answered_404() {
-    agrees_with_reference("refuses-upgrade").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_agreeing_to_deflate_never_offered() {
-    agrees_with_reference("forces-deflate").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_loose_but_legal_upgrade_headers() {
-    agrees_with_reference("loose-upgrade-headers").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_without_upgrade_in_connection() {
-    agrees_with_reference("keep-alive-only").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_never_answered() {
-    agrees_with_reference("hangs-up").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_masking_its_frames() {
-    agrees_with_reference("masks-frames").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_with_non_minimal_lengths() {
-    agrees_with_reference("non-minimal-lengths").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_pings_with_empty_pongs() {
-    agrees_with_reference("pongs-empty").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sending_data_after_its_close() {
-    agrees_with_reference("close-then-data").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_with_a_reason_that_is_not_utf8() {
-    agrees_with_reference("bad-close-reason").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_with_one_octet() {
-    agrees_with_reference("short-close-reply").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_refusing_messages_of_64_kib() {
-    agrees_with_reference("limits-size").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_after_its_first_echo() {
-    agrees_with_reference("closes-after-echo").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_rsv1_on_every_frame_of_an_echo() {
-    agrees_with_reference("rsv1-on-continuations").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_never_answering_pings() {
-    agrees_with_reference("ignores-pings").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_pings_with_the_previous_payload() {
-    agrees_with_reference("stale-pongs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_setting_rsv2_on_its_echoes() {
-    agrees_with_reference("rsv2-on-echoes").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sending_pings_over_125_octets() {
-    agrees_with_reference("long-pings").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_rsv1_on_control_frames() {
-    agrees_with_reference("compressed-control").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_window_smaller_than_used() {
-    agrees_with_reference("claims-small-window").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_greeting_in_the_write_of_its_101() {
-    agrees_with_reference("greets-with-101").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_validating_utf8_per_fragment() {
-    agrees_with_reference("utf8-per-fragment").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_putting_1005_and_1006_on_the_wire() {
-    agrees_with_reference("leaks-pseudo-codes").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_echoing_close_payloads_unchecked() {
-    agrees_with_reference("echoes-close-payload").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_as_finished_streams() {
-    agrees_with_reference("ends-deflate-streams").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_repeating_the_opcode_on_every_fragment() {
-    agrees_with_reference("opcode-on-continuations").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_spaces_before_header_colons() {
-    agrees_with_reference("spaces-before-colons").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_a_folded_header() {
-    agrees_with_reference("folded-header").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_a_hundred_extra_headers() {
-    agrees_with_reference("many-headers").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_cut_short_of_their_last_four_octets() {
-    agrees_with_reference("cuts-finished-streams").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_written_one_octet_at_a_time() {
-    agrees_with_reference("trickles-handshake").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_an_empty_extensions_header() {
-    agrees_with_reference("empty-extensions").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_ending_in_one_crlf_too_many() {
-    agrees_with_reference("extra-crlf").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_an_empty_deflate_parameter() {
-    agrees_with_reference("trailing-semicolon").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_never_ending_its_echoes() {
-    agrees_with_reference("forgets-fin").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_echoing_nothing_for_empty_messages() {
-    agrees_with_reference("skips-empty").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_holding_pongs_until_the_echo() {
-    agrees_with_reference("delays-pongs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_a_close_twice() {
-    agrees_with_reference("double-close-reply").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_pinging_ahead_of_its_close_reply() {
-    agrees_with_reference("pings-before-close-reply").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_ending_in_a_partial_flush() {
-    agrees_with_reference("partial-flush").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_answered_as_http_1_0() {
-    agrees_with_reference("http10-upgrade").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_status_line_without_reason() {
-    agrees_with_reference("bare-status-line").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_an_old_drafts_reason_phrase() {
-    agrees_with_reference("odd-reason").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_with_two_accept_headers() {
-    agrees_with_reference("two-accepts").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_naming_a_subprotocol_never_offered() {
-    agrees_with_reference("unoffered-protocol").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handshake_agreeing_to_an_unknown_extension() {
-    agrees_with_reference("unknown-extension").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_with_an_unknown_parameter() {
-    agrees_with_reference("deflate-unknown-param").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_with_a_parameter_twice() {
-    agrees_with_reference("deflate-duplicate-param").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_with_client_window_bits_without_value() {
-    agrees_with_reference("deflate-bare-client-bits").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_with_a_flag_given_a_value() {
-    agrees_with_reference("deflate-valued-flag").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_agreed_with_a_client_window_of_8_bits() {
-    agrees_with_reference("deflate-client-bits-8").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_pinging_in_the_write_of_its_101() {
-    agrees_with_reference("pings-with-101").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_changing_one_octet_of_each_echo() {
-    agrees_with_reference("corrupts-echo").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sending_an_empty_text_after_each_echo() {
-    agrees_with_reference("extra-empty-text").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_with_1015() {
-    agrees_with_reference("closes-1015").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_with_64_bit_lengths_over_2_63() {
-    agrees_with_reference("huge-lengths").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_in_stored_blocks() {
-    agrees_with_reference("stored-blocks").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_keeping_the_flush_tail() {
-    agrees_with_reference("keeps-deflate-tail").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_cut_after_one_octet() {
-    agrees_with_reference("splits-compressed").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_pinging_between_the_fragments_of_an_echo() {
-    agrees_with_reference("pings-between-fragments").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sending_continuations_without_a_start() {
-    agrees_with_reference("orphan-continuation").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_cutting_text_inside_a_utf8_sequence() {
-    agrees_with_reference("splits-utf8").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_close_before_pending_echoes() {
-    agrees_with_reference("closes-before-echo").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_half_closing_instead_of_a_close_frame() {
-    agrees_with_reference("half-closes").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_with_a_reason_of_123_octets() {
-    agrees_with_reference("longest-close-reason").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_with_a_reason_of_124_octets() {
-    agrees_with_reference("overlong-close-reason").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_each_ping_twice() {
-    agrees_with_reference("double-pongs").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_resetting_tcp_after_its_close() {
-    agrees_with_reference("resets-after-close").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_checking_utf8_only_at_message_end() {
-    agrees_with_reference("utf8-at-end").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_text_echoes_with_invalid_utf8() {
-    agrees_with_reference("poisons-compressed-text").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deflate_echoes_as_zlib_streams() {
-    agrees_with_reference("zlib-wrapped").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_answering_close_after_two_seconds() {
-    agrees_with_reference("late-close-reply").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_dropping_tcp_after_its_first_echo() {
-    agrees_with_reference("drops-after-echo").await;
+/// One agreement test per flaw: `test_name: "flaw-name"`, doc comments allowed.
+macro_rules! agreement_tests {
+    ($($(#[$doc:meta])* $test:ident: $flaw:literal),* $(,)?) => {$(
+        $(#[$doc])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            agrees_with_reference($flaw).await;
+        }
+    )*};
+}
+
+agreement_tests! {
+    server_without_utf8_validation: "no-utf8-check",
+    server_ignoring_reserved_bits: "ignores-rsv",
+    server_never_answering_close: "never-answers-close",
+    server_with_sloppy_close_codes: "sloppy-close-codes",
+    server_lingering_after_the_closing_handshake: "lingers-after-close",
+    server_waiting_a_second_for_our_close: "waits-for-close",
+    server_closing_first_and_lingering: "refuses-fragments",
+    deflate_agreed_but_echoes_uncompressed: "echoes-uncompressed",
+    deflate_context_kept_against_the_agreement: "keeps-context",
+    deflate_window_larger_than_agreed: "ignores-window-bits",
+    deflate_echo_of_the_other_type: "flips-type",
+    deflate_offers_with_window_bits_declined: "declines-window-bits",
+    server_refragmenting_its_echoes: "refragments",
+    server_writing_one_octet_at_a_time: "trickles",
+    server_slow_to_echo_and_to_answer_close: "slow-echo",
+    server_sending_unsolicited_pings_and_pongs: "unsolicited",
+    server_answering_every_close_with_going_away: "closes-going-away",
+    handshake_with_a_wrong_accept_key: "bad-accept",
+    handshake_answered_404: "refuses-upgrade",
+    handshake_agreeing_to_deflate_never_offered: "forces-deflate",
+    handshake_with_loose_but_legal_upgrade_headers: "loose-upgrade-headers",
+    handshake_without_upgrade_in_connection: "keep-alive-only",
+    handshake_never_answered: "hangs-up",
+    server_masking_its_frames: "masks-frames",
+    server_with_non_minimal_lengths: "non-minimal-lengths",
+    server_answering_pings_with_empty_pongs: "pongs-empty",
+    server_sending_data_after_its_close: "close-then-data",
+    server_closing_with_a_reason_that_is_not_utf8: "bad-close-reason",
+    server_closing_with_one_octet: "short-close-reply",
+    server_refusing_messages_of_64_kib: "limits-size",
+    server_closing_after_its_first_echo: "closes-after-echo",
+    deflate_rsv1_on_every_frame_of_an_echo: "rsv1-on-continuations",
+    server_never_answering_pings: "ignores-pings",
+    server_answering_pings_with_the_previous_payload: "stale-pongs",
+    server_setting_rsv2_on_its_echoes: "rsv2-on-echoes",
+    server_sending_pings_over_125_octets: "long-pings",
+    deflate_rsv1_on_control_frames: "compressed-control",
+    deflate_window_smaller_than_used: "claims-small-window",
+    server_greeting_in_the_write_of_its_101: "greets-with-101",
+    server_validating_utf8_per_fragment: "utf8-per-fragment",
+    server_putting_1005_and_1006_on_the_wire: "leaks-pseudo-codes",
+    server_echoing_close_payloads_unchecked: "echoes-close-payload",
+    deflate_echoes_as_finished_streams: "ends-deflate-streams",
+    server_repeating_the_opcode_on_every_fragment: "opcode-on-continuations",
+    handshake_with_spaces_before_header_colons: "spaces-before-colons",
+    handshake_with_a_folded_header: "folded-header",
+    handshake_with_a_hundred_extra_headers: "many-headers",
+    deflate_echoes_cut_short_of_their_last_four_octets: "cuts-finished-streams",
+    handshake_written_one_octet_at_a_time: "trickles-handshake",
+    handshake_with_an_empty_extensions_header: "empty-extensions",
+    handshake_ending_in_one_crlf_too_many: "extra-crlf",
+    handshake_with_an_empty_deflate_parameter: "trailing-semicolon",
+    server_never_ending_its_echoes: "forgets-fin",
+    server_echoing_nothing_for_empty_messages: "skips-empty",
+    server_holding_pongs_until_the_echo: "delays-pongs",
+    server_answering_a_close_twice: "double-close-reply",
+    server_pinging_ahead_of_its_close_reply: "pings-before-close-reply",
+    deflate_echoes_ending_in_a_partial_flush: "partial-flush",
+    handshake_answered_as_http_1_0: "http10-upgrade",
+    handshake_status_line_without_reason: "bare-status-line",
+    handshake_with_an_old_drafts_reason_phrase: "odd-reason",
+    handshake_with_two_accept_headers: "two-accepts",
+    handshake_naming_a_subprotocol_never_offered: "unoffered-protocol",
+    handshake_agreeing_to_an_unknown_extension: "unknown-extension",
+    deflate_agreed_with_an_unknown_parameter: "deflate-unknown-param",
+    deflate_agreed_with_a_parameter_twice: "deflate-duplicate-param",
+    deflate_agreed_with_client_window_bits_without_value: "deflate-bare-client-bits",
+    deflate_agreed_with_a_flag_given_a_value: "deflate-valued-flag",
+    deflate_agreed_with_a_client_window_of_8_bits: "deflate-client-bits-8",
+    server_pinging_in_the_write_of_its_101: "pings-with-101",
+    server_changing_one_octet_of_each_echo: "corrupts-echo",
+    server_sending_an_empty_text_after_each_echo: "extra-empty-text",
+    server_closing_with_1015: "closes-1015",
+    server_with_64_bit_lengths_over_2_63: "huge-lengths",
+    deflate_echoes_in_stored_blocks: "stored-blocks",
+    deflate_echoes_keeping_the_flush_tail: "keeps-deflate-tail",
+    deflate_echoes_cut_after_one_octet: "splits-compressed",
+    server_pinging_between_the_fragments_of_an_echo: "pings-between-fragments",
+    server_sending_continuations_without_a_start: "orphan-continuation",
+    server_cutting_text_inside_a_utf8_sequence: "splits-utf8",
+    server_answering_close_before_pending_echoes: "closes-before-echo",
+    server_half_closing_instead_of_a_close_frame: "half-closes",
+    server_closing_with_a_reason_of_123_octets: "longest-close-reason",
+    server_closing_with_a_reason_of_124_octets: "overlong-close-reason",
+    server_answering_each_ping_twice: "double-pongs",
+    server_resetting_tcp_after_its_close: "resets-after-close",
+    server_checking_utf8_only_at_message_end: "utf8-at-end",
+    deflate_text_echoes_with_invalid_utf8: "poisons-compressed-text",
+    deflate_echoes_as_zlib_streams: "zlib-wrapped",
+    server_answering_close_after_two_seconds: "late-close-reply",
+    server_dropping_tcp_after_its_first_echo: "drops-after-echo",
+    /// A server that loses whatever follows the first frame of each read sees
+    /// exactly how the fuzzer's writes were cut into segments: which frames
+    /// the reference's transport sends together (the start of a run of queued
+    /// writes begun in a callback), and which alone (later queued writes, runs
+    /// begun in a timer such as 5.20's second part).
+    server_handling_one_frame_per_read: "first-frame-of-read",
+    server_with_long_form_control_lengths: "long-form-control",
+    server_closing_with_a_reason_but_no_code: "reason-without-code",
+    server_closing_with_a_surrogate_in_its_reason: "surrogate-close-reason",
+    server_holding_pongs_until_its_next_echo: "pongs-after-next-echo",
+    deflate_rsv1_on_first_and_last_frames: "rsv1-first-and-last",
+    deflate_server_window_bits_not_asked_for: "unasked-window-bits",
+    server_cutting_echoes_into_control_sized_frames: "fragments-125",
+    server_echoing_utf8_binary_as_text: "texts-valid-binary",
+    deflate_compressing_large_messages_only: "compresses-large-only",
+    server_answering_close_after_our_fin: "replies-after-fin",
+    server_closing_with_try_again_later: "closes-1013",
+    server_talking_before_its_close_reply: "talks-before-close-reply",
+    server_with_fragmented_pongs: "fragmented-pongs",
+    server_dropping_tcp_on_errors: "drops-on-error",
+    server_resetting_tcp_on_errors: "resets-on-error",
+    server_flushing_everything_with_its_close_reply: "flushes-at-close",
+    upgrade_with_a_latin1_header: "latin1-header",
+    upgrade_with_a_surrogate_in_a_header: "surrogate-header",
+    upgrade_naming_upgrade_twice: "two-upgrades",
+    upgrade_with_two_extension_headers: "two-extension-headers",
+    server_answering_pings_with_pings: "pings-back",
+    deflate_rsv1_on_uncompressed_echoes: "claims-compression",
+    deflate_reserved_block_type: "reserved-block-type",
+    server_echoing_after_a_second_and_a_half: "echoes-late",
 }
 
 /// A failed opening handshake is reported as the reference reports it: the
@@ -580,51 +260,4 @@ async fn a_server_that_never_drops_is_cut_off_with_its_records() {
         let rows = json["wirelog"].as_array().unwrap();
         assert!(rows.iter().any(|row| row[0] == "RF"), "the wire log keeps the frames: {rows:?}");
     }
-}
-
-/// A server that loses whatever follows the first frame of each read sees
-/// exactly how the fuzzer's writes were cut into segments: which frames
-/// the reference's transport sends together (the start of a run of queued
-/// writes begun in a callback), and which alone (later queued writes, runs
-/// begun in a timer such as 5.20's second part).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_handling_one_frame_per_read() {
-    agrees_with_reference("first-frame-of-read").await;
-}
-
-/// One agreement test per flaw: `test_name: "flaw-name"`.
-macro_rules! agreement_tests {
-    ($($test:ident: $flaw:literal),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $test() {
-            agrees_with_reference($flaw).await;
-        }
-    )*};
-}
-
-agreement_tests! {
-    server_with_long_form_control_lengths: "long-form-control",
-    server_closing_with_a_reason_but_no_code: "reason-without-code",
-    server_closing_with_a_surrogate_in_its_reason: "surrogate-close-reason",
-    server_holding_pongs_until_its_next_echo: "pongs-after-next-echo",
-    deflate_rsv1_on_first_and_last_frames: "rsv1-first-and-last",
-    deflate_server_window_bits_not_asked_for: "unasked-window-bits",
-    server_cutting_echoes_into_control_sized_frames: "fragments-125",
-    server_echoing_utf8_binary_as_text: "texts-valid-binary",
-    deflate_compressing_large_messages_only: "compresses-large-only",
-    server_answering_close_after_our_fin: "replies-after-fin",
-    server_closing_with_try_again_later: "closes-1013",
-    server_talking_before_its_close_reply: "talks-before-close-reply",
-    server_with_fragmented_pongs: "fragmented-pongs",
-    server_dropping_tcp_on_errors: "drops-on-error",
-    server_resetting_tcp_on_errors: "resets-on-error",
-    server_flushing_everything_with_its_close_reply: "flushes-at-close",
-    upgrade_with_a_latin1_header: "latin1-header",
-    upgrade_with_a_surrogate_in_a_header: "surrogate-header",
-    upgrade_naming_upgrade_twice: "two-upgrades",
-    upgrade_with_two_extension_headers: "two-extension-headers",
-    server_answering_pings_with_pings: "pings-back",
-    deflate_rsv1_on_uncompressed_echoes: "claims-compression",
-    deflate_reserved_block_type: "reserved-block-type",
-    server_echoing_after_a_second_and_a_half: "echoes-late",
 }
