@@ -657,3 +657,18 @@ async fn client_offering_a_non_ascii_extension() {
 async fn client_sending_a_cesu_8_user_agent() {
     agrees_with_reference("cesu-user-agent").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_masking_data_frames_only() {
+    agrees_with_reference("unmasked-control").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_refusing_fragmented_messages_with_1003() {
+    agrees_with_reference("no-fragments").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_refusing_binary_messages_with_1003() {
+    agrees_with_reference("text-only").await;
+}
