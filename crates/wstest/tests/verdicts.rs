@@ -201,6 +201,8 @@ agreement_tests! {
     deflate_rsv1_on_uncompressed_echoes: "claims-compression",
     deflate_reserved_block_type: "reserved-block-type",
     server_echoing_after_a_second_and_a_half: "echoes-late",
+    deflate_octets_past_a_finished_stream: "finished-stream-tail",
+    server_closing_with_its_101: "closes-on-open",
 }
 
 /// A failed opening handshake is reported as the reference reports it: the
