@@ -203,6 +203,7 @@ agreement_tests! {
     server_echoing_after_a_second_and_a_half: "echoes-late",
     deflate_octets_past_a_finished_stream: "finished-stream-tail",
     server_closing_with_its_101: "closes-on-open",
+    server_answering_frames_after_its_close_reply: "answers-after-close",
 }
 
 /// A failed opening handshake is reported as the reference reports it: the
