@@ -672,3 +672,14 @@ async fn client_refusing_fragmented_messages_with_1003() {
 async fn client_refusing_binary_messages_with_1003() {
     agrees_with_reference("text-only").await;
 }
+
+/// (Its agent is `"quoted-agent"`, quotes and all.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_quoting_its_agent_unencoded() {
+    agrees_with_reference("quoted-agent").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_32_kib_cookie() {
+    agrees_with_reference("big-cookie").await;
+}

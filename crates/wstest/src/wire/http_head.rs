@@ -55,6 +55,29 @@ pub(crate) fn py2_text(octets: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     String::from_utf8(fixed).ok().map(Into::into)
 }
 
+/// A request target as our HTTP types can hold it, read the same by the
+/// reference's rules: the reference takes any octet in a target (Python's
+/// `urlparse` and `parse_qs`), the `http` crate refuses controls and some
+/// of `"<>\^`{|}`. Those are written as `%XX`, which `parse_qs` decodes to
+/// the very character (a `%` before them, not followed by two hex digits,
+/// stays a `%` either way), and which keeps a path that held one from
+/// naming a resource, as it did.
+pub(crate) fn holdable_target(target: &str) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| c.is_ascii_control() || "\"<>\\^`{|}".contains(c);
+    if !target.contains(escape) {
+        return target.into();
+    }
+    let mut out = String::with_capacity(target.len() + 8);
+    for c in target.chars() {
+        if escape(c) {
+            out.push_str(&format!("%{:02X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Whitespace as Python's unicode `strip` and `split` see it: Unicode
 /// White_Space and the separators U+001C to U+001F.
 pub(crate) fn py_space(c: char) -> bool {
@@ -120,7 +143,7 @@ pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{py_str_fails, py2_text, py2_utf8};
+    use super::{holdable_target, py_str_fails, py2_text, py2_utf8};
 
     #[test]
     fn heads_decode_as_python_2_decodes_them() {
@@ -147,5 +170,12 @@ mod tests {
         let text = py2_text(b"User-Agent: a \xed\xa0\xbd\xed\xb8\x80 b\r\n").unwrap();
         assert_eq!(text, "User-Agent: a \u{fffd}\u{fffd} b\r\n");
         assert!(py2_text(b"Caf\xe9").is_none());
+    }
+
+    #[test]
+    fn targets_keep_what_python_reads_in_them() {
+        assert_eq!(holdable_target("/runCase?case=1&agent=a"), "/runCase?case=1&agent=a");
+        assert_eq!(holdable_target("/runCase?agent=\"x\"|{y}#f"), "/runCase?agent=%22x%22%7C%7By%7D#f");
+        assert_eq!(holdable_target("/a?b=%2<\u{7f}"), "/a?b=%2%3C%7F");
     }
 }
