@@ -683,3 +683,13 @@ async fn client_quoting_its_agent_unencoded() {
 async fn client_sending_a_32_kib_cookie() {
     agrees_with_reference("big-cookie").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_replying_to_close_after_500ms() {
+    agrees_with_reference("dawdles-close-reply").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_replying_to_close_after_1500ms() {
+    agrees_with_reference("slow-close-reply").await;
+}
