@@ -693,3 +693,8 @@ async fn client_replying_to_close_after_500ms() {
 async fn client_replying_to_close_after_1500ms() {
     agrees_with_reference("slow-close-reply").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_client_asking_for_a_9_bit_server_window() {
+    agrees_with_reference("deflate-small-server-window").await;
+}
