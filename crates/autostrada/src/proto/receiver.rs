@@ -246,6 +246,7 @@ impl Receiver {
     /// in this buffer, and a caller that changed or removed them would hand
     /// out a `Text` message that is not UTF-8. Callers may only append, or
     /// swap an empty buffer for another empty one.
+    #[cfg(feature = "tokio")]
     pub(crate) fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
