@@ -17,19 +17,8 @@ pub(crate) fn head_end(buf: &[u8], scanned: usize) -> Option<usize> {
 /// UTF-8, except that an encoded UTF-16 surrogate (`ED A0..BF 80..BF`) is
 /// taken, where Rust (and Python 3) refuse it. Overlong forms, code points
 /// past U+10FFFF and cut sequences are refused by both.
-pub(crate) fn py2_utf8(mut octets: &[u8]) -> bool {
-    loop {
-        match std::str::from_utf8(octets) {
-            Ok(_) => return true,
-            Err(e) => {
-                let rest = &octets[e.valid_up_to()..];
-                match rest {
-                    [0xed, 0xa0..=0xbf, 0x80..=0xbf, ..] => octets = &rest[3..],
-                    _ => return false,
-                }
-            }
-        }
-    }
+pub(crate) fn py2_utf8(octets: &[u8]) -> bool {
+    py2_text(octets).is_some()
 }
 
 /// `octets` as text the way Python 2 decodes them ([`py2_utf8`]), `None`
@@ -42,13 +31,14 @@ pub(crate) fn py2_text(octets: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     if let Ok(text) = std::str::from_utf8(octets) {
         return Some(text.into());
     }
-    if !py2_utf8(octets) {
-        return None;
-    }
     let mut fixed = octets.to_vec();
     let mut at = 0;
     while let Err(e) = std::str::from_utf8(&fixed[at..]) {
         at += e.valid_up_to();
+        // Only an encoded surrogate is taken; any other error is Python's too.
+        if !matches!(fixed[at..], [0xed, 0xa0..=0xbf, 0x80..=0xbf, ..]) {
+            return None;
+        }
         fixed[at..at + 3].copy_from_slice("\u{fffd}".as_bytes());
         at += 3;
     }
