@@ -170,6 +170,32 @@ fn check_upgrade_headers(headers: &HeaderMap) -> Result<(), HandshakeError> {
     Ok(())
 }
 
+/// RFC 6455 §4.1 makes the opening handshake a GET, and a GET's content
+/// has no meaning (RFC 9110 §9.3.1). Here it would have one: whatever
+/// follows the head is read as WebSocket frames, so a request that
+/// announces a body is refused rather than have its body taken for frames
+/// (an intermediary that forwards the body as such and then the next
+/// request would otherwise smuggle that request in as frame octets).
+/// `Content-Length: 0` announces none and passes.
+fn check_no_body(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return Err(HandshakeError::Header {
+            name: "Transfer-Encoding",
+            expected: "none: an upgrade request has no body",
+            got: joined(headers, header::TRANSFER_ENCODING),
+        });
+    }
+    let lengths = joined(headers, header::CONTENT_LENGTH);
+    if !lengths.is_empty() && lengths.split(',').any(|l| l.trim() != "0") {
+        return Err(HandshakeError::Header {
+            name: "Content-Length",
+            expected: "none or 0: an upgrade request has no body",
+            got: lengths,
+        });
+    }
+    Ok(())
+}
+
 fn head_error(e: httparse::Error, limits: &HandshakeLimits) -> HandshakeError {
     match e {
         httparse::Error::TooManyHeaders => HandshakeError::TooManyHeaders(limits.max_headers),
@@ -229,7 +255,8 @@ pub fn parse_request(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Req
     Ok(Some((out, n)))
 }
 
-/// Server: verifies an upgrade request (RFC 6455 §4.2.1) and returns the
+/// Server: verifies an upgrade request (RFC 6455 §4.2.1; one that announces
+/// a body is refused, see `check_no_body`) and returns the
 /// `Sec-WebSocket-Accept` value to answer with.
 pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
     let headers = req.headers();
@@ -237,6 +264,7 @@ pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
         return Err(HandshakeError::Header { name: "Host", expected: "the server's authority", got: String::new() });
     }
     check_upgrade_headers(headers)?;
+    check_no_body(headers)?;
     let version = joined(headers, header::SEC_WEBSOCKET_VERSION);
     if version != "13" {
         return Err(HandshakeError::Header { name: "Sec-WebSocket-Version", expected: "13", got: version });

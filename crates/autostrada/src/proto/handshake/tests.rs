@@ -37,6 +37,15 @@ fn rejections() {
     assert!(matches!(swap("dGhlIHNhbXBsZSBub25jZQ==", "not base64!!"), HandshakeError::BadKey(_)));
     assert!(matches!(swap("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), HandshakeError::BadKey(_)));
     assert!(matches!(swap("Host: server.example.com\r\n", ""), HandshakeError::Header { name: "Host", .. }));
+    // A body would be read as frames: refused, whatever its framing.
+    let with = |extra: &str| parse(&REQ.replace("\r\n\r\n", &format!("\r\n{extra}\r\n\r\n")));
+    assert!(matches!(with("Content-Length: 5"), Err(HandshakeError::Header { name: "Content-Length", .. })));
+    assert!(matches!(with("Content-Length: 0, 7"), Err(HandshakeError::Header { name: "Content-Length", .. })));
+    assert!(matches!(
+        with("Transfer-Encoding: chunked"),
+        Err(HandshakeError::Header { name: "Transfer-Encoding", .. })
+    ));
+    assert!(with("Content-Length: 0").is_ok());
     let post = REQ.replace("GET", "POST");
     assert!(matches!(parse_request(post.as_bytes(), &HandshakeLimits::default()), Err(HandshakeError::NotGet(_))));
     let old = REQ.replace("HTTP/1.1", "HTTP/1.0");
