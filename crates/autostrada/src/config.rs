@@ -131,6 +131,24 @@ pub struct Config {
     /// of it is idle within twice this long, whatever pings and pongs it
     /// sends meanwhile.
     pub idle_timeout: Option<Duration>,
+    /// How long one received data message may take to arrive, counted from
+    /// the first time the reader has to wait for more of it (its first
+    /// octets in, the rest not yet there) to its last octet. Default `None`
+    /// (no limit). When it runs out the connection is closed with 1008
+    /// (policy violation, "message timeout") and the stream yields
+    /// [`Error::MessageTimeout`](crate::Error::MessageTimeout); the peer
+    /// then has `close_timeout` to answer.
+    ///
+    /// This is the deadline [`idle_timeout`](Self::idle_timeout) is not: a
+    /// peer that trickles a message an octet at a time is never idle, and
+    /// holds what it sent so far (with permessage-deflate, up to
+    /// [`max_message_size`](Self::max_message_size) inflated from some
+    /// 64 KB) for as long as it keeps trickling. Public servers should set
+    /// it to what their largest message may take on the slowest link they
+    /// serve; too short cuts off large messages from slow but honest
+    /// peers. Pings, pongs and a message that arrives without the reader
+    /// waiting in its middle are never timed.
+    pub message_timeout: Option<Duration>,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,
     /// permessage-deflate (RFC 7692): `None` (the default) neither offers
@@ -156,6 +174,7 @@ impl Default for Config {
             ping_interval: None,
             pong_timeout: Duration::from_secs(10),
             idle_timeout: None,
+            message_timeout: None,
             handshake_limits: HandshakeLimits::default(),
             deflate: None,
         }
@@ -245,6 +264,13 @@ impl Config {
     #[must_use]
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`message_timeout`](Self::message_timeout).
+    #[must_use]
+    pub fn with_message_timeout(mut self, timeout: Duration) -> Self {
+        self.message_timeout = Some(timeout);
         self
     }
 

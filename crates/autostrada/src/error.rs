@@ -40,6 +40,9 @@ pub enum Error {
     /// No data message passed either way for `Config::idle_timeout`: we
     /// closed the connection (1000, "idle timeout").
     IdleTimeout,
+    /// A data message took longer than `Config::message_timeout` to
+    /// arrive: we closed the connection (1008, "message timeout").
+    MessageTimeout,
     /// The connection ended before the pong a [`Pong`](crate::Pong) waited
     /// for arrived (or too many newer pings were queued).
     NoPong,
@@ -91,6 +94,9 @@ impl std::fmt::Display for Error {
             Self::IdleTimeout => {
                 f.write_str("no message either way for Config::idle_timeout; the connection was closed")
             }
+            Self::MessageTimeout => f.write_str(
+                "a message took longer than Config::message_timeout to arrive; the connection was closed (raise it for large messages on slow links)",
+            ),
             Self::NoPong => f.write_str("the connection ended before the ping was answered"),
             Self::ConnectionClosed => {
                 f.write_str("the connection has ended (the read half reported why); nothing more can be sent")

@@ -7,9 +7,12 @@
 //!   alive even if its pong is queued behind a large message.
 //! - Idle ([`Config::idle_timeout`]): no data message in either direction
 //!   for that long closes the connection (1000, "idle timeout").
+//! - Slow message ([`Config::message_timeout`]): a received data message
+//!   that the reader waited on for that long without it completing closes
+//!   the connection (1008, "message timeout").
 //!
-//! One timer serves both, set to whichever is due first; connections with
-//! neither configured carry no timer at all.
+//! One timer serves all three, set to whichever is due first; connections
+//! with none configured carry no timer at all.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +32,9 @@ pub(crate) enum Due {
     Dead,
     /// No data for `idle_timeout`: close the connection.
     Idle,
+    /// A message still incomplete `message_timeout` after the reader first
+    /// waited for its rest: close the connection.
+    SlowMessage,
 }
 
 /// The keepalive and idle state of one connection.
@@ -37,6 +43,7 @@ pub(crate) struct Timers {
     ping_interval: Option<Duration>,
     pong_timeout: Duration,
     idle_timeout: Option<Duration>,
+    message_timeout: Option<Duration>,
     /// Made on the first wait, so that a socket can be built outside a runtime.
     sleep: Option<Pin<Box<Sleep>>>,
     /// Octets arrived since the keepalive last looked.
@@ -50,6 +57,9 @@ pub(crate) struct Timers {
     ping_due: Option<Instant>,
     /// When the connection counts as idle unless a data message passes.
     idle_due: Option<Instant>,
+    /// When the data message being received must be complete (set once
+    /// the reader waits in its middle, cleared when it completes).
+    message_due: Option<Instant>,
     /// Octets our stream had taken when the keepalive ping was queued, or
     /// when the wait for its pong was last extended (kept by the read half).
     pub(crate) written_at_ping: u64,
@@ -65,9 +75,9 @@ pub(crate) fn after(now: Instant, d: Duration) -> Instant {
 
 impl Timers {
     /// The timers `config` asks for; `None` (no allocation, no timer) when it
-    /// asks for neither keepalive nor idle timeout.
+    /// asks for no keepalive, no idle timeout and no message timeout.
     pub(crate) fn new(config: &Config) -> Option<Box<Self>> {
-        if config.ping_interval.is_none() && config.idle_timeout.is_none() {
+        if config.ping_interval.is_none() && config.idle_timeout.is_none() && config.message_timeout.is_none() {
             return None;
         }
         let now = Instant::now();
@@ -77,12 +87,14 @@ impl Timers {
             ping_interval: config.ping_interval,
             pong_timeout: config.pong_timeout,
             idle_timeout: config.idle_timeout,
+            message_timeout: config.message_timeout,
             sleep: None,
             heard: false,
             progress_mark: 0,
             pinged: None,
             ping_due,
             idle_due,
+            message_due: None,
             written_at_ping: 0,
             ping_leaves_at: 0,
         }))
@@ -96,8 +108,17 @@ impl Timers {
     /// A data message arrived: the idle clock starts again.
     pub(crate) fn data_received(&mut self) {
         self.progress_mark = 0;
+        self.message_due = None;
         if let Some(t) = self.idle_timeout {
             self.idle_due = Some(after(Instant::now(), t));
+        }
+    }
+
+    /// The reader waits for more of a data message: its clock starts now,
+    /// unless it already runs.
+    pub(crate) fn waiting_in_message(&mut self) {
+        if let (None, Some(t)) = (self.message_due, self.message_timeout) {
+            self.message_due = Some(after(Instant::now(), t));
         }
     }
 
@@ -128,6 +149,10 @@ impl Timers {
     /// send half's "a data message was queued" flag, taken here.
     pub(crate) fn check(&mut self, data_sent: &AtomicBool) -> Option<Due> {
         let now = Instant::now();
+        if self.message_due.is_some_and(|due| now >= due) {
+            self.message_due = None;
+            return Some(Due::SlowMessage);
+        }
         if let (Some(due), Some(t)) = (self.idle_due, self.idle_timeout) {
             if now >= due {
                 // Sends are seen only here, so a connection that last sent
@@ -166,7 +191,7 @@ impl Timers {
             if let Some(due) = self.check(data_sent) {
                 return Poll::Ready(due);
             }
-            let Some(next) = self.ping_due.into_iter().chain(self.idle_due).min() else {
+            let Some(next) = self.ping_due.into_iter().chain(self.idle_due).chain(self.message_due).min() else {
                 return Poll::Pending;
             };
             let sleep = self.sleep.get_or_insert_with(|| Box::pin(sleep_until(next)));
@@ -192,6 +217,27 @@ mod tests {
             idle_timeout: idle.map(Duration::from_secs),
             ..Config::default()
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_has_its_time_from_the_first_wait_in_it() {
+        let sent = AtomicBool::new(false);
+        let mut t = Timers::new(&Config::default().with_message_timeout(Duration::from_secs(20))).unwrap();
+        tokio::time::advance(Duration::from_secs(100)).await;
+        assert_eq!(t.check(&sent), None, "between messages nothing is timed");
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(15)).await;
+        t.waiting_in_message();
+        assert_eq!(t.check(&sent), None);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(t.check(&sent), Some(Due::SlowMessage), "later waits do not restart the clock");
+        // The next message has a clock of its own.
+        t.data_received();
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(19)).await;
+        t.data_received();
+        tokio::time::advance(Duration::from_secs(100)).await;
+        assert_eq!(t.check(&sent), None, "a completed message is no longer timed");
     }
 
     #[test]

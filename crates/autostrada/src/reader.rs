@@ -126,6 +126,9 @@ pub(crate) enum Ending {
     /// The peer answered no keepalive ping: we sent 1011 and do not wait
     /// for an answer.
     Unanswered,
+    /// A message took longer than `Config::message_timeout`; we closed
+    /// with 1008.
+    SlowMessage,
 }
 
 impl Ending {
@@ -135,6 +138,7 @@ impl Ending {
             Self::Failed(e) => Err(Error::Protocol(e)),
             Self::Idle => Err(Error::IdleTimeout),
             Self::Unanswered => Err(Error::KeepaliveTimeout),
+            Self::SlowMessage => Err(Error::MessageTimeout),
         }
     }
 }
@@ -545,9 +549,18 @@ impl Reader {
             // began one and then went quiet for the whole timeout is idle.
             Due::Idle if self.rx.in_data_message() && timers.still_arriving(self.rx.data_progress()) => return,
             Due::Idle => w.tx.fail(CloseCode::NORMAL, "idle timeout"),
+            // Completed, not yet taken from the buffer: in time after all.
+            Due::SlowMessage if !self.rx.in_data_message() => return,
+            // RFC 6455 §7.4.1: 1008, a generic policy violation (ours: how
+            // long a message may take).
+            Due::SlowMessage => w.tx.fail(CloseCode::POLICY_VIOLATION, "message timeout"),
         }
         drop(w);
-        self.start_closing(if due == Due::Dead { Ending::Unanswered } else { Ending::Idle });
+        self.start_closing(match due {
+            Due::Dead => Ending::Unanswered,
+            Due::SlowMessage => Ending::SlowMessage,
+            Due::Ping | Due::Idle => Ending::Idle,
+        });
     }
 
     /// The stream has ended: pings still waiting for a pong never get one.
@@ -616,6 +629,11 @@ impl Reader {
                                 if close_sent && self.poll_deadline(cx) {
                                     self.finish(link);
                                     return Poll::Ready(Some(Err(Error::CloseTimeout)));
+                                }
+                                if self.rx.in_data_message() {
+                                    if let Some(t) = self.timers() {
+                                        t.waiting_in_message();
+                                    }
                                 }
                                 if let Some(due) = self.timers_due(link, Some(cx)) {
                                     self.on_due(link, due);

@@ -368,3 +368,71 @@ async fn a_send_blocked_on_a_dead_peer_fails_when_keepalive_ends_the_connection(
     let late = write.ping().await;
     assert!(late.is_err(), "no ping after the end: {late:?}");
 }
+
+/// A peer that trickles a message never looks idle; `message_timeout` is
+/// the deadline that catches it, counted from the first wait inside the
+/// message, whatever else (pings, more octets of it) arrives meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_trickled_message_runs_out_of_time() {
+    let config =
+        Config::default().with_idle_timeout(Duration::from_secs(60)).with_message_timeout(Duration::from_secs(30));
+    // Fragmented (a first fragment, then octets of the last one) or one
+    // frame whose payload trickles.
+    let fragmented = [unfinished(0x1, b"ab"), masked(0x9, b"p"), vec![0x80, 0x85, 0, 0, 0, 0]].concat();
+    let one_frame = vec![0x82, 0x8a, 0, 0, 0, 0];
+    for start in [fragmented, one_frame] {
+        let (ours, mut peer) = tokio::io::duplex(1 << 16);
+        let mut server = socket(ours, Role::Server, &config);
+        let begun = Instant::now();
+        peer.write_all(&start).await.unwrap();
+        let reader = tokio::spawn(async move {
+            loop {
+                match server.next().await {
+                    Some(Ok(Message::Ping(_))) => continue,
+                    ended => return (ended, Instant::now()),
+                }
+            }
+        });
+        // An octet every 10 s: progress enough for the idle timeout.
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            if peer.write_all(b"x").await.is_err() {
+                break;
+            }
+        }
+        let (ended, at) = reader.await.unwrap();
+        assert!(matches!(ended, Some(Err(Error::MessageTimeout))), "{ended:?}");
+        assert_eq!(at - begun, Duration::from_secs(30));
+        let mut seen = Vec::new();
+        let _ = peer.read_to_end(&mut seen).await;
+        // RFC 6455 §7.4.1: 1008 (0x03f0), then the reason (after the pong
+        // the fragmented variant asked for).
+        let close = &seen[seen.len() - 19..];
+        assert_eq!(close, b"\x88\x11\x03\xf0message timeout", "{seen:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_message_has_its_own_deadline() {
+    let (ours, mut peer) = tokio::io::duplex(1 << 16);
+    let mut server = socket(ours, Role::Server, &Config::default().with_message_timeout(Duration::from_secs(30)));
+    let reader = tokio::spawn(async move {
+        let mut got = Vec::new();
+        while let Some(Ok(message)) = server.next().await {
+            got.push(message);
+        }
+        got
+    });
+    // Three messages, each 25 s in the making, and 100 s of quiet between
+    // them: nothing runs out.
+    for _ in 0..3 {
+        peer.write_all(&[0x82, 0x82, 0, 0, 0, 0, b'o']).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(25)).await;
+        peer.write_all(b"k").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(100)).await;
+    }
+    peer.write_all(&masked(0x8, b"\x03\xe8")).await.unwrap();
+    let got = reader.await.unwrap();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[..3].iter().all(|m| *m == Message::Binary(bytes::Bytes::from_static(b"ok"))), "{got:?}");
+}
