@@ -1,6 +1,6 @@
 //! What waits to be written on a connection, and the framing of messages
 //! sent as they are: the part of the send side that needs no compressor.
-//! [`Sender`](super::Sender) wraps one with an [`Encoder`]; the tokio front
+//! [`Sender`](super::Sender) wraps one with an [`Encoder`](super::encoder::Encoder); the tokio front
 //! end keeps one behind its writer and compresses with an encoder of its
 //! own, outside that writer.
 //!
@@ -233,7 +233,7 @@ impl Outbox {
         }
     }
 
-    /// Queues a message encoded ahead of time by an [`Encoder`], after
+    /// Queues a message encoded ahead of time by an [`Encoder`](super::encoder::Encoder), after
     /// everything queued before it.
     ///
     /// # Errors
