@@ -81,6 +81,12 @@ impl<S: AsyncWrite + Unpin> SendHalf<S> {
         self.sending().ping().await
     }
 
+    /// Octets queued on this connection that the stream has not taken yet;
+    /// see [`WebSocket::buffered_amount`](crate::WebSocket::buffered_amount).
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.lock().tx.pending()
+    }
+
     /// The stream under the connection, e.g. for its peer address or TLS
     /// session. The guard holds the connection's lock: drop it before the
     /// next await, or both halves wait for it.

@@ -201,6 +201,31 @@ impl<S> WebSocket<S> {
         self.reader.role
     }
 
+    /// Octets queued on this connection that the stream has not taken yet
+    /// (data, pongs, pings, the close), as a browser's `bufferedAmount`.
+    /// A `feed` past [`Config::flush_threshold`](crate::Config::flush_threshold)
+    /// waits for the peer to read; a server that would rather not wait on a
+    /// slow consumer can look here first and drop or coalesce what it sends
+    /// it. Over TLS, octets the TLS layer took but has not written yet are
+    /// not counted.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), autostrada::Error> {
+    /// use autostrada::{Message, ServerBuilder};
+    /// use futures_util::SinkExt;
+    ///
+    /// # let (client, server) = tokio::io::duplex(64);
+    /// # tokio::spawn(async move { let _ = autostrada::ClientBuilder::new().connect_on(client, "ws://localhost/").await; });
+    /// let mut ws = ServerBuilder::new().accept(server).await?;
+    /// ws.feed(Message::text("tick")).await?;
+    /// assert_eq!(ws.buffered_amount(), 6); // a 2-octet header and the text
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.lock().tx.pending()
+    }
+
     /// The stream under the connection — its peer address, its TLS
     /// session, its socket options. The guard holds the connection's lock:
     /// drop it before the next `.await`.

@@ -96,3 +96,22 @@ async fn halves_reunite_only_with_their_own() {
     let _b = b_read.reunite(b_write).expect("b's halves");
     a.send(Message::text("whole again")).await.unwrap();
 }
+
+#[tokio::test]
+async fn buffered_amount_counts_what_the_stream_has_not_taken() {
+    let (server, mut client) = pair().await;
+    let (read, mut write) = server.split();
+    assert_eq!(write.buffered_amount(), 0);
+    write.feed(Message::binary(vec![7u8; 200])).await.unwrap();
+    write.feed(Message::text("hi")).await.unwrap();
+    // 200 octets behind a 4-octet header, 2 behind a 2-octet one.
+    assert_eq!(write.buffered_amount(), 204 + 4);
+    write.flush().await.unwrap();
+    assert_eq!(write.buffered_amount(), 0);
+    assert_eq!(client.next().await.unwrap().unwrap(), Message::binary(vec![7u8; 200]));
+    assert_eq!(client.next().await.unwrap().unwrap(), Message::text("hi"));
+    // Reunited, the socket reports the same queue.
+    write.feed(Message::text("x")).await.unwrap();
+    let ws = read.reunite(write).unwrap();
+    assert_eq!(ws.buffered_amount(), 3);
+}
