@@ -16,6 +16,7 @@ use autostrada::proto::deflate::negotiate::{Extension, NAME};
 use bytes::{Bytes, BytesMut};
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::duplicates::first_repeat;
 use super::window_audit::WindowAudit;
 
 /// zlib's default compression level, which the reference uses.
@@ -96,12 +97,10 @@ fn flag(name: &str, value: Option<&String>) -> Result<bool, String> {
 }
 
 fn no_duplicates(ext: &Extension) -> Result<(), String> {
-    for (i, (name, _)) in ext.params.iter().enumerate() {
-        if ext.params[..i].iter().any(|(n, _)| n == name) {
-            return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{NAME}'"));
-        }
+    match first_repeat(ext.params.iter().map(|(name, _)| name.as_str())) {
+        Some(name) => Err(format!("multiple occurrence of extension parameter '{name}' for extension '{NAME}'")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Client role: reads the server's answer (all `Sec-WebSocket-Extensions`

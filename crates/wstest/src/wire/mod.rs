@@ -6,6 +6,7 @@
 pub mod client;
 pub mod deflate;
 pub mod driver;
+pub(crate) mod duplicates;
 pub mod extension_header;
 pub mod frame_spec;
 pub(crate) mod http_head;
