@@ -102,7 +102,8 @@ async fn run_case(
     options.drive.hard_deadline = Some(deadline);
     // The connection ends itself at its hard deadline; this is the net
     // under that for a connect or handshake that never finishes.
-    let net = deadline + server.timeouts.open_handshake + std::time::Duration::from_secs(35);
+    let net =
+        deadline.saturating_add(server.timeouts.open_handshake).saturating_add(std::time::Duration::from_secs(35));
     let outcome = tokio::time::timeout(net, run_client(&server.target, &options, peer, &mut run, &skip)).await;
     let mut result = CaseResult {
         agent: agent.to_string(),
