@@ -510,7 +510,11 @@ impl Peer {
                 self.disarm(&Timer::CloseHandshake);
                 if self.role == Role::Server {
                     self.drop_tcp(false);
-                } else {
+                } else if !self.timers.iter().any(|(_, t)| *t == Timer::ServerDrop) {
+                    // The reference arms one more timer for every further
+                    // close; the first fires first and drops, the others
+                    // then find the connection closed. Arming only the
+                    // first keeps that timing and the timer list short.
                     self.arm(self.timeouts.server_drop, Timer::ServerDrop);
                 }
             }

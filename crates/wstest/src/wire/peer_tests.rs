@@ -129,3 +129,21 @@ fn chops_and_syncs_queue_in_order() {
     assert_eq!(units.len(), 5);
     assert!(units[1..].iter().all(|(_, q)| *q), "nothing overtakes queued octets");
 }
+
+#[test]
+fn a_flood_of_close_frames_while_closing_arms_one_server_drop_timer() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    p.send_close_frame(Some(1000), None, false);
+    assert_eq!(p.timers.len(), 1, "the close handshake timer");
+    p.on_close_frame(Some(1000), None);
+    let first = p.timers.clone();
+    assert!(matches!(first[..], [(_, Timer::ServerDrop)]), "{first:?}");
+    for _ in 0..50_000 {
+        p.on_close_frame(None, None);
+    }
+    // Still the first close's timer: it fires when it did before.
+    assert_eq!(p.timers, first);
+    assert_eq!(p.state, State::Closing);
+    assert!(p.close.was_clean);
+}
