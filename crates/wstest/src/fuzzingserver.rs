@@ -18,6 +18,7 @@
 //! on.
 
 mod asked;
+mod store;
 
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +34,7 @@ use crate::verdict::judge;
 use crate::wire::server::{Pending, Refusal, read_request};
 use crate::wire::transport::Stream;
 use crate::wire::{DriveOptions, Handler, Peer};
+use store::{Indexes, never_opened, store};
 
 /// How to run.
 #[derive(Debug, Clone, Copy)]
@@ -171,18 +173,39 @@ const USAGE: &str = "use /getCaseCount, /getCaseInfo?case=N, /runCase?case=N&age
                      /updateReports?agent=A or /stopServer";
 
 impl State {
+    /// Checks, claiming nothing, that `agent` may have reports: its name
+    /// is not too long, and no other agent's reports go by the same file
+    /// names. A request is judged by this before its upgrade is.
+    fn check_agent(&self, agent: &str) -> Result<(), String> {
+        if agent.len() > MAX_AGENT {
+            return Err(format!(
+                "the agent name is {} octets long, and at most {MAX_AGENT} are taken; use a shorter name",
+                agent.len()
+            ));
+        }
+        report::check_agent(agent)?;
+        let agents = self.agents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match agents.get(&report::agent_file(agent)) {
+            Some(owner) if owner != agent => Err(Self::clash(agent, owner)),
+            _ => Ok(()),
+        }
+    }
+
     /// Files `agent`'s reports under its name, unless another agent's
-    /// reports already go by the same file names.
+    /// reports already go by the same file names. Called only once the
+    /// upgrade is accepted (the reference's server records nothing of a
+    /// request it refuses), so that refused requests leave nothing behind.
     fn claim_agent(&self, agent: &str) -> Result<(), String> {
         let mut agents = self.agents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let owner = agents.entry(report::agent_file(agent)).or_insert_with(|| agent.to_owned());
-        if owner == agent {
-            return Ok(());
-        }
-        Err(format!(
+        if owner == agent { Ok(()) } else { Err(Self::clash(agent, owner)) }
+    }
+
+    fn clash(agent: &str, owner: &str) -> String {
+        format!(
             "agent {agent:?} would share report files with {owner:?} ({}): use a name that differs from it in those",
             report::AGENT_FILE_RULE
-        ))
+        )
     }
 
     /// Writes `index.html` with every case stored so far (per case it is
@@ -320,7 +343,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
                 Ok((n, def)) => (n, def.clone()),
                 Err(e) => return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await,
             };
-            if let Err(e) = report::check_agent(&agent).and_then(|()| state.claim_agent(&agent)) {
+            if let Err(e) = state.check_agent(&agent) {
                 return pending.refuse(400, "Bad Request", &format!("wstest: {e}")).await;
             }
             if path == "/runCase" {
@@ -331,7 +354,8 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
         }
         "/updateReports" => {
             state.settle(agent.as_deref()).await;
-            state.flush_pages();
+            let pages = state.clone();
+            let _ = tokio::task::spawn_blocking(move || pages.flush_pages()).await;
             announce(pending, None).await;
             if let Some(agent) = agent {
                 let finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -371,6 +395,12 @@ impl Handler for Announce {
     fn on_step(&mut self, _: &mut Peer, _: Option<String>) {}
 }
 
+/// The longest agent name taken, in octets (after %-decoding): far past
+/// any client's name (whose report file names keep at most
+/// [`report::MAX_AGENT_FILE`] characters of it), and a bound on what the
+/// server keeps per agent for as long as it runs.
+const MAX_AGENT: usize = 1024;
+
 /// Connections served at once; one past them is closed at once.
 const MAX_CONNECTIONS: usize = 1024;
 
@@ -388,6 +418,11 @@ async fn announce(pending: Pending, text: Option<String>) {
 
 async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
     let Ok(mut open) = pending.accept(None).await else { return };
+    // Checked before the upgrade: only another client claiming a clashing
+    // name in the meantime gets here, and is dropped.
+    if state.claim_agent(agent).is_err() {
+        return;
+    }
     if open.answer_now().await.is_err() {
         return;
     }
@@ -422,11 +457,19 @@ async fn run_case(state: &Arc<State>, pending: Pending, agent: String, n: usize,
 async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usize, def: &CaseDef, peer_addr: &str) {
     let agent = agent.to_owned();
     let started = pending.started;
-    let mut open = match pending.accept(def.deflate_acceptor()).await {
+    let accepted = pending.accept(def.deflate_acceptor()).await;
+    // The agent, checked before the upgrade, is claimed once a valid
+    // upgrade was made: only another client claiming a clashing name in
+    // the meantime fails here, and is dropped without a result.
+    if !matches!(accepted, Err(Refusal::Upgrade(_))) && state.claim_agent(&agent).is_err() {
+        return;
+    }
+    let mut open = match accepted {
         Ok(open) => open,
         // No valid upgrade: as in the reference, whose server judges the
         // request (failHandshake) before its case exists (onConnect), the
-        // case leaves no result behind, and no row in the reports.
+        // case leaves no result behind, no row in the reports, and its
+        // agent is not recorded.
         Err(Refusal::Upgrade(_)) => return,
         Err(Refusal::Handshake(reason)) => {
             // Refused later (a malformed deflate offer): the case ran and
@@ -500,123 +543,4 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     if let Ok(Err(e)) = written {
         eprintln!("wstest: cannot write reports to {}: {e}", state.spec.outdir.display());
     }
-}
-
-/// The result of a case whose opening handshake we refused.
-fn never_opened(
-    agent: String,
-    n: usize,
-    def: &CaseDef,
-    reason: &str,
-    started: chrono::DateTime<chrono::Utc>,
-) -> CaseResult {
-    let mut verdict = crate::verdict::Verdict::not_run("The WebSocket opening handshake was never completed!");
-    verdict.result = "Actual events differ from any expected.".into();
-    let mut peer = Peer::new(autostrada::Role::Server);
-    peer.close.dropped_by_me = true;
-    peer.close.was_not_clean_reason = Some(reason.to_owned());
-    peer.state = crate::wire::State::Closed;
-    let session = crate::wire::Session {
-        peer,
-        opened: false,
-        started,
-        open_time: None,
-        http_request: "?".into(),
-        http_response: None,
-        server_header: None,
-        skipped: false,
-    };
-    CaseResult {
-        agent,
-        id: def.id.clone(),
-        index: n,
-        description: def.description.clone(),
-        expectation: def.expectation.clone(),
-        expected: Vec::new(),
-        expected_close: None,
-        verdict,
-        session: Some(session),
-        duration_ms: 0,
-        report_time: def.report_time,
-        report_compression: def.reports_compression(),
-        traffic: None,
-    }
-}
-
-/// `index.json` and `index.html` as cases finish. Rewriting them after
-/// every case would cost time quadratic in the cases stored (many agents
-/// run against one server, each with hundreds of cases), so they are
-/// written at most twice a second, and whatever is left when reports are
-/// asked for (`/updateReports`) or the server stops.
-#[derive(Debug, Default)]
-struct Indexes {
-    html: report::html::HtmlIndex,
-    /// Rows were stored since `index.json` was last written.
-    json_dirty: bool,
-    /// When the index files were last written.
-    written: Option<std::time::Instant>,
-    /// A task will write what is left shortly (see [`State::flush_later`]).
-    flush_scheduled: bool,
-}
-
-impl Indexes {
-    /// Writes what changed, both files together: at once with `now`, else
-    /// only when the last write is old enough.
-    fn write(&mut self, state: &State, now: bool) -> std::io::Result<()> {
-        let outdir = &state.spec.outdir;
-        if now {
-            // This is the write a scheduled flush waits for (or makes it
-            // moot), even if it fails: later cases schedule another.
-            self.flush_scheduled = false;
-        }
-        if now && !outdir.join("index.json").exists() {
-            // Asked for reports before any case left a row (every handshake
-            // refused, say): an index with no rows, `{}`, as the reference
-            // writes one.
-            self.json_dirty = true;
-        }
-        let due = now || self.written.is_none_or(|t| t.elapsed() >= report::INDEX_EVERY);
-        if !due || !(self.json_dirty || self.html.pending()) {
-            return Ok(());
-        }
-        self.written = Some(std::time::Instant::now());
-        if self.json_dirty {
-            let rows = state.index.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            report::write_index_rows(outdir, &rows)?;
-            self.json_dirty = false;
-        }
-        self.html.flush(outdir)
-    }
-}
-
-/// Keeps a finished case (its index row, and the case without its records
-/// for the summary), then writes its report and `index.json`. The verdict
-/// is kept even when the files cannot be written.
-fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
-    let outdir = &state.spec.outdir;
-    let entry = result.index_entry();
-    let written = {
-        // One writer at a time, each writing the index as it stands then.
-        let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let case = std::fs::create_dir_all(outdir)
-            .and_then(|()| report::write_case(outdir, &result, &state.spec.cases))
-            .map(|row| pages.html.add(row));
-        // The verdict becomes visible (to `/getCaseStatus`) only once the
-        // case's report is on disk, so a client told it finds the file.
-        state
-            .index
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(result.agent.clone())
-            .or_default()
-            .insert(result.id.clone(), entry);
-        pages.json_dirty = true;
-        // The index lists the case even when its own file failed.
-        case.and(pages.write(state, false))
-    };
-    result.session = None;
-    let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    finished.retain(|r| !(r.agent == result.agent && r.id == result.id));
-    finished.push(result);
-    written
 }

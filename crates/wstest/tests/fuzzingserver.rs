@@ -252,3 +252,34 @@ async fn cases_beyond_max_cases_wait_for_a_running_one_to_end() {
     let _ = stop.send(());
     let _ = task.await;
 }
+
+/// An agent is recorded only once its upgrade is accepted (the reference
+/// records nothing of a refused request), and a name past 1 KiB is refused:
+/// a client cannot make the server keep names it never served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_are_claimed_only_by_accepted_upgrades_and_names_are_bounded() {
+    let (addr, _outdir, stop, task) = start(&["1.1.1"], "agents").await;
+    // No Sec-WebSocket-Key: refused, and Foo/bar claims nothing.
+    let mut tcp = TcpStream::connect(&addr).await.unwrap();
+    let keyless = "GET /getCaseStatus?case=1&agent=Foo%2Fbar HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    tcp.write_all(keyless.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    // So a name with the same report file names is free.
+    let (first, head) = upgrade(&addr, "/getCaseStatus?case=1&agent=foo.BAR").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // Now claimed: the other spelling is refused.
+    let clash = raw(&addr, "/getCaseStatus?case=1&agent=Foo%2Fbar", &addr).await;
+    assert!(clash.starts_with("HTTP/1.1 400") && clash.contains("would share report files"), "{clash}");
+    // Names are taken up to 1 KiB (here with no letter or digit, so their
+    // report file names are short).
+    let long = raw(&addr, &format!("/getCaseStatus?case=1&agent={}", "-".repeat(1025)), &addr).await;
+    assert!(long.starts_with("HTTP/1.1 400") && long.contains("1025 octets long, and at most 1024"), "{long}");
+    let (second, head) = upgrade(&addr, &format!("/getCaseStatus?case=1&agent={}", "-".repeat(1024))).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    drop((first, second));
+    let _ = stop.send(());
+    let _ = task.await;
+}
