@@ -329,9 +329,17 @@ pub enum Refusal {
 /// - it checks only the key's shape (22 characters of the base64 alphabet,
 ///   then `==`), not that the bits its last character leaves unused are
 ///   zero, as a strict base64 decoder does: such a key is judged in its
-///   canonical form.
+///   canonical form;
+/// - it never looks at `Content-Length` or `Transfer-Encoding`: whatever
+///   follows the head is read as frames, a body announced or not, so a
+///   request announcing one is not refused for it.
 fn as_the_reference_judges(request: &Request<()>) -> Cow<'_, Request<()>> {
     let mut judged = Cow::Borrowed(request);
+    for name in [http::header::CONTENT_LENGTH, http::header::TRANSFER_ENCODING] {
+        if request.headers().contains_key(&name) {
+            judged.to_mut().headers_mut().remove(name);
+        }
+    }
     for (name, token, canonical) in [(UPGRADE, "websocket", "websocket"), (CONNECTION, "upgrade", "Upgrade")] {
         let mut pieces = request.headers().get_all(&name).iter().flat_map(|v| {
             let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
