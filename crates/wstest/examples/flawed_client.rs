@@ -14,7 +14,8 @@ mod flawed_client;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let names: Vec<&str> = flawed_client::Flaw::ALL.iter().map(|(n, _)| *n).collect();
+    let more = flawed_client::More::ALL.iter().map(|(n, _)| *n);
+    let names: Vec<&str> = flawed_client::Flaw::ALL.iter().map(|(n, _)| *n).chain(more).collect();
     let usage = || format!("usage: flawed_client FLAW BASE_URL [AGENT] (FLAW: {})", names.join(", "));
     let name = args.next().ok_or_else(usage)?;
     let flaw = flawed_client::Flaw::from_name(&name)

@@ -8,6 +8,8 @@ mod agreement;
 mod flawed_client;
 #[path = "client_verdicts/more_flaws.rs"]
 mod more_flaws;
+#[path = "client_verdicts/second_list.rs"]
+mod second_list;
 
 use std::collections::BTreeMap;
 
