@@ -374,6 +374,7 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
             state.stop.notify_one();
         }
         other => {
+            let other = crate::wire::http_head::clip(other, crate::wire::http_head::SHOWN);
             let body = format!("wstest: this fuzzing server has no {other:?}; {USAGE}");
             pending.refuse(404, "Not Found", &body).await;
         }

@@ -283,3 +283,41 @@ async fn agents_are_claimed_only_by_accepted_upgrades_and_names_are_bounded() {
     let _ = stop.send(());
     let _ = task.await;
 }
+
+/// A client whose request is refused and that never reads the answer (a
+/// megabyte request line of control characters, once quoted in full in a
+/// body of 6 MiB that no socket buffer takes) is let go: it held its
+/// connection slot for ever, and 1024 such clients locked the server out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_that_never_reads_is_let_go() {
+    use tokio::io::Interest;
+    let (addr, _outdir, stop, task) = start(&["1.1.1"], "never-reads").await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let mut line = b"GET".to_vec();
+    line.extend(std::iter::repeat_n(1u8, 1_000_000));
+    line.extend(b"\r\n\r\n");
+    tcp.write_all(&line).await.unwrap();
+    // Reading nothing, wait for the server to close its side (the kernel
+    // says so while the answer still waits unread).
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let ready = tcp.ready(Interest::READABLE).await.unwrap();
+            if ready.is_read_closed() {
+                return;
+            }
+            // Seen: wait for the next change.
+            let _ = tcp.try_io(Interest::READABLE, || Err::<(), _>(std::io::ErrorKind::WouldBlock.into()));
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server still holds a client that does not read its refusal");
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.len() < 4096, "{} octets: {answer:.300}", answer.len());
+    assert!(raw(&addr, "/getCaseCount", &addr).await.starts_with("HTTP/1.1 101"));
+    let _ = stop.send(());
+    let _ = task.await;
+}

@@ -14,7 +14,7 @@
 //!   sign, leading zeros), `casetuple` trimmed; a case number of 0 names no
 //!   case, and `case` wins over `casetuple`.
 
-use crate::wire::http_head::{py_int, py_space};
+use crate::wire::http_head::{SHOWN, clip, py_int, py_space};
 
 /// What the request asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -88,11 +88,13 @@ pub(super) fn read(query: Option<&str>, count: usize, tuple: impl Fn(&str) -> Op
     let mut case: Option<i128> = None;
     if let Some(id) = once("casetuple")? {
         let id = id.trim_matches(py_space);
-        let n = tuple(id).ok_or_else(|| format!("casetuple={id:?} is not among the {count} cases this server runs"))?;
+        let n = tuple(id).ok_or_else(|| {
+            format!("casetuple={:?} is not among the {count} cases this server runs", clip(id, SHOWN))
+        })?;
         case = Some(n as i128);
     }
     if let Some(n) = once("case")? {
-        case = Some(py_int(n).ok_or_else(|| format!("case={n:?} is not a case number"))?);
+        case = Some(py_int(n).ok_or_else(|| format!("case={:?} is not a case number", clip(n, SHOWN)))?);
     }
     let shutdown = once("shutdownOnComplete")?.is_some_and(|v| matches!(v.to_lowercase().as_str(), "true" | "yes"));
     let case = match case {

@@ -131,9 +131,29 @@ pub(crate) fn read_head(head: &str) -> (&str, Vec<(String, &str)>) {
     (status_line, fields)
 }
 
+/// How many characters of a peer's text a message quotes (see [`clip`]).
+pub(crate) const SHOWN: usize = 200;
+
+/// `text` cut after `max` characters, with `…` to say so: a message that
+/// quotes what a peer sent (a request line of a megabyte, say) stays short.
+pub(crate) fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{holdable_target, py_str_fails, py2_text, py2_utf8};
+    use super::{clip, holdable_target, py_str_fails, py2_text, py2_utf8};
+
+    #[test]
+    fn quoted_text_is_clipped_at_a_character() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "abc…");
+        assert_eq!(clip("\u{e9}\u{e9}\u{e9}\u{e9}", 2), "\u{e9}\u{e9}…");
+        assert_eq!(clip("", 0), "");
+    }
 
     #[test]
     fn heads_decode_as_python_2_decodes_them() {

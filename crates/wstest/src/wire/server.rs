@@ -24,7 +24,7 @@ use tokio::time::{Duration, sleep_until};
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, holdable_target, py_space, py_str_fails, py2_text, read_head};
+use super::http_head::{SHOWN, clip, head_end, holdable_target, py_space, py_str_fails, py2_text, read_head};
 use super::incoming::READ_CHUNK;
 use super::peer::{Peer, State, Timeouts};
 use super::transport::{Reader, Stream, Writer};
@@ -37,6 +37,16 @@ use judge::{as_the_reference_judges, bad_host_port, duplicate_protocol, repeated
 /// cookies, and there it is served): this bound is ours, against a client
 /// that sends headers for ever.
 const MAX_HEAD: usize = 1 << 20;
+
+/// The longest an HTTP refusal may take to leave (written, then our side
+/// closed): a client that never reads would otherwise hold the connection,
+/// and one of the server's connection slots, for ever.
+const REFUSAL_LIMIT: Duration = Duration::from_secs(5);
+
+/// The most characters of explanation a refusal carries: every quote of
+/// what the client sent is clipped to [`SHOWN`] already; this bounds the
+/// whole body whatever a message quotes.
+const MAX_BODY: usize = 2000;
 
 /// What the fuzzer says it is in its 101 response.
 pub const SERVER_HEADER: &str = concat!("wstest/", env!("CARGO_PKG_VERSION"));
@@ -116,8 +126,7 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
             },
         };
         let response = error_response(refusal.status, refusal.phrase, &format!("wstest: {}", refusal.reason));
-        let _ = wr.write_all(response.as_bytes()).await;
-        let _ = wr.shutdown().await;
+        send_refusal(&mut wr, response.as_bytes()).await;
         return Err(RequestError::Refused(refusal.reason));
     }
 }
@@ -152,14 +161,14 @@ fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
     let (request_line, fields) = read_head(&text);
     let words: Vec<&str> = request_line.split(py_space).filter(|w| !w.is_empty()).collect();
     let [method, target, version] = words[..] else {
-        return Err(HeadRefusal::bad(format!("bad HTTP request line {request_line:?}")));
+        return Err(HeadRefusal::bad(format!("bad HTTP request line {:?}", clip(request_line, SHOWN))));
     };
     if method != "GET" {
-        let reason = format!("HTTP method {method:?} not allowed");
+        let reason = format!("HTTP method {:?} not allowed", clip(method, SHOWN));
         return Err(HeadRefusal { status: 405, phrase: "Method Not Allowed", reason });
     }
     if version != "HTTP/1.1" {
-        let reason = format!("unsupported HTTP version {version:?}");
+        let reason = format!("unsupported HTTP version {:?}", clip(version, SHOWN));
         return Err(HeadRefusal { status: 505, phrase: "HTTP Version Not Supported", reason });
     }
     let mut request = Request::builder()
@@ -167,7 +176,7 @@ fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
         .uri(holdable_target(target).as_ref())
         .version(http::Version::HTTP_11)
         .body(())
-        .map_err(|e| HeadRefusal::bad(format!("bad request target {target:?}: {e}")))?;
+        .map_err(|e| HeadRefusal::bad(format!("bad request target {:?}: {e}", clip(target, SHOWN))))?;
     for (name, value) in fields {
         // `from_bytes` keeps octets past ASCII in a value (`from_str` may not).
         let name = http::HeaderName::from_bytes(name.as_bytes());
@@ -180,19 +189,48 @@ fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
 
 /// An HTTP error response with a plain-text explanation.
 fn error_response(status: u16, reason: &str, body: &str) -> String {
-    let body = format!("{body}\n");
+    let body = format!("{}\n", clip(body, MAX_BODY));
     format!(
         "HTTP/1.1 {status} {reason}\r\nServer: {SERVER_HEADER}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
 }
 
+/// Writes a refusal and closes our side, giving up after [`REFUSAL_LIMIT`]
+/// (the connection is then dropped unanswered).
+async fn send_refusal(wr: &mut Writer, response: &[u8]) {
+    let _ = tokio::time::timeout(REFUSAL_LIMIT, async {
+        wr.write_all(response).await?;
+        wr.shutdown().await
+    })
+    .await;
+}
+
+/// autostrada's answer to a request that is no valid upgrade, its body
+/// clipped to [`MAX_BODY`] characters when the error quotes a huge header
+/// (a `Sec-WebSocket-Key` of a megabyte, say).
+fn upgrade_rejection(e: &handshake::HandshakeError) -> Vec<u8> {
+    let full = handshake::rejection(e);
+    let Some(end) = head_end(&full, 0).filter(|end| full.len() - end > MAX_BODY) else { return full };
+    let body = format!("{}\n", clip(&e.to_string(), MAX_BODY));
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(&full[..end - 4]).split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        } else {
+            out.push_str(&format!("{line}\r\n"));
+        }
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
+}
+
 impl Pending {
     /// Refuses the request with `status` and an explanation for the client.
     pub async fn refuse(mut self, status: u16, reason: &str, body: &str) {
         let response = error_response(status, reason, body);
-        let _ = self.wr.write_all(response.as_bytes()).await;
-        let _ = self.wr.shutdown().await;
+        send_refusal(&mut self.wr, response.as_bytes()).await;
         // Let the client read the answer before the socket goes.
         let mut sink = [0u8; 1024];
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
@@ -214,8 +252,7 @@ impl Pending {
             Ok(a) => self.request.headers().get(SEC_WEBSOCKET_KEY).map_or(a, |k| handshake::accept_key(k.as_bytes())),
             Err(e) => {
                 let reason = e.to_string();
-                let _ = self.wr.write_all(&handshake::rejection(&e)).await;
-                let _ = self.wr.shutdown().await;
+                send_refusal(&mut self.wr, &upgrade_rejection(&e)).await;
                 return Err(Refusal::Upgrade(reason));
             }
         };
@@ -242,7 +279,7 @@ impl Pending {
             // The reference's server raises on such a value (a non-ASCII
             // subprotocol or extension, [`py_str_fails`]) before its case
             // exists: no answer, and no result.
-            let _ = self.wr.shutdown().await;
+            let _ = tokio::time::timeout(REFUSAL_LIMIT, self.wr.shutdown()).await;
             return Err(Refusal::Upgrade(format!("a non-ASCII character in {name}")));
         }
         if let Some(twice) = duplicate_protocol(&self.request) {
@@ -387,6 +424,28 @@ impl Open {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_quote_little_of_what_the_client_sent() {
+        // A request line of a megabyte of control characters, each quoted
+        // as six: the reason quotes 200 characters of it.
+        let line = format!("GET{}\r\n\r\n", "\x01".repeat(1 << 20));
+        let refusal = parse_head(line.as_bytes()).unwrap_err();
+        assert_eq!(refusal.status, 400);
+        assert!(refusal.reason.len() < 2000 && refusal.reason.ends_with("…\""), "{}", refusal.reason.len());
+        let long = error_response(400, "Bad Request", &"x".repeat(1 << 20));
+        assert!(long.len() < MAX_BODY + 300 && long.ends_with("x…\n"), "{}", long.len());
+        // A megabyte key, quoted with every backslash doubled by autostrada.
+        let e = handshake::HandshakeError::BadKey("\\".repeat(1 << 20));
+        let clipped = String::from_utf8(upgrade_rejection(&e)).unwrap();
+        let (head, body) = clipped.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+        assert!(head.contains(&format!("Content-Length: {}", body.len())), "{head}");
+        assert!(body.len() < MAX_BODY * 4 && body.ends_with("…\n"));
+        // A short one is autostrada's as it is.
+        let short = handshake::HandshakeError::BadKey("x".into());
+        assert_eq!(upgrade_rejection(&short), handshake::rejection(&short));
+    }
 
     #[test]
     fn request_heads_are_read_as_the_reference_reads_them() {
