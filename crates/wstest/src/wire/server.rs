@@ -180,8 +180,14 @@ fn parse_head(head: &[u8]) -> Result<Request<()>, HeadRefusal> {
     for (name, value) in fields {
         // `from_bytes` keeps octets past ASCII in a value (`from_str` may not).
         let name = http::HeaderName::from_bytes(name.as_bytes());
-        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_bytes(value.as_bytes())) {
-            request.headers_mut().append(name, value);
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_bytes(value.as_bytes()))
+            && request.headers_mut().try_append(name, value).is_err()
+        {
+            // http holds at most 24,576 names. The reference's server (a
+            // dict) would take more, but no client sends a thousandth of
+            // that many; refused as a head too large, with no result.
+            let reason = "the request has more distinct header names than wstest can hold (24576)".into();
+            return Err(HeadRefusal { status: 431, phrase: "Request Header Fields Too Large", reason });
         }
     }
     Ok(request)
@@ -424,6 +430,20 @@ impl Open {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_of_more_header_names_than_http_holds_is_refused() {
+        let head = |names: usize| {
+            let fields: String = (0..names).map(|i| format!("x{i}: v\r\n")).collect();
+            format!("GET / HTTP/1.1\r\n{fields}\r\n")
+        };
+        assert_eq!(parse_head(head(24_576).as_bytes()).unwrap().headers().len(), 24_576);
+        let refusal = parse_head(head(24_577).as_bytes()).unwrap_err();
+        assert_eq!(refusal.status, 431, "{}", refusal.reason);
+        // Values of one name are not counted.
+        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "x: v\r\n".repeat(30_000));
+        assert_eq!(parse_head(many.as_bytes()).unwrap().headers().len(), 30_000);
+    }
 
     #[test]
     fn refusals_quote_little_of_what_the_client_sent() {
