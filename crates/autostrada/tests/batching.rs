@@ -70,3 +70,35 @@ async fn a_socket_that_keeps_filling_reads_gets_larger_reads() {
     // Reads that stay at 8 KiB took 70 here (frames straddle reads); growing ones take far fewer.
     assert!(used <= 40, "1 MiB took {used} reads");
 }
+
+#[tokio::test]
+async fn bursts_of_small_messages_take_one_read_each() {
+    let (mut client, counts) = pair(1 << 20).await;
+    client.send(Message::text("warm-up")).await.unwrap();
+    assert!(client.next().await.unwrap().unwrap().is_data());
+    // Bursts of sixteen 1 KiB messages (16.5 KiB with their headers, more
+    // than the 8 KiB scratch), each written at once, echoed before the next.
+    let payload = bytes::Bytes::from(vec![7u8; 1024]);
+    let burst = async |client: &mut autostrada::WebSocket<DuplexStream>| {
+        for _ in 0..16 {
+            client.feed(Message::Binary(payload.clone())).await.unwrap();
+        }
+        client.flush().await.unwrap();
+        for _ in 0..16 {
+            assert_eq!(client.next().await.unwrap().unwrap().len(), 1024);
+        }
+    };
+    // The first bursts size the reads.
+    for _ in 0..4 {
+        burst(&mut client).await;
+    }
+    let before = counts.reads.load(Ordering::Relaxed);
+    for _ in 0..32 {
+        burst(&mut client).await;
+    }
+    let used = counts.reads.load(Ordering::Relaxed) - before;
+    // Sized for what the last burst brought in all (not what was left
+    // buffered after its first read was decoded): one read each. Sized by
+    // the leftover, each burst took a scratch read and a second one (64).
+    assert!(used <= 34, "32 bursts took {used} reads");
+}

@@ -274,9 +274,10 @@ impl Reader {
     /// Sizes the next read from how this one went: a read that filled all
     /// it asked for leaves more in the socket, so the next asks for twice
     /// as much (read directly into the buffer, without the stack scratch).
-    /// A short read means the socket is drained: if what is buffered now
-    /// (this read and what came before it, `buffered`) is more than the
-    /// scratch holds, the next read asks for an eighth more than that, so
+    /// A short read means the socket is drained: if what it held (this read
+    /// and the full ones before it since it was last drained, also what was
+    /// decoded between them; at least what is `buffered` now) is more than
+    /// the scratch holds, the next read asks for an eighth more than that, so
     /// that a peer sending messages larger than the scratch gets each one in
     /// a single read that comes back short (the runtime then knows the
     /// socket is empty without a further system call); otherwise the next
@@ -291,9 +292,15 @@ impl Reader {
         if pending {
             return;
         }
-        let brought = got.max(buffered);
         let read_buffer_size = self.read_buffer_size as usize;
-        let burst = if got >= asked && got > 0 {
+        // What the socket held this time: every read since it was last
+        // found drained, including what was decoded between them.
+        let run = self.run as usize + got;
+        let full = got >= asked && got > 0;
+        // Saturating: the burst it sizes is capped far below 4 GiB.
+        self.run = if full { run.min(u32::MAX as usize) as u32 } else { 0 };
+        let brought = got.max(buffered).max(run);
+        let burst = if full {
             (self.burst as usize * 2).min(MAX_BURST_READ).max(read_buffer_size)
         } else if got > 0 && brought > IDLE_READ {
             (brought + brought / READ_SLACK).min(MAX_BURST_READ).max(read_buffer_size)
