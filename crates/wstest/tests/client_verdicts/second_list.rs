@@ -124,3 +124,9 @@ async fn deflate_client_making_two_offers() {
 async fn deflate_client_ending_its_echoes_with_an_empty_continuation() {
     agrees_with_reference("deflate-empty-last-fragment").await;
 }
+
+/// (wstest refused agents past 200 letters, which the reference serves.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_with_an_agent_of_230_letters() {
+    agrees_with_reference("long-agent").await;
+}
