@@ -477,7 +477,8 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
             // failed, as in the reference, rather than going missing.
             let result = never_opened(agent, n, def, &reason, started);
             let shared = state.clone();
-            let _ = tokio::task::spawn_blocking(move || store(&shared, result)).await;
+            let ended = std::time::Instant::now();
+            let _ = tokio::task::spawn_blocking(move || store(&shared, result, ended)).await;
             return;
         }
     };
@@ -508,6 +509,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     run.compression.cache = Some(state.cache.clone());
     let options = DriveOptions { busy_poll: None, hard_deadline: Some(def.hard_deadline()) };
     let session = open.run(&mut run, options, skip).await;
+    let ended = std::time::Instant::now();
     if session.skipped {
         return;
     }
@@ -540,7 +542,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
         );
     }
     let shared = state.clone();
-    let written = tokio::task::spawn_blocking(move || store(&shared, result)).await;
+    let written = tokio::task::spawn_blocking(move || store(&shared, result, ended)).await;
     if let Ok(Err(e)) = written {
         eprintln!("wstest: cannot write reports to {}: {e}", state.spec.outdir.display());
     }

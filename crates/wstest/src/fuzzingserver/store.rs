@@ -63,6 +63,8 @@ pub(super) struct Indexes {
     written: Option<std::time::Instant>,
     /// A task will write what is left shortly (see [`State::flush_later`]).
     pub(super) flush_scheduled: bool,
+    /// When the connection of each (agent, case) result kept ended.
+    ended: std::collections::HashMap<(String, String), std::time::Instant>,
 }
 
 impl Indexes {
@@ -98,12 +100,24 @@ impl Indexes {
 /// Keeps a finished case (its index row, and the case without its records
 /// for the summary), then writes its report and `index.json`. The verdict
 /// is kept even when the files cannot be written.
-pub(super) fn store(state: &State, mut result: CaseResult) -> std::io::Result<()> {
+///
+/// A case an agent runs twice keeps, as in the reference, the result of
+/// the connection that `ended` last: the reference stores a result as its
+/// connection goes, one at a time. Here results are stored from several
+/// threads, and one that took longer to store (a client that gives up on
+/// a connection and runs the case again at once) may come in after the
+/// newer one: it is dropped, files and all.
+pub(super) fn store(state: &State, mut result: CaseResult, ended: std::time::Instant) -> std::io::Result<()> {
     let outdir = &state.spec.outdir;
     let entry = result.index_entry();
+    // One writer at a time, each writing the index as it stands then.
+    let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = (result.agent.clone(), result.id.clone());
+    if pages.ended.get(&key).is_some_and(|&kept| kept > ended) {
+        return Ok(());
+    }
+    pages.ended.insert(key, ended);
     let written = {
-        // One writer at a time, each writing the index as it stands then.
-        let mut pages = state.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let case = std::fs::create_dir_all(outdir)
             .and_then(|()| report::write_case(outdir, &result, &state.spec.cases))
             .map(|row| pages.html.add(row));
@@ -121,8 +135,10 @@ pub(super) fn store(state: &State, mut result: CaseResult) -> std::io::Result<()
         case.and(pages.write(state, false))
     };
     result.session = None;
+    // (Still writing: the summary keeps the result the index keeps.)
     let mut finished = state.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     finished.retain(|r| !(r.agent == result.agent && r.id == result.id));
     finished.push(result);
+    drop(pages);
     written
 }
