@@ -130,3 +130,8 @@ async fn deflate_client_ending_its_echoes_with_an_empty_continuation() {
 async fn client_with_an_agent_of_230_letters() {
     agrees_with_reference("long-agent").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_running_each_case_on_two_connections_at_once() {
+    agrees_with_reference("overlapping-retry").await;
+}
