@@ -135,3 +135,8 @@ async fn client_with_an_agent_of_230_letters() {
 async fn client_running_each_case_on_two_connections_at_once() {
     agrees_with_reference("overlapping-retry").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sending_a_latin_1_user_agent() {
+    leaves_no_result("latin1-user-agent").await;
+}
