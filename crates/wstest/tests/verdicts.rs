@@ -227,6 +227,7 @@ agreement_tests! {
     upgrade_answered_after_six_seconds: "late-101",
     server_going_away_in_the_middle_of_an_echo: "goes-away-mid-echo",
     server_stalling_in_the_middle_of_frames: "stalls-mid-frame",
+    upgrade_agreeing_to_bzip2: "answers-bzip2",
 }
 
 /// A failed opening handshake is reported as the reference reports it: the
@@ -239,6 +240,8 @@ async fn failed_handshakes_report_the_reference_reasons() {
         ("bad-accept", "HTTP Sec-WebSocket-Accept bogus value : expected "),
         ("refuses-upgrade", "WebSocket connection upgrade failed (404 - NotFound)"),
         ("forces-deflate", "WebSocket permessage-compress extension response from server denied by client"),
+        // permessage-bzip2 is known to the reference (read, then declined), not foreign.
+        ("answers-bzip2", "WebSocket permessage-compress extension response from server denied by client"),
         ("hangs-up", "peer dropped the TCP connection without previous WebSocket closing handshake"),
         ("keep-alive-only", "HTTP Connection header does not include 'upgrade' value (case-insensitive) : keep-alive"),
     ];

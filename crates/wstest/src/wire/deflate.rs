@@ -103,12 +103,47 @@ fn no_duplicates(ext: &Extension) -> Result<(), String> {
     }
 }
 
+/// The other compression extension the reference knows (its Python has
+/// the bz2 module): a server's answer naming it is read by its rules, then
+/// declined, as no case accepts it.
+const BZIP2: &str = "permessage-bzip2";
+
+/// Reads a `permessage-bzip2` answer as the reference does before
+/// declining it: each parameter once, only the two compress levels, each
+/// an integer from 1 to 9 (a level without a value reads as True, which
+/// Python takes as 1).
+fn bzip2_response(ext: &Extension) -> Result<(), String> {
+    if let Some(name) = first_repeat(ext.params.iter().map(|(name, _)| name.as_str())) {
+        return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{BZIP2}'"));
+    }
+    for (name, value) in &ext.params {
+        if name != "client_max_compress_level" && name != "server_max_compress_level" {
+            return Err(format!("illegal extension parameter '{name}' for extension '{BZIP2}'"));
+        }
+        let illegal =
+            |v: &str| format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{BZIP2}'");
+        match value.as_deref().map(super::http_head::py_int) {
+            None | Some(Some(1..=9)) => {}
+            Some(Some(level)) => return Err(illegal(&level.to_string())),
+            Some(None) => return Err(illegal(value.as_deref().unwrap_or_default())),
+        }
+    }
+    Ok(())
+}
+
 /// Client role: reads the server's answer (all `Sec-WebSocket-Extensions`
 /// elements). `Ok(None)`: no extension; `Err`: the handshake fails, with
 /// the reason the report gives.
 pub fn parse_response(answer: &[Extension]) -> Result<Option<Agreement>, String> {
     let mut agreed = None;
     for ext in answer {
+        if ext.name == BZIP2 {
+            if agreed.is_some() {
+                return Err("multiple occurrence of a permessage-compress extension".into());
+            }
+            bzip2_response(ext)?;
+            return Err("WebSocket permessage-compress extension response from server denied by client".into());
+        }
         if ext.name != NAME {
             return Err(format!(
                 "server wants to use extension '{}' we did not request, haven't implemented or did not enable",
