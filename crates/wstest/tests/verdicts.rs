@@ -228,6 +228,8 @@ agreement_tests! {
     server_going_away_in_the_middle_of_an_echo: "goes-away-mid-echo",
     server_stalling_in_the_middle_of_frames: "stalls-mid-frame",
     upgrade_agreeing_to_bzip2: "answers-bzip2",
+    upgrade_spelled_with_a_kelvin_sign: "kelvin-upgrade",
+    upgrade_token_after_a_unit_separator: "unit-separator-connection",
 }
 
 /// A failed opening handshake is reported as the reference reports it: the

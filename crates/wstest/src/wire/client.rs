@@ -84,14 +84,16 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
     let joined = |name: &str| Some(get_all(name)).filter(|v| !v.is_empty()).map(|v| v.join(", "));
     match joined("upgrade") {
         None => return Err("HTTP Upgrade header missing".into()),
-        Some(u) if !u.eq_ignore_ascii_case("websocket") => {
+        // Python lower-cases all of Unicode: a KELVIN SIGN (U+212A) reads as `k`.
+        Some(u) if u.to_lowercase() != "websocket" => {
             return Err(format!("HTTP Upgrade header different from 'websocket' (case-insensitive) : {u}"));
         }
         Some(_) => {}
     }
     match joined("connection") {
         None => return Err("HTTP Connection header missing".into()),
-        Some(c) if !c.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")) => {
+        // Each token trimmed of Python's white space (U+001F too), as the reference trims it.
+        Some(c) if !c.split(',').any(|t| t.trim_matches(py_space).to_lowercase() == "upgrade") => {
             return Err(format!("HTTP Connection header does not include 'upgrade' value (case-insensitive) : {c}"));
         }
         Some(_) => {}
