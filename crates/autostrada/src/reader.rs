@@ -108,16 +108,10 @@ pub(crate) struct Reader {
     pub(crate) state: ReadState,
     /// `Config::read_buffer_size`, at most `MAX_READ_AHEAD`.
     pub(crate) read_buffer_size: u32,
-    /// What the next read asks for when no frame asks for more: starts at
-    /// `read_buffer_size`, doubles after every read that filled all it
-    /// asked for, and after a short read is sized for what the socket held
-    /// when that was more than the scratch holds, else back to
-    /// `read_buffer_size` (see [`note_read`](Self::note_read)).
-    pub(crate) burst: u32,
-    /// Octets the reads since the socket was last found drained brought
-    /// (0 after a short read), so that the next burst is sized for all the
-    /// socket held, also what was decoded between those reads.
-    run: u32,
+    /// What the next read asks for when no frame asks for more, and what
+    /// the reads since the socket was last drained brought (see
+    /// [`ReadSizing`](fill::ReadSizing) and [`note_read`](Self::note_read)).
+    sizing: fill::ReadSizing,
     /// Whether the read buffer's storage is one to give back to the thread
     /// once it empties (see [`read_buffer`](crate::read_buffer)), rather than a small one of
     /// this connection's own.
@@ -145,8 +139,7 @@ impl Reader {
             rx,
             state: ReadState::Open,
             read_buffer_size,
-            burst: read_buffer_size,
-            run: 0,
+            sizing: fill::ReadSizing::new(read_buffer_size as usize),
             lent: false,
             copy_below_log2: 0,
             // Milliseconds, rounded up (a sub-millisecond timeout still

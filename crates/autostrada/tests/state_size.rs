@@ -13,14 +13,15 @@ fn connection_state_stays_small() {
     // depending on tokio's features: what is bounded is the rest.
     let stream = size_of::<tokio::net::TcpStream>();
     let ws = size_of::<autostrada::WebSocket<tokio::net::TcpStream>>() - stream;
-    // 272: the reader's state (136, of which 8 since the reads remember
-    // how much a run of them brought), the encoder (24) and, beside the
-    // stream, the outbox and flags the halves share once split (112). A
-    // connection that is not split makes no allocation of its own.
-    assert!(ws <= 272, "WebSocket<TcpStream> is {ws} octets and the stream");
+    // 264 when written: the reader's state (128), the encoder (24) and,
+    // beside the stream, the outbox and flags the halves share once split
+    // (112). A connection that is not split makes no allocation of its own.
+    // Every octet counts: tokio allocates a task in steps of 128 octets,
+    // and 8 more here once cost wsbench's idle connections 128 each.
+    assert!(ws <= 264, "WebSocket<TcpStream> is {ws} octets and the stream");
     // Split, each half keeps its part and a pointer to the shared state.
     let recv = size_of::<autostrada::RecvHalf<tokio::net::TcpStream>>();
-    assert!(recv <= 144, "RecvHalf<TcpStream> is {recv} octets");
+    assert!(recv <= 136, "RecvHalf<TcpStream> is {recv} octets");
     let send = size_of::<autostrada::SendHalf<tokio::net::TcpStream>>();
     assert!(send <= 32, "SendHalf<TcpStream> is {send} octets");
     // The handshake runs boxed: awaiting it adds a pointer or two to the
