@@ -147,7 +147,10 @@ pub struct Config {
     /// it to what their largest message may take on the slowest link they
     /// serve; too short cuts off large messages from slow but honest
     /// peers. Pings, pongs and a message that arrives without the reader
-    /// waiting in its middle are never timed.
+    /// waiting in its middle are never timed. Like the idle and keepalive
+    /// timeouts, it judges the peer, not the application: octets that
+    /// reached the socket before the deadline count even when the
+    /// application reads them later.
     pub message_timeout: Option<Duration>,
     /// Size bounds on the opening handshake's HTTP head.
     pub handshake_limits: HandshakeLimits,

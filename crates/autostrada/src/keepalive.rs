@@ -13,6 +13,13 @@
 //!
 //! One timer serves all three, set to whichever is due first; connections
 //! with none configured carry no timer at all.
+//!
+//! The last two and the keepalive's "no answer" judge the peer's silence,
+//! so they are acted on only once the reader has taken what the socket
+//! holds: an application that stopped polling for a while (a `select!`
+//! that took another branch) must not fail a peer whose pong, message or
+//! rest of a message has been waiting in the socket since before the
+//! deadline. See [`GRACE_OCTETS`].
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +44,14 @@ pub(crate) enum Due {
     SlowMessage,
 }
 
+/// How much the reader may still read, once a deadline on the peer's
+/// silence is found passed while the socket may hold more, before acting
+/// on it anyway: more than any socket's receive buffer holds by default
+/// (Linux grows one to 6 MiB), so what the peer sent before the deadline
+/// is read and counts; a peer that keeps sending other frames (pings, say)
+/// to stretch the deadline gains at most this many octets.
+const GRACE_OCTETS: usize = 8 << 20;
+
 /// The keepalive and idle state of one connection.
 #[derive(Debug)]
 pub(crate) struct Timers {
@@ -48,6 +63,10 @@ pub(crate) struct Timers {
     sleep: Option<Pin<Box<Sleep>>>,
     /// Octets arrived since the keepalive last looked.
     heard: bool,
+    /// Octets read since a deadline on the peer's silence was found passed
+    /// by a reader not yet drained (see [`GRACE_OCTETS`]); `None` while no
+    /// such deadline is pending.
+    overdue_read: Option<usize>,
     /// `Receiver::data_progress` when the idle clock last started inside a
     /// data message (0 when it started between messages).
     progress_mark: usize,
@@ -90,6 +109,7 @@ impl Timers {
             message_timeout: config.message_timeout,
             sleep: None,
             heard: false,
+            overdue_read: None,
             progress_mark: 0,
             pinged: None,
             ping_due,
@@ -100,9 +120,20 @@ impl Timers {
         }))
     }
 
-    /// Octets arrived from the peer.
-    pub(crate) fn heard(&mut self) {
+    /// `n` octets arrived from the peer.
+    pub(crate) fn heard(&mut self, n: usize) {
         self.heard = true;
+        if let Some(read) = &mut self.overdue_read {
+            *read = read.saturating_add(n);
+        }
+    }
+
+    /// Whether a deadline on the peer's silence has passed: a message
+    /// still incomplete, no data, or no sign of life since the keepalive
+    /// ping.
+    fn silence_passed(&self, now: Instant) -> bool {
+        let passed = |due: Option<Instant>| due.is_some_and(|due| now >= due);
+        passed(self.message_due) || passed(self.idle_due) || (self.pinged.is_some() && passed(self.ping_due))
     }
 
     /// A data message arrived: the idle clock starts again.
@@ -146,9 +177,23 @@ impl Timers {
     }
 
     /// Looks at the clock: what is due now, if anything. `data_sent` is the
-    /// send half's "a data message was queued" flag, taken here.
-    pub(crate) fn check(&mut self, data_sent: &AtomicBool) -> Option<Due> {
+    /// send half's "a data message was queued" flag, taken here. `drained`:
+    /// the socket was just found empty; if it was not, a passed deadline on
+    /// the peer's silence waits until it is, or until [`GRACE_OCTETS`] more
+    /// have been read.
+    pub(crate) fn check(&mut self, data_sent: &AtomicBool, drained: bool) -> Option<Due> {
         let now = Instant::now();
+        if !drained && self.silence_passed(now) {
+            match self.overdue_read {
+                Some(read) if read >= GRACE_OCTETS => {}
+                Some(_) => return None,
+                None => {
+                    self.overdue_read = Some(0);
+                    return None;
+                }
+            }
+        }
+        self.overdue_read = None;
         if self.message_due.is_some_and(|due| now >= due) {
             self.message_due = None;
             return Some(Due::SlowMessage);
@@ -184,11 +229,12 @@ impl Timers {
         Some(Due::Ping)
     }
 
-    /// [`check`](Self::check), and when nothing is due, arms the timer for
-    /// the next deadline so that the task wakes then.
+    /// [`check`](Self::check) once the socket has been found empty, and
+    /// when nothing is due, arms the timer for the next deadline so that
+    /// the task wakes then.
     pub(crate) fn poll_due(&mut self, cx: &mut Context<'_>, data_sent: &AtomicBool) -> Poll<Due> {
         loop {
-            if let Some(due) = self.check(data_sent) {
+            if let Some(due) = self.check(data_sent, true) {
                 return Poll::Ready(due);
             }
             let Some(next) = self.ping_due.into_iter().chain(self.idle_due).chain(self.message_due).min() else {
@@ -224,20 +270,44 @@ mod tests {
         let sent = AtomicBool::new(false);
         let mut t = Timers::new(&Config::default().with_message_timeout(Duration::from_secs(20))).unwrap();
         tokio::time::advance(Duration::from_secs(100)).await;
-        assert_eq!(t.check(&sent), None, "between messages nothing is timed");
+        assert_eq!(t.check(&sent, true), None, "between messages nothing is timed");
         t.waiting_in_message();
         tokio::time::advance(Duration::from_secs(15)).await;
         t.waiting_in_message();
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert_eq!(t.check(&sent), Some(Due::SlowMessage), "later waits do not restart the clock");
+        assert_eq!(t.check(&sent, true), Some(Due::SlowMessage), "later waits do not restart the clock");
         // The next message has a clock of its own.
         t.data_received();
         t.waiting_in_message();
         tokio::time::advance(Duration::from_secs(19)).await;
         t.data_received();
         tokio::time::advance(Duration::from_secs(100)).await;
-        assert_eq!(t.check(&sent), None, "a completed message is no longer timed");
+        assert_eq!(t.check(&sent, true), None, "a completed message is no longer timed");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_passed_deadline_waits_for_the_socket_to_be_read_but_not_for_ever() {
+        let sent = AtomicBool::new(false);
+        let mut t = Timers::new(&Config::default().with_message_timeout(Duration::from_secs(20))).unwrap();
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(25)).await;
+        // A busy reader (the socket not yet found empty) reads on first.
+        assert_eq!(t.check(&sent, false), None);
+        t.heard(GRACE_OCTETS - 1);
+        assert_eq!(t.check(&sent, false), None);
+        // Once the socket is empty, or once a peer that keeps it full has
+        // had its grace, the deadline counts.
+        assert_eq!(t.check(&sent, true), Some(Due::SlowMessage));
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(25)).await;
+        assert_eq!(t.check(&sent, false), None);
+        t.heard(GRACE_OCTETS);
+        assert_eq!(t.check(&sent, false), Some(Due::SlowMessage));
+        // The keepalive ping itself is not a judgement: it goes out at once.
+        let mut t = Timers::new(&config(Some(10), None)).unwrap();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent, false), Some(Due::Ping));
     }
 
     #[test]
@@ -249,33 +319,33 @@ mod tests {
     async fn a_silent_peer_is_pinged_then_dropped() {
         let sent = AtomicBool::new(false);
         let mut t = Timers::new(&config(Some(10), None)).unwrap();
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(t.check(&sent), Some(Due::Ping));
+        assert_eq!(t.check(&sent, true), Some(Due::Ping));
         tokio::time::advance(Duration::from_secs(4)).await;
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(t.check(&sent), Some(Due::Dead));
+        assert_eq!(t.check(&sent, true), Some(Due::Dead));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_is_heard_is_not_pinged() {
         let sent = AtomicBool::new(false);
         let mut t = Timers::new(&config(Some(10), None)).unwrap();
-        t.heard();
+        t.heard(1);
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(t.check(&sent), Some(Due::Ping));
+        assert_eq!(t.check(&sent, true), Some(Due::Ping));
         // The answer arrives: alive again, and pinged an interval after
         // the last ping.
-        t.heard();
+        t.heard(1);
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(4)).await;
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(t.check(&sent), Some(Due::Ping));
+        assert_eq!(t.check(&sent, true), Some(Due::Ping));
     }
 
     #[tokio::test(start_paused = true)]
@@ -285,12 +355,12 @@ mod tests {
         tokio::time::advance(Duration::from_secs(20)).await;
         t.data_received();
         tokio::time::advance(Duration::from_secs(20)).await;
-        assert_eq!(t.check(&sent), None);
+        assert_eq!(t.check(&sent, true), None);
         sent.store(true, Ordering::Relaxed);
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(t.check(&sent), None, "a send pushes the deadline");
+        assert_eq!(t.check(&sent, true), None, "a send pushes the deadline");
         tokio::time::advance(Duration::from_secs(30)).await;
-        assert_eq!(t.check(&sent), Some(Due::Idle));
+        assert_eq!(t.check(&sent, true), Some(Due::Idle));
     }
 
     #[tokio::test(start_paused = true)]
@@ -298,12 +368,12 @@ mod tests {
         let sent = AtomicBool::new(false);
         let mut t = Timers::new(&config(None, Some(30))).unwrap();
         tokio::time::advance(Duration::from_secs(30)).await;
-        assert_eq!(t.check(&sent), Some(Due::Idle));
+        assert_eq!(t.check(&sent, true), Some(Due::Idle));
         assert!(t.still_arriving(100), "100 octets of the message came in the last 30 s");
         tokio::time::advance(Duration::from_secs(29)).await;
-        assert_eq!(t.check(&sent), None, "the clock started again");
+        assert_eq!(t.check(&sent, true), None, "the clock started again");
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(t.check(&sent), Some(Due::Idle));
+        assert_eq!(t.check(&sent, true), Some(Due::Idle));
         assert!(!t.still_arriving(100), "none came for 30 s: idle, mid-message or not");
     }
 }

@@ -216,9 +216,12 @@ impl Reader {
         })
     }
 
-    /// What the keepalive and idle timers ask for now; with `cx`, also arms
-    /// the timer to wake the task when they next will. Nothing once a close
-    /// frame is queued: `close_timeout` governs from then on.
+    /// What the keepalive and idle timers ask for now; with `cx` (given
+    /// once the socket was found empty), also arms the timer to wake the
+    /// task when they next will. Without it, a deadline on the peer's
+    /// silence waits for the socket to be read (see `keepalive::GRACE_OCTETS`).
+    /// Nothing once a close frame is queued: `close_timeout` governs from
+    /// then on.
     fn timers_due<S, W>(&mut self, link: &Link<'_, S, W>, cx: Option<&mut Context<'_>>) -> Option<Due> {
         let timers = self.timers()?;
         if link.flags.close_queued() {
@@ -229,7 +232,7 @@ impl Reader {
                 Poll::Ready(due) => Some(due),
                 Poll::Pending => None,
             },
-            None => timers.check(&link.flags.data_sent),
+            None => timers.check(&link.flags.data_sent, false),
         }
     }
 

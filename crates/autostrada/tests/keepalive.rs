@@ -436,3 +436,57 @@ async fn each_message_has_its_own_deadline() {
     assert_eq!(got.len(), 4, "{got:?}");
     assert!(got[..3].iter().all(|m| *m == Message::Binary(bytes::Bytes::from_static(b"ok"))), "{got:?}");
 }
+
+/// Polls `ws` for one second of virtual time: a reader the application
+/// stops polling (a `select!` that took another branch, a timeout).
+async fn glance(ws: &mut WebSocket<DuplexStream>) {
+    let looked = tokio::time::timeout(Duration::from_secs(1), ws.next()).await;
+    assert!(looked.is_err(), "nothing to read yet: {looked:?}");
+}
+
+/// The timers judge the peer, not the application: what the peer sent in
+/// time counts even when the application reads it late. Three deadlines,
+/// each passed while the application looked away and the answer waited in
+/// the socket: the rest of a message (`message_timeout`), a data message
+/// (`idle_timeout`) and the keepalive's pong.
+#[tokio::test(start_paused = true)]
+async fn what_arrived_in_time_counts_however_late_it_is_read() {
+    let slow = Config::default().with_message_timeout(Duration::from_secs(30));
+    let idle = Config::default().with_idle_timeout(Duration::from_secs(30));
+    let cases: [(&str, Config, Vec<u8>, Vec<u8>); 3] = [
+        ("message", slow, vec![0x82, 0x82, 0, 0, 0, 0, b'o'], b"k".to_vec()),
+        ("idle", idle, Vec::new(), masked(0x2, b"ok")),
+        ("keepalive", keepalive(10, 5), Vec::new(), masked(0xa, b"keepalive")),
+    ];
+    for (name, config, start, rest) in cases {
+        let (ours, mut peer) = tokio::io::duplex(1 << 16);
+        let mut server = socket(ours, Role::Server, &config);
+        peer.write_all(&start).await.unwrap();
+        // Waits in the message (or between messages), then looks away.
+        glance(&mut server).await;
+        if name == "keepalive" {
+            // Long enough for the keepalive ping to go out.
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            glance(&mut server).await;
+            let mut ping = [0; 11];
+            peer.read_exact(&mut ping).await.unwrap();
+            assert_eq!(&ping, b"\x89\x09keepalive");
+        }
+        // The peer answers within the deadline; the application reads a
+        // minute later.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        peer.write_all(&rest).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        peer.write_all(&masked(0x2, b"later")).await.unwrap();
+        let want = if name == "keepalive" { vec![] } else { vec![Message::binary(&b"ok"[..])] };
+        let mut got = Vec::new();
+        while got.len() < want.len() + 1 {
+            match tokio::time::timeout(Duration::from_secs(1), server.next()).await {
+                Ok(Some(Ok(m))) => got.push(m),
+                other => panic!("{name}: the connection should stay open, got {got:?} then {other:?}"),
+            }
+        }
+        assert_eq!(&got[..want.len()], &want[..], "{name}");
+        assert_eq!(got.last(), Some(&Message::binary(&b"later"[..])), "{name}");
+    }
+}

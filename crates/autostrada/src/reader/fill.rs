@@ -330,7 +330,7 @@ impl Reader {
     fn note_read(&mut self, pending: bool, got: usize, asked: usize, buffered: usize) {
         if got > 0 {
             if let Some(t) = self.timers() {
-                t.heard();
+                t.heard(got);
             }
         }
         if pending {
