@@ -136,10 +136,17 @@ impl Timers {
         passed(self.message_due) || passed(self.idle_due) || (self.pinged.is_some() && passed(self.ping_due))
     }
 
-    /// A data message arrived: the idle clock starts again.
+    /// A data message arrived: its own clock stops, the idle clock starts
+    /// again.
     pub(crate) fn data_received(&mut self) {
         self.progress_mark = 0;
         self.message_due = None;
+        self.restart_idle();
+    }
+
+    /// The idle clock starts again (and only it: a message still arriving
+    /// keeps its own deadline).
+    fn restart_idle(&mut self) {
         if let Some(t) = self.idle_timeout {
             self.idle_due = Some(after(Instant::now(), t));
         }
@@ -163,7 +170,7 @@ impl Timers {
         if progress == self.progress_mark {
             return false;
         }
-        self.data_received();
+        self.restart_idle();
         self.progress_mark = progress;
         true
     }
@@ -308,6 +315,23 @@ mod tests {
         let mut t = Timers::new(&config(Some(10), None)).unwrap();
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(t.check(&sent, false), Some(Due::Ping));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idleness_put_off_by_a_message_arriving_leaves_its_deadline_alone() {
+        // An idle timeout shorter than the message timeout, and a message
+        // trickling in: progress puts idleness off, not the message's end.
+        let sent = AtomicBool::new(false);
+        let config =
+            Config::default().with_idle_timeout(Duration::from_secs(20)).with_message_timeout(Duration::from_secs(30));
+        let mut t = Timers::new(&config).unwrap();
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(20)).await;
+        assert_eq!(t.check(&sent, true), Some(Due::Idle));
+        assert!(t.still_arriving(5));
+        t.waiting_in_message();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(t.check(&sent, true), Some(Due::SlowMessage), "30 s after the first wait");
     }
 
     #[test]

@@ -371,16 +371,19 @@ async fn a_send_blocked_on_a_dead_peer_fails_when_keepalive_ends_the_connection(
 
 /// A peer that trickles a message never looks idle; `message_timeout` is
 /// the deadline that catches it, counted from the first wait inside the
-/// message, whatever else (pings, more octets of it) arrives meanwhile.
+/// message, whatever else (pings, more octets of it) arrives meanwhile,
+/// and whether the idle timeout is longer or shorter.
 #[tokio::test(start_paused = true)]
 async fn a_trickled_message_runs_out_of_time() {
-    let config =
-        Config::default().with_idle_timeout(Duration::from_secs(60)).with_message_timeout(Duration::from_secs(30));
     // Fragmented (a first fragment, then octets of the last one) or one
     // frame whose payload trickles.
     let fragmented = [unfinished(0x1, b"ab"), masked(0x9, b"p"), vec![0x80, 0x85, 0, 0, 0, 0]].concat();
     let one_frame = vec![0x82, 0x8a, 0, 0, 0, 0];
-    for start in [fragmented, one_frame] {
+    let starts = [(60, fragmented.clone()), (60, one_frame.clone()), (15, fragmented), (15, one_frame)];
+    for (idle, start) in starts {
+        let config = Config::default()
+            .with_idle_timeout(Duration::from_secs(idle))
+            .with_message_timeout(Duration::from_secs(30));
         let (ours, mut peer) = tokio::io::duplex(1 << 16);
         let mut server = socket(ours, Role::Server, &config);
         let begun = Instant::now();
