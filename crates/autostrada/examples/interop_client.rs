@@ -17,7 +17,7 @@ fn message(i: usize) -> Message {
         1 => 0,
         _ => (i * 7919) % 70_000,
     };
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         // Text mixing ASCII with 2-, 3- and 4-octet characters.
         let unit = "Zürich → 東京 🚄 ";
         let mut s: String = unit.chars().cycle().take(size).collect();

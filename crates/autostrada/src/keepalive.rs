@@ -205,16 +205,16 @@ impl Timers {
             self.message_due = None;
             return Some(Due::SlowMessage);
         }
-        if let (Some(due), Some(t)) = (self.idle_due, self.idle_timeout) {
-            if now >= due {
-                // Sends are seen only here, so a connection that last sent
-                // just after the previous look idles up to twice the timeout.
-                if !data_sent.swap(false, Ordering::Relaxed) {
-                    self.idle_due = None;
-                    return Some(Due::Idle);
-                }
-                self.idle_due = Some(after(now, t));
+        if let (Some(due), Some(t)) = (self.idle_due, self.idle_timeout)
+            && now >= due
+        {
+            // Sends are seen only here, so a connection that last sent
+            // just after the previous look idles up to twice the timeout.
+            if !data_sent.swap(false, Ordering::Relaxed) {
+                self.idle_due = None;
+                return Some(Due::Idle);
             }
+            self.idle_due = Some(after(now, t));
         }
         let (Some(due), Some(interval)) = (self.ping_due, self.ping_interval) else { return None };
         if now < due {

@@ -343,10 +343,10 @@ impl Reader {
                                     self.finish(link);
                                     return Poll::Ready(Some(Err(Error::CloseTimeout)));
                                 }
-                                if self.rx.in_data_message() {
-                                    if let Some(t) = self.timers() {
-                                        t.waiting_in_message();
-                                    }
+                                if self.rx.in_data_message()
+                                    && let Some(t) = self.timers()
+                                {
+                                    t.waiting_in_message();
                                 }
                                 if let Some(due) = self.timers_due(link, Some(cx)) {
                                     self.on_due(link, due);

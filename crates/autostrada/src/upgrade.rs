@@ -231,20 +231,19 @@ pub(crate) fn negotiate<B>(
         None => server.protocols.iter().find(|p| offered.contains(p)).cloned(),
     };
     let mut headers = answer.headers;
-    if let Some(p) = &protocol {
-        if let Ok(v) = HeaderValue::from_str(p) {
-            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-        }
+    if let Some(p) = &protocol
+        && let Ok(v) = HeaderValue::from_str(p)
+    {
+        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
     }
     // RFC 7692 §5: accept the first permessage-deflate offer we can honour.
     let mut deflate = None;
-    if let Some(policy) = &server.config.deflate {
-        if let Some((params, answer)) = policy.accept(&handshake::extensions(request.headers())) {
-            if let Ok(v) = HeaderValue::from_str(&answer) {
-                headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-                deflate = Some(params);
-            }
-        }
+    if let Some(policy) = &server.config.deflate
+        && let Some((params, answer)) = policy.accept(&handshake::extensions(request.headers()))
+        && let Ok(v) = HeaderValue::from_str(&answer)
+    {
+        headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+        deflate = Some(params);
     }
     Ok(Agreed { headers, protocol, deflate })
 }

@@ -32,10 +32,10 @@ struct ReportsWaiting {
 impl AsyncRead for ReportsWaiting {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let polled = Pin::new(&mut self.tcp).poll_read(cx, buf);
-        if polled.is_pending() {
-            if let Some(waiting) = self.waiting.take() {
-                let _ = waiting.send(());
-            }
+        if polled.is_pending()
+            && let Some(waiting) = self.waiting.take()
+        {
+            let _ = waiting.send(());
         }
         polled
     }

@@ -72,10 +72,10 @@ async fn case_count(base: &str) -> Result<usize, String> {
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
     while let Some(message) = ws.next().await {
         let message = message.map_err(|e| format!("{url}: {e}"))?;
-        if let Ok(text) = message.to_text() {
-            if let Ok(count) = text.trim().parse() {
-                return Ok(count);
-            }
+        if let Ok(text) = message.to_text()
+            && let Ok(count) = text.trim().parse()
+        {
+            return Ok(count);
         }
     }
     Err(format!("{url} sent no case count"))

@@ -133,10 +133,10 @@ mod tests {
                 assert!(w[1] > e.valid_up_to(), "failed before any invalid octet");
                 return false;
             }
-            if let Some(e) = std_err {
-                if let Some(bad) = e.error_len() {
-                    assert!(w[1] <= e.valid_up_to() + bad, "missed an invalid sequence in {:?}", &data[w[0]..w[1]]);
-                }
+            if let Some(e) = std_err
+                && let Some(bad) = e.error_len()
+            {
+                assert!(w[1] <= e.valid_up_to() + bad, "missed an invalid sequence in {:?}", &data[w[0]..w[1]]);
             }
         }
         v.finish().is_ok()

@@ -328,10 +328,10 @@ impl Reader {
     /// read is a scratch read again. An empty socket says nothing of what
     /// comes next and changes nothing.
     fn note_read(&mut self, pending: bool, got: usize, asked: usize, buffered: usize) {
-        if got > 0 {
-            if let Some(t) = self.timers() {
-                t.heard(got);
-            }
+        if got > 0
+            && let Some(t) = self.timers()
+        {
+            t.heard(got);
         }
         if pending {
             return;

@@ -387,12 +387,12 @@ impl DeflateConfig {
             found = Some(read_params(ext)?);
         }
         let Some(w) = found else { return Ok(None) };
-        if let (Some(asked), Some(got)) = (self.server_max_window_bits, w.server_max_window_bits) {
-            if got > asked {
-                return Err(DeflateError::Mismatch(format!(
-                    "server_max_window_bits={got} exceeds the {asked} we asked for"
-                )));
-            }
+        if let (Some(asked), Some(got)) = (self.server_max_window_bits, w.server_max_window_bits)
+            && got > asked
+        {
+            return Err(DeflateError::Mismatch(format!(
+                "server_max_window_bits={got} exceeds the {asked} we asked for"
+            )));
         }
         if self.server_max_window_bits.is_some() && w.server_max_window_bits.is_none() {
             return Err(DeflateError::Mismatch("server_max_window_bits was requested but not confirmed".into()));
