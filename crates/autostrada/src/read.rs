@@ -67,7 +67,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for RecvHalf<S> {
 impl<S> RecvHalf<S> {
     /// The stream under the connection, e.g. for its peer address or TLS
     /// session. The guard holds the connection's lock: drop it before the
-    /// next await, or both halves wait for it.
+    /// next await, or both halves wait for it, and before any other call on
+    /// either half (`buffered_amount` included), which would wait for it
+    /// on this very thread for ever.
     pub fn get_ref(&self) -> StreamRef<'_, S> {
         StreamRef(self.shared.lock())
     }
