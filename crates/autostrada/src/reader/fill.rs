@@ -258,11 +258,18 @@ impl Reader {
         };
         // Keep what arrived at its own size, and give the large buffer
         // back, when the socket went quiet on a partial frame after a burst
-        // (an empty buffer waits for `release_buffer`), or when a small read
+        // (an empty buffer waits for `release_buffer`) and the storage is
+        // more than twice what that frame needs, or when a small read
         // landed in a large buffer (a connection that last saw large reads):
-        // a message the application holds then pins no large buffer.
+        // a waiting connection then holds in proportion to the frame it
+        // waits on, however large a flood of small messages before it made
+        // the reads, and a message the application holds pins no large buffer.
         let copy_out = if polled.is_pending() {
-            !buf.is_empty() && buf.len() < read_buffer_size && asked > read_buffer_size
+            // What arrived of the frame and what is still to come of it
+            // (this read, if any, counted once: `remaining` was before it).
+            let frame_needs = (arrived + remaining).max(buf.len()).max(read_buffer_size);
+            !buf.is_empty()
+                && (buf.capacity() > 2 * frame_needs || (buf.len() < read_buffer_size && asked > read_buffer_size))
         } else {
             self.lent && arrived == 0 && got > 0 && got < read_buffer::LEND_MIN
         };
