@@ -56,7 +56,7 @@ async fn held_while_waiting(flood: usize, partial: usize) -> usize {
     // Everything is in the socket once the writer is done; the reader then
     // takes it all and waits for the rest of the frame.
     let peer = writer.await.unwrap();
-    while let Some(polled) = ws.next().now_or_never() {
+    if let Some(polled) = ws.next().now_or_never() {
         panic!("the frame is incomplete, yet the stream gave {polled:?}");
     }
     let before = counting::CURRENT.load(Ordering::Relaxed);
