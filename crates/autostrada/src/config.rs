@@ -92,7 +92,10 @@ pub struct Config {
     /// its record buffer, so one flush of that buffer, at most a few tens
     /// of KiB, must go out within the timeout). After the timeout the
     /// connection is broken for writing (a frame may be half out): every
-    /// later send fails the same way; drop it.
+    /// later send fails the same way, and the stream of received messages
+    /// ends with the same error (also when the stalled writes were only
+    /// the library's own replies, pongs to a peer that pings and never
+    /// reads); drop it.
     /// Without it, a peer that never reads holds the connection and
     /// everything queued on it for as long as the application waits on a
     /// send — the read half's timers (close, keepalive, idle) do not run

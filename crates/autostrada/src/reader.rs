@@ -202,17 +202,26 @@ impl Reader {
     /// read path. Returns whether a close frame has gone out (one lock for
     /// both). Registers the read half's waker even when nothing is queued:
     /// the send half wakes the reader through it when it queues a close.
+    ///
+    /// # Errors
+    /// The writes stalled past `Config::write_timeout`: the connection can
+    /// no longer answer the peer (a frame may be half out), so the read
+    /// half ends too, also when no send waits to hear it. Other write
+    /// errors are left to the next send, and to the reads, which see a
+    /// broken connection their own way.
     fn push_writes<S: AsyncRead + AsyncWrite + Unpin, W: Access<S>>(
         &self,
         link: &mut Link<'_, S, W>,
         cx: &Context<'_>,
-    ) -> bool {
+    ) -> std::io::Result<bool> {
         link.poll_io(Side::Reader, cx, |w, cx| {
-            if w.tx.pending() > 0 || w.unflushed {
-                // A pending or failed write is seen again by the next send or poll.
-                let _ = w.poll_write_out(cx);
+            if (w.tx.pending() > 0 || w.unflushed)
+                && let Poll::Ready(Err(e)) = w.poll_write_out(cx)
+                && e.kind() == std::io::ErrorKind::TimedOut
+            {
+                return Err(e);
             }
-            w.tx.close_sent()
+            Ok(w.tx.close_sent())
         })
     }
 
@@ -336,7 +345,13 @@ impl Reader {
                         Err(e) => self.start_closing(Ending::Failed(e)),
                         Ok(None) => match self.poll_fill(link, cx, true) {
                             Poll::Pending => {
-                                let close_sent = self.push_writes(link, cx);
+                                let close_sent = match self.push_writes(link, cx) {
+                                    Ok(sent) => sent,
+                                    Err(stalled) => {
+                                        self.finish(link);
+                                        return Poll::Ready(Some(Err(Error::Io(stalled))));
+                                    }
+                                };
                                 self.release_buffer();
                                 // We sent a close and wait for the answer: not forever.
                                 if close_sent && self.poll_deadline(cx) {

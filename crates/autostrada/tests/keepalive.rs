@@ -227,6 +227,39 @@ async fn a_send_to_a_peer_that_reads_nothing_times_out() {
     assert_eq!(begun.elapsed(), Duration::from_secs(30));
 }
 
+/// An application that only reads: the writes are the library's own (pongs
+/// to a peer that pings and never reads), and when they stall for
+/// `write_timeout` the stream ends with that error instead of reading on
+/// from a peer that can no longer be answered.
+#[tokio::test(start_paused = true)]
+async fn a_reader_whose_replies_stall_ends_after_the_write_timeout() {
+    let (ours, mut peer) = tokio::io::duplex(256);
+    let config = Config::default().with_write_timeout(Some(Duration::from_secs(30)));
+    let mut server = socket(ours, Role::Server, &config);
+    let begun = Instant::now();
+    let pinger = tokio::spawn(async move {
+        // Pings at 1 s intervals, their pongs never read.
+        for _ in 0..120 {
+            if peer.write_all(&masked(0x9, &[b'p'; 100])).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        peer
+    });
+    let ended = loop {
+        match server.next().await {
+            Some(Ok(Message::Ping(_))) => continue,
+            other => break other,
+        }
+    };
+    assert!(matches!(&ended, Some(Err(Error::Io(e))) if e.kind() == std::io::ErrorKind::TimedOut), "{ended:?}");
+    // The pipe filled with the second pong; 30 s later it is over.
+    assert!(begun.elapsed() <= Duration::from_secs(33), "{:?}", begun.elapsed());
+    assert!(server.next().await.is_none(), "the stream ends after the error");
+    pinger.abort();
+}
+
 /// A slow reader is not a dead one: every octet it takes restarts the clock.
 #[tokio::test(start_paused = true)]
 async fn a_send_to_a_slow_reader_completes() {
