@@ -31,6 +31,7 @@ use crate::cases::{self, CaseDef, CaseRun};
 use crate::report::{self, CaseResult, Index};
 use crate::spec::ServerSpec;
 use crate::verdict::judge;
+use crate::wire::peer::sleep_until_deadline;
 use crate::wire::server::{Pending, Refusal, read_request};
 use crate::wire::transport::Stream;
 use crate::wire::{DriveOptions, Handler, Peer};
@@ -299,15 +300,18 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
     let _ = tcp.set_nodelay(true);
     let stream = match &state.tls {
         None => Stream::Tcp(tcp),
-        Some(acceptor) => match tokio::time::timeout(state.spec.timeouts.open_handshake, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => Stream::TlsServer(Box::new(tls)),
-            Ok(Err(e)) => {
+        // The opening-handshake timeout bounds TLS too (nothing does when it is 0).
+        Some(acceptor) => match tokio::select! {
+            accepted = acceptor.accept(tcp) => accepted,
+            () = sleep_until_deadline(state.spec.timeouts.open_handshake_deadline()) => return,
+        } {
+            Ok(tls) => Stream::TlsServer(Box::new(tls)),
+            Err(e) => {
                 if state.options.debug {
                     eprintln!("wstest: {peer_addr}: TLS handshake failed: {e}");
                 }
                 return;
             }
-            Err(_) => return,
         },
     };
     let Ok(pending) = read_request(stream, state.spec.timeouts).await else { return };

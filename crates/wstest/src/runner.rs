@@ -100,11 +100,8 @@ async fn run_case(
     let skip = move |_: Option<&str>| spec.excluded_for(&skip_agent, &skip_id);
     let deadline = case_timeout.map_or_else(|| def.hard_deadline(), |t| t.min(def.hard_deadline()));
     options.drive.hard_deadline = Some(deadline);
-    // The connection ends itself at its hard deadline; this is the net
-    // under that for a connect or handshake that never finishes.
-    let net =
-        deadline.saturating_add(server.timeouts.open_handshake).saturating_add(std::time::Duration::from_secs(35));
-    let outcome = tokio::time::timeout(net, run_client(&server.target, &options, peer, &mut run, &skip)).await;
+    let outcome =
+        tokio::time::timeout(net(deadline, &server), run_client(&server.target, &options, peer, &mut run, &skip)).await;
     let mut result = CaseResult {
         agent: agent.to_string(),
         id: def.id.clone(),
@@ -153,19 +150,29 @@ async fn run_case(
     Some(result)
 }
 
+/// The net under a connection that ends itself at its hard `deadline`: for a
+/// connect or an opening handshake that never finishes (which nothing else
+/// bounds when the spec's `openHandshakeTimeout` is 0).
+fn net(deadline: std::time::Duration, server: &Server) -> std::time::Duration {
+    deadline.saturating_add(server.timeouts.open_handshake).saturating_add(std::time::Duration::from_secs(35))
+}
+
 /// Learns a server's agent name from its `Server` header (reference rule:
 /// "UnknownServer" without one).
 async fn learn_agent(server: &Server) -> String {
-    let probe = cases::all().into_iter().next().map(|c| CaseRun::new(&c));
-    let Some(mut run) = probe else {
+    let Some(def) = cases::all().into_iter().next() else {
         return "UnknownServer".into();
     };
+    let mut run = CaseRun::new(&def);
     let mut peer = Peer::new(Role::Client);
     peer.timeouts = server.timeouts;
-    // Close right after opening: we only want the header.
-    let options = ClientOptions { tls: server.tls.as_ref().map(|t| t.0.clone()), ..ClientOptions::default() };
-    let session = run_client(&server.target, &options, peer, &mut run, &|_| true).await;
-    let agent = session.ok().and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into());
+    // Close right after opening: we only want the header. Bounded as a case
+    // is, since a timeout of 0 arms no timer to end a silent server's wait.
+    let mut options = ClientOptions { tls: server.tls.as_ref().map(|t| t.0.clone()), ..ClientOptions::default() };
+    options.drive.hard_deadline = Some(def.hard_deadline());
+    let probe = run_client(&server.target, &options, peer, &mut run, &|_| true);
+    let session = tokio::time::timeout(net(def.hard_deadline(), server), probe).await.ok().and_then(Result::ok);
+    let agent = session.and_then(|s| s.server_header).unwrap_or_else(|| "UnknownServer".into());
     fit_agent(agent)
 }
 

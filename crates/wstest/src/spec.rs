@@ -10,6 +10,23 @@
 //!    "exclude-agent-cases": {}
 //! }
 //! ```
+//!
+//! `options` (top level, or per server in a `fuzzingclient` spec, where it
+//! wins key by key) holds the reference's protocol options, in seconds from
+//! 0 to a day: `openHandshakeTimeout` (default 5), `closeHandshakeTimeout`
+//! (1: after a close of ours that is not a reply) and
+//! `serverConnectionDropTimeout` (1: `fuzzingclient` only, for the server to
+//! drop TCP after the closing handshake; the reference's `fuzzingserver`
+//! stops on it), plus `autoFragmentSize` (octets, 0: none). A timeout of 0
+//! arms no timer, as in the reference, which arms each only when it is
+//! above 0 (autobahn 0.10.9 `websocket/protocol.py`: `_connectionMade`,
+//! `sendCloseFrame`, `onCloseFrame`). The wait is then bounded by the case's
+//! own timers (most cases fail the connection a second or so after they
+//! start) and, where the reference would wait for ever, by wstest's hard
+//! deadline of the case (`--case-timeout`); in `fuzzingserver` mode a client
+//! that never sends its request keeps its connection until it goes.
+//! `version`, `failByDrop`, `tcpNoDelay` and `utf8validateIncoming` are
+//! accepted and change nothing; other options are ignored with a warning.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -524,6 +541,24 @@ mod tests {
         let s = with(r#"{"serverConnectionDropTimeout": 86400, "openHandshakeTimeout": 0.5}"#).unwrap();
         assert_eq!(s.servers[0].timeouts.server_drop, Duration::from_secs(86_400));
         assert_eq!(s.servers[0].timeouts.open_handshake, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn timeouts_of_0_set_no_deadline() {
+        let s = parse_client(
+            r#"{"servers": [{"url": "ws://h:1", "options": {"openHandshakeTimeout": 0}}],
+                "options": {"openHandshakeTimeout": 2, "closeHandshakeTimeout": 0, "serverConnectionDropTimeout": 0}}"#,
+            None,
+        )
+        .unwrap();
+        let t = s.servers[0].timeouts;
+        assert_eq!(
+            (t.close_handshake, t.server_drop, t.open_handshake),
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO)
+        );
+        assert_eq!(t.open_handshake_deadline(), None);
+        let s = parse_server(r#"{"url": "ws://h:1", "options": {"openHandshakeTimeout": 0.25}}"#, None).unwrap();
+        assert!(s.timeouts.open_handshake_deadline().is_some());
     }
 
     #[test]

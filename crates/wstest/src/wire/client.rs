@@ -10,7 +10,7 @@ use autostrada::proto::handshake::{Target, accept_key, generate_key};
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Duration, sleep_until, timeout};
+use tokio::time::{Duration, timeout};
 
 use autostrada::rustls::pki_types::ServerName;
 use autostrada::tokio_rustls::TlsConnector;
@@ -19,7 +19,7 @@ use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
 use super::http_head::{head_end, py_space, py2_utf8, read_head};
-use super::peer::{Peer, State};
+use super::peer::{Peer, State, sleep_until_deadline};
 use super::transport::Stream;
 
 /// How long to wait for the TCP connection.
@@ -208,7 +208,8 @@ pub async fn run_client(
         Stream::Tcp(tcp)
     };
     let started = chrono::Utc::now();
-    let deadline = tokio::time::Instant::now() + peer.timeouts.open_handshake;
+    // No deadline for a timeout of 0: the case's hard deadline (the runner's) bounds the wait then.
+    let deadline = peer.timeouts.open_handshake_deadline();
     let key = generate_key();
     let mut headers = options.headers.clone();
     if !options.deflate_offers.is_empty() {
@@ -241,7 +242,7 @@ pub async fn run_client(
         chunk.clear();
         let read = tokio::select! {
             r = rd.read_buf(&mut chunk) => r,
-            () = sleep_until(deadline) => {
+            () = sleep_until_deadline(deadline) => {
                 peer.close.was_open_handshake_timeout = true;
                 peer.close.was_not_clean_reason = Some("peer did not finish (in time) the opening handshake".into());
                 peer.close.dropped_by_me = true;

@@ -125,14 +125,39 @@ fn delay_json(secs: f64) -> Value {
 }
 
 /// Timeouts of the peer's own protocol (the reference's defaults).
+///
+/// A timeout of zero arms no timer at all, as in the reference, which arms
+/// each of these only when it is above 0 (autobahn 0.10.9
+/// `websocket/protocol.py`: `openHandshakeTimeout` in `_connectionMade`,
+/// `closeHandshakeTimeout` in `sendCloseFrame`, `serverConnectionDropTimeout`
+/// in `onCloseFrame`): the wait is then bounded only by the case's own
+/// timers and by wstest's hard deadline of the case.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// After we sent a close that is not a reply.
+    /// After we sent a close that is not a reply (0: no timer).
     pub close_handshake: Duration,
-    /// Client role: after the closing handshake, for the server to drop TCP.
+    /// Client role: after the closing handshake, for the server to drop TCP
+    /// (0: no timer).
     pub server_drop: Duration,
-    /// For the opening handshake.
+    /// For the opening handshake (0: no timer).
     pub open_handshake: Duration,
+}
+
+impl Timeouts {
+    /// When the opening handshake begun now must be over: `None` for a
+    /// timeout of 0, which the reference never arms.
+    #[must_use]
+    pub fn open_handshake_deadline(&self) -> Option<tokio::time::Instant> {
+        (!self.open_handshake.is_zero()).then(|| tokio::time::Instant::now() + self.open_handshake)
+    }
+}
+
+/// Waits until `deadline`, or for ever when there is none (a timeout of 0).
+pub(crate) async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Default for Timeouts {
@@ -380,7 +405,8 @@ impl Peer {
         self.close.closed_by_me = !is_reply;
         self.close.local_close_code = code;
         self.close.local_close_reason = reason.map(|r| r.to_vec());
-        if !is_reply {
+        // The reference arms it only when above 0.
+        if !is_reply && !self.timeouts.close_handshake.is_zero() {
             self.arm(self.timeouts.close_handshake, Timer::CloseHandshake);
         }
     }
@@ -510,11 +536,14 @@ impl Peer {
                 self.disarm(&Timer::CloseHandshake);
                 if self.role == Role::Server {
                     self.drop_tcp(false);
-                } else if !self.timers.iter().any(|(_, t)| *t == Timer::ServerDrop) {
+                } else if !self.timeouts.server_drop.is_zero()
+                    && !self.timers.iter().any(|(_, t)| *t == Timer::ServerDrop)
+                {
                     // The reference arms one more timer for every further
-                    // close; the first fires first and drops, the others
-                    // then find the connection closed. Arming only the
-                    // first keeps that timing and the timer list short.
+                    // close (none when the timeout is 0); the first fires
+                    // first and drops, the others then find the connection
+                    // closed. Arming only the first keeps that timing and
+                    // the timer list short.
                     self.arm(self.timeouts.server_drop, Timer::ServerDrop);
                 }
             }

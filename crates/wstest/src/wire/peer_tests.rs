@@ -147,3 +147,24 @@ fn a_flood_of_close_frames_while_closing_arms_one_server_drop_timer() {
     assert_eq!(p.state, State::Closing);
     assert!(p.close.was_clean);
 }
+
+#[test]
+fn timeouts_of_0_arm_no_timer() {
+    // Client role: neither the close-handshake timer nor, after the reply,
+    // the server-drop timer (the reference arms each only above 0).
+    let mut p = Peer::new(Role::Client);
+    p.timeouts.close_handshake = Duration::ZERO;
+    p.timeouts.server_drop = Duration::ZERO;
+    p.state = State::Open;
+    p.send_close_frame(Some(1000), None, false);
+    assert!(p.timers.is_empty(), "{:?}", p.timers);
+    p.on_close_frame(Some(1000), None);
+    assert!(p.timers.is_empty(), "{:?}", p.timers);
+    assert!((p.close.was_clean, p.state) == (true, State::Closing));
+    // One of them at 0 leaves the other armed.
+    let mut p = Peer::new(Role::Server);
+    p.timeouts.server_drop = Duration::ZERO;
+    p.state = State::Open;
+    p.send_close_frame(Some(1000), None, false);
+    assert!(matches!(p.timers[..], [(_, Timer::CloseHandshake)]), "{:?}", p.timers);
+}

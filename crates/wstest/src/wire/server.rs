@@ -19,14 +19,14 @@ use bytes::{Buf, BufMut};
 use http::header::{SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL};
 use http::{HeaderValue, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::{Duration, sleep_until};
+use tokio::time::Duration;
 
 use super::deflate::{Acceptor, Deflate, check_offers};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
 use super::http_head::{SHOWN, clip, head_end, holdable_target, py_space, py_str_fails, py2_text, read_head};
 use super::incoming::READ_CHUNK;
-use super::peer::{Peer, State, Timeouts};
+use super::peer::{Peer, State, Timeouts, sleep_until_deadline};
 use super::transport::{Reader, Stream, Writer};
 
 mod judge;
@@ -86,14 +86,17 @@ pub async fn read_request(stream: Stream, timeouts: Timeouts) -> Result<Pending,
     let (mut rd, mut wr) = stream.split();
     let mut peer = Peer::new(Role::Server);
     peer.timeouts = timeouts;
-    let deadline = tokio::time::Instant::now() + timeouts.open_handshake;
+    // A timeout of 0 sets no deadline, as the reference arms no timer then:
+    // a client that never completes its request keeps its connection (one of
+    // the fuzzing server's slots) until it goes.
+    let deadline = timeouts.open_handshake_deadline();
     loop {
         let buf = peer.head_buffer();
         let from = buf.len();
         let mut room = buf.limit(READ_CHUNK);
         let read = tokio::select! {
             r = rd.read_buf(&mut room) => r,
-            () = sleep_until(deadline) => return Err(RequestError::Gone("no complete request within the opening handshake timeout".into())),
+            () = sleep_until_deadline(deadline) => return Err(RequestError::Gone("no complete request within the opening handshake timeout".into())),
         };
         match read {
             Ok(n) if n > 0 => peer.note_read(from),
