@@ -10,6 +10,8 @@ mod flawed_client;
 mod more_flaws;
 #[path = "client_verdicts/second_list.rs"]
 mod second_list;
+#[path = "client_verdicts/zero_timeouts.rs"]
+mod zero_timeouts;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,15 @@ const JOBS: usize = 16;
 /// driving it; returns every case's result, and its report as written
 /// (`<agent>_case_<id>.json`, with the closing fields and the wire log).
 async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, serde_json::Value>) {
+    run_with(name, cases, &serde_json::json!({})).await
+}
+
+/// [`run`] with the spec's protocol `options`.
+async fn run_with(
+    name: &str,
+    cases: &[&str],
+    options: &serde_json::Value,
+) -> (Vec<CaseResult>, BTreeMap<String, serde_json::Value>) {
     let flaw = flawed_client::Flaw::from_name(name).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -34,7 +45,8 @@ async fn run(name: &str, cases: &[&str]) -> (Vec<CaseResult>, BTreeMap<String, s
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let outdir = std::env::temp_dir().join(format!("wstest-client-verdicts-{name}-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&outdir);
-    let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases}).to_string();
+    let text = serde_json::json!({"url": format!("ws://{addr}"), "outdir": outdir, "cases": cases, "options": options})
+        .to_string();
     let spec = wstest::spec::parse_server(&text, None).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(wstest::fuzzingserver::serve(spec, listener, Default::default(), async {

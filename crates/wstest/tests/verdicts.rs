@@ -26,11 +26,21 @@ fn suite_sample() -> Vec<String> {
 }
 
 async fn run(url: &str, agent: &str, cases: &[&str]) -> Vec<CaseResult> {
-    let cases = serde_json::to_string(cases).unwrap();
-    let text = format!(r#"{{"servers": [{{"agent": "{agent}", "url": "{url}"}}], "cases": {cases}}}"#);
-    let spec = spec::parse_client(&text, None).unwrap();
+    run_with(url, agent, cases, &serde_json::json!({}), None).await
+}
+
+/// [`run`] with the spec's protocol `options` and a `--case-timeout`.
+async fn run_with(
+    url: &str,
+    agent: &str,
+    cases: &[&str],
+    options: &serde_json::Value,
+    case_timeout: Option<std::time::Duration>,
+) -> Vec<CaseResult> {
+    let text = serde_json::json!({"servers": [{"agent": agent, "url": url}], "cases": cases, "options": options});
+    let spec = spec::parse_client(&text.to_string(), None).unwrap();
     let options =
-        RunOptions { jobs: 32, quiet: true, debug: false, busy_poll: Some(RunOptions::BUSY_POLL), case_timeout: None };
+        RunOptions { jobs: 32, quiet: true, debug: false, busy_poll: Some(RunOptions::BUSY_POLL), case_timeout };
     runner::run(spec, &options, std::future::pending()).await
 }
 
@@ -66,6 +76,17 @@ async fn agrees_with_reference(name: &str) {
     let ids: Vec<&str> = expected.keys().map(String::as_str).collect();
     let results = run(&format!("ws://{addr}"), name, &ids).await;
     agreement::assert_agrees(name, &expected, &results);
+}
+
+/// One agreement test per recording with options: `test_name: "fixture-name"`.
+macro_rules! agreement_tests_given_options {
+    ($($(#[$doc:meta])* $test:ident: $fixture:literal),* $(,)?) => {$(
+        $(#[$doc])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            agrees_with_reference_given_options($fixture).await;
+        }
+    )*};
 }
 
 /// One agreement test per flaw: `test_name: "flaw-name"`, doc comments allowed.
@@ -291,4 +312,47 @@ async fn a_server_that_never_drops_is_cut_off_with_its_records() {
         let rows = json["wirelog"].as_array().unwrap();
         assert!(rows.iter().any(|row| row[0] == "RF"), "the wire log keeps the frames: {rows:?}");
     }
+}
+
+/// Runs the recording `fixture` of `expected-options/` (its flaw, with the
+/// spec options it was recorded with) and compares every verdict pair with
+/// the reference's.
+async fn agrees_with_reference_given_options(fixture: &str) {
+    let _turn = agreement::AT_ONCE.acquire().await.unwrap();
+    let recorded = agreement::expected_with_options(fixture);
+    let addr = flawed::start(flawed::Flaw::from_name(&recorded.flaw).unwrap(), "127.0.0.1:0").await.unwrap();
+    let ids: Vec<&str> = recorded.verdicts.keys().map(String::as_str).collect();
+    let results = run_with(&format!("ws://{addr}"), &recorded.flaw, &ids, &recorded.options, None).await;
+    agreement::assert_agrees(fixture, &recorded.verdicts, &results);
+}
+
+// Spec timeouts of 0: the reference arms no timer for them, so the wait ends
+// by the case's own timers (a kill timer, mostly a second after the start).
+agreement_tests_given_options! {
+    /// No server-drop timer: a server that keeps TCP open after the closing
+    /// handshake is dropped by the case's kill timer (FAILED BY CLIENT), not
+    /// by the timer (UNCLEAN).
+    server_lingering_with_a_server_drop_timeout_of_0: "lingers-after-close.server-drop-0",
+    /// No close-handshake timer: a close reply two seconds late completes a
+    /// clean close where no kill timer comes first.
+    server_answering_close_late_with_a_close_handshake_timeout_of_0: "late-close-reply.close-handshake-0",
+    /// No opening-handshake timer: a 101 six seconds late opens the case.
+    upgrade_answered_late_with_an_open_handshake_timeout_of_0: "late-101.open-handshake-0",
+}
+
+/// Where the reference, with no timer left, would wait for ever (2.1 only
+/// closes after a second, with no kill timer, and this server never drops
+/// TCP), wstest still ends the case at its hard deadline (here cut to 2 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_drop_timeout_of_0_still_ends_at_the_hard_deadline() {
+    let addr = flawed::start(flawed::Flaw::LingersAfterClose, "127.0.0.1:0").await.unwrap();
+    let options = serde_json::json!({"serverConnectionDropTimeout": 0});
+    let two = Some(std::time::Duration::from_secs(2));
+    let results = run_with(&format!("ws://{addr}"), "lingers", &["2.1"], &options, two).await;
+    let json = results[0].to_json();
+    assert_eq!(
+        (json["wasClean"].as_bool(), json["wasServerConnectionDropTimeout"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(json["wasNotCleanReason"].as_str().unwrap().contains("hard deadline"), "{json:#}");
 }
