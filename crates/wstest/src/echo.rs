@@ -115,10 +115,11 @@ async fn serve_with(listener: TcpListener, tls: Option<TlsAcceptor>) {
 async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: Result<autostrada::WebSocket<S>, autostrada::Error>) {
     let Ok(mut ws) = ws else { return };
     while let Some(message) = ws.next().await {
-        if let Ok(m) = message {
-            if m.is_data() && ws.send(m).await.is_err() {
-                break;
-            }
+        if let Ok(m) = message
+            && m.is_data()
+            && ws.send(m).await.is_err()
+        {
+            break;
         }
     }
 }

@@ -228,11 +228,11 @@ fn finish(
         eprintln!("wstest: cannot write reports to {}: {e}", outdir.display());
         return ExitCode::from(2);
     }
-    if let Some(junit) = &cli.junit {
-        if let Err(e) = std::fs::write(junit, report::junit::render(results)) {
-            eprintln!("wstest: cannot write {}: {e}", junit.display());
-            return ExitCode::from(2);
-        }
+    if let Some(junit) = &cli.junit
+        && let Err(e) = std::fs::write(junit, report::junit::render(results))
+    {
+        eprintln!("wstest: cannot write {}: {e}", junit.display());
+        return ExitCode::from(2);
     }
     if cli.debug {
         eprintln!("wstest: reports written in {:.3} s", writing.elapsed().as_secs_f64());
@@ -261,10 +261,10 @@ async fn fuzzingserver(cli: &Cli) -> ExitCode {
         spec.tls = Some((cert.clone(), key.clone()));
     }
     // Bad certificate files are reported before anything listens.
-    if let Some((cert, key)) = &spec.tls {
-        if let Err(e) = wstest::tls::acceptor(cert, key) {
-            return usage(&e);
-        }
+    if let Some((cert, key)) = &spec.tls
+        && let Err(e) = wstest::tls::acceptor(cert, key)
+    {
+        return usage(&e);
     }
     let scheme = if spec.tls.is_some() { "wss" } else { "ws" };
     let listener = match tokio::net::TcpListener::bind(&spec.listen).await {
@@ -299,11 +299,11 @@ async fn serve_and_report(
         Ok(results) => results,
         Err(e) => return usage(&e.to_string()),
     };
-    if let Some(junit) = &cli.junit {
-        if let Err(e) = std::fs::write(junit, report::junit::render(&results)) {
-            eprintln!("wstest: cannot write {}: {e}", junit.display());
-            return ExitCode::from(2);
-        }
+    if let Some(junit) = &cli.junit
+        && let Err(e) = std::fs::write(junit, report::junit::render(&results))
+    {
+        eprintln!("wstest: cannot write {}: {e}", junit.display());
+        return ExitCode::from(2);
     }
     print!("{}", report::console::summary(&results));
     println!(

@@ -168,11 +168,13 @@ fn compare_runs(mut old: Run, new: Run) -> Comparison {
     let mut cmp = Comparison::default();
     // One agent on each side under different names (a version in the agent
     // string, say): compare them with each other.
-    if old.len() == 1 && new.len() == 1 && old.keys().next() != new.keys().next() {
-        if let (Some((o, cases)), Some(n)) = (old.pop_first(), new.keys().next().cloned()) {
-            cmp.renamed = Some((o, n.clone()));
-            old.insert(n, cases);
-        }
+    if old.len() == 1
+        && new.len() == 1
+        && old.keys().next() != new.keys().next()
+        && let (Some((o, cases)), Some(n)) = (old.pop_first(), new.keys().next().cloned())
+    {
+        cmp.renamed = Some((o, n.clone()));
+        old.insert(n, cases);
     }
     let agents: std::collections::BTreeSet<String> = old.keys().chain(new.keys()).cloned().collect();
     let empty = BTreeMap::new();

@@ -247,13 +247,13 @@ pub(crate) async fn drive(
     // After a paced chop, no write before this instant.
     let mut pause_until: Option<tokio::time::Instant> = None;
     loop {
-        if let Some(abort) = peer.drop_requested {
-            if abort || (peer.out.is_empty() && batch.is_none()) {
-                // Over TLS, shutdown first writes out what TLS holds: a peer
-                // that stopped reading must not hold us here.
-                let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
-                break;
-            }
+        if let Some(abort) = peer.drop_requested
+            && (abort || (peer.out.is_empty() && batch.is_none()))
+        {
+            // Over TLS, shutdown first writes out what TLS holds: a peer
+            // that stopped reading must not hold us here.
+            let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
+            break;
         }
         // Checked here too: the biased `select!` below polls the read
         // first, so a peer that never stops sending would starve the

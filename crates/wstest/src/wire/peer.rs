@@ -377,11 +377,11 @@ impl Peer {
     /// The normal close API: a code, and a reason cut to fit a control frame.
     pub fn send_close(&mut self, code: Option<u16>, reason: Option<&str>) {
         let mut reason = reason.map(|r| r.as_bytes().to_vec());
-        if let Some(r) = reason.as_mut() {
-            if r.len() + 2 > 125 {
-                r.truncate(120);
-                r.extend_from_slice(b"...");
-            }
+        if let Some(r) = reason.as_mut()
+            && r.len() + 2 > 125
+        {
+            r.truncate(120);
+            r.extend_from_slice(b"...");
         }
         self.send_close_frame(code, reason.map(Bytes::from), false);
     }
