@@ -37,4 +37,22 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: `ptr` came from `alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
+
+    /// Forwarded as a reallocation, as the system allocator sees it (one
+    /// that can grow a block in place, or remap a large one, never holds
+    /// the old and the new at once), and counted by its change in size; a
+    /// growth to at least `LARGE_MIN` counts as a large allocation.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size >= layout.size() {
+            let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        } else {
+            CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+        }
+        if new_size >= LARGE_MIN && new_size > layout.size() {
+            LARGE.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
 }

@@ -272,22 +272,33 @@ impl Decompressor {
                 return Err(InflateError::TooLarge(limit));
             }
             let before = out.len();
-            // Uninitialised room: inflate writes what it produces, nothing is zeroed first.
-            chunk.clear();
-            chunk.reserve_exact(room);
+            // Uninitialised room: inflate writes what it produces, nothing
+            // is zeroed first. Exactly `room` of it, since inflate fills all
+            // the spare capacity it finds: a chunk grown by earlier steps is
+            // replaced when the room shrinks near the limit, so that no
+            // more than one octet past the limit is ever taken in (and
+            // `out` never grows past it).
+            if chunk.capacity() > room {
+                chunk = Vec::with_capacity(room);
+            } else {
+                chunk.clear();
+                chunk.reserve_exact(room);
+            }
             let out_start = inner.total_out();
             let status = inner
                 .decompress_vec(&input[consumed..], &mut chunk, FlushDecompress::Sync)
                 .map_err(|e| InflateError::Corrupt(e.to_string()))?;
             let produced = (inner.total_out() - out_start) as usize;
+            // Past the limit: refused before `out` takes any of it, which
+            // would mean storage for more than the limit (and, growing to
+            // it, a copy beside the old storage: twice the limit at once).
+            if out.len() + produced > limit {
+                return Err(InflateError::TooLarge(limit));
+            }
             grow_within(out, produced, limit);
             out.extend_from_slice(&chunk[..produced]);
             if track {
                 self.history.push(&chunk[..produced]);
-            }
-            if out.len() > limit {
-                out.truncate(limit);
-                return Err(InflateError::TooLarge(limit));
             }
             let all_in = (inner.total_in() - start_in) as usize == input.len();
             match status {
