@@ -461,14 +461,21 @@ pub fn check_response(
             return Err(HandshakeError::BadAccept { expected, got: joined(headers, header::SEC_WEBSOCKET_ACCEPT) });
         }
     }
-    // RFC 6455 §4.1: no extension we did not offer.
-    if let Some(ext) = headers.get(header::SEC_WEBSOCKET_EXTENSIONS).filter(|_| !extensions_offered) {
-        return Err(HandshakeError::Unrequested("extension", String::from_utf8_lossy(ext.as_bytes()).into_owned()));
+    // RFC 6455 §4.1: no extension we did not offer. A value that is not
+    // text cannot name one we offered either (and must not be dropped
+    // unread, as parsing the rest would).
+    for ext in headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS) {
+        if !extensions_offered || ext.to_str().is_err() {
+            return Err(HandshakeError::Unrequested("extension", String::from_utf8_lossy(ext.as_bytes()).into_owned()));
+        }
     }
-    if let Some(p) = headers.get(header::SEC_WEBSOCKET_PROTOCOL) {
-        let p = p.to_str().unwrap_or("");
-        if !protocols.iter().any(|o| o == p) {
-            return Err(HandshakeError::Unrequested("subprotocol", p.to_owned()));
+    // RFC 6455 §4.1: one subprotocol, one we offered; §11.3.4: the header
+    // appears at most once in a response.
+    let mut chosen = headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter();
+    if let Some(p) = chosen.next() {
+        let text = p.to_str().ok().filter(|p| protocols.iter().any(|o| o == p));
+        if text.is_none() || chosen.next().is_some() {
+            return Err(HandshakeError::Unrequested("subprotocol", joined(headers, header::SEC_WEBSOCKET_PROTOCOL)));
         }
     }
     Ok(())

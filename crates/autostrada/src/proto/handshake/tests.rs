@@ -73,6 +73,16 @@ fn rejection_carries_the_reason() {
 }
 
 fn client_roundtrip(response: impl Fn(&str) -> String) -> Result<(), HandshakeError> {
+    client_roundtrip_offering(&[], false, response)
+}
+
+/// A client's handshake that offered `protocols` and (with `extensions`)
+/// an extension, answered with `response` (given the right accept key).
+fn client_roundtrip_offering(
+    protocols: &[String],
+    extensions: bool,
+    response: impl Fn(&str) -> String,
+) -> Result<(), HandshakeError> {
     let target = Target::from_uri(&"ws://127.0.0.1:9001/runCase?case=1".parse().unwrap()).unwrap();
     let key = generate_key();
     let req = client_request(&target, &key, &HeaderMap::new());
@@ -80,7 +90,7 @@ fn client_roundtrip(response: impl Fn(&str) -> String) -> Result<(), HandshakeEr
     let resp = response(&accept);
     let (r, n) = parse_response(resp.as_bytes(), &HandshakeLimits::default())?.expect("complete");
     assert_eq!(n, resp.len());
-    check_response(&r, &key, &[], false)
+    check_response(&r, &key, protocols, extensions)
 }
 
 #[test]
@@ -97,6 +107,38 @@ fn client_checks_the_response() {
     assert!(matches!(no_upgrade, Err(HandshakeError::Header { name: "Upgrade", .. })));
     let ext = client_roundtrip(|a| good(a).replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-foo\r\n\r\n"));
     assert!(matches!(ext, Err(HandshakeError::Unrequested("extension", _))));
+}
+
+#[test]
+fn a_client_takes_one_subprotocol_it_offered_and_only_text_extensions() {
+    let good = |accept: &str| String::from_utf8(server_response(accept, &HeaderMap::new())).unwrap();
+    let with = |extra: &'static str| move |a: &str| good(a).replace("\r\n\r\n", &format!("\r\n{extra}\r\n\r\n"));
+    let offered = ["chat".to_owned(), "superchat".to_owned()];
+    client_roundtrip_offering(&offered, false, with("Sec-WebSocket-Protocol: chat")).unwrap();
+    // RFC 6455 §11.3.4: at most once in a response, even naming an offer.
+    for twice in [
+        "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: evil",
+        "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat",
+    ] {
+        let r = client_roundtrip_offering(&offered, false, with(twice));
+        assert!(matches!(&r, Err(HandshakeError::Unrequested("subprotocol", _))), "{twice}: {r:?}");
+    }
+    for wrong in ["Sec-WebSocket-Protocol: chat, superchat", "Sec-WebSocket-Protocol: evil"] {
+        let r = client_roundtrip_offering(&offered, false, with(wrong));
+        assert!(matches!(&r, Err(HandshakeError::Unrequested("subprotocol", _))), "{wrong}: {r:?}");
+    }
+    // An extension value that is not text is refused even when one was
+    // offered (parsing would otherwise skip it unread).
+    let latin1 = |a: &str| {
+        let mut head = good(a).into_bytes();
+        head.truncate(head.len() - 2);
+        head.extend_from_slice(b"Sec-WebSocket-Extensions: x-unoffered; p=\xe9\r\n\r\n");
+        // The octet becomes U+FFFD here: still three octets that are not
+        // visible ASCII, which is what the check is about.
+        String::from_utf8_lossy(&head).into_owned()
+    };
+    let r = client_roundtrip_offering(&[], true, latin1);
+    assert!(r.is_err(), "{r:?}");
 }
 
 #[test]
