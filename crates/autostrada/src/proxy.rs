@@ -213,7 +213,9 @@ impl Proxy {
         tcp.write_all(request.as_bytes()).await?;
         // Read the answer's head only: the tunnel's first octets are the server's.
         let mut head = BytesMut::with_capacity(512);
-        while !head.ends_with(b"\r\n\r\n") {
+        // The head ends at its blank line, whether its lines end in CRLF or
+        // in a bare LF (which some proxies send, and httparse reads).
+        while !(head.ends_with(b"\n\r\n") || head.ends_with(b"\n\n")) {
             if head.len() >= MAX_CONNECT_RESPONSE {
                 return Err(bad("the proxy's answer to CONNECT is too long"));
             }

@@ -221,3 +221,31 @@ async fn proxy_failures_name_the_proxy_and_the_target() {
     let err = echo_through(Proxy::http("127.0.0.1", closed), "127.0.0.1", closed).await.unwrap_err();
     assert!(err.to_string().contains("cannot reach the proxy"), "{err}");
 }
+
+/// A proxy that ends its answer's lines with a bare LF, as some minimal
+/// ones do: the head ends at the blank line either way (httparse reads
+/// both), not at a CRLF CRLF that never comes.
+#[tokio::test]
+async fn a_proxy_answering_with_bare_line_feeds_is_understood() {
+    let server = echo_server().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut client, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            client.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        let upstream = TcpStream::connect(("127.0.0.1", server)).await.unwrap();
+        client.write_all(b"HTTP/1.0 200 OK\nProxy-Agent: minimal\n\n").await.unwrap();
+        relay(client, upstream).await;
+    });
+    let echoed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        echo_through(Proxy::http("127.0.0.1", port), "127.0.0.1", server),
+    )
+    .await;
+    assert!(matches!(echoed, Ok(Ok(()))), "{echoed:?}");
+}
