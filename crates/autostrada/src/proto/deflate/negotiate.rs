@@ -44,8 +44,10 @@ pub struct DeflateConfig {
     pub server_max_window_bits: Option<u8>,
     /// Server: the window (8–15 bits) we ask the client to compress with, if
     /// it offered `client_max_window_bits`. Client: offered as
-    /// `client_max_window_bits` with this value; `None` offers it without a
-    /// value (the server may then choose). Default `None`.
+    /// `client_max_window_bits` with this value (8 is offered as 9: zlib
+    /// cannot compress with a smaller raw window, so a server that took
+    /// 8 at its word would leave us a window we cannot honour); `None`
+    /// offers it without a value (the server may then choose). Default `None`.
     pub client_max_window_bits: Option<u8>,
     /// zlib compression level, 0–9. Default 6: zlib's default; 1 is faster
     /// and compresses somewhat worse.
@@ -364,7 +366,8 @@ impl DeflateConfig {
             out.push_str(&format!("; server_max_window_bits={b}"));
         }
         match self.client_max_window_bits {
-            Some(b) => out.push_str(&format!("; client_max_window_bits={b}")),
+            // zlib's smallest raw window is 9 bits (see `check_response`).
+            Some(b) => out.push_str(&format!("; client_max_window_bits={}", b.max(9))),
             None => out.push_str("; client_max_window_bits"),
         }
         out
@@ -403,7 +406,7 @@ impl DeflateConfig {
         let client_bits = match w.client_max_window_bits {
             None => self.client_max_window_bits.unwrap_or(15),
             Some(None) => return Err(DeflateError::BadValue { name: "client_max_window_bits".into(), value: None }),
-            Some(Some(b)) if self.client_max_window_bits.is_some_and(|offered| b > offered) => {
+            Some(Some(b)) if self.client_max_window_bits.is_some_and(|offered| b > offered.max(9)) => {
                 return Err(DeflateError::Mismatch(format!("client_max_window_bits={b} exceeds what we offered")));
             }
             // zlib cannot compress raw deflate with a 256-octet window (see `accept`).

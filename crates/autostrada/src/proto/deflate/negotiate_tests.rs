@@ -160,3 +160,17 @@ fn our_server_answers_every_offer_of_our_client_acceptably() {
         }
     }
 }
+
+/// A client configured for an 8-bit window offers 9 (zlib's smallest raw
+/// window), so that our own server, which answers with what was offered,
+/// leaves it a window it can honour: the two agree.
+#[test]
+fn a_client_asking_for_an_eight_bit_window_agrees_with_our_server() {
+    let client = DeflateConfig { client_max_window_bits: Some(8), ..DeflateConfig::default() };
+    let offer = client.offer();
+    assert_eq!(offer, "permessage-deflate; client_max_window_bits=9");
+    let (server_params, answer) = DeflateConfig::default().accept(&offers(&offer)).unwrap();
+    let agreed = client.check_response(&offers(&answer)).unwrap().unwrap();
+    assert_eq!(agreed.client_max_window_bits, 9);
+    assert_eq!(agreed, server_params);
+}
