@@ -108,23 +108,9 @@ fn a_gigabyte_bomb_costs_the_limit() {
     config.max_message_size = 1 << 20;
     config.max_frame_size = 4 << 20;
     config.deflate = Some(DeflateConfig::default());
-    let params = DeflateParams::default();
     let mut rx = Receiver::new(Role::Server, &config);
-    rx.set_deflate(Some(params));
-    // One masked, compressed binary frame, as a client sends it.
-    let key = [1, 2, 3, 4];
-    let header = FrameHeader {
-        fin: true,
-        rsv: 0b100,
-        opcode: OpCode::Binary,
-        mask: Some(key),
-        payload_len: payload.len() as u64,
-    };
-    let (head, n) = header.encode();
-    let mut wire = head[..n].to_vec();
-    let start = wire.len();
-    wire.extend_from_slice(&payload);
-    apply_mask(&mut wire[start..], key, 0);
+    rx.set_deflate(Some(DeflateParams::default()));
+    let wire = compressed_frame(&payload);
     drop(payload);
 
     let baseline = CURRENT.load(Ordering::Relaxed);
