@@ -244,8 +244,9 @@ impl ClientBuilder {
         let (response, leftover, deflate) = match handshake.await.map_err(|_| Error::HandshakeTimeout)?? {
             Answer::Upgraded(response, leftover, deflate) => (response, leftover, deflate),
             Answer::Refused(response, rest) => {
-                // The status is in: a body that stalls ends at the deadline
-                // with what arrived, instead of losing the refusal to a timeout.
+                // The status is in: a body that stalls ends after
+                // REFUSAL_BODY_SILENCE, or at the deadline, with what arrived,
+                // instead of losing the refusal to a timeout.
                 let body = if has_body(response.status()) {
                     Box::pin(refusal_body(&mut stream, response.headers(), rest, deadline)).await
                 } else {
@@ -399,10 +400,20 @@ fn has_body(status: StatusCode) -> bool {
 /// server that streams forever.
 pub const MAX_REFUSAL_BODY: usize = 64 * 1024;
 
+/// How long the body of a refused upgrade may fall silent (2 s) before the
+/// refusal is reported with what arrived. The body only explains a refusal
+/// whose status is already in: a server that promises more than it sends,
+/// or keeps the connection open after a body with no length, costs the
+/// caller this long rather than the whole [`Config::handshake_timeout`]
+/// (which may be unlimited).
+///
+/// [`Config::handshake_timeout`]: crate::Config::handshake_timeout
+pub const REFUSAL_BODY_SILENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Reads the body of a refused upgrade: as long as `Content-Length` says,
 /// de-chunked, or to the end of the stream, never past
-/// [`MAX_REFUSAL_BODY`] nor `deadline`. A read error or the deadline ends it
-/// with what arrived.
+/// [`MAX_REFUSAL_BODY`] nor `deadline`. A read error, the deadline or
+/// [`REFUSAL_BODY_SILENCE`] without an octet ends it with what arrived.
 async fn refusal_body<S: AsyncRead + Unpin>(
     stream: &mut S,
     headers: &HeaderMap,
@@ -449,7 +460,8 @@ async fn refusal_body<S: AsyncRead + Unpin>(
         }
         // `buf` holds at most one partial chunk head past the limit.
         let full = body.len() >= MAX_REFUSAL_BODY || buf.len() > 2 * MAX_REFUSAL_BODY;
-        if full || !matches!(tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await, Ok(Ok(n)) if n > 0) {
+        let until = deadline.min(tokio::time::Instant::now() + REFUSAL_BODY_SILENCE);
+        if full || !matches!(tokio::time::timeout_at(until, stream.read_buf(&mut buf)).await, Ok(Ok(n)) if n > 0) {
             body.truncate(MAX_REFUSAL_BODY);
             return body.freeze();
         }

@@ -16,7 +16,9 @@ pub enum Error {
     /// The server answered the upgrade with another status than 101 — a 401
     /// with `WWW-Authenticate`, a 429 with `Retry-After`, a redirect: its
     /// status, headers and body (at most the first
-    /// [`MAX_REFUSAL_BODY`](crate::client::MAX_REFUSAL_BODY) octets).
+    /// [`MAX_REFUSAL_BODY`](crate::client::MAX_REFUSAL_BODY) octets, and
+    /// what arrived before the body fell silent for
+    /// [`REFUSAL_BODY_SILENCE`](crate::client::REFUSAL_BODY_SILENCE)).
     Refused(Box<http::Response<bytes::Bytes>>),
     /// `wss://` could not be set up: no trust anchors (enable a `rustls-*`
     /// feature or pass a `Connector`), a certificate the server refused or

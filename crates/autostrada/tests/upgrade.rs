@@ -295,3 +295,48 @@ async fn an_answer_the_client_never_reads_times_out() {
         client.abort();
     }
 }
+
+/// A body that stalls is given up after `REFUSAL_BODY_SILENCE`, not at the
+/// handshake timeout: here unlimited, so before the change `connect_on`
+/// never returned. Two shapes: a `Content-Length` the server never
+/// reaches, and a body without a length on a connection it keeps open.
+/// Paused time: the silence passes as soon as nothing else can happen.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_refusal_body_costs_seconds_even_without_a_handshake_timeout() {
+    let answers: [&[u8]; 2] = [
+        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 100000\r\n\r\nnot you, 1",
+        b"HTTP/1.1 403 Forbidden\r\n\r\nnot you, 2",
+    ];
+    for answer in answers {
+        let (client, mut server) = tokio::io::duplex(4096);
+        let serving = tokio::spawn(async move {
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = server.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the client left before its request was whole");
+                request.extend_from_slice(&chunk[..n]);
+            }
+            server.write_all(answer).await.unwrap();
+            // Holds the connection open until the client drops it.
+            while server.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+        });
+        let config = autostrada::Config::default().with_handshake_timeout(std::time::Duration::MAX);
+        let started = tokio::time::Instant::now();
+        let builder = ClientBuilder::new().config(config);
+        let connecting = builder.connect_on(client, "ws://example.com/");
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(3600), connecting).await.expect("gives up");
+        match outcome {
+            Err(Error::Refused(r)) => {
+                assert_eq!(r.status(), StatusCode::FORBIDDEN);
+                assert!(r.body().starts_with(b"not you, "), "{:?}", r.body());
+            }
+            other => panic!("expected the 403, got {:?}", other.map(|_| ())),
+        }
+        // Virtual time: the silence, give or take the timer's millisecond.
+        let waited = started.elapsed();
+        let silence = autostrada::client::REFUSAL_BODY_SILENCE;
+        assert!(waited >= silence && waited < silence + std::time::Duration::from_millis(10), "{waited:?}");
+        serving.await.unwrap();
+    }
+}
