@@ -4,6 +4,7 @@
 //! Each measurement is its own `wsbench load` (or `wsbench idle`) process
 //! under `taskset`, so the load never shares a core with the server.
 
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -155,6 +156,8 @@ pub fn applies(subject: Subject, cell: &Cell) -> bool {
 /// When this binary cannot be found or the output directory created.
 pub fn run(opts: &Options) -> Result<Outcome, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wsbench binary: {e}"))?;
+    // The servers' logs are this run's alone (each server appends to its own).
+    let _ = std::fs::remove_dir_all(opts.out.join("logs"));
     std::fs::create_dir_all(opts.out.join("logs")).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let repeat = usize::from(opts.repeat.max(1));
     // Each subject's cells, in table order.
@@ -222,7 +225,7 @@ fn measure_round(
     bar: &ProgressBar,
     tag: &str,
 ) {
-    let servers: Vec<Option<Result<Server, String>>> = plan
+    let mut servers: Vec<Option<Result<Server, String>>> = plan
         .iter()
         .map(|(subject, cells)| {
             if cells.is_empty() {
@@ -231,7 +234,7 @@ fn measure_round(
             bar.set_message(format!("starting {}{tag}", subject.name()));
             let server = Server::start(*subject, exe, opts).and_then(|server| server.pause().map(|()| server));
             if let Err(e) = &server {
-                bar.println(format!("wsbench: {}{tag}: {e}", subject.name()));
+                say(bar, &format!("wsbench: {}{tag}: {e}", subject.name()));
             }
             Some(server)
         })
@@ -246,15 +249,32 @@ fn measure_round(
         for s in turn {
             let (subject, subject_cells) = &plan[s];
             let Some(at) = subject_cells.iter().position(|c| *c == cell) else { continue };
-            let result = match &servers[s] {
+            // A server that died since its last turn is started again, so
+            // that one crash costs its cells in this round, not the round.
+            if let Some(Ok(server)) = &mut servers[s]
+                && let Some(status) = server.exited()
+            {
+                say(
+                    bar,
+                    &format!("wsbench: {}{tag}: the server had exited ({status}); starting it again", subject.name()),
+                );
+                servers[s] =
+                    Some(Server::start(*subject, exe, opts).and_then(|server| server.pause().map(|()| server)));
+            }
+            let result = match &mut servers[s] {
                 Some(Ok(server)) => {
                     bar.set_message(format!("{} {cell}{tag}", subject.name()));
                     let result = server.resume().and_then(|()| {
                         let result = load(exe, opts, *subject, server, cell);
                         server.pause().and(result)
                     });
+                    // Name the cause when it was the server's death.
+                    let result = result.map_err(|e| match server.exited() {
+                        Some(status) => format!("{e} (the server exited: {status}; see {})", server.log.display()),
+                        None => e,
+                    });
                     if let Err(e) = &result {
-                        bar.println(format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
+                        say(bar, &format!("wsbench: {} {cell}{tag}: {e}", subject.name()));
                     }
                     result
                 }
@@ -279,7 +299,7 @@ fn measure_memory(exe: &Path, opts: &Options, subject: Subject, bar: &ProgressBa
         // A fresh server for each: what earlier load left in its heap would blur the growth.
         let result = Server::start(subject, exe, opts).and_then(|server| idle(exe, opts, subject, &server, deflate));
         if let Err(e) = &result {
-            bar.println(format!("wsbench: {} idle: {e}", subject.name()));
+            say(bar, &format!("wsbench: {} idle: {e}", subject.name()));
         }
         *(if deflate { &mut row.deflate } else { &mut row.plain }) = Some(result);
         bar.inc(1);
@@ -334,10 +354,20 @@ fn setup(opts: &Options) -> Setup {
     }
 }
 
+/// Prints a line above the progress bar, also when the bar is hidden
+/// (standard error not a terminal: a CI log, `nohup`), where
+/// `ProgressBar::println` would drop it.
+fn say(bar: &ProgressBar, line: &str) {
+    bar.suspend(|| eprintln!("{line}"));
+}
+
 /// A running echo server, killed when dropped.
 struct Server {
     child: Child,
     addr: String,
+    /// Where its standard output and error go (appended to, one header
+    /// line per start, so that a crash in an early round stays readable).
+    log: PathBuf,
 }
 
 impl Server {
@@ -345,7 +375,14 @@ impl Server {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let log_path = opts.out.join("logs").join(format!("{}.log", subject.name()));
-        let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        writeln!(log, "== wsbench: starting {} on {addr} (unix time {})", subject.name(), since_epoch.as_secs())
+            .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
         let inner = subject.command(exe, &addr);
         // taskset execs the server, so the child's pid is the server's.
         let mut cmd = Command::new("taskset");
@@ -356,7 +393,7 @@ impl Server {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start taskset (util-linux) for {}: {e}", subject.name()))?;
-        let mut server = Self { child, addr };
+        let mut server = Self { child, addr, log: log_path.clone() };
         // Script subjects install their library on first use: give them time.
         let deadline = Instant::now() + Duration::from_secs(180);
         while TcpStream::connect(&server.addr).is_err() {
@@ -377,6 +414,11 @@ impl Server {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How the server ended, if it has.
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Stops the server's process (`SIGSTOP`): it uses no CPU until
