@@ -210,7 +210,11 @@ impl Decompressor {
     }
 
     /// The window (8–15 bits) the peer compresses with, as agreed: only that
-    /// much of what it sent is kept between messages. Default 15.
+    /// much of what it sent is kept between messages, and a message that
+    /// refers further back into earlier ones is refused (as corrupt). Within
+    /// a message, references up to 32 KiB back are read. With
+    /// [`keep_state`](Self::keep_state) the stream keeps 32 KiB across
+    /// messages too, and so reads such references. Default 15.
     #[must_use]
     pub fn peer_window_bits(mut self, bits: u8) -> Self {
         // zlib compresses with 9 bits when asked for 8; keeping 9 costs nothing.
@@ -337,7 +341,15 @@ impl Decompressor {
             return Ok(());
         }
         if let Some(stream) = self.inner.take() {
-            streams::return_inflate(stream, self.ticket.after_message(!self.reset_each_message));
+            // A stream is taken back as it is only with the full window: it
+            // remembers 32 KiB, and a peer that agreed to a smaller window
+            // but refers further back into earlier messages would be read
+            // while the stream stayed on this thread and refused once
+            // another connection had used it. Restored from the agreed
+            // window every time, such a message is refused every time
+            // (RFC 7692 §7.1.2: distances stay within the agreed window).
+            let full_window = self.history.window() >= 1 << 15;
+            streams::return_inflate(stream, self.ticket.after_message(!self.reset_each_message && full_window));
         }
         Ok(())
     }

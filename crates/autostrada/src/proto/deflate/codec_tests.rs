@@ -296,3 +296,46 @@ fn a_connection_moving_between_threads_never_takes_an_older_stream() {
         sent.push(m);
     }
 }
+
+/// A peer that agreed to a 9-bit window but compresses with 15 bits:
+/// whether its message refers back past the window into the previous
+/// message gets one answer, refused, whether the thread's inflater was
+/// left alone since that message or another connection used it in
+/// between (it was read in the first case and refused in the second).
+/// References inside the message itself, up to 32 KiB back, are read.
+#[test]
+fn over_reaching_the_agreed_window_is_refused_whoever_used_the_thread() {
+    let first: Vec<u8> = {
+        let mut rng = Rng(7);
+        (0..4096).map(|_| rng.below(256) as u8).collect()
+    };
+    // 3,000 octets back: past 512, inside 32 KiB.
+    let reach_back = first[1000..1600].to_vec();
+    // Within one message: a 600-octet run, then the same run again.
+    let mut own = reach_back.clone();
+    own.extend_from_slice(&reach_back);
+    for other_in_between in [false, true] {
+        let mut theirs = Compressor::new(6, 15, false);
+        let mut ours = Decompressor::new(false).peer_window_bits(9);
+        let mut out = BytesMut::new();
+        ours.inflate(&theirs.compress(&first), &mut out, 1 << 20).unwrap();
+        ours.finish(&mut out, 1 << 20).unwrap();
+        assert_eq!(&out[..], &first[..]);
+        if other_in_between {
+            let mut other = Decompressor::new(false);
+            let mut o = BytesMut::new();
+            other.inflate(&Compressor::new(6, 15, false).compress(b"another connection"), &mut o, 1 << 20).unwrap();
+            other.finish(&mut o, 1 << 20).unwrap();
+        }
+        let mut out = BytesMut::new();
+        let reaching = theirs.compress(&reach_back);
+        let refused = ours.inflate(&reaching, &mut out, 1 << 20).and_then(|()| ours.finish(&mut out, 1 << 20));
+        assert!(matches!(refused, Err(InflateError::Corrupt(_))), "other in between {other_in_between}: {refused:?}");
+        // A fresh peer and connection: a message that repeats itself 600 octets back.
+        let mut ours = Decompressor::new(false).peer_window_bits(9);
+        let mut out = BytesMut::new();
+        ours.inflate(&Compressor::new(6, 15, false).compress(&own), &mut out, 1 << 20).unwrap();
+        ours.finish(&mut out, 1 << 20).unwrap();
+        assert_eq!(&out[..], &own[..]);
+    }
+}

@@ -26,6 +26,12 @@ impl History {
         Self { buf: Vec::new(), start: 0, cap }
     }
 
+    /// The most octets it keeps: the window it stands for.
+    #[must_use]
+    pub(crate) fn window(&self) -> usize {
+        self.cap
+    }
+
     /// The octets allocated for it.
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {

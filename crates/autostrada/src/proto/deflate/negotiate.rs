@@ -73,7 +73,11 @@ pub struct DeflateConfig {
     /// exchanged less) and borrows the streams (~220 KiB) from its worker
     /// thread for each message. A stream another connection used meanwhile
     /// is primed from the windows again, ~6 µs per message at a 12-bit
-    /// window.
+    /// window. Where the peer's agreed window is below 15 bits, the
+    /// inflater is primed from it for every message (a copy of at most
+    /// 16 KiB), so that a peer referring back past the window it agreed to
+    /// is refused every time, not only when the thread's inflater was used
+    /// by another connection in between.
     /// `true` holds ~220 KiB per connection that has sent or received a
     /// compressed message, for as long as it is open (memory a peer can
     /// make us spend by opening connections), and never pays the priming.
