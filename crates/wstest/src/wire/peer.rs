@@ -252,6 +252,11 @@ impl Peer {
     /// already filled it: at most [`MAX_EVENTS`] events holding at most
     /// [`MAX_EVENT_OCTETS`] of payload are kept. (No case of the suite
     /// expects more than ten events, so a full list fails the case anyway.)
+    ///
+    /// A kept payload is copied into storage of its own size: cut from the
+    /// read buffer, it would share that buffer's allocation, and a one-octet
+    /// pong that arrived behind a 20 MiB frame would hold all 20 MiB while
+    /// counting as one octet here.
     pub fn record(&mut self, event: Event) {
         let size = match &event {
             Event::Message { payload, .. } | Event::Pong(payload) => payload.len(),
@@ -259,7 +264,13 @@ impl Peer {
         };
         if self.received.len() < MAX_EVENTS && self.received_octets + size <= MAX_EVENT_OCTETS {
             self.received_octets += size;
-            self.received.push(event);
+            self.received.push(match event {
+                Event::Message { payload, binary } => {
+                    Event::Message { payload: Bytes::copy_from_slice(&payload), binary }
+                }
+                Event::Pong(payload) => Event::Pong(Bytes::copy_from_slice(&payload)),
+                timeout @ Event::Timeout(_) => timeout,
+            });
         }
     }
 

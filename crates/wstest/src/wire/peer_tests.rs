@@ -168,3 +168,26 @@ fn timeouts_of_0_arm_no_timer() {
     p.send_close_frame(Some(1000), None, false);
     assert!(matches!(p.timers[..], [(_, Timer::CloseHandshake)]), "{:?}", p.timers);
 }
+
+#[test]
+fn a_recorded_payload_does_not_hold_the_buffer_it_was_cut_from() {
+    // A 1 MiB frame and a one-octet pong behind it, in one read buffer.
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    let mut wire = vec![0x82, 127, 0, 0, 0, 0, 0, 0x10, 0, 0];
+    wire.resize(10 + (1 << 20), 0);
+    wire.extend_from_slice(&[0x8a, 1, b'x']);
+    let buf = p.read_buffer();
+    let from = buf.len();
+    buf.extend_from_slice(&wire);
+    let (start, end) = (buf.as_ptr() as usize, buf.as_ptr() as usize + buf.capacity());
+    p.note_read(from);
+    assert!(p.next_delivery().is_some());
+    let Some(crate::wire::incoming::Delivery::Pong(pong)) = p.next_delivery() else { panic!("the pong") };
+    assert!((start..end).contains(&(pong.as_ptr() as usize)), "cut from the read buffer");
+    p.record(Event::Pong(pong));
+    let Some(Event::Pong(kept)) = p.received.last() else { panic!("recorded") };
+    assert_eq!(&kept[..], b"x");
+    // Its own storage, outside the megabyte it arrived behind.
+    assert!(!(start..end).contains(&(kept.as_ptr() as usize)));
+}
