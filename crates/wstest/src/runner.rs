@@ -182,15 +182,23 @@ fn fit_agent(agent: String) -> String {
     if crate::report::check_agent(&agent).is_ok() {
         return agent;
     }
-    // The file-name part only grows as the prefix does: search the cut.
-    let ends: Vec<usize> = agent.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
-    let fits = ends.partition_point(|&e| crate::report::check_agent(&agent[..e]).is_ok());
-    let end = if fits == 0 { 0 } else { ends[fits - 1] };
+    let cut = cut_to_fit(&agent, "");
     eprintln!(
-        "wstest: the server's Server header is too long to name its report files; its first {end} octets name \
-         them: give the server an \"agent\" in the spec to choose the name"
+        "wstest: the server's Server header is too long to name its report files; its first {} octets name \
+         them: give the server an \"agent\" in the spec to choose the name",
+        cut.len()
     );
-    agent[..end].to_owned()
+    cut
+}
+
+/// The longest prefix of `name` that, followed by `suffix`, still names
+/// report files (see [`crate::report::check_agent`]), with the suffix.
+fn cut_to_fit(name: &str, suffix: &str) -> String {
+    // The file-name part only grows as the prefix does: search the cut.
+    let ends: Vec<usize> = name.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+    let fits = ends.partition_point(|&e| crate::report::check_agent(&format!("{}{suffix}", &name[..e])).is_ok());
+    let end = if fits == 0 { 0 } else { ends[fits - 1] };
+    format!("{}{suffix}", &name[..end])
 }
 
 /// A learnt agent name that files its reports apart from every name in
@@ -203,7 +211,9 @@ fn distinct_agent(learnt: String, taken: &[String], url: &str) -> String {
     if !clashes(&learnt) {
         return learnt;
     }
-    let agent = (2..).map(|n| format!("{learnt} {n}")).find(|a| !clashes(a)).unwrap_or(learnt);
+    // A name cut to the longest that fits has no room for the suffix: it
+    // is cut further, so that every report file can still be written.
+    let agent = (2..).map(|n| cut_to_fit(&learnt, &format!(" {n}"))).find(|a| !clashes(a)).unwrap_or(learnt);
     eprintln!(
         "wstest: the server at {url} names itself like another server of the spec; its reports are filed as \
          {:?}: give each server an \"agent\" in the spec to choose the names",
@@ -416,5 +426,19 @@ mod tests {
         let cut = fit_agent(long.clone());
         assert!(long.starts_with(&cut) && crate::report::check_agent(&cut).is_ok());
         assert_eq!(crate::report::agent_file(&cut).len(), crate::report::MAX_AGENT_FILE);
+    }
+
+    #[test]
+    fn a_cut_name_that_clashes_is_cut_further_to_make_room_for_its_number() {
+        // Two servers sending the same 300-letter header: both cut to fit,
+        // the second then numbered, and still short enough.
+        let first = fit_agent("a".repeat(300));
+        let mut taken = vec![first.clone()];
+        for n in 2..=12 {
+            let agent = distinct_agent(first.clone(), &taken, "ws://h:1");
+            assert!(agent.ends_with(&format!(" {n}")), "{agent}");
+            assert!(crate::report::check_agent(&agent).is_ok(), "{n}: {} letters", agent.len());
+            taken.push(agent);
+        }
     }
 }
