@@ -13,6 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::cases::id_key;
+use crate::report::console::printable;
 
 /// How good a verdict is; lower is better.
 fn rank(verdict: &str) -> u8 {
@@ -146,9 +147,13 @@ impl Comparison {
                 let _ = writeln!(out, "{} ({}):", r.change.heading(), self.count(r.change));
                 last = Some(r.change);
             }
-            let was = r.old.as_deref().unwrap_or("not run");
-            let now = r.new.as_deref().unwrap_or("not run");
-            let _ = writeln!(out, "  {}  {:<9} {was}  ->  {now}", r.agent, r.id);
+            // Agent names come from servers and clients (their `Server`
+            // header, their `agent=`), and every field from a file that
+            // may not be wstest's: escaped, so no escape sequence in them
+            // rewrites the terminal (or this summary) as it is shown.
+            let was = printable(r.old.as_deref().unwrap_or("not run"));
+            let now = printable(r.new.as_deref().unwrap_or("not run"));
+            let _ = writeln!(out, "  {}  {:<9} {was}  ->  {now}", printable(&r.agent), printable(&r.id));
         }
         let _ = writeln!(
             out,
@@ -262,6 +267,17 @@ mod tests {
         assert_eq!(cmp.renamed, Some(("lib/1.0".into(), "lib/1.1".into())));
         assert_eq!(cmp.rows[0].change, Change::Regressed);
         assert_eq!(cmp.rows[0].agent, "lib/1.1");
+    }
+
+    #[test]
+    fn a_hostile_agent_name_cannot_rewrite_the_summary() {
+        // A client's `agent=` (or a server's `Server` header) that clears
+        // the screen and forges a line of its own.
+        let agent = "x\u{1b}[2J\nALL GOOD";
+        let cmp = compare_runs(run(agent, &[("1.1.1", "OK", "OK")]), run(agent, &[("1.1.1", "FAILED", "OK")]));
+        let text = cmp.render();
+        assert!(!text.contains('\u{1b}') && !text.contains("\nALL GOOD"), "{text}");
+        assert!(text.contains("x\\u{1b}[2J\\nALL GOOD"), "{text}");
     }
 
     #[test]

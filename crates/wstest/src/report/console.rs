@@ -60,13 +60,22 @@ pub fn summary(results: &[CaseResult]) -> String {
 /// peer can neither forge lines of the summary nor drive the terminal.
 #[must_use]
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(unsafe_on_a_terminal) {
         return s.into();
     }
     s.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| if unsafe_on_a_terminal(c) { c.escape_default().to_string() } else { c.to_string() })
         .collect::<String>()
         .into()
+}
+
+/// Control characters (escape sequences, line breaks), and the invisible
+/// ones that reorder or hide text: the bidirectional overrides, embeddings,
+/// isolates and marks (a name could show its text backwards and move what
+/// follows it), the zero-width characters and the byte-order mark.
+fn unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 #[cfg(test)]
@@ -77,5 +86,7 @@ mod tests {
     fn control_characters_are_escaped_and_the_rest_kept() {
         assert_eq!(printable("autostrada 0.1 ✓"), "autostrada 0.1 ✓");
         assert_eq!(printable("Evil\n\nMyServer: 517/517\u{1b}[2K"), "Evil\\n\\nMyServer: 517/517\\u{1b}[2K");
+        // Right-to-left override and a zero-width space: shown, not obeyed.
+        assert_eq!(printable("abc\u{202e}fed\u{200b}"), "abc\\u{202e}fed\\u{200b}");
     }
 }
