@@ -431,6 +431,7 @@ async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
     if open.answer_now().await.is_err() {
         return;
     }
+    open.forget_request();
     // Wait for the result as long as it takes (as the reference does), or
     // until the client gives up and goes.
     let behavior = loop {

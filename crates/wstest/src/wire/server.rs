@@ -392,6 +392,16 @@ impl Open {
         }
     }
 
+    /// Lets go of what only a case's report would show — the request head
+    /// (up to 1 MiB), the wire log so far, unread octets — for a
+    /// connection that waits, perhaps for ever, to say one thing (a case's
+    /// status), so that many waiting clients cost little each.
+    pub fn forget_request(&mut self) {
+        self.http_request = String::new();
+        self.peer.log.clear_rows();
+        let _ = self.peer.take_buffer();
+    }
+
     /// Writes now what [`Pending::accept`] queued (the 101), rather than
     /// with the case's first frames: for a connection whose case does not
     /// start at once, so that the client's handshake timeout does not run
