@@ -417,7 +417,7 @@ const ANNOUNCE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10
 
 async fn announce(pending: Pending, text: Option<String>) {
     let Ok(open) = pending.accept(None).await else { return };
-    let options = DriveOptions { busy_poll: None, hard_deadline: Some(ANNOUNCE_DEADLINE) };
+    let options = DriveOptions { hard_deadline: Some(ANNOUNCE_DEADLINE), ..DriveOptions::default() };
     open.run(&mut Announce(text), options, false).await;
 }
 
@@ -446,7 +446,7 @@ async fn case_status(state: &State, pending: Pending, agent: &str, id: &str) {
             () = open.gone() => return,
         }
     };
-    let options = DriveOptions { busy_poll: None, hard_deadline: Some(ANNOUNCE_DEADLINE) };
+    let options = DriveOptions { hard_deadline: Some(ANNOUNCE_DEADLINE), ..DriveOptions::default() };
     let text = serde_json::json!({ "behavior": behavior }).to_string().replace(':', ": ");
     open.run(&mut Announce(Some(text)), options, false).await;
 }
@@ -512,7 +512,7 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
     }
     let mut run = CaseRun::new(def);
     run.compression.cache = Some(state.cache.clone());
-    let options = DriveOptions { busy_poll: None, hard_deadline: Some(def.hard_deadline()) };
+    let options = DriveOptions { hard_deadline: Some(def.hard_deadline()), ..DriveOptions::default() };
     let session = open.run(&mut run, options, skip).await;
     let ended = std::time::Instant::now();
     if session.skipped {

@@ -356,3 +356,34 @@ async fn a_server_drop_timeout_of_0_still_ends_at_the_hard_deadline() {
     );
     assert!(json["wasNotCleanReason"].as_str().unwrap().contains("hard deadline"), "{json:#}");
 }
+
+/// A server that takes the connection and never answers the upgrade, with
+/// no opening-handshake timer (a timeout of 0, as the reference then waits
+/// for ever): the case's hard deadline (here 2 s) covers the handshake too,
+/// and the case is reported with what was seen — the request, the wire
+/// log, who dropped the connection and why — instead of being cut off
+/// whole by the runner's last-resort net half a minute later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_the_upgrade_ends_at_the_hard_deadline_with_its_records() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let options = serde_json::json!({"openHandshakeTimeout": 0});
+    let two = Some(std::time::Duration::from_secs(2));
+    // A hang guard only: the case ends at its 2 s deadline.
+    let url = format!("ws://{addr}");
+    let run = run_with(&url, "silent", &["1.1.1"], &options, two);
+    let results = tokio::time::timeout(std::time::Duration::from_secs(25), run).await.expect("the case ends");
+    let json = results[0].to_json();
+    assert_eq!(json["droppedByMe"], true, "{json:#}");
+    assert_eq!(json["wasOpenHandshakeTimeout"], false, "{json:#}");
+    let reason = json["wasNotCleanReason"].as_str().unwrap();
+    assert!(reason.contains("opening handshake was still unfinished at the case's hard deadline (2 s)"), "{reason}");
+    assert!(json["httpRequest"].as_str().unwrap().starts_with("GET / HTTP/1.1"), "{json:#}");
+    assert!(!json["wirelog"].as_array().unwrap().is_empty(), "{json:#}");
+}

@@ -198,7 +198,15 @@ pub async fn run_client(
     handler: &mut (dyn Handler + Send),
     skip: &(dyn Fn(Option<&str>) -> bool + Sync),
 ) -> io::Result<Session> {
-    let tcp = timeout(CONNECT_TIMEOUT, TcpStream::connect((target.host.as_str(), target.port)))
+    // The case's hard deadline runs from here: it bounds the connect and
+    // the opening handshake too (a silent server with an
+    // `openHandshakeTimeout` of 0 would otherwise hold the case until the
+    // runner's last-resort net, losing what was observed), and what is
+    // left of it bounds the case once open.
+    let case_start = tokio::time::Instant::now();
+    let case_end = options.drive.hard_deadline.map(|d| case_start + d);
+    let connect_end = case_end.map_or(case_start + CONNECT_TIMEOUT, |end| end.min(case_start + CONNECT_TIMEOUT));
+    let tcp = tokio::time::timeout_at(connect_end, TcpStream::connect((target.host.as_str(), target.port)))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TCP connect timed out"))??;
     tcp.set_nodelay(true)?;
@@ -208,8 +216,13 @@ pub async fn run_client(
         Stream::Tcp(tcp)
     };
     let started = chrono::Utc::now();
-    // No deadline for a timeout of 0: the case's hard deadline (the runner's) bounds the wait then.
-    let deadline = peer.timeouts.open_handshake_deadline();
+    // No deadline for a timeout of 0 (as the reference): the case's hard
+    // deadline bounds the wait then, or first if it comes first.
+    let open_deadline = peer.timeouts.open_handshake_deadline();
+    let deadline = match (open_deadline, case_end) {
+        (Some(open), Some(end)) => Some(open.min(end)),
+        (open, end) => open.or(end),
+    };
     let key = generate_key();
     let mut headers = options.headers.clone();
     if !options.deflate_offers.is_empty() {
@@ -243,8 +256,16 @@ pub async fn run_client(
         let read = tokio::select! {
             r = rd.read_buf(&mut chunk) => r,
             () = sleep_until_deadline(deadline) => {
-                peer.close.was_open_handshake_timeout = true;
-                peer.close.was_not_clean_reason = Some("peer did not finish (in time) the opening handshake".into());
+                if open_deadline.is_some() && open_deadline == deadline {
+                    peer.close.was_open_handshake_timeout = true;
+                    peer.close.was_not_clean_reason = Some("peer did not finish (in time) the opening handshake".into());
+                } else {
+                    peer.close.was_not_clean_reason = Some(format!(
+                        "wstest: the opening handshake was still unfinished at the case's hard deadline ({} s); \
+                         wstest dropped the connection",
+                        options.drive.hard_deadline.unwrap_or_default().as_secs()
+                    ));
+                }
                 peer.close.dropped_by_me = true;
                 peer.state = State::Closed;
                 session.peer = peer;
@@ -321,7 +342,8 @@ pub async fn run_client(
     }
     dispatch(&mut peer, handler);
 
-    drive(&mut peer, &mut rd, &mut wr, handler, options.drive).await;
+    let drive_options = DriveOptions { deadline_from: Some(case_start), ..options.drive };
+    drive(&mut peer, &mut rd, &mut wr, handler, drive_options).await;
     session.peer = peer;
     Ok(session)
 }

@@ -141,9 +141,13 @@ pub struct DriveOptions {
     /// While waiting for the peer, poll the socket this long before
     /// sleeping (`None`: sleep at once).
     pub busy_poll: Option<Duration>,
-    /// The longest the connection may last once open; then we drop TCP
-    /// ourselves and the case is judged on what it saw (`None`: no limit).
+    /// The longest the connection may last (once open, unless
+    /// `deadline_from` says otherwise); then we drop TCP ourselves and the
+    /// case is judged on what it saw (`None`: no limit).
     pub hard_deadline: Option<Duration>,
+    /// When the hard deadline's clock started, if before the connection
+    /// opened (a client's runs from its connect).
+    pub deadline_from: Option<tokio::time::Instant>,
 }
 
 /// Fires every timer due by now, earliest first, and runs the steps they
@@ -239,7 +243,8 @@ pub(crate) async fn drive(
     handler: &mut (dyn Handler + Send),
     options: DriveOptions,
 ) {
-    let hard_deadline = options.hard_deadline.map(|d| tokio::time::Instant::now() + d);
+    let clock = options.deadline_from.unwrap_or_else(tokio::time::Instant::now);
+    let hard_deadline = options.hard_deadline.map(|d| clock + d);
     // TLS buffers what it is given: a written batch must also be flushed.
     let buffered = wr.is_tls();
     let mut batch: Option<Batch> = None;
