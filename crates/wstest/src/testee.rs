@@ -27,8 +27,21 @@ fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// How long a connection to the fuzzing server may pass without a data
+/// message before we close it (5 min): far past any case's pause (the
+/// suite's longest waits are seconds), so that a server that goes silent
+/// costs one case that long, not the whole run for ever.
+const SILENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The most cases a fuzzing server may say it runs (the suite has 517): a
+/// larger count is not a fuzzing server's, and would have us ask for cases
+/// for ever.
+const MAX_CASES: usize = 10_000;
+
 fn client(connector: &Connector) -> ClientBuilder {
-    ClientBuilder::new().config(crate::echo::config()).connector(connector.clone())
+    let mut config = crate::echo::config();
+    config.idle_timeout = Some(SILENCE);
+    ClientBuilder::new().config(config).connector(connector.clone())
 }
 
 /// Asks the server how many cases it runs.
@@ -44,7 +57,13 @@ async fn case_count(base: &str, connector: &Connector) -> Result<usize, TesteeEr
             count = t.as_str().trim().parse().ok();
         }
     }
-    count.ok_or_else(|| TesteeError(format!("{url} sent no case count")))
+    match count {
+        None => Err(TesteeError(format!("{url} sent no case count"))),
+        Some(n) if n > MAX_CASES => Err(TesteeError(format!(
+            "{url} says it runs {n} cases; a fuzzing server runs at most {MAX_CASES} (the suite has 517): is it one?"
+        ))),
+        Some(n) => Ok(n),
+    }
 }
 
 /// Runs case `n`: echoes every data message until the server closes.

@@ -321,3 +321,23 @@ async fn a_refused_client_that_never_reads_is_let_go() {
     let _ = stop.send(());
     let _ = task.await;
 }
+
+/// A "fuzzing server" that claims 2^64 − 1 cases: the testee client says
+/// what is wrong instead of asking for cases for ever.
+#[tokio::test]
+async fn the_testee_client_refuses_a_case_count_no_fuzzing_server_has() {
+    use futures_util::SinkExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = autostrada::accept(tcp).await else { return };
+                let _ = ws.send(autostrada::Message::text("18446744073709551615")).await;
+                let _ = ws.close(autostrada::CloseCode::NORMAL, "").await;
+            });
+        }
+    });
+    let err = wstest::testee::run(&format!("ws://{addr}"), "count", 1, |_, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("says it runs 18446744073709551615 cases"), "{err}");
+}
