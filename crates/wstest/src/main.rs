@@ -82,8 +82,9 @@ struct Cli {
     /// durations then include this machine's wake-up latency).
     #[arg(long = "no-busy-poll")]
     no_busy_poll: bool,
-    /// Give up on any case after SECS seconds and judge it on what it saw
-    /// (default: the case's own timeout plus 30 s; the reference has no
+    /// Give up on any case after SECS seconds, counted from its connect,
+    /// and judge it on what it saw (default: the case's own timeout plus
+    /// 30 s; the reference has no
     /// such limit and can wait forever on a server that never closes TCP).
     #[arg(long = "case-timeout", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     case_timeout: Option<u64>,
