@@ -7,7 +7,7 @@
 use autostrada::{Accept, ClientBuilder, Error, Message, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use http::{Response, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// A server that answers every upgrade with `decide`, and echoes on the
@@ -164,19 +164,25 @@ async fn holding_server(answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static) -
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let (mut tcp, _) = listener.accept().await.unwrap();
-        let mut request = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !request.ends_with(b"\r\n\r\n") {
-            let n = tcp.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the client left before its request was whole");
-            request.extend_from_slice(&chunk[..n]);
-        }
-        tcp.write_all(&answer(std::str::from_utf8(&request).unwrap())).await.unwrap();
-        // Until the client closes.
-        while tcp.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+        let (tcp, _) = listener.accept().await.unwrap();
+        answer_and_hold(tcp, answer).await;
     });
     addr
+}
+
+/// Reads a request head from `conn`, writes what `answer` makes of it,
+/// then reads on until the client leaves.
+async fn answer_and_hold<C: AsyncRead + AsyncWrite + Unpin>(mut conn: C, answer: impl FnOnce(&str) -> Vec<u8>) {
+    let mut request = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !request.ends_with(b"\r\n\r\n") {
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the client left before its request was whole");
+        request.extend_from_slice(&chunk[..n]);
+    }
+    conn.write_all(&answer(std::str::from_utf8(&request).unwrap())).await.unwrap();
+    // Until the client closes.
+    while conn.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
 }
 
 /// Turns a hang into a failure; nothing here should come near it.
@@ -308,19 +314,8 @@ async fn a_stalled_refusal_body_costs_seconds_even_without_a_handshake_timeout()
         b"HTTP/1.1 403 Forbidden\r\n\r\nnot you, 2",
     ];
     for answer in answers {
-        let (client, mut server) = tokio::io::duplex(4096);
-        let serving = tokio::spawn(async move {
-            let mut request = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !request.ends_with(b"\r\n\r\n") {
-                let n = server.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "the client left before its request was whole");
-                request.extend_from_slice(&chunk[..n]);
-            }
-            server.write_all(answer).await.unwrap();
-            // Holds the connection open until the client drops it.
-            while server.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
-        });
+        let (client, server) = tokio::io::duplex(4096);
+        let serving = tokio::spawn(answer_and_hold(server, move |_| answer.to_vec()));
         let config = autostrada::Config::default().with_handshake_timeout(std::time::Duration::MAX);
         let started = tokio::time::Instant::now();
         let builder = ClientBuilder::new().config(config);

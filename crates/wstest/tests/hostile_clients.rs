@@ -17,16 +17,6 @@ use futures_util::StreamExt;
 use hostile_client as hc;
 use tokio::net::TcpListener;
 
-/// Resident memory of this process, in KiB: now (`VmRSS`) or its peak (`VmHWM`).
-fn rss_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 struct Server {
     addr: String,
     outdir: PathBuf,
@@ -156,7 +146,7 @@ async fn never_reads() -> (String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_clients_get_verdicts_and_cannot_exhaust_memory() {
     let started = std::time::Instant::now();
-    let before = rss_kib("VmRSS:");
+    let before = hc::rss_kib("VmRSS:");
     let empty_text = hc::header(0x81, 0);
     let ping = [hc::header(0x89, 125), vec![0; 125]].concat();
     let zeros = vec![0u8; 64 * 1024];
@@ -223,7 +213,7 @@ async fn hostile_clients_get_verdicts_and_cannot_exhaust_memory() {
     assert!(status.contains("behavior"), "never-reads: {status}");
     heads.await.unwrap();
     crowd.await.unwrap();
-    let peak = rss_kib("VmHWM:");
+    let peak = hc::rss_kib("VmHWM:");
     eprintln!("RSS before {before} KiB, peak {peak} KiB, {:?}", started.elapsed());
     assert!(peak < before + 200 * 1024, "peak RSS {peak} KiB, {before} KiB before");
 }

@@ -12,16 +12,6 @@ mod hostile_client;
 use hostile_client as hc;
 use tokio::net::TcpListener;
 
-/// Resident memory of this process now, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_requests_waiting_for_ever_hold_little_memory() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -33,7 +23,7 @@ async fn status_requests_waiting_for_ever_hold_little_memory() {
     let server = tokio::spawn(wstest::fuzzingserver::serve(spec, listener, Default::default(), async {
         let _ = stopped.await;
     }));
-    let before = rss_kib();
+    let before = hc::rss_kib("VmRSS:");
     // 100 clients, each asking with 900 KiB of headers about case 1, which
     // none of them runs.
     let pad = format!("X-Pad: {}\r\n", "p".repeat(900 * 1024));
@@ -43,7 +33,7 @@ async fn status_requests_waiting_for_ever_hold_little_memory() {
         assert!(head.starts_with("HTTP/1.1 101"), "{head}");
         waiting.push(tcp);
     }
-    let grown = rss_kib().saturating_sub(before);
+    let grown = hc::rss_kib("VmRSS:").saturating_sub(before);
     // 90 MiB of requests came in; keeping them took ~2 MiB per connection.
     assert!(grown < 40 * 1024, "{grown} KiB for 100 waiting connections");
     // And the server still answers others.
