@@ -235,9 +235,15 @@ impl Receiver {
         self.deflate
     }
 
-    /// Appends received octets (copying).
+    /// Appends received octets (copying). Once a close frame was received
+    /// or the peer broke the protocol ([`is_finished`](Self::is_finished)),
+    /// they are discarded: RFC 6455 §1.4 has an endpoint that received a
+    /// close ignore what follows it, and a peer that goes on sending must
+    /// not grow our buffer while we wait for its TCP to close.
     pub fn receive_data(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+        if self.state == State::Open {
+            self.buf.extend_from_slice(data);
+        }
     }
 
     /// The buffer received octets go into, for the tokio front end to read
@@ -316,8 +322,16 @@ impl Receiver {
     fn next_decoded(&mut self, copy_below: usize) -> Result<Option<Message>, ProtocolError> {
         let result = self.decode(copy_below);
         match &result {
-            Err(_) => self.state = State::Failed,
-            Ok(Some(Message::Close(_))) => self.state = State::CloseReceived,
+            // Nothing buffered is read any more (the storage stays, for a
+            // front end that lends it to give back).
+            Err(_) => {
+                self.state = State::Failed;
+                self.buf.clear();
+            }
+            Ok(Some(Message::Close(_))) => {
+                self.state = State::CloseReceived;
+                self.buf.clear();
+            }
             Ok(_) => {}
         }
         result

@@ -279,3 +279,28 @@ fn a_fragmented_message_holds_no_storage_past_the_limit() {
     let done = feed(&mut rx, &c(true, OpCode::Continuation, &[7; 30_000])).unwrap();
     assert_eq!(done, vec![Message::binary(vec![7; 100_000])]);
 }
+
+/// After a close frame, or a broken rule, what the peer goes on sending is
+/// discarded as it is fed in (RFC 6455 §1.4), and what was buffered behind
+/// the close is dropped: a sans-IO user that feeds a hostile peer's octets
+/// while waiting for its TCP to close holds none of them.
+#[test]
+fn octets_after_a_close_or_a_violation_are_not_kept() {
+    let mut wire = c(true, OpCode::Close, &1000u16.to_be_bytes());
+    wire.extend(c(true, OpCode::Binary, &[7; 4096]));
+    let mut rx = server();
+    let got = feed(&mut rx, &wire).unwrap();
+    assert!(matches!(got.as_slice(), [Message::Close(_)]), "{got:?}");
+    assert!(rx.is_finished() && rx.buf.is_empty());
+    for _ in 0..64 {
+        assert!(feed(&mut rx, &[0u8; 64 * 1024]).unwrap().is_empty());
+    }
+    assert!(rx.buf.is_empty(), "{} octets kept after the close", rx.buf.len());
+    // An unmasked frame from a client breaks the rule; what follows goes too.
+    let mut rx = server();
+    let mut wire = frame(Role::Server, true, 0, OpCode::Text, b"unmasked");
+    wire.extend(c(true, OpCode::Text, b"later"));
+    assert!(feed(&mut rx, &wire).is_err());
+    assert!(feed(&mut rx, &[1u8; 10_000]).unwrap().is_empty());
+    assert!(rx.buf.is_empty(), "{} octets kept after the violation", rx.buf.len());
+}
