@@ -78,7 +78,10 @@ pub struct Config {
     pub read_buffer_size: usize,
     /// How long to wait for the peer's part of the closing handshake (its
     /// close reply; for a client, the server dropping TCP) before dropping
-    /// the connection ourselves. Default 5 s. It counts in whole
+    /// the connection ourselves. Default 5 s. When the peer closed first,
+    /// it is also how long our reply may wait for the peer to read: a peer
+    /// that stopped reading gets it no further, and the stream then yields
+    /// an `Error::Io` of kind `TimedOut` instead of the peer's close. It counts in whole
     /// milliseconds (a fraction rounds up); 2³² − 1 ms (about 49.7 days)
     /// or more (`Duration::MAX`, say) waits for ever.
     pub close_timeout: Duration,

@@ -70,6 +70,16 @@ pub(crate) enum Ending {
     SlowMessage,
 }
 
+/// The error for a peer's close we could not answer within
+/// `Config::close_timeout`: the peer stopped reading while our writes
+/// (the close among them) were still queued.
+fn unsent_close() -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the peer closed, but stopped reading before our close reply could be written within Config::close_timeout",
+    ))
+}
+
 impl Ending {
     fn into_item(self) -> Result<Message, Error> {
         match self {
@@ -392,11 +402,17 @@ impl Reader {
                         Role::Client if abandon => w.poll_shutdown(cx),
                         Role::Client => w.poll_write_out(cx),
                     });
-                    let next = match flushed {
+                    // What stopped our close from going out, if anything.
+                    let (next, stopped) = match flushed {
                         Poll::Pending if !self.poll_deadline(cx) => return Poll::Pending,
-                        Poll::Ready(Ok(())) if !abandon => ReadState::AwaitEof,
-                        // Timed out or failed: nothing more to do on this socket.
-                        _ => ReadState::Done,
+                        Poll::Ready(Ok(())) if !abandon => (ReadState::AwaitEof, None),
+                        // A socket that failed now was most often closed
+                        // by a peer that sent its close and left: it no
+                        // longer needs our answer, and its close stands.
+                        Poll::Ready(_) => (ReadState::Done, None),
+                        // Timed out: the peer stopped reading; nothing more
+                        // to do on this socket.
+                        Poll::Pending => (ReadState::Done, Some(unsent_close())),
                     };
                     let cold = self.cold.get_or_insert_default();
                     cold.deadline = None;
@@ -407,8 +423,15 @@ impl Reader {
                         self.finish(link);
                     }
                     // `start_closing` left the ending there; without one
-                    // (never), the stream just ends.
-                    return Poll::Ready(ending.map(|e| e.into_item()));
+                    // (never), the stream just ends. The peer's close
+                    // whose answer never went out closed nothing cleanly
+                    // (RFC 6455 §7.1.4: the handshake needs both frames): the
+                    // failure is reported instead. An ending that is itself
+                    // an error says more than the failed write.
+                    return Poll::Ready(ending.map(|e| match (*e, stopped) {
+                        (Ending::Closed(_), Some(failure)) => Err(failure),
+                        (e, _) => e.into_item(),
+                    }));
                 }
                 ReadState::AwaitEof => {
                     // Discard whatever still arrives until the peer closes TCP.

@@ -138,3 +138,20 @@ async fn the_close_reply_is_out_before_the_application_sees_the_close() {
         assert_eq!(reply, [0x88, 0x02, 0x03, 0xe8]);
     }
 }
+
+/// A peer that sends its close and then stops reading, while our writes
+/// (a message, then the close reply behind it) cannot get out: after
+/// `close_timeout` the application learns that the closing handshake did
+/// not complete (RFC 6455 §7.1.4), not that the peer closed cleanly.
+#[tokio::test]
+async fn a_peer_close_whose_reply_cannot_go_out_is_not_reported_clean() {
+    // The pipe holds 64 octets: a queued 1 KiB message fills it for good.
+    let (ours, mut theirs) = tokio::io::duplex(64);
+    theirs.write_all(&masked(0x8, &[0x03, 0xe8])).await.unwrap();
+    let mut ws = server(ours);
+    ws.feed(Message::binary(vec![0u8; 1024])).await.unwrap();
+    let got = tokio::time::timeout(GUARD, ws.next()).await.expect("the close timer never fired");
+    assert!(matches!(&got, Some(Err(Error::Io(e))) if e.kind() == std::io::ErrorKind::TimedOut), "{got:?}");
+    assert!(ws.next().await.is_none());
+    drop(theirs);
+}
