@@ -112,7 +112,7 @@ pub fn bad_request<B: From<String>>(error: &Error) -> Response<B> {
     let status = match error {
         Error::Handshake(HandshakeError::Header { name: "Sec-WebSocket-Version", .. }) => StatusCode::UPGRADE_REQUIRED,
         // The server chose a subprotocol the client did not offer: our fault.
-        Error::Handshake(HandshakeError::Unrequested(..)) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Handshake(HandshakeError::NotOffered(..)) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut response = Response::new(B::from(format!("{error}\n")));

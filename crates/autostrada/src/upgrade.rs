@@ -225,7 +225,7 @@ pub(crate) fn negotiate<B>(
     let protocol = match answer.protocol {
         // RFC 6455 §4.2.2: the server selects one of the client's values.
         Some(Some(p)) if !offered.contains(&p) => {
-            return Err(HandshakeError::Unrequested("subprotocol (not among the client's offers)", p));
+            return Err(HandshakeError::NotOffered(p));
         }
         Some(chosen) => chosen,
         None => server.protocols.iter().find(|p| offered.contains(p)).cloned(),

@@ -82,6 +82,16 @@ pub enum HandshakeError {
     Unrequested(&'static str, String),
     /// The URL cannot be used for a WebSocket connection.
     Url(String),
+    /// Server: the request's `Host` is missing, repeated or not a
+    /// `host[:port]` (RFC 9112 §3.2); the text says which.
+    Host(String),
+    /// Server: the request target is neither a path (`/chat`) nor an
+    /// absolute URI (`ws://example.com/chat`): `*` and a bare authority
+    /// belong to OPTIONS and CONNECT only (RFC 9112 §3.2.3, §3.2.4).
+    Target(String),
+    /// Server: the application chose a subprotocol the client did not
+    /// offer (RFC 6455 §4.2.2); the client is answered 500.
+    NotOffered(String),
     /// permessage-deflate negotiation failed (RFC 7692).
     Extension(super::deflate::DeflateError),
 }
@@ -114,6 +124,17 @@ impl std::fmt::Display for HandshakeError {
                 write!(f, "server selected {what} {v:?}, which we did not offer")
             }
             Self::Url(e) => write!(f, "unusable WebSocket URL: {e}"),
+            Self::Host(why) => write!(f, "bad Host header: {why} (RFC 9112 §3.2 wants exactly one host[:port])"),
+            Self::Target(t) => {
+                write!(
+                    f,
+                    "request target {t:?} is not a path or an absolute URI (a WebSocket upgrade asks for a resource)"
+                )
+            }
+            Self::NotOffered(p) => write!(
+                f,
+                "the server chose subprotocol {p:?}, which the client did not offer (RFC 6455 §4.2.2: choose one of its offers or none)"
+            ),
             Self::Extension(e) => write!(f, "{e}"),
         }
     }
@@ -260,9 +281,8 @@ pub fn parse_request(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Req
 /// `Sec-WebSocket-Accept` value to answer with.
 pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
     let headers = req.headers();
-    if !headers.contains_key(header::HOST) {
-        return Err(HandshakeError::Header { name: "Host", expected: "the server's authority", got: String::new() });
-    }
+    check_host(headers)?;
+    check_target(req.uri())?;
     check_upgrade_headers(headers)?;
     check_no_body(headers)?;
     let version = joined(headers, header::SEC_WEBSOCKET_VERSION);
@@ -308,12 +328,46 @@ pub fn server_response(accept: &str, extra: &HeaderMap) -> Vec<u8> {
     out
 }
 
+/// RFC 9112 §3.2: exactly one `Host`, whose value is `host[:port]` (an
+/// application that routes or authorises by it must see the one the
+/// client meant, not the first of several).
+fn check_host(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        let n = headers.get_all(header::HOST).iter().count();
+        return Err(HandshakeError::Host(if n == 0 { "missing".into() } else { format!("{n} of them") }));
+    };
+    let valid = host
+        .to_str()
+        .ok()
+        .filter(|h| !h.is_empty() && !h.contains('@'))
+        .and_then(|h| h.parse::<http::uri::Authority>().ok());
+    match valid {
+        Some(_) => Ok(()),
+        None => Err(HandshakeError::Host(format!("{:?} is not host[:port]", String::from_utf8_lossy(host.as_bytes())))),
+    }
+}
+
+/// RFC 9112 §3.2: a GET's target is a path (origin-form) or an absolute URI.
+fn check_target(uri: &http::Uri) -> Result<(), HandshakeError> {
+    let origin_form = uri.scheme().is_none() && uri.authority().is_none() && uri.path().starts_with('/');
+    let absolute_form = uri.scheme().is_some() && uri.authority().is_some();
+    if origin_form || absolute_form { Ok(()) } else { Err(HandshakeError::Target(uri.to_string())) }
+}
+
 /// Server: an error response for a refused handshake, with the reason as a
 /// plain-text body. A wrong version is answered 426 with the version we
-/// speak (RFC 6455 §4.4); anything else 400.
+/// speak (RFC 6455 §4.4); a head over our limits 431, with a body that
+/// names no limit (the figure and the knob are for the operator, who
+/// finds them in the [`Error`](crate::Error)); anything else 400.
 #[must_use]
 pub fn rejection(err: &HandshakeError) -> Vec<u8> {
-    let body = format!("{err}\n");
+    let body = match err {
+        HandshakeError::HeadTooLarge(_) | HandshakeError::TooManyHeaders(_) => {
+            "the request's header fields are too large\n".to_owned()
+        }
+        _ => format!("{err}\n"),
+    };
     let (status, extra) = match err {
         HandshakeError::Header { name: "Sec-WebSocket-Version", .. } => {
             (StatusCode::UPGRADE_REQUIRED, "Sec-WebSocket-Version: 13\r\n")

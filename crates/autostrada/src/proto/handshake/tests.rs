@@ -36,7 +36,23 @@ fn rejections() {
     assert!(matches!(swap("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="), HandshakeError::BadKey(_)));
     assert!(matches!(swap("dGhlIHNhbXBsZSBub25jZQ==", "not base64!!"), HandshakeError::BadKey(_)));
     assert!(matches!(swap("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), HandshakeError::BadKey(_)));
-    assert!(matches!(swap("Host: server.example.com\r\n", ""), HandshakeError::Header { name: "Host", .. }));
+    assert!(matches!(swap("Host: server.example.com\r\n", ""), HandshakeError::Host(_)));
+    // RFC 9112 §3.2: one Host, and a host[:port] at that.
+    for host in ["Host: a\r\nHost: b", "Host:", "Host: a b/c@d", "Host: user@server.example.com", "Host: a/b"] {
+        let e = swap("Host: server.example.com", host);
+        assert!(matches!(e, HandshakeError::Host(_)), "{host:?}: {e:?}");
+        assert!(e.to_string().contains("Host"), "{e}");
+    }
+    for host in ["127.0.0.1:9001", "[::1]:9001", "localhost", "my_host.example:443"] {
+        assert!(parse(&REQ.replace("server.example.com", host)).is_ok(), "{host}");
+    }
+    // RFC 9112 §3.2.2–3.2.4: a path or an absolute URI; `*` and a bare
+    // authority are for OPTIONS and CONNECT.
+    for target in ["*", "server.example.com:80"] {
+        let e = swap("/chat?x=1", target);
+        assert!(matches!(e, HandshakeError::Target(_)), "{target}: {e:?}");
+    }
+    assert!(parse(&REQ.replace("/chat?x=1", "ws://server.example.com/chat")).is_ok());
     // A body would be read as frames: refused, whatever its framing.
     let with = |extra: &str| parse(&REQ.replace("\r\n\r\n", &format!("\r\n{extra}\r\n\r\n")));
     assert!(matches!(with("Content-Length: 5"), Err(HandshakeError::Header { name: "Content-Length", .. })));
@@ -70,6 +86,17 @@ fn rejection_carries_the_reason() {
     assert!(text.contains("Sec-WebSocket-Version: 13\r\n"));
     let text = String::from_utf8(rejection(&HandshakeError::BadKey("x".into()))).unwrap();
     assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n") && text.contains("Sec-WebSocket-Key"));
+    // A head over our limits: 431, and the body names no limit or knob
+    // (those are for the operator, in the error).
+    for err in [HandshakeError::HeadTooLarge(16384), HandshakeError::TooManyHeaders(64)] {
+        let text = String::from_utf8(rejection(&err)).unwrap();
+        assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
+        assert!(!text.contains("HandshakeLimits") && !text.contains("16384") && !text.contains("64"), "{text}");
+        assert!(err.to_string().contains("HandshakeLimits"));
+    }
+    // The server application's own mistake, told from the server's side.
+    let chose = HandshakeError::NotOffered("b".into()).to_string();
+    assert!(chose.contains("the server chose subprotocol \"b\", which the client did not offer"), "{chose}");
 }
 
 fn client_roundtrip(response: impl Fn(&str) -> String) -> Result<(), HandshakeError> {
