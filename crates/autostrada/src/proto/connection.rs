@@ -108,10 +108,12 @@ impl Connection {
         &mut self.rx
     }
 
-    /// True when the transport should now be closed by us: a server closes
-    /// TCP as soon as the closing handshake is done or the connection has
-    /// failed (RFC 6455 §7.1.1); a client waits for the server to do it and
-    /// only closes after a timeout. Write out pending octets first.
+    /// True once the closing handshake is done or the connection has
+    /// failed (in either role): the transport is to be closed now. Write out
+    /// pending octets first. A server then closes TCP at once; a client
+    /// should let the server close it first and close it itself only after
+    /// a timeout (RFC 6455 §7.1.1) — this answers the same in both roles,
+    /// so the waiting is the client's to do.
     #[must_use]
     pub fn close_expected(&self) -> bool {
         self.rx.is_finished() && self.tx.close_sent()
