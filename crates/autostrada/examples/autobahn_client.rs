@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("autobahn_client: case {case}: {e}");
         }
     }
-    let (mut ws, _) = client.connect(&format!("{base}/updateReports?agent={}", encode(&agent))).await?;
+    let (mut ws, _) = client.connect(format!("{base}/updateReports?agent={}", encode(&agent))).await?;
     while ws.next().await.is_some() {}
     eprintln!("autobahn_client: reports updated");
     Ok(())
@@ -63,7 +63,7 @@ fn with_ca(_: ClientBuilder, _: &str) -> Result<ClientBuilder, Box<dyn std::erro
 }
 
 async fn case_count(client: &ClientBuilder, base: &str) -> Result<u32, Box<dyn std::error::Error>> {
-    let (mut ws, _) = client.connect(&format!("{base}/getCaseCount")).await?;
+    let (mut ws, _) = client.connect(format!("{base}/getCaseCount")).await?;
     let mut count = None;
     while let Some(message) = ws.next().await {
         if let Message::Text(t) = message? {

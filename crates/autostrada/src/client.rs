@@ -44,6 +44,12 @@ pub struct ClientBuilder {
     proxy: ProxySetting,
 }
 
+/// The future of [`ClientBuilder::connect`] and [`connect`]: `Send` and
+/// `'static`, one pointer in size.
+pub type Connecting = std::pin::Pin<
+    Box<dyn Future<Output = Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error>> + Send + 'static>,
+>;
+
 /// Where [`ClientBuilder::connect`] opens its TCP connection.
 #[derive(Debug, Clone, Default)]
 enum ProxySetting {
@@ -140,18 +146,29 @@ impl ClientBuilder {
     ///
     /// The returned future is one pointer: the connection and its handshake
     /// run on the heap, so a task that awaits it and then serves the
-    /// connection is sized for the connection, not for its handshake.
-    pub fn connect(
-        &self,
-        request: impl IntoClientRequest,
-    ) -> impl Future<Output = Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error>> {
+    /// connection is sized for the connection, not for its handshake. It
+    /// borrows neither the builder nor the request (it holds its own copy
+    /// of the settings), so it can be spawned as it is:
+    ///
+    /// ```no_run
+    /// # async fn run(url: String) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = autostrada::ClientBuilder::new();
+    /// let connecting = tokio::spawn(builder.connect(&url));
+    /// drop(builder);
+    /// let (ws, _response) = connecting.await??;
+    /// # drop(ws);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connect(&self, request: impl IntoClientRequest) -> Connecting {
         // The request is checked now (a request that cannot go out fails
         // before any connection is made); only what the connection needs
         // goes into the boxed future.
         let prepared = self.prepare(request);
+        let builder = self.clone();
         Box::pin(async move {
             let (target, headers) = prepared?;
-            self.connect_prepared(target, headers).await
+            builder.connect_prepared(target, headers).await
         })
     }
 
@@ -480,9 +497,6 @@ async fn refusal_body<S: AsyncRead + Unpin>(
 /// # Ok(())
 /// # }
 /// ```
-pub fn connect(
-    request: impl IntoClientRequest,
-) -> impl Future<Output = Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response<()>), Error>> {
-    // Boxed with its builder: the caller's task holds one pointer for it.
-    Box::pin(async move { ClientBuilder::new().connect(request).await })
+pub fn connect(request: impl IntoClientRequest) -> Connecting {
+    ClientBuilder::new().connect(request)
 }

@@ -85,7 +85,7 @@ pub mod upgrade;
 mod writer;
 
 #[cfg(feature = "tokio")]
-pub use client::{ClientBuilder, connect};
+pub use client::{ClientBuilder, Connecting, connect};
 #[cfg(feature = "tokio")]
 pub use ping::Pong;
 #[cfg(feature = "tokio")]

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 #[tokio::test]
 async fn client_initiated_close() {
     let (addr, mut logs) = echo_server(Config::default()).await;
-    let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = connect(format!("ws://{addr}/")).await.unwrap();
     ws.send(Message::Close(Some(CloseFrame::new(CloseCode(4000), "done")))).await.unwrap();
     // The server echoes the code, then closes TCP; our stream then ends.
     let reply = ws.next().await.unwrap().unwrap();
@@ -40,7 +40,7 @@ async fn server_initiated_close() {
         }
         seen
     });
-    let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = connect(format!("ws://{addr}/")).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye"))));
     assert!(ws.next().await.is_none(), "client stream ends once the server drops TCP");
     assert_eq!(server.await.unwrap(), vec![Message::Close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "")))]);
@@ -150,7 +150,7 @@ async fn client_rejects_a_wrong_accept() {
         let bogus = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
         tcp.write_all(bogus.as_bytes()).await.unwrap();
     });
-    let err = connect(&format!("ws://{addr}/")).await.unwrap_err();
+    let err = connect(format!("ws://{addr}/")).await.unwrap_err();
     assert!(err.to_string().contains("Sec-WebSocket-Accept"), "{err}");
 }
 

@@ -31,7 +31,7 @@ async fn unlimited_settings_work_in_both_roles() {
     for deflate in [false, true] {
         let (addr, mut logs) = echo_server(unlimited(deflate)).await;
         let client = ClientBuilder::new().config(unlimited(deflate));
-        let (mut ws, _) = client.connect(&format!("ws://{addr}/")).await.unwrap();
+        let (mut ws, _) = client.connect(format!("ws://{addr}/")).await.unwrap();
         assert_eq!(ws.deflate().is_some(), deflate);
         let big = "unlimited ".repeat(300_000);
         for m in [Message::text("small"), Message::text(big), Message::binary(vec![7u8; 70_000])] {

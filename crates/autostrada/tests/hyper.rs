@@ -81,7 +81,7 @@ async fn a_hyper_service_upgrades_and_echoes_with_compression() {
     exercise(&format!("ws://{addr}/socket")).await;
 
     // A plain GET to the same service is refused with the reason.
-    match ClientBuilder::new().header("Sec-WebSocket-Version", "8").unwrap().connect(&format!("ws://{addr}/")).await {
+    match ClientBuilder::new().header("Sec-WebSocket-Version", "8").unwrap().connect(format!("ws://{addr}/")).await {
         Err(Error::Refused(r)) => {
             // Our client sent version 13 and then 8: not a single "13".
             assert_eq!(r.status(), http::StatusCode::UPGRADE_REQUIRED);
@@ -115,7 +115,7 @@ async fn an_axum_route_upgrades_and_echoes_with_compression() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     exercise(&format!("ws://{addr}/ws")).await;
     // The other route answers 200, which a WebSocket client sees as a refusal.
-    match autostrada::connect(&format!("ws://{addr}/")).await {
+    match autostrada::connect(format!("ws://{addr}/")).await {
         Err(Error::Refused(r)) => {
             assert_eq!(r.status(), http::StatusCode::OK);
             assert_eq!(r.body().as_ref(), b"not a socket");

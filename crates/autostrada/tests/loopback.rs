@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 #[tokio::test]
 async fn text_and_binary_echo() {
     let (addr, _logs) = echo_server(Config::default()).await;
-    let (mut ws, response) = connect(&format!("ws://{addr}/echo")).await.unwrap();
+    let (mut ws, response) = connect(format!("ws://{addr}/echo")).await.unwrap();
     assert_eq!(response.status(), 101);
     let sent = vec![
         Message::text("Hello, κόσμε"),
@@ -33,7 +33,7 @@ async fn fragmented_messages_reassemble() {
     let mut config = Config::default();
     config.send_frame_size = 7;
     let client = ClientBuilder::new().config(config);
-    let (mut ws, _) = client.connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = client.connect(format!("ws://{addr}/")).await.unwrap();
     let text = "fragmented across many frames: ½ ⅓ ¼ 🎉".repeat(20);
     ws.send(Message::text(text.clone())).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(text.clone()));
@@ -61,7 +61,7 @@ async fn pings_between_fragments_are_answered_first() {
 #[tokio::test]
 async fn a_16_mib_message() {
     let (addr, _logs) = echo_server(Config::default()).await;
-    let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = connect(format!("ws://{addr}/")).await.unwrap();
     let big: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
     ws.send(Message::binary(big.clone())).await.unwrap();
     match ws.next().await.unwrap().unwrap() {
@@ -99,7 +99,7 @@ async fn a_hundred_concurrent_connections() {
 #[tokio::test]
 async fn split_halves_in_two_tasks() {
     let (addr, _logs) = echo_server(Config::default()).await;
-    let (ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
+    let (ws, _) = connect(format!("ws://{addr}/")).await.unwrap();
     let (mut read, mut write) = ws.split();
     let writer = tokio::spawn(async move {
         for i in 0..1000 {
@@ -144,8 +144,7 @@ async fn permessage_deflate_end_to_end() {
     let mut offer = DeflateConfig::default();
     offer.client_no_context_takeover = true;
     client_config.deflate = Some(offer);
-    let (mut ws, response) =
-        ClientBuilder::new().config(client_config).connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, response) = ClientBuilder::new().config(client_config).connect(format!("ws://{addr}/")).await.unwrap();
     let ext = response.headers().get("sec-websocket-extensions").unwrap().to_str().unwrap().to_owned();
     assert!(ext.starts_with("permessage-deflate"), "{ext}");
     let params = ws.deflate().expect("negotiated");
@@ -166,7 +165,7 @@ async fn deflate_is_declined_when_the_server_does_not_want_it() {
     let (addr, _logs) = echo_server(Config::default()).await;
     let mut config = Config::default();
     config.deflate = Some(DeflateConfig::default());
-    let (mut ws, response) = ClientBuilder::new().config(config).connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, response) = ClientBuilder::new().config(config).connect(format!("ws://{addr}/")).await.unwrap();
     assert!(response.headers().get("sec-websocket-extensions").is_none());
     assert!(ws.deflate().is_none());
     ws.send(Message::text("plain")).await.unwrap();

@@ -137,8 +137,7 @@ async fn wss_by_ip_address_and_alpn() {
     let mut config = server_config(&pki, false);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let (addr, server) = serve_one(config).await;
-    let (mut ws, _) =
-        client(Connector::with_roots(pki.roots.clone())).connect(&format!("wss://{addr}/")).await.unwrap();
+    let (mut ws, _) = client(Connector::with_roots(pki.roots.clone())).connect(format!("wss://{addr}/")).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello from the server"));
     ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
@@ -152,7 +151,7 @@ async fn the_server_checks_the_client_certificate() {
     let (addr, server) = serve_one(server_config(&pki, true)).await;
     let connector =
         Connector::with_client_auth(pki.roots.clone(), pki.client.0.clone(), pki.client.1.clone_key()).unwrap();
-    let (mut ws, _) = client(connector).connect(&format!("wss://localhost:{}/", addr.port())).await.unwrap();
+    let (mut ws, _) = client(connector).connect(format!("wss://localhost:{}/", addr.port())).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello from the server"));
     ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
     while ws.next().await.is_some() {}
@@ -161,7 +160,7 @@ async fn the_server_checks_the_client_certificate() {
     // Without a certificate the server refuses the connection.
     let (addr, server) = serve_one(server_config(&pki, true)).await;
     let refused =
-        client(Connector::with_roots(pki.roots.clone())).connect(&format!("wss://localhost:{}/", addr.port())).await;
+        client(Connector::with_roots(pki.roots.clone())).connect(format!("wss://localhost:{}/", addr.port())).await;
     let err = refused.expect_err("the server requires a client certificate");
     assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
     let server_side = server.await.unwrap().unwrap_err();
@@ -210,7 +209,7 @@ async fn ws_urls_stay_plain_with_a_tls_connector() {
             }
         }
     });
-    let (mut ws, _) = client(Connector::with_roots(pki().roots)).connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = client(Connector::with_roots(pki().roots)).connect(format!("ws://{addr}/")).await.unwrap();
     ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![1, 2, 3]));
     ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
@@ -244,7 +243,7 @@ async fn fed_echoes_of_large_messages_leave_tls_whole() {
     config.max_message_size = 16 << 20;
     config.max_frame_size = 16 << 20;
     let client = ClientBuilder::new().config(config).connector(Connector::with_roots(pki.roots.clone()));
-    let (mut ws, _) = client.connect(&format!("wss://localhost:{}/", addr.port())).await.unwrap();
+    let (mut ws, _) = client.connect(format!("wss://localhost:{}/", addr.port())).await.unwrap();
     for round in 0..8u8 {
         let message = Message::binary(vec![round; (4 << 20) + usize::from(round) * 977]);
         ws.send(message.clone()).await.unwrap();

@@ -84,13 +84,13 @@ async fn the_subprotocol_is_chosen_per_request_and_seen_on_both_sides() {
     .await;
     for (path, expected) in [("/v1", "chat.v1"), ("/", "chat.v2")] {
         let client = ClientBuilder::new().protocols(["chat.v2", "chat.v1"]);
-        let (mut ws, response) = client.connect(&format!("ws://{addr}{path}")).await.unwrap();
+        let (mut ws, response) = client.connect(format!("ws://{addr}{path}")).await.unwrap();
         assert_eq!(ws.protocol(), Some(expected));
         assert_eq!(response.headers()["sec-websocket-protocol"], expected);
         assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(expected), "the server's view");
     }
     // No subprotocol offered: none chosen, on both sides.
-    let (mut ws, _) = ClientBuilder::new().connect(&format!("ws://{addr}/")).await.unwrap();
+    let (mut ws, _) = ClientBuilder::new().connect(format!("ws://{addr}/")).await.unwrap();
     assert_eq!(ws.protocol(), None);
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("none"));
 }
@@ -104,12 +104,12 @@ async fn response_headers_and_misuse() {
     })
     .await;
     let client = ClientBuilder::new().protocols(["chat.v1"]);
-    let (_, response) = client.connect(&format!("ws://{addr}/")).await.unwrap();
+    let (_, response) = client.connect(format!("ws://{addr}/")).await.unwrap();
     assert_eq!(response.headers()["x-session"], "42");
-    let (ws, _) = client.connect(&format!("ws://{addr}/none")).await.unwrap();
+    let (ws, _) = client.connect(format!("ws://{addr}/none")).await.unwrap();
     assert_eq!(ws.protocol(), None);
     // A subprotocol the client did not offer is the server's bug: 500.
-    match client.connect(&format!("ws://{addr}/unoffered")).await {
+    match client.connect(format!("ws://{addr}/unoffered")).await {
         Err(Error::Refused(r)) => assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR),
         other => panic!("expected a 500, got {:?}", other.map(|_| ())),
     }
@@ -144,7 +144,7 @@ async fn refusal_bodies_chunked_unsized_and_too_long() {
     ];
     for (response, status, body) in cases {
         let addr = raw_server(response).await;
-        match autostrada::connect(&format!("ws://{addr}/")).await {
+        match autostrada::connect(format!("ws://{addr}/")).await {
             Err(Error::Refused(r)) => {
                 assert_eq!(r.status(), status);
                 assert_eq!(r.body().as_ref(), &body[..]);
@@ -205,7 +205,7 @@ async fn interim_answers_before_the_final_one_are_skipped() {
         .into_bytes()
     })
     .await;
-    let opened = tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap();
+    let opened = tokio::time::timeout(GUARD, autostrada::connect(format!("ws://{addr}/"))).await.unwrap();
     let (_ws, response) = opened.expect("interim answers are not a refusal");
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     // 100 before a 403: the refusal is the 403's, with its body.
@@ -213,7 +213,7 @@ async fn interim_answers_before_the_final_one_are_skipped() {
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\n\r\nno way!".to_vec()
     })
     .await;
-    match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+    match tokio::time::timeout(GUARD, autostrada::connect(format!("ws://{addr}/"))).await.unwrap() {
         Err(Error::Refused(r)) => {
             assert_eq!(r.status(), StatusCode::FORBIDDEN);
             assert_eq!(r.body().as_ref(), b"no way!");
@@ -225,7 +225,7 @@ async fn interim_answers_before_the_final_one_are_skipped() {
 #[tokio::test]
 async fn endless_interim_answers_fail_the_handshake() {
     let addr = holding_server(|_| b"HTTP/1.1 100 Continue\r\n\r\n".repeat(17)).await;
-    match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+    match tokio::time::timeout(GUARD, autostrada::connect(format!("ws://{addr}/"))).await.unwrap() {
         Err(Error::Handshake(e)) => assert!(e.to_string().contains("interim"), "{e}"),
         other => panic!("expected a handshake error, got {:?}", other.map(|_| ())),
     }
@@ -239,7 +239,7 @@ async fn refusals_without_a_body_are_not_read_as_if_they_had_one() {
         let addr =
             holding_server(move |_| format!("HTTP/1.1 {} {}\r\n\r\n", status.as_u16(), status.as_str()).into_bytes())
                 .await;
-        match tokio::time::timeout(GUARD, autostrada::connect(&format!("ws://{addr}/"))).await.unwrap() {
+        match tokio::time::timeout(GUARD, autostrada::connect(format!("ws://{addr}/"))).await.unwrap() {
             Err(Error::Refused(r)) => {
                 assert_eq!(r.status(), status);
                 assert!(r.body().is_empty());
@@ -258,7 +258,7 @@ async fn a_refusal_whose_body_stalls_keeps_its_status_and_what_arrived() {
     let mut config = autostrada::Config::default();
     config.handshake_timeout = std::time::Duration::from_millis(300);
     let client = ClientBuilder::new().config(config);
-    match tokio::time::timeout(GUARD, client.connect(&format!("ws://{addr}/"))).await.unwrap() {
+    match tokio::time::timeout(GUARD, client.connect(format!("ws://{addr}/"))).await.unwrap() {
         Err(Error::Refused(r)) => {
             assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(r.body().as_ref(), b"partial");
@@ -334,4 +334,20 @@ async fn a_stalled_refusal_body_costs_seconds_even_without_a_handshake_timeout()
         assert!(waited >= silence && waited < silence + std::time::Duration::from_millis(10), "{waited:?}");
         serving.await.unwrap();
     }
+}
+
+/// The connect futures own what they need: spawned as they are, with the
+/// builder and the URL they were made from dropped before they run.
+#[tokio::test]
+async fn connect_futures_can_be_spawned_as_they_are() {
+    let addr = server(|_| Ok(Accept::new())).await;
+    let url = format!("ws://{addr}/");
+    let builder = ClientBuilder::new().protocols(["chat.v1"]);
+    let with_builder = tokio::spawn(builder.connect(&url));
+    let plain = tokio::spawn(autostrada::connect(&url));
+    drop((builder, url));
+    let (ws, _) = with_builder.await.unwrap().unwrap();
+    assert_eq!(ws.protocol(), Some("chat.v1"));
+    let (mut ws, _) = plain.await.unwrap().unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("none"));
 }

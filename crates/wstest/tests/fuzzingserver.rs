@@ -151,14 +151,14 @@ async fn a_client_that_vanishes_mid_case_fails_that_case_only() {
     assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
     // Case 2 runs normally; its status arrives through /getCaseStatus.
     let client = autostrada::ClientBuilder::new();
-    let (mut ws, _) = client.connect(&format!("ws://{addr}/runCase?case=2&agent=flaky")).await.unwrap();
+    let (mut ws, _) = client.connect(format!("ws://{addr}/runCase?case=2&agent=flaky")).await.unwrap();
     use futures_util::{SinkExt, StreamExt};
     while let Some(Ok(m)) = ws.next().await {
         if m.is_data() {
             let _ = ws.send(m).await;
         }
     }
-    let (mut status, _) = client.connect(&format!("ws://{addr}/getCaseStatus?case=2&agent=flaky")).await.unwrap();
+    let (mut status, _) = client.connect(format!("ws://{addr}/getCaseStatus?case=2&agent=flaky")).await.unwrap();
     let reply = status.next().await.unwrap().unwrap();
     assert_eq!(reply.as_text(), Some("{\"behavior\": \"OK\"}"));
     let _ = stop.send(());
@@ -189,14 +189,14 @@ async fn the_index_catches_up_without_update_reports() {
     use futures_util::{SinkExt, StreamExt};
     let client = autostrada::ClientBuilder::new();
     for n in 1..=cases.len() {
-        let (mut ws, _) = client.connect(&format!("ws://{addr}/runCase?case={n}&agent=quiet")).await.unwrap();
+        let (mut ws, _) = client.connect(format!("ws://{addr}/runCase?case={n}&agent=quiet")).await.unwrap();
         while let Some(Ok(m)) = ws.next().await {
             if m.is_data() {
                 let _ = ws.send(m).await;
             }
         }
     }
-    let (mut status, _) = client.connect(&format!("ws://{addr}/getCaseStatus?case=8&agent=quiet")).await.unwrap();
+    let (mut status, _) = client.connect(format!("ws://{addr}/getCaseStatus?case=8&agent=quiet")).await.unwrap();
     assert_eq!(status.next().await.unwrap().unwrap().as_text(), Some("{\"behavior\": \"OK\"}"));
     // Waits on the file, not on a clock: at most 10 s, far past the 0.5 s.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
