@@ -11,6 +11,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod common;
+
 /// An echo server; returns its port.
 async fn echo_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -47,14 +49,7 @@ async fn connect_proxy(auth: Option<(&'static str, &'static str)>) -> (u16, Arc<
         while let Ok((mut client, _)) = listener.accept().await {
             let count = Arc::clone(&count);
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                while !head.ends_with(b"\r\n\r\n") {
-                    let mut byte = [0u8; 1];
-                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
+                let Some(head) = common::read_head(&mut client).await else { return };
                 let head = String::from_utf8(head).unwrap();
                 let target = head.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()).unwrap().to_owned();
                 let wanted = auth.map(|(u, p)| {
@@ -232,12 +227,7 @@ async fn a_proxy_answering_with_bare_line_feeds_is_understood() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         let (mut client, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8; 1];
-            client.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
+        common::read_head(&mut client).await.expect("a CONNECT request");
         let upstream = TcpStream::connect(("127.0.0.1", server)).await.unwrap();
         client.write_all(b"HTTP/1.0 200 OK\nProxy-Agent: minimal\n\n").await.unwrap();
         relay(client, upstream).await;

@@ -19,6 +19,8 @@ use rcgen::{
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+mod common;
+
 /// A private CA with one server and one client certificate under it.
 struct Pki {
     roots: RootCertStore,
@@ -257,18 +259,12 @@ async fn fed_echoes_of_large_messages_leave_tls_whole() {
 /// A one-connection HTTP CONNECT proxy: reads the request head, opens the
 /// tunnel, relays. Returns its port and the CONNECT target it was asked for.
 async fn connect_proxy() -> (u16, JoinHandle<String>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         let (mut client, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8; 1];
-            client.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8(head).unwrap();
+        let head = String::from_utf8(common::read_head(&mut client).await.expect("a CONNECT request")).unwrap();
         let target = head.split(' ').nth(1).unwrap().to_owned();
         let port: u16 = target.rsplit_once(':').unwrap().1.parse().unwrap();
         let mut upstream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();

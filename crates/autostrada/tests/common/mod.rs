@@ -122,3 +122,18 @@ impl RawClient {
         }
     }
 }
+
+/// Reads an HTTP head from `stream` an octet at a time, so that nothing
+/// past its blank line is taken (what follows is the tunnel's, or the
+/// WebSocket's). `None` when the stream ends or fails first.
+pub async fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(head)
+}
