@@ -29,8 +29,20 @@
 //! ```
 //!
 //! hyper's HTTP/1 connection must be served `with_upgrades()` (axum's
-//! `serve` does this). WebSockets over HTTP/2 (RFC 8441) are not supported:
-//! such a request is an error.
+//! `serve` does this).
+//!
+//! # WebSockets over HTTP/2 (RFC 8441)
+//!
+//! With the `hyper-http2` feature the same [`upgrade`] also takes an HTTP/2
+//! extended CONNECT (`:method CONNECT`, `:protocol websocket`): it answers
+//! 200 instead of 101, with no `Sec-WebSocket-Accept` (RFC 8441 §5: the key
+//! and accept are not used over HTTP/2), and the socket runs on that one
+//! stream of the HTTP/2 connection, frames and masking unchanged. The
+//! server must announce the extended CONNECT in its settings
+//! (`hyper::server::conn::http2::Builder::enable_connect_protocol`; a
+//! client never sends one otherwise), and a router must let `CONNECT` in
+//! as well as `GET`. Without the feature an HTTP/2 request is refused with
+//! [`HandshakeError::Http2`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -70,15 +82,22 @@ pub fn upgrade<B: Default, R>(
 /// hands the connection over. Look at the request (`Origin`, credentials,
 /// path) before calling this; to refuse, return your own response instead.
 ///
+/// Over HTTP/2 (feature `hyper-http2`) the request is an extended CONNECT
+/// and the response a 200 (see the [module docs](self)).
+///
 /// # Errors
 /// [`Error::Handshake`] when the request is not a valid WebSocket upgrade
-/// (not `GET`, not HTTP/1.1, a missing or wrong header: answer it with
-/// [`bad_request`]) or `answer` names a subprotocol the client did not offer.
+/// (not `GET`, not HTTP/1.1, a missing or wrong header; over HTTP/2 not an
+/// extended CONNECT for `websocket`: answer it with [`bad_request`]) or
+/// `answer` names a subprotocol the client did not offer.
 pub fn upgrade_with<B: Default, R>(
     request: &mut Request<R>,
     server: &ServerBuilder,
     answer: Accept,
 ) -> Result<(Response<B>, PendingWebSocket), Error> {
+    if request.version() == Version::HTTP_2 {
+        return upgrade_http2(request, server, answer);
+    }
     if request.method() != Method::GET {
         return Err(HandshakeError::NotGet(request.method().to_string()).into());
     }
@@ -86,7 +105,7 @@ pub fn upgrade_with<B: Default, R>(
         return Err(HandshakeError::HttpVersion.into());
     }
     let accept_key = handshake::check_request(request)?;
-    let agreed = negotiate(request, server, answer)?;
+    let mut agreed = negotiate(request, server, answer)?;
     let mut response = Response::new(B::default());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
@@ -94,14 +113,56 @@ pub fn upgrade_with<B: Default, R>(
     headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     let accept = HeaderValue::from_str(&accept_key).map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
     headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-    headers.extend(agreed.headers);
-    let pending = PendingWebSocket {
-        on_upgrade: ::hyper::upgrade::on(request),
-        config: Arc::clone(&server.config),
-        deflate: agreed.deflate,
-        protocol: agreed.protocol,
-    };
-    Ok((response, pending))
+    headers.extend(std::mem::take(&mut agreed.headers));
+    Ok((response, PendingWebSocket::new(request, server, agreed)))
+}
+
+/// RFC 8441: a WebSocket on one stream of an HTTP/2 connection.
+#[cfg(feature = "hyper-http2")]
+fn upgrade_http2<B: Default, R>(
+    request: &mut Request<R>,
+    server: &ServerBuilder,
+    answer: Accept,
+) -> Result<(Response<B>, PendingWebSocket), Error> {
+    let refuse = |why: String| Err(HandshakeError::Http2(why).into());
+    // RFC 8441 §4: the extended CONNECT names the protocol in `:protocol`
+    // (the token registered for RFC 6455 is `websocket`); a GET cannot
+    // upgrade over HTTP/2, which has no Upgrade header.
+    if request.method() != Method::CONNECT {
+        return refuse(format!(
+            "{} cannot upgrade over HTTP/2; a client opens a WebSocket with an extended CONNECT \
+             (:protocol websocket, RFC 8441 §4)",
+            request.method()
+        ));
+    }
+    match request.extensions().get::<::hyper::ext::Protocol>() {
+        Some(p) if p.as_str().eq_ignore_ascii_case("websocket") => {}
+        Some(p) => return refuse(format!(":protocol is {:?}, expected \"websocket\"", p.as_str())),
+        None => return refuse("a CONNECT without :protocol is a plain tunnel request, not a WebSocket".into()),
+    }
+    // RFC 8441 §5: the version is checked as in RFC 6455 §4.2.1 (426 for
+    // any other); Sec-WebSocket-Key and Sec-WebSocket-Accept are not used.
+    handshake::check_version(request.headers())?;
+    let mut agreed = negotiate(request, server, answer)?;
+    let mut response = Response::new(B::default());
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().extend(std::mem::take(&mut agreed.headers));
+    Ok((response, PendingWebSocket::new(request, server, agreed)))
+}
+
+/// Without `hyper-http2`: an HTTP/2 request is refused, saying why.
+#[cfg(not(feature = "hyper-http2"))]
+fn upgrade_http2<B: Default, R>(
+    _: &mut Request<R>,
+    _: &ServerBuilder,
+    _: Accept,
+) -> Result<(Response<B>, PendingWebSocket), Error> {
+    Err(HandshakeError::Http2(
+        "this server was built without autostrada's `hyper-http2` feature, which WebSockets over HTTP/2 \
+         (RFC 8441) need"
+            .into(),
+    )
+    .into())
 }
 
 /// A 400 (426 for a wrong `Sec-WebSocket-Version`, 500 for a subprotocol
@@ -125,14 +186,27 @@ pub fn bad_request<B: From<String>>(error: &Error) -> Response<B> {
     response
 }
 
-/// Yields the [`HyperWebSocket`] once hyper has sent the 101 and handed
-/// the connection over. Await it in a task of its own: hyper hands over
-/// only after the response returned from the service went out.
+/// Yields the [`HyperWebSocket`] once hyper has sent the 101 (the 200 over
+/// HTTP/2) and handed the connection (the stream) over. Await it in a task
+/// of its own: hyper hands over only after the response returned from the
+/// service went out.
 pub struct PendingWebSocket {
     on_upgrade: ::hyper::upgrade::OnUpgrade,
     config: Arc<Config>,
     deflate: Option<DeflateParams>,
     protocol: Option<String>,
+}
+
+impl PendingWebSocket {
+    /// The socket `request`'s upgrade yields, with what the handshake agreed.
+    fn new<R>(request: &mut Request<R>, server: &ServerBuilder, agreed: crate::upgrade::Agreed) -> Self {
+        Self {
+            on_upgrade: ::hyper::upgrade::on(request),
+            config: Arc::clone(&server.config),
+            deflate: agreed.deflate,
+            protocol: agreed.protocol,
+        }
+    }
 }
 
 impl std::fmt::Debug for PendingWebSocket {

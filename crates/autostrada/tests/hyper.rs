@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 
 use autostrada::proto::deflate::DeflateConfig;
+use autostrada::proto::handshake::HandshakeError;
 use autostrada::{ClientBuilder, Config, Error, Message, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
@@ -122,4 +123,21 @@ async fn an_axum_route_upgrades_and_echoes_with_compression() {
         }
         other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
     }
+}
+
+/// An HTTP/2 request that is not an extended CONNECT for `websocket` (any
+/// HTTP/2 request, without the `hyper-http2` feature) is refused, 400,
+/// saying why: not as an HTTP version too old.
+#[test]
+fn an_http2_get_is_refused_with_the_reason() {
+    let mut request = http::Request::builder()
+        .version(http::Version::HTTP_2)
+        .uri("https://example.com/socket")
+        .header("sec-websocket-version", "13")
+        .body(())
+        .unwrap();
+    let e = autostrada::hyper::upgrade::<String, _>(&mut request, &server()).unwrap_err();
+    assert!(matches!(e, Error::Handshake(HandshakeError::Http2(_))), "{e:?}");
+    assert!(e.to_string().contains("HTTP/2"), "{e}");
+    assert_eq!(autostrada::hyper::bad_request::<String>(&e).status(), http::StatusCode::BAD_REQUEST);
 }

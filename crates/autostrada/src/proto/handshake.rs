@@ -94,6 +94,11 @@ pub enum HandshakeError {
     NotOffered(String),
     /// permessage-deflate negotiation failed (RFC 7692).
     Extension(super::deflate::DeflateError),
+    /// Server, in a hyper service: an HTTP/2 request that is not a
+    /// WebSocket extended CONNECT (RFC 8441 §4: `CONNECT` with `:protocol`
+    /// `websocket`), or HTTP/2 support not built (feature `hyper-http2`);
+    /// the text says which.
+    Http2(String),
 }
 
 impl std::fmt::Display for HandshakeError {
@@ -136,6 +141,7 @@ impl std::fmt::Display for HandshakeError {
                 "the server chose subprotocol {p:?}, which the client did not offer (RFC 6455 §4.2.2: choose one of its offers or none)"
             ),
             Self::Extension(e) => write!(f, "{e}"),
+            Self::Http2(why) => write!(f, "not a WebSocket over HTTP/2: {why}"),
         }
     }
 }
@@ -285,10 +291,7 @@ pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
     check_target(req.uri())?;
     check_upgrade_headers(headers)?;
     check_no_body(headers)?;
-    let version = joined(headers, header::SEC_WEBSOCKET_VERSION);
-    if version != "13" {
-        return Err(HandshakeError::Header { name: "Sec-WebSocket-Version", expected: "13", got: version });
-    }
+    check_version(headers)?;
     let mut keys = headers.get_all(header::SEC_WEBSOCKET_KEY).iter();
     let (Some(key), None) = (keys.next(), keys.next()) else {
         return Err(HandshakeError::BadKey(joined(headers, header::SEC_WEBSOCKET_KEY)));
@@ -297,6 +300,16 @@ pub fn check_request<B>(req: &Request<B>) -> Result<String, HandshakeError> {
         Ok(raw) if raw.len() == 16 => Ok(accept_key(key.as_bytes())),
         _ => Err(HandshakeError::BadKey(String::from_utf8_lossy(key.as_bytes()).into_owned())),
     }
+}
+
+/// RFC 6455 §4.2.1: a single `Sec-WebSocket-Version: 13` (a server
+/// answers any other with 426 and the versions it speaks).
+pub fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    let version = joined(headers, header::SEC_WEBSOCKET_VERSION);
+    if version != "13" {
+        return Err(HandshakeError::Header { name: "Sec-WebSocket-Version", expected: "13", got: version });
+    }
+    Ok(())
 }
 
 /// The `Sec-WebSocket-Extensions` values of a request or response, parsed.

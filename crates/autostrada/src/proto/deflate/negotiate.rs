@@ -36,7 +36,12 @@ pub struct DeflateConfig {
     /// Server: ask the client to reset its compressor between messages
     /// (RFC 7692 §7.1.1.1 lets a server require this even when the client
     /// did not offer it); our inflater then keeps nothing between messages
-    /// (not even the peer's window, up to 32 KiB). Client: announce that we do. Default false.
+    /// (not even the peer's window, up to 32 KiB). A client's own offer of
+    /// it is a hint (RFC 7692 §7.1.1.2) that a server left at false does not
+    /// take up: clients that send it, the Autobahn suite's among them, keep
+    /// their context unless the answer names it, and naming it would trade
+    /// their ratio on small, similar messages for that window.
+    /// Client: announce that we do. Default false.
     pub client_no_context_takeover: bool,
     /// Server: the largest window (9–15 bits) we compress with; announced
     /// when below 15. Client: ask the server to compress with at most this.
