@@ -8,7 +8,8 @@
 //!   [`connect`], and [`WebSocket`], a `Stream` of [`Message`]s and a `Sink`
 //!   for them, which splits into owned halves for two tasks.
 //! - `hyper` (feature `hyper`): WebSockets inside a hyper 1.x or axum
-//!   server, negotiated by the same code as [`ServerBuilder`].
+//!   server, negotiated by the same code as [`ServerBuilder`]; with
+//!   `hyper-http2`, over HTTP/2 as well (RFC 8441).
 //! - [`tls`]: `wss://` with rustls, behind the `rustls`,
 //!   `rustls-webpki-roots` and `rustls-native-roots` features.
 //!
