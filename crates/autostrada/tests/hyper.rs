@@ -13,6 +13,9 @@ use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+#[path = "common/round_trips.rs"]
+mod round_trips;
+
 fn server() -> ServerBuilder {
     let mut config = Config::default();
     config.deflate = Some(DeflateConfig::default());
@@ -46,13 +49,7 @@ async fn exercise(url: &str) {
     assert!(response.headers()["sec-websocket-extensions"].to_str().unwrap().starts_with("permessage-deflate"));
     assert_eq!(ws.protocol(), Some("echo.v1"));
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("echo.v1"));
-    let big = "compressible ".repeat(20_000);
-    for message in [Message::text("hi"), Message::text(big.as_str()), Message::binary(vec![7; 100_000])] {
-        ws.send(message.clone()).await.unwrap();
-        assert_eq!(ws.next().await.unwrap().unwrap(), message);
-    }
-    ws.close(autostrada::CloseCode::NORMAL, "").await.unwrap();
-    while ws.next().await.is_some() {}
+    round_trips::round_trips(&mut ws).await;
 }
 
 #[tokio::test]
