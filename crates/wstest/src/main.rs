@@ -62,9 +62,11 @@ struct Cli {
     /// (self-signed test servers; fuzzingclient: the spec's "skip-verify").
     #[arg(long = "skip-verify", conflicts_with = "trust_ca")]
     skip_verify: bool,
-    /// Cases run at once. fuzzingclient: default one per core and more
-    /// (the timed 9.x cases always run alone); fuzzingserver: over all its
-    /// clients, default 32, and a further /runCase waits for one to end;
+    /// Cases run at once. fuzzingclient: default 1, one case at a time as
+    /// the reference runs them; more only for a server that serves that many
+    /// connections at once and keeps their messages apart (the timed 9.x
+    /// cases always run alone); fuzzingserver: over all its clients,
+    /// default 32, and a further /runCase waits for one to end;
     /// testeeclient: default 1.
     #[arg(long = "jobs", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,

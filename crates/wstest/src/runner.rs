@@ -1,5 +1,6 @@
-//! Scheduling: runs the selected cases against every server, several at a
-//! time (`--jobs`), the timed 9.x cases alone; cuts off a case that outlives
+//! Scheduling: runs the selected cases against every server, one at a time
+//! in the reference's order or, with `--jobs`, several at a time (the timed
+//! 9.x cases alone); cuts off a case that outlives
 //! its hard deadline; fails only the case whose connection is refused; and
 //! on Ctrl-C stops and returns what finished.
 
@@ -44,10 +45,23 @@ impl RunOptions {
     /// turnaround on loopback.
     pub const BUSY_POLL: std::time::Duration = std::time::Duration::from_micros(50);
 
-    /// The default number of jobs: enough to overlap the cases that mostly
-    /// wait on timers, few enough not to starve the server under test.
+    /// The default number of jobs: one, a case at a time in the
+    /// reference's order, as the reference runs them. Its verdicts assume a
+    /// server that serves one connection at a time is fine, and so does a
+    /// server that shares messages between connections (a chat room
+    /// echoing to everyone): run in parallel, the first would make queued
+    /// cases miss their opening-handshake deadline, the second would cross
+    /// their messages. Ask for more with [`RunOptions::jobs`] when the
+    /// server keeps connections apart.
     #[must_use]
     pub fn default_jobs() -> usize {
+        1
+    }
+
+    /// A number of jobs that overlaps the cases that mostly wait on timers
+    /// without starving the server under test: 8 per core, 4 to 32.
+    #[must_use]
+    pub fn parallel_jobs() -> usize {
         std::thread::available_parallelism().map_or(2, usize::from).saturating_mul(8).clamp(4, 32)
     }
 }
@@ -288,10 +302,13 @@ pub async fn run_with(
     let started = Instant::now();
     tokio::pin!(cancel);
     let mut cancelled = false;
-    // Timer-paced cases first, on their own lane: they mostly wait, so they
-    // overlap the rest of the run without disturbing the timed cases.
+    // One job: every case alone, in the reference's order, through the one
+    // permit (no lane of its own for any kind of case).
+    let sequential = jobs == 1;
+    // Else timer-paced cases first, on their own lane: they mostly wait, so
+    // they overlap the rest of the run without disturbing the timed cases.
     let (waiting, busy): (Vec<&(usize, CaseDef)>, Vec<_>) =
-        selected.iter().copied().partition(|(_, def)| def.mostly_waits());
+        selected.iter().copied().partition(|(_, def)| !sequential && def.mostly_waits());
     let lane = Arc::new(Semaphore::new(jobs));
     // Compression cases: a few at a time, however many jobs. Their timeouts
     // (60 s for 1000 small messages) assume a server busy with one case, as
@@ -302,14 +319,16 @@ pub async fn run_with(
     'schedule: for (index, def) in waiting.into_iter().chain(busy) {
         for (server, agent) in &servers {
             // Timed cases take every permit of the main lane: they run alone.
-            let (sem, want) = if def.mostly_waits() {
+            let (sem, want) = if sequential {
+                (&semaphore, 1)
+            } else if def.mostly_waits() {
                 (&lane, 1)
             } else if def.runs_alone() {
                 (&semaphore, jobs as u32)
             } else {
                 (&semaphore, 1)
             };
-            let extra = def.reports_compression().then(|| compression_lane.clone());
+            let extra = (!sequential && def.reports_compression()).then(|| compression_lane.clone());
             let permit = loop {
                 tokio::select! {
                     biased;
