@@ -270,6 +270,13 @@ impl Progress {
         binary: bool,
     ) -> Option<(&'static str, String)> {
         let want_binary = !c.corpus.is_text();
+        // A text corpus's echo is decoded before anything is compared: a
+        // (binary) message Python 2 cannot decode raises there, and Twisted
+        // tears the connection down; the verdict stays what it was.
+        if !want_binary && !crate::wire::incoming::python2_decodes(payload) {
+            peer.torn_down();
+            return None;
+        }
         let py = |b: bool| if b { "True" } else { "False" };
         // The fast path compares octets; the figures for a report are only
         // computed when they differ.

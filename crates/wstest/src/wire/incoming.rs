@@ -517,7 +517,7 @@ impl Peer {
 /// Python 2's UTF-8 codec decodes `octets` without raising: they are UTF-8
 /// once encoded surrogates (U+D800 to U+DFFF, which that codec takes) are
 /// allowed.
-fn python2_decodes(mut octets: &[u8]) -> bool {
+pub(crate) fn python2_decodes(mut octets: &[u8]) -> bool {
     loop {
         let Err(e) = std::str::from_utf8(octets) else { return true };
         let at = e.valid_up_to();
