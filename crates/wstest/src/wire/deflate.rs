@@ -15,6 +15,7 @@
 use autostrada::proto::deflate::negotiate::{Extension, NAME};
 
 use super::duplicates::first_repeat;
+use super::http_head::py_int;
 
 mod codec;
 
@@ -71,15 +72,19 @@ pub struct Agreement {
     pub client_max_window_bits: u8,
 }
 
+/// Window bits as the reference reads them: Python's `int()` (white space
+/// around, a sign, leading zeros: `" 9"` and `"+09"` are 9), then 8 to 15.
+/// The error names the value as given when it is no number, else as the
+/// number it read (`+016` is reported as `16`).
 fn window_bits(name: &str, value: Option<&String>) -> Result<u8, String> {
-    match value.map(|v| v.parse::<u8>()) {
-        Some(Ok(b @ 8..=15)) => Ok(b),
-        _ => Err(format!(
-            "illegal extension parameter value '{}' for parameter '{name}' of extension '{NAME}'",
-            // (A missing value reads as True, which the reference takes as 1.)
-            value.map_or("1", String::as_str)
-        )),
-    }
+    let shown = match value.map(|v| (v, py_int(v))) {
+        Some((_, Some(b @ 8..=15))) => return Ok(u8::try_from(b).unwrap_or(15)),
+        Some((_, Some(n))) => n.to_string(),
+        Some((v, None)) => v.clone(),
+        // A missing value reads as True, which `int()` takes as 1.
+        None => "1".to_owned(),
+    };
+    Err(format!("illegal extension parameter value '{shown}' for parameter '{name}' of extension '{NAME}'"))
 }
 
 fn flag(name: &str, value: Option<&String>) -> Result<bool, String> {
@@ -115,10 +120,36 @@ fn bzip2_response(ext: &Extension) -> Result<(), String> {
         }
         let illegal =
             |v: &str| format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{BZIP2}'");
-        match value.as_deref().map(super::http_head::py_int) {
+        match value.as_deref().map(py_int) {
             None | Some(Some(1..=9)) => {}
             Some(Some(level)) => return Err(illegal(&level.to_string())),
             Some(None) => return Err(illegal(value.as_deref().unwrap_or_default())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads a client's `permessage-bzip2` offer as the reference's server
+/// does on every connection (and then declines it): each parameter once,
+/// `client_max_compress_level` without a value, `server_max_compress_level`
+/// an integer from 1 to 9 (without a value it reads as True, which Python
+/// takes as 1), nothing else.
+fn bzip2_offer(ext: &Extension) -> Result<(), String> {
+    if let Some(name) = first_repeat(ext.params.iter().map(|(name, _)| name.as_str())) {
+        return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{BZIP2}'"));
+    }
+    for (name, value) in &ext.params {
+        let illegal =
+            |v: &str| format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{BZIP2}'");
+        match (name.as_str(), value.as_deref()) {
+            ("client_max_compress_level", None) => {}
+            ("client_max_compress_level", Some(v)) => return Err(illegal(v)),
+            ("server_max_compress_level", v) => match v.map(py_int) {
+                None | Some(Some(1..=9)) => {}
+                Some(Some(level)) => return Err(illegal(&level.to_string())),
+                Some(None) => return Err(illegal(v.unwrap_or_default())),
+            },
+            _ => return Err(format!("illegal extension parameter '{name}' for extension '{BZIP2}'")),
         }
     }
     Ok(())
@@ -208,7 +239,15 @@ pub fn check_offers(offered: &[Extension]) -> Result<(), String> {
 }
 
 fn parse_offers(offered: &[Extension]) -> Result<Vec<ClientOffer>, String> {
-    offered.iter().filter(|e| e.name == NAME).map(parse_offer).collect()
+    let mut offers = Vec::new();
+    for ext in offered {
+        if ext.name == NAME {
+            offers.push(parse_offer(ext)?);
+        } else if ext.name == BZIP2 {
+            bzip2_offer(ext)?;
+        }
+    }
+    Ok(offers)
 }
 
 /// How the fuzzer as server answers the client's offers (one per 13.x
@@ -290,6 +329,37 @@ impl Acceptor {
 mod tests {
     use super::*;
     use crate::wire::extension_header::read_extensions;
+
+    /// A `permessage-bzip2` offer is read by the reference's rules (and
+    /// then declined): a malformed one fails the handshake.
+    #[test]
+    fn bzip2_offers_are_read_and_declined() {
+        for good in ["permessage-bzip2", "permessage-bzip2; client_max_compress_level; server_max_compress_level=9"] {
+            assert_eq!(parse_offers(&offers(good)), Ok(Vec::new()), "{good}");
+        }
+        for (bad, why) in [
+            ("permessage-bzip2; foo", "illegal extension parameter 'foo' for extension 'permessage-bzip2'"),
+            ("permessage-bzip2; client_max_compress_level=9", "value '9' for parameter 'client_max_compress_level'"),
+            ("permessage-bzip2; server_max_compress_level=+010", "value '10' for parameter"),
+            ("permessage-bzip2; server_max_compress_level=1; server_max_compress_level=2", "multiple occurrence"),
+        ] {
+            let e = parse_offers(&offers(bad)).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    /// Window bits go through Python's `int()`: white space and a sign are
+    /// taken, and an out-of-range value is named as the number read.
+    #[test]
+    fn window_bits_read_as_python_ints() {
+        let bits = |v: &str| window_bits("server_max_window_bits", Some(&v.to_owned()));
+        assert_eq!(bits(" 9"), Ok(9));
+        assert_eq!(bits("10 "), Ok(10));
+        assert_eq!(bits("+09"), Ok(9));
+        assert!(bits("+016").unwrap_err().contains("value '16'"));
+        assert!(bits("nine").unwrap_err().contains("value 'nine'"));
+        assert!(window_bits("server_max_window_bits", None).unwrap_err().contains("value '1'"));
+    }
 
     /// `s` read as both of wstest's sides read a `Sec-WebSocket-Extensions` value.
     fn offers(s: &str) -> Vec<Extension> {
