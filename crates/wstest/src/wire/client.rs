@@ -18,7 +18,7 @@ use autostrada::tokio_rustls::TlsConnector;
 use super::deflate::{self, Agreement, Offer};
 use super::driver::{DriveOptions, Handler, Session, dispatch, drive};
 use super::extension_header::read_extensions;
-use super::http_head::{head_end, py_space, py2_utf8, read_head};
+use super::http_head::{head_end, py_space, py_str_fails, py2_utf8, read_head};
 use super::peer::{Peer, State, sleep_until_deadline};
 use super::transport::Stream;
 
@@ -53,28 +53,45 @@ struct Accepted {
 /// The longest response head wstest keeps (the reference keeps any length).
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Checks the server's response head; `Err` holds the reason for the report.
-fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Accepted, String> {
+/// Why a response head does not open the connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// The reference fails the handshake with this reason (it drops TCP).
+    Fails(String),
+    /// The reference's handshake code raises (a header value it cannot
+    /// encode with `str()`) and Twisted drops the connection under it: no
+    /// reason of its own, not dropped by the fuzzer.
+    Raises,
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Self::Fails(reason)
+    }
+}
+
+/// Checks the server's response head; `Err` says why it does not open.
+fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Accepted, Refusal> {
     // The checks, their order and their texts (which the report keeps as
     // wasNotCleanReason) are the reference's: autobahn's
     // WebSocketClientProtocol.processHandshake (autobahn.md §3.7, §2.7).
     let (status_line, fields) = read_head(head);
     let words: Vec<&str> = status_line.split(py_space).filter(|w| !w.is_empty()).collect();
     if words.len() < 2 {
-        return Err(format!("Bad HTTP response status line '{status_line}'"));
+        return Err(Refusal::Fails(format!("Bad HTTP response status line '{status_line}'")));
     }
     let version = words[0];
     if version != "HTTP/1.1" {
-        return Err(format!("Unsupported HTTP version ('{version}')"));
+        return Err(Refusal::Fails(format!("Unsupported HTTP version ('{version}')")));
     }
     // A decimal integer as Python's int() reads one: a sign and leading zeros allowed.
     let Ok(code) = words[1].parse::<i128>() else {
-        return Err(format!("Bad HTTP status code ('{}')", words[1]));
+        return Err(Refusal::Fails(format!("Bad HTTP status code ('{}')", words[1])));
     };
     if code != 101 {
         // The reason phrase's words are joined without spaces ("404 - NotFound").
         let reason = if words.len() > 2 { format!(" - {}", words[2..].concat()) } else { String::new() };
-        return Err(format!("WebSocket connection upgrade failed ({code}{reason})"));
+        return Err(Refusal::Fails(format!("WebSocket connection upgrade failed ({code}{reason})")));
     }
     let get_all = |name: &str| -> Vec<String> {
         fields.iter().filter(|(n, _)| n == name).map(|(_, v)| (*v).to_owned()).collect()
@@ -83,18 +100,22 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
     // the reference's parseHttpHeader reads it.
     let joined = |name: &str| Some(get_all(name)).filter(|v| !v.is_empty()).map(|v| v.join(", "));
     match joined("upgrade") {
-        None => return Err("HTTP Upgrade header missing".into()),
+        None => return Err(Refusal::Fails("HTTP Upgrade header missing".into())),
         // Python lower-cases all of Unicode: a KELVIN SIGN (U+212A) reads as `k`.
         Some(u) if u.to_lowercase() != "websocket" => {
-            return Err(format!("HTTP Upgrade header different from 'websocket' (case-insensitive) : {u}"));
+            return Err(Refusal::Fails(format!(
+                "HTTP Upgrade header different from 'websocket' (case-insensitive) : {u}"
+            )));
         }
         Some(_) => {}
     }
     match joined("connection") {
-        None => return Err("HTTP Connection header missing".into()),
+        None => return Err(Refusal::Fails("HTTP Connection header missing".into())),
         // Each token trimmed of Python's white space (U+001F too), as the reference trims it.
         Some(c) if !c.split(',').any(|t| t.trim_matches(py_space).to_lowercase() == "upgrade") => {
-            return Err(format!("HTTP Connection header does not include 'upgrade' value (case-insensitive) : {c}"));
+            return Err(Refusal::Fails(format!(
+                "HTTP Connection header does not include 'upgrade' value (case-insensitive) : {c}"
+            )));
         }
         Some(_) => {}
     }
@@ -102,38 +123,55 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
     match get_all("sec-websocket-accept").as_slice() {
         [one] if *one == expected => {}
         [one] => {
-            return Err(format!("HTTP Sec-WebSocket-Accept bogus value : expected {expected} / got {one}"));
+            return Err(Refusal::Fails(format!(
+                "HTTP Sec-WebSocket-Accept bogus value : expected {expected} / got {one}"
+            )));
         }
-        [] => return Err("HTTP Sec-WebSocket-Accept header missing in opening handshake reply".into()),
-        _ => return Err("HTTP Sec-WebSocket-Accept header appears more than once in opening handshake reply".into()),
+        [] => return Err(Refusal::Fails("HTTP Sec-WebSocket-Accept header missing in opening handshake reply".into())),
+        _ => {
+            return Err(Refusal::Fails(
+                "HTTP Sec-WebSocket-Accept header appears more than once in opening handshake reply".into(),
+            ));
+        }
     }
     let mut deflate = None;
     match get_all("sec-websocket-extensions").as_slice() {
         [] => {}
         [_, _, ..] => {
-            return Err("HTTP Sec-WebSocket-Extensions header appears more than once in opening handshake reply".into());
+            return Err(Refusal::Fails(
+                "HTTP Sec-WebSocket-Extensions header appears more than once in opening handshake reply".into(),
+            ));
         }
+        // Once found single, the value is read with Python's `str()`
+        // (element by element), which raises on anything not ASCII.
+        [ext] if py_str_fails(ext) => return Err(Refusal::Raises),
         // Nothing offered (cases 1-10): the reference still parses a
         // permessage-deflate answer, then its accept hook declines it.
         [ext] if options.deflate_offers.is_empty() => {
             if let Some(first) = read_extensions(ext).into_iter().next() {
                 deflate::parse_response(std::slice::from_ref(&first))?;
-                return Err("WebSocket permessage-compress extension response from server denied by client".into());
+                return Err(Refusal::Fails(
+                    "WebSocket permessage-compress extension response from server denied by client".into(),
+                ));
             }
         }
         [ext] => deflate = deflate::parse_response(&read_extensions(ext))?,
     }
     match get_all("sec-websocket-protocol").as_slice() {
         [_, _, ..] => {
-            return Err("HTTP Sec-WebSocket-Protocol header appears more than once in opening handshake reply".into());
+            return Err(Refusal::Fails(
+                "HTTP Sec-WebSocket-Protocol header appears more than once in opening handshake reply".into(),
+            ));
         }
+        // Read whole with `str()`, as the extensions are.
+        [p] if !p.trim_matches(py_space).is_ascii() => return Err(Refusal::Raises),
         [p] if !p.is_empty() && !options.protocols.contains(p) => {
             // The list as Python 2 prints a list of (unicode) strings.
             let list: Vec<String> = options.protocols.iter().map(|p| format!("u'{p}'")).collect();
-            return Err(format!(
+            return Err(Refusal::Fails(format!(
                 "subprotocol selected by server ({p}) not in subprotocol list requested by client ([{}])",
                 list.join(", ")
-            ));
+            )));
         }
         _ => {}
     }
@@ -323,9 +361,11 @@ pub async fn run_client(
             session.server_header = accepted.server;
             peer.deflate = accepted.deflate.map(|a| deflate::Deflate::new(a, Role::Client));
         }
-        Err(reason) => {
-            peer.close.was_not_clean_reason = Some(reason);
-            peer.close.dropped_by_me = true;
+        Err(refusal) => {
+            (peer.close.was_not_clean_reason, peer.close.dropped_by_me) = match refusal {
+                Refusal::Fails(reason) => (Some(reason), true),
+                Refusal::Raises => (Some(super::peer::PEER_DROPPED.into()), false),
+            };
             peer.state = State::Closed;
             session.peer = peer;
             return Ok(session);
@@ -354,7 +394,7 @@ mod tests {
 
     /// The answer to a head with `status` and `fields` after the three the
     /// handshake needs.
-    fn answer(status: &str, fields: &str) -> Result<Accepted, String> {
+    fn answer(status: &str, fields: &str) -> Result<Accepted, Refusal> {
         let key = "dGhlIHNhbXBsZSBub25jZQ==";
         let accept = accept_key(key.as_bytes());
         let head = format!(
@@ -369,11 +409,26 @@ mod tests {
         assert!(answer("HTTP/1.1 +0101", "").is_ok());
         let many: String = (0..100).map(|i| format!("X-{i}: {i}\r\n")).collect();
         assert!(answer("HTTP/1.1 101 Switching Protocols", &many).is_ok());
-        assert_eq!(answer("HTTP/1.1", "").unwrap_err(), "Bad HTTP response status line 'HTTP/1.1'");
-        assert_eq!(answer("HTTP/1.1 1o1 OK", "").unwrap_err(), "Bad HTTP status code ('1o1')");
-        let refused = answer("HTTP/1.1 404 Not Found", "").unwrap_err();
-        assert_eq!(refused, "WebSocket connection upgrade failed (404 - NotFound)");
-        let twice = answer("HTTP/1.1 101 OK", "sec-websocket-accept : x\r\n").unwrap_err();
+        let fails = |status: &str, fields: &str| match answer(status, fields) {
+            Err(Refusal::Fails(reason)) => reason,
+            other => panic!("{status} {fields:?}: {other:?}"),
+        };
+        assert_eq!(fails("HTTP/1.1", ""), "Bad HTTP response status line 'HTTP/1.1'");
+        assert_eq!(fails("HTTP/1.1 1o1 OK", ""), "Bad HTTP status code ('1o1')");
+        assert_eq!(fails("HTTP/1.1 404 Not Found", ""), "WebSocket connection upgrade failed (404 - NotFound)");
+        let twice = fails("HTTP/1.1 101 OK", "sec-websocket-accept : x\r\n");
         assert!(twice.contains("appears more than once"), "{twice}");
+    }
+
+    /// A subprotocol or extension list that Python's `str()` cannot encode
+    /// raises in the reference's handshake code (Twisted then drops the
+    /// connection); twice, the header fails as repeated first.
+    #[test]
+    fn headers_the_reference_cannot_encode_tear_the_connection_down() {
+        let ok = "HTTP/1.1 101 Switching Protocols";
+        assert_eq!(answer(ok, "Sec-WebSocket-Protocol: ch\u{e2}t\r\n").unwrap_err(), Refusal::Raises);
+        assert_eq!(answer(ok, "Sec-WebSocket-Extensions: x; a=\u{e9}\r\n").unwrap_err(), Refusal::Raises);
+        let twice = "Sec-WebSocket-Extensions: x; a=\u{e9}\r\nSec-WebSocket-Extensions: y\r\n";
+        assert!(matches!(answer(ok, twice), Err(Refusal::Fails(r)) if r.contains("more than once")));
     }
 }
