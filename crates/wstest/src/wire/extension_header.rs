@@ -13,7 +13,7 @@
 
 use autostrada::proto::deflate::negotiate::Extension;
 
-/// Whitespace as Python's `str.strip` sees it.
+/// Whitespace as Python's `str.strip` (of a byte string) sees it.
 fn strip(s: &str) -> &str {
     s.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}'))
 }
@@ -23,7 +23,10 @@ fn strip(s: &str) -> &str {
 pub fn read_extensions(value: &str) -> Vec<Extension> {
     value
         .split(',')
-        .map(strip)
+        // Each element is stripped while still unicode (Unicode white space
+        // and U+001C to U+001F), then made a byte string; its parts are
+        // stripped as byte strings.
+        .map(|e| e.trim_matches(super::http_head::py_space))
         .filter(|e| !e.is_empty())
         .map(|element| {
             let mut parts = element.split(';').map(strip);
@@ -71,5 +74,9 @@ mod tests {
         assert_eq!(read("permessage-deflate; a = b = c"), deflate(vec![param("a", Some("b=c"))]));
         assert_eq!(read("permessage-deflate; x=\"\"\"\""), deflate(vec![param("x", Some("\"\""))]));
         assert_eq!(read("x; q=\"a,b\"").len(), 2);
+        // A unit separator (U+001F) at an element's end goes with the
+        // element's white space, not with a parameter's.
+        assert_eq!(read("permessage-deflate\u{1f},"), deflate(Vec::new()));
+        assert_eq!(read("permessage-deflate; a\u{1f}; b"), deflate(vec![param("a\u{1f}", None), param("b", None)]));
     }
 }
