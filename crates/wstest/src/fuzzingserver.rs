@@ -357,6 +357,12 @@ async fn handle(state: Arc<State>, tcp: tokio::net::TcpStream) {
             }
         }
         "/updateReports" => {
+            // The reference fails such a request (500) and writes nothing.
+            let Some(agent) = agent.filter(|a| !a.is_empty()) else {
+                let body = "wstest: /updateReports needs the client's name: add agent=NAME to the query";
+                return pending.refuse(400, "Bad Request", body).await;
+            };
+            let agent = Some(agent);
             state.settle(agent.as_deref()).await;
             let pages = state.clone();
             let _ = tokio::task::spawn_blocking(move || pages.flush_pages()).await;

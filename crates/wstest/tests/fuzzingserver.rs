@@ -102,6 +102,9 @@ async fn bad_requests_get_clear_errors_and_the_server_goes_on() {
     assert!(unknown.starts_with("HTTP/1.1 404") && unknown.contains("/runCase?case=N&agent=A"), "{unknown}");
     let no_agent = raw(&addr, "/runCase?case=1", &addr).await;
     assert!(no_agent.starts_with("HTTP/1.1 400") && no_agent.contains("agent=NAME"), "{no_agent}");
+    // The reference fails an /updateReports without an agent too.
+    let no_agent = raw(&addr, "/updateReports", &addr).await;
+    assert!(no_agent.starts_with("HTTP/1.1 400") && no_agent.contains("agent=NAME"), "{no_agent}");
     let too_far = raw(&addr, "/runCase?case=9&agent=x", &addr).await;
     assert!(too_far.starts_with("HTTP/1.1 400") && too_far.contains("cases 1 to 8"), "{too_far}");
     // An agent name whose report file names the file system cannot hold.
