@@ -70,3 +70,26 @@ async fn wire_logs_list_rows_in_the_reference_order() {
 async fn queued_writes_are_logged_in_the_reference_order() {
     rows_as_in_the_reference("reference-order", &["1.1.8", "2.6", "5.4", "5.5"]).await;
 }
+
+#[path = "fixtures/flawed.rs"]
+mod flawed;
+
+/// The reason wstest closes with when it fails a connection (its close
+/// frame's, and the report's `localCloseReason`) is the reference's, in the
+/// reference's words, octet index included (they were read from the
+/// reference's reports on the same kinds of servers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_close_with_the_references_reasons() {
+    for (flaw, case, reason) in [
+        ("rsv2-on-echoes", "1.1.1", "RSV = 2 and no extension negotiated"),
+        // "κόσμε" and then ED A0: the A0 (octet 12) is where it fails.
+        ("no-utf8-check", "6.3.1", "encountered invalid UTF-8 while processing text message at payload octet index 12"),
+    ] {
+        let addr = flawed::start(flawed::Flaw::from_name(flaw).unwrap(), "127.0.0.1:0").await.unwrap();
+        let text = format!(r#"{{"servers": [{{"agent": "{flaw}", "url": "ws://{addr}"}}], "cases": ["{case}"]}}"#);
+        let spec = spec::parse_client(&text, None).unwrap();
+        let options = RunOptions { jobs: 1, quiet: true, debug: false, busy_poll: None, case_timeout: None };
+        let results = runner::run(spec, &options, std::future::pending()).await;
+        assert_eq!(results[0].to_json()["localCloseReason"], reason, "{flaw} {case}");
+    }
+}

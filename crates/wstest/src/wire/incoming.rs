@@ -193,7 +193,7 @@ impl Peer {
             let parsed = FrameHeader::parse(&self.incoming.buf)?;
             let h = parsed.header;
             let broken = if self.incoming.excused { Vec::new() } else { self.check(&parsed) };
-            for reason in broken {
+            for reason in &broken {
                 // As the reference's fuzzer (failByDrop off, autobahn.md
                 // §6.6): a violation while open sends our close, and then
                 // this very frame is processed all the same, as are the ones
@@ -283,7 +283,9 @@ impl Peer {
     /// every rule the header breaks, in the order it checks them (the RSV
     /// bits, the mask, the opcode against the message state, then the
     /// extended length), since each one fails the connection again.
-    fn check(&self, parsed: &ParsedHeader) -> Vec<&'static str> {
+    fn check(&self, parsed: &ParsedHeader) -> Vec<String> {
+        // The reasons (our close frame's, and the report's localCloseReason)
+        // are the reference's own words, numbers included.
         let h = &parsed.header;
         let in_message = self.incoming.message.is_some();
         let deflate = self.deflate.is_some();
@@ -292,45 +294,49 @@ impl Peer {
         let rsv1 = h.rsv == 4 && deflate;
         let mut broken = Vec::new();
         if h.rsv != 0 && !rsv1 {
-            broken.push(if deflate {
-                "RSV2 or RSV3 set (permessage-deflate defines RSV1 only)"
-            } else {
-                "RSV bits set with no extension negotiated"
-            });
+            // (Worded so even when an extension was agreed.)
+            broken.push(format!("RSV = {} and no extension negotiated", h.rsv));
         }
         if h.mask.is_some() && self.role == Role::Client {
-            broken.push("masked frame from a server");
+            broken.push("masked server-to-client frame".into());
         }
         if h.mask.is_none() && self.role == Role::Server {
-            broken.push("unmasked frame from a client");
+            broken.push("unmasked client-to-server frame".into());
         }
         // The length rule looks at the 7-bit length field: a control frame
         // whose length takes the extended form breaks it, however short.
         let extended = parsed.length_form != LengthForm::Short;
-        let rules: &[(bool, &'static str)] = if h.opcode.is_control() {
-            &[
-                (!h.fin, "fragmented control frame"),
-                (extended, "control frame longer than 125 octets"),
-                (matches!(h.opcode, OpCode::Reserved(_)), "reserved opcode"),
-                (rsv1, "RSV1 set on a control frame"),
+        let op = h.opcode.bits();
+        let rules: Vec<(bool, String)> = if h.opcode.is_control() {
+            vec![
+                (!h.fin, "fragmented control frame".into()),
+                (extended, "control frame with payload length > 125 octets".into()),
+                (matches!(h.opcode, OpCode::Reserved(_)), format!("control frame using reserved opcode {op}")),
+                (rsv1, "received compressed control frame [permessage-deflate]".into()),
             ]
         } else {
             let continuation = h.opcode == OpCode::Continuation;
-            &[
-                (matches!(h.opcode, OpCode::Reserved(_)), "reserved opcode"),
-                (continuation && !in_message, "continuation frame without a message to continue"),
-                (!continuation && in_message, "new data frame inside a fragmented message"),
+            vec![
+                (matches!(h.opcode, OpCode::Reserved(_)), format!("data frame using reserved opcode {op}")),
+                (continuation && !in_message, "received continuation data frame outside fragmented message".into()),
+                (
+                    !continuation && in_message,
+                    "received non-continuation data frame while inside fragmented message".into(),
+                ),
                 // Any data frame inside a message: a text or binary one
                 // there breaks this rule too, on top of the one above.
-                (rsv1 && in_message, "RSV1 set on a frame inside a fragmented message"),
+                (
+                    rsv1 && in_message,
+                    "received continuation data frame with compress bit set [permessage-deflate]".into(),
+                ),
             ]
         };
-        broken.extend(rules.iter().filter(|(b, _)| *b).map(|(_, reason)| *reason));
+        broken.extend(rules.into_iter().filter(|(b, _)| *b).map(|(_, reason)| reason));
         if h.payload_len > i64::MAX as u64 {
-            broken.push("payload length with the top bit set");
+            broken.push("invalid data frame length (>2^63)".into());
         }
         if !parsed.length_is_minimal() {
-            broken.push("non-minimal payload length encoding");
+            broken.push("invalid data frame length (not using minimal length encoding)".into());
         }
         broken
     }
@@ -365,7 +371,9 @@ impl Peer {
             self.traffic.incoming.app += payload.len() as u64;
         }
         if !binary && (self.bad_utf8_so_far() || self.incoming.utf8.feed(&payload).is_err()) {
-            self.invalid_utf8(h.fin);
+            let before = self.incoming.message.as_ref().map_or(&[][..], |m| &m.data[..]);
+            let at = utf8_reject_index(&[before, &payload].concat());
+            self.invalid_utf8(h.fin, at);
             return None;
         }
         let data = if h.fin && h.opcode != OpCode::Continuation {
@@ -409,7 +417,8 @@ impl Peer {
             return None;
         }
         if !utf8_ok {
-            self.invalid_utf8(info.fin);
+            let at = self.incoming.message.as_ref().map_or(0, |m| utf8_reject_index(&m.data));
+            self.invalid_utf8(info.fin, at);
             return None;
         }
         if !info.fin {
@@ -441,7 +450,11 @@ impl Peer {
             // The reference checks this at the message's last frame: a
             // failure like any other, and decoding goes on (its close reply
             // is the peer's, say), as after invalid_utf8.
-            self.fail(1007, "text message ends inside a UTF-8 sequence");
+            let reason = format!(
+                "UTF-8 text message payload ended within Unicode code point at payload octet index {}",
+                data.len()
+            );
+            self.fail(1007, &reason);
             return None;
         }
         if open {
@@ -456,10 +469,12 @@ impl Peer {
     /// decoding goes on: the frame's end is checked too, and the text is
     /// still invalid there, so at a final frame (or at the message's next
     /// frame) that is a second failure, which drops TCP at once.
-    fn invalid_utf8(&mut self, fin: bool) {
-        self.fail(1007, "invalid UTF-8 in text message");
+    /// `at`: the message's first octet that cannot be UTF-8 there.
+    fn invalid_utf8(&mut self, fin: bool, at: usize) {
+        let reason = format!("encountered invalid UTF-8 while processing text message at payload octet index {at}");
+        self.fail(1007, &reason);
         if fin && self.state == State::Closing {
-            self.fail(1007, "invalid UTF-8 in text message");
+            self.fail(1007, &reason);
         }
         if let Some(m) = self.incoming.message.as_mut() {
             m.bad_utf8 = true;
@@ -484,10 +499,10 @@ impl Peer {
         };
         self.close.remote_close_code = code;
         if payload.len() == 1 {
-            self.fail(1002, "close frame payload of 1 octet");
+            self.fail(1002, "received close control frame with payload len 1");
         }
-        if code.is_some_and(|c| !close_code_ok(c)) {
-            self.fail(1002, "invalid close code");
+        if let Some(code) = code.filter(|&c| !close_code_ok(c)) {
+            self.fail(1002, &format!("invalid close code {code}"));
         }
         let rest = payload.get(2..).unwrap_or_default();
         let reason = match std::str::from_utf8(rest) {
@@ -501,7 +516,7 @@ impl Peer {
             // decoding; ours stays empty.)
             Err(_) => {
                 if self.state != State::Closed && Utf8Validator::new().feed(rest).is_err() {
-                    self.fail(1007, "close reason is not UTF-8");
+                    self.fail(1007, "invalid close reason (non-UTF-8 payload)");
                 }
                 if !python2_decodes(rest) {
                     self.torn_down();
@@ -512,6 +527,17 @@ impl Peer {
         };
         self.on_close_frame(code, reason);
     }
+}
+
+/// Where a validator that reads `octets` one at a time (the reference's
+/// DFA) rejects them: the first octet that no UTF-8 text can have there.
+/// That is the start of the invalid sequence when its first octet can
+/// begin no character, else the octet after the valid part of it (`E0 80`:
+/// the `80`). `octets.len()` when they are UTF-8 or end inside a character.
+fn utf8_reject_index(octets: &[u8]) -> usize {
+    let Err(e) = std::str::from_utf8(octets) else { return octets.len() };
+    let (at, Some(len)) = (e.valid_up_to(), e.error_len()) else { return octets.len() };
+    if (0xc2..=0xf4).contains(&octets[at]) { at + len } else { at }
 }
 
 /// Python 2's UTF-8 codec decodes `octets` without raising: they are UTF-8
@@ -531,6 +557,20 @@ pub(crate) fn python2_decodes(mut octets: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::python2_decodes;
+
+    /// The octet the reference's validator stops at.
+    #[test]
+    fn utf8_is_rejected_where_an_octet_at_a_time_validator_stops() {
+        use super::utf8_reject_index as at;
+        assert_eq!(at(b"\x80"), 0);
+        assert_eq!(at(b"ab\xc0\x80"), 2);
+        assert_eq!(at(b"ab\xe0\x80"), 3);
+        assert_eq!(at(b"\xf0\x90\x80A"), 3);
+        assert_eq!(at(b"\xed\xa0\x80"), 1);
+        assert_eq!(at(b"\xf4\x90\x80\x80"), 1);
+        assert_eq!(at(b"a\xff"), 1);
+        assert_eq!(at(b"ok\xe2\x82"), 4);
+    }
 
     #[test]
     fn python2_decodes_encoded_surrogates_and_nothing_else_invalid() {
