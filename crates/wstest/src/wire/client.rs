@@ -175,7 +175,8 @@ fn check_response(head: &str, key: &str, options: &ClientOptions) -> Result<Acce
         }
         _ => {}
     }
-    Ok(Accepted { server: get_all("server").into_iter().next(), deflate })
+    // The agent a spec without one learns: every Server header, joined.
+    Ok(Accepted { server: joined("server"), deflate })
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -416,6 +417,8 @@ mod tests {
         assert_eq!(fails("HTTP/1.1", ""), "Bad HTTP response status line 'HTTP/1.1'");
         assert_eq!(fails("HTTP/1.1 1o1 OK", ""), "Bad HTTP status code ('1o1')");
         assert_eq!(fails("HTTP/1.1 404 Not Found", ""), "WebSocket connection upgrade failed (404 - NotFound)");
+        let servers = answer("HTTP/1.1 101 OK", "Server: front\r\nServer: back\r\n").unwrap();
+        assert_eq!(servers.server.as_deref(), Some("front, back"));
         let twice = fails("HTTP/1.1 101 OK", "sec-websocket-accept : x\r\n");
         assert!(twice.contains("appears more than once"), "{twice}");
     }
