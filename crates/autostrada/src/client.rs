@@ -427,10 +427,17 @@ pub const MAX_REFUSAL_BODY: usize = 64 * 1024;
 /// [`Config::handshake_timeout`]: crate::Config::handshake_timeout
 pub const REFUSAL_BODY_SILENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The longest the body of a refused upgrade is read in all (10 s), however
+/// it trickles: a server that sends an octet every second never falls
+/// silent for [`REFUSAL_BODY_SILENCE`], and 64 KiB at that pace would take
+/// most of a day. Past it the refusal is reported with what arrived.
+pub const REFUSAL_BODY_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads the body of a refused upgrade: as long as `Content-Length` says,
 /// de-chunked, or to the end of the stream, never past
-/// [`MAX_REFUSAL_BODY`] nor `deadline`. A read error, the deadline or
-/// [`REFUSAL_BODY_SILENCE`] without an octet ends it with what arrived.
+/// [`MAX_REFUSAL_BODY`] nor `deadline`. A read error, the deadline,
+/// [`REFUSAL_BODY_SILENCE`] without an octet or [`REFUSAL_BODY_TIME`] in
+/// all ends it with what arrived.
 async fn refusal_body<S: AsyncRead + Unpin>(
     stream: &mut S,
     headers: &HeaderMap,
@@ -443,6 +450,7 @@ async fn refusal_body<S: AsyncRead + Unpin>(
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
     let mut body = BytesMut::new();
+    let deadline = deadline.min(crate::keepalive::after(tokio::time::Instant::now(), REFUSAL_BODY_TIME));
     loop {
         if chunked {
             // Takes every whole chunk buffered so far (RFC 9112 §7.1).

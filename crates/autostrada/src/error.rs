@@ -18,7 +18,8 @@ pub enum Error {
     /// status, headers and body (at most the first
     /// [`MAX_REFUSAL_BODY`](crate::client::MAX_REFUSAL_BODY) octets, and
     /// what arrived before the body fell silent for
-    /// [`REFUSAL_BODY_SILENCE`](crate::client::REFUSAL_BODY_SILENCE)).
+    /// [`REFUSAL_BODY_SILENCE`](crate::client::REFUSAL_BODY_SILENCE) or
+    /// took longer than [`REFUSAL_BODY_TIME`](crate::client::REFUSAL_BODY_TIME)).
     Refused(Box<http::Response<bytes::Bytes>>),
     /// `wss://` could not be set up: no trust anchors (enable a `rustls-*`
     /// feature or pass a `Connector`), a certificate the server refused or

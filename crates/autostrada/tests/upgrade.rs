@@ -336,6 +336,49 @@ async fn a_stalled_refusal_body_costs_seconds_even_without_a_handshake_timeout()
     }
 }
 
+/// A body that trickles (an octet every 1.5 s: never silent for
+/// `REFUSAL_BODY_SILENCE`) is given up after `REFUSAL_BODY_TIME` in all,
+/// with what arrived, though the handshake timeout is unlimited. Paused
+/// time.
+#[tokio::test(start_paused = true)]
+async fn a_trickled_refusal_body_costs_seconds_even_without_a_handshake_timeout() {
+    let (client, mut server) = tokio::io::duplex(4096);
+    let serving = tokio::spawn(async move {
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut octet = [0; 1];
+            if server.read_exact(&mut octet).await.is_err() {
+                return;
+            }
+            head.push(octet[0]);
+        }
+        let _ = server.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 100000\r\n\r\n").await;
+        for _ in 0..100_000 {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            if server.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    });
+    let config = autostrada::Config::default().with_handshake_timeout(std::time::Duration::MAX);
+    let started = tokio::time::Instant::now();
+    let builder = ClientBuilder::new().config(config);
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(3600), builder.connect_on(client, "ws://h/"))
+        .await
+        .expect("gives up");
+    match outcome {
+        Err(Error::Refused(r)) => {
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            assert_eq!(r.body().len(), 6, "{:?}", r.body());
+        }
+        other => panic!("expected the 403, got {:?}", other.map(|_| ())),
+    }
+    let waited = started.elapsed();
+    let budget = autostrada::client::REFUSAL_BODY_TIME;
+    assert!(waited >= budget && waited < budget + std::time::Duration::from_millis(10), "{waited:?}");
+    serving.abort();
+}
+
 /// The connect futures own what they need: spawned as they are, with the
 /// builder and the URL they were made from dropped before they run.
 #[tokio::test]
