@@ -238,7 +238,16 @@ fn copy_headers(parsed: &[httparse::Header<'_>], into: &mut HeaderMap) -> Result
     for h in parsed {
         let name = header::HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
+        // A folded value (a response's only: requests refuse obs-fold)
+        // keeps its line breaks; each becomes a space.
+        let unfolded: Vec<u8>;
+        let value = if h.value.iter().any(|&b| b == b'\r' || b == b'\n') {
+            unfolded = h.value.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
+            &unfolded[..]
+        } else {
+            h.value
+        };
+        let value = HeaderValue::from_bytes(value).map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
         into.append(name, value);
     }
     Ok(())
@@ -485,19 +494,28 @@ pub fn client_request(target: &Target, key: &str, extra: &HeaderMap) -> Vec<u8> 
 pub fn parse_response(buf: &[u8], limits: &HandshakeLimits) -> Result<Option<(Response<()>, usize)>, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; header_slots(buf, limits)];
     let mut resp = httparse::Response::new(&mut headers);
-    let n = match resp.parse(buf).map_err(|e| head_error(e, limits))? {
+    // RFC 9112 §5.2: a user agent reads a folded header line (obs-fold) on,
+    // its folds taken as spaces (`copy_headers`).
+    let mut config = httparse::ParserConfig::default();
+    config.allow_obsolete_multiline_headers_in_responses(true);
+    let n = match config.parse_response(&mut resp, buf).map_err(|e| head_error(e, limits))? {
         httparse::Status::Partial => return check_partial(buf, limits).map(|()| None),
         httparse::Status::Complete(n) if n > limits.max_head_size => {
             return Err(HandshakeError::HeadTooLarge(limits.max_head_size));
         }
         httparse::Status::Complete(n) => n,
     };
-    if resp.version != Some(1) {
-        return Err(HandshakeError::HttpVersion);
-    }
+    // An HTTP/1.0 answer is read too: a server (or a proxy in front of it)
+    // that refuses in 1.0 keeps its status, headers and body for the
+    // caller; only a 101 must be HTTP/1.1 (see `check_response`).
+    let version = match resp.version {
+        Some(1) => http::Version::HTTP_11,
+        Some(0) => http::Version::HTTP_10,
+        _ => return Err(HandshakeError::HttpVersion),
+    };
     let mut out = Response::builder()
         .status(resp.code.unwrap_or(0))
-        .version(http::Version::HTTP_11)
+        .version(version)
         .body(())
         .map_err(|e| HandshakeError::MalformedHttp(e.to_string()))?;
     copy_headers(resp.headers, out.headers_mut())?;
@@ -518,7 +536,16 @@ pub fn check_response(
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         return Err(HandshakeError::Status(resp.status().as_u16()));
     }
+    if resp.version() != http::Version::HTTP_11 {
+        return Err(HandshakeError::HttpVersion);
+    }
     let headers = resp.headers();
+    // RFC 6455 §4.1: the answer's Upgrade is `websocket` and nothing else
+    // (a request may list several protocols; the switch names one).
+    let upgrade = joined(headers, header::UPGRADE);
+    if !upgrade.trim().eq_ignore_ascii_case("websocket") {
+        return Err(HandshakeError::Header { name: "Upgrade", expected: "websocket", got: upgrade });
+    }
     check_upgrade_headers(headers)?;
     let expected = accept_key(key.as_bytes());
     let mut accepts = headers.get_all(header::SEC_WEBSOCKET_ACCEPT).iter();

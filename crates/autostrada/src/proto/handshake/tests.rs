@@ -134,6 +134,35 @@ fn client_checks_the_response() {
     assert!(matches!(no_upgrade, Err(HandshakeError::Header { name: "Upgrade", .. })));
     let ext = client_roundtrip(|a| good(a).replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: x-foo\r\n\r\n"));
     assert!(matches!(ext, Err(HandshakeError::Unrequested("extension", _))));
+    // The switch names websocket alone (RFC 6455 §4.1), in HTTP/1.1.
+    for other in ["Upgrade: websocket, h2c", "Upgrade: foo/1, websocket"] {
+        let listed = client_roundtrip(|a| good(a).replace("Upgrade: websocket", other));
+        assert!(matches!(listed, Err(HandshakeError::Header { name: "Upgrade", .. })), "{other}: {listed:?}");
+    }
+    let shouted = client_roundtrip(|a| good(a).replace("Upgrade: websocket", "Upgrade: WebSocket "));
+    assert_eq!(shouted, Ok(()));
+    let old = client_roundtrip(|a| good(a).replace("HTTP/1.1 101", "HTTP/1.0 101"));
+    assert_eq!(old, Err(HandshakeError::HttpVersion));
+}
+
+/// A folded header line in an answer is read on, its fold a space (RFC
+/// 9112 §5.2: a user agent does so).
+#[test]
+fn folded_response_headers_are_unfolded() {
+    let head = "HTTP/1.1 403 Forbidden\r\nX-Why: not\r\n you\r\n\r\n";
+    let (r, _) = parse_response(head.as_bytes(), &HandshakeLimits::default()).unwrap().unwrap();
+    let why = r.headers()["x-why"].to_str().unwrap();
+    assert!(why.starts_with("not") && why.ends_with("you") && !why.contains('\n'), "{why:?}");
+}
+
+/// An HTTP/1.0 answer that is not a 101 is read whole: a refusal keeps its
+/// status (the client reports it as refused, headers and body included).
+#[test]
+fn http10_refusals_are_read() {
+    let head = "HTTP/1.0 403 Forbidden\r\nRetry-After: 5\r\n\r\n";
+    let (r, n) = parse_response(head.as_bytes(), &HandshakeLimits::default()).unwrap().unwrap();
+    assert_eq!((r.status(), r.version(), n), (http::StatusCode::FORBIDDEN, http::Version::HTTP_10, head.len()));
+    assert_eq!(r.headers()["retry-after"], "5");
 }
 
 #[test]
