@@ -65,9 +65,12 @@ impl Encoder {
         }
     }
 
-    /// Compresses data messages as negotiated (RFC 7692); `None` sends them as they are.
+    /// Compresses data messages as negotiated (RFC 7692); `None` sends them
+    /// as they are, and so does an agreed 8-bit window for our messages
+    /// (zlib's smallest raw window is 9 bits; RFC 7692 §6 lets any message
+    /// go uncompressed).
     pub fn set_deflate(&mut self, params: Option<DeflateParams>) {
-        self.compressor = params.map(|p| {
+        self.compressor = params.filter(|p| p.sending(self.role).0 >= 9).map(|p| {
             let (agreed, reset) = p.sending(self.role);
             // RFC 7692 §7.1.2: the agreed bits bound our window; a smaller
             // one needs no announcing.
@@ -241,6 +244,20 @@ mod tests {
             Message::text(big),
             Message::binary(Vec::<u8>::new()),
         ]
+    }
+
+    /// A client whose server chose an 8-bit window for it (zlib cannot
+    /// compress with one) sends its messages uncompressed; a server's
+    /// messages to it are compressed as agreed.
+    #[test]
+    fn an_eight_bit_window_for_our_messages_sends_them_uncompressed() {
+        let params = DeflateParams { client_max_window_bits: 8, ..DeflateParams::default() };
+        let mut client = Encoder::new(Role::Client, &config(1 << 20));
+        client.set_deflate(Some(params));
+        assert!(!client.compresses(5000));
+        let mut server = Encoder::new(Role::Server, &config(1 << 20));
+        server.set_deflate(Some(params));
+        assert!(server.compresses(5000));
     }
 
     /// Every message through `Sender::send`, and through `Encoder::encode` +

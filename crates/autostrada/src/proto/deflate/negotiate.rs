@@ -52,7 +52,8 @@ pub struct DeflateConfig {
     /// `client_max_window_bits` with this value (8 is offered as 9: zlib
     /// cannot compress with a smaller raw window, so a server that took
     /// 8 at its word would leave us a window we cannot honour); `None`
-    /// offers it without a value (the server may then choose). Default `None`.
+    /// offers it without a value (the server may then choose; a server that
+    /// chooses 8 gets our messages uncompressed). Default `None`.
     pub client_max_window_bits: Option<u8>,
     /// zlib compression level, 0–9. Default 6: zlib's default; 1 is faster
     /// and compresses somewhat worse.
@@ -413,24 +414,22 @@ impl DeflateConfig {
             return Err(DeflateError::Mismatch("server_no_context_takeover was requested but not confirmed".into()));
         }
         let client_bits = match w.client_max_window_bits {
-            None => self.client_max_window_bits.unwrap_or(15),
+            None => self.client_max_window_bits.map_or(15, |b| b.max(9)),
             Some(None) => return Err(DeflateError::BadValue { name: "client_max_window_bits".into(), value: None }),
             Some(Some(b)) if self.client_max_window_bits.is_some_and(|offered| b > offered.max(9)) => {
                 return Err(DeflateError::Mismatch(format!("client_max_window_bits={b} exceeds what we offered")));
             }
-            // zlib cannot compress raw deflate with a 256-octet window (see `accept`).
-            Some(Some(8)) => {
-                return Err(DeflateError::Mismatch(
-                    "client_max_window_bits=8 cannot be honoured: zlib's smallest raw window is 9 bits".into(),
-                ));
-            }
+            // RFC 7692 §7.1.2.2 lets the server choose 8 when we offered no
+            // value. zlib cannot compress raw deflate with a 256-octet window
+            // (see `accept`), so we then send every message uncompressed,
+            // which §6 allows; the agreement stands.
             Some(Some(b)) => b,
         };
         Ok(Some(DeflateParams {
             server_no_context_takeover: w.server_no_context_takeover,
             client_no_context_takeover: w.client_no_context_takeover || self.client_no_context_takeover,
             server_max_window_bits: w.server_max_window_bits.unwrap_or(15),
-            client_max_window_bits: client_bits.clamp(9, 15),
+            client_max_window_bits: client_bits.clamp(8, 15),
         }))
     }
 }
