@@ -16,6 +16,31 @@ use crate::error::Error;
 /// Most octets of a proxy's answer to `CONNECT` we read before giving up.
 const MAX_CONNECT_RESPONSE: usize = 16 * 1024;
 
+/// The most interim (1xx) answers to CONNECT passed over before the final one.
+const MAX_INTERIM: usize = 16;
+
+/// One answer head to CONNECT, read an octet at a time so that nothing of
+/// the tunnel is taken: up to its blank line, whether its lines end in
+/// CRLF or in a bare LF (which some proxies send, and httparse reads).
+/// Empty lines before the status line are passed over (RFC 9112 §2.2).
+async fn read_connect_head(tcp: &mut TcpStream) -> Result<BytesMut, Error> {
+    let mut head = BytesMut::with_capacity(512);
+    while !(head.ends_with(b"\n\r\n") || head.ends_with(b"\n\n")) {
+        if head.len() >= MAX_CONNECT_RESPONSE {
+            return Err(bad("the proxy's answer to CONNECT is too long"));
+        }
+        let mut byte = [0u8; 1];
+        if tcp.read(&mut byte).await? == 0 {
+            return Err(bad("the proxy closed the connection instead of answering CONNECT"));
+        }
+        if head.is_empty() && (byte[0] == b'\r' || byte[0] == b'\n') {
+            continue;
+        }
+        head.extend_from_slice(&byte);
+    }
+    Ok(head)
+}
+
 /// Which protocol the proxy speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyKind {
@@ -211,24 +236,30 @@ impl Proxy {
         }
         request.push_str("\r\n");
         tcp.write_all(request.as_bytes()).await?;
-        // Read the answer's head only: the tunnel's first octets are the server's.
-        let mut head = BytesMut::with_capacity(512);
-        // The head ends at its blank line, whether its lines end in CRLF or
-        // in a bare LF (which some proxies send, and httparse reads).
-        while !(head.ends_with(b"\n\r\n") || head.ends_with(b"\n\n")) {
-            if head.len() >= MAX_CONNECT_RESPONSE {
-                return Err(bad("the proxy's answer to CONNECT is too long"));
+        // Read the answer's head only: the tunnel's first octets are the
+        // server's. Interim (1xx) answers before it are passed over (RFC 9110
+        // §15.2), a bounded number of them.
+        let mut interim = 0;
+        let status = loop {
+            let head = read_connect_head(tcp).await?;
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut headers);
+            let parsed =
+                response.parse(&head).map_err(|e| bad(format!("the proxy's answer to CONNECT is not HTTP: {e}")))?;
+            let code = match (parsed, response.code) {
+                (httparse::Status::Complete(_), Some(code)) => code,
+                _ => return Err(bad("the proxy's answer to CONNECT is not HTTP: an incomplete head")),
+            };
+            let status = StatusCode::from_u16(code)
+                .map_err(|_| bad(format!("the proxy answered CONNECT with status {code}, which HTTP has not")))?;
+            if !status.is_informational() {
+                break status;
             }
-            let mut byte = [0u8; 1];
-            if tcp.read(&mut byte).await? == 0 {
-                return Err(bad("the proxy closed the connection instead of answering CONNECT"));
+            interim += 1;
+            if interim > MAX_INTERIM {
+                return Err(bad(format!("the proxy sent more than {MAX_INTERIM} interim (1xx) answers to CONNECT")));
             }
-            head.extend_from_slice(&byte);
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        response.parse(&head).map_err(|e| bad(format!("the proxy's answer to CONNECT is not HTTP: {e}")))?;
-        let status = StatusCode::from_u16(response.code.unwrap_or(0)).unwrap_or(StatusCode::BAD_GATEWAY);
+        };
         if status.is_success() {
             return Ok(());
         }

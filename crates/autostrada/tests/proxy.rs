@@ -217,25 +217,33 @@ async fn proxy_failures_name_the_proxy_and_the_target() {
     assert!(err.to_string().contains("cannot reach the proxy"), "{err}");
 }
 
-/// A proxy that ends its answer's lines with a bare LF, as some minimal
-/// ones do: the head ends at the blank line either way (httparse reads
-/// both), not at a CRLF CRLF that never comes.
+/// Proxies whose answers are odd but valid: lines ending in a bare LF, as
+/// some minimal ones send (the head ends at the blank line either way, not
+/// at a CRLF CRLF that never comes); empty lines before the status line;
+/// interim answers (`100 Continue`, `103`) before the 200.
 #[tokio::test]
-async fn a_proxy_answering_with_bare_line_feeds_is_understood() {
-    let server = echo_server().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let (mut client, _) = listener.accept().await.unwrap();
-        common::read_head(&mut client).await.expect("a CONNECT request");
-        let upstream = TcpStream::connect(("127.0.0.1", server)).await.unwrap();
-        client.write_all(b"HTTP/1.0 200 OK\nProxy-Agent: minimal\n\n").await.unwrap();
-        relay(client, upstream).await;
-    });
-    let echoed = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        echo_through(Proxy::http("127.0.0.1", port), "127.0.0.1", server),
-    )
-    .await;
-    assert!(matches!(echoed, Ok(Ok(()))), "{echoed:?}");
+async fn proxies_answering_oddly_but_validly_are_understood() {
+    let answers: [&'static [u8]; 3] = [
+        b"HTTP/1.0 200 OK\nProxy-Agent: minimal\n\n",
+        b"\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    ];
+    for answer in answers {
+        let server = echo_server().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut client, _) = listener.accept().await.unwrap();
+            common::read_head(&mut client).await.expect("a CONNECT request");
+            let upstream = TcpStream::connect(("127.0.0.1", server)).await.unwrap();
+            client.write_all(answer).await.unwrap();
+            relay(client, upstream).await;
+        });
+        let echoed = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            echo_through(Proxy::http("127.0.0.1", port), "127.0.0.1", server),
+        )
+        .await;
+        assert!(matches!(echoed, Ok(Ok(()))), "{}: {echoed:?}", String::from_utf8_lossy(answer));
+    }
 }
