@@ -7,6 +7,11 @@
 use autostrada::proto::{FrameHeader, LengthForm, OpCode, ParsedHeader, Role, Utf8Validator, apply_mask};
 use bytes::{Buf, Bytes, BytesMut};
 
+mod text;
+
+pub(crate) use text::python2_decodes;
+use text::utf8_reject_index;
+
 use super::frame_spec::FrameSpec;
 use super::log::FrameInfo;
 use super::peer::{Peer, State};
@@ -26,6 +31,11 @@ pub(crate) struct Incoming {
     excused: bool,
     /// The message length that went past [`MAX_MESSAGE`], if one did.
     over_limit: Option<u64>,
+    /// Payload octets of the (text) frame at the front of the buffer that
+    /// were checked for UTF-8 before the frame was whole (see `text.rs`).
+    frame_checked: usize,
+    /// What of that frame was checked is not UTF-8 (the connection failed).
+    frame_bad: bool,
 }
 
 /// A data message being received.
@@ -229,8 +239,11 @@ impl Peer {
             }
             let len = h.payload_len as usize;
             if self.incoming.buf.len() < parsed.header_len + len {
+                self.check_text_so_far(&parsed);
                 return None;
             }
+            let checked =
+                (std::mem::take(&mut self.incoming.frame_checked), std::mem::take(&mut self.incoming.frame_bad));
             self.incoming.buf.advance(parsed.header_len);
             self.incoming.excused = false;
             let mut payload = self.incoming.buf.split_to(len);
@@ -271,7 +284,7 @@ impl Peer {
                 }
                 OpCode::Reserved(_) => {}
                 _ => {
-                    if let Some(d) = self.on_data_frame(h, payload) {
+                    if let Some(d) = self.on_data_frame(h, payload, checked) {
                         return Some(d);
                     }
                 }
@@ -341,7 +354,10 @@ impl Peer {
         broken
     }
 
-    fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes) -> Option<Delivery> {
+    /// `checked`: how much of the frame's payload was checked for UTF-8 as
+    /// it arrived, and whether that failed.
+    fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes, checked: (usize, bool)) -> Option<Delivery> {
+        let (checked, frame_bad) = checked;
         let open = self.state == State::Open;
         if h.opcode != OpCode::Continuation {
             // As the reference: compressed when deflate was agreed and the
@@ -355,7 +371,10 @@ impl Peer {
                 data: BytesMut::new(),
                 bad_utf8: false,
             });
-            self.incoming.utf8.reset();
+            // (Reset when its first octets were checked, as they arrived.)
+            if checked == 0 {
+                self.incoming.utf8.reset();
+            }
         }
         let (binary, compressed) = self.incoming.message.as_ref().map(|m| (m.binary, m.compressed))?;
         if open {
@@ -370,7 +389,11 @@ impl Peer {
         if open {
             self.traffic.incoming.app += payload.len() as u64;
         }
-        if !binary && (self.bad_utf8_so_far() || self.incoming.utf8.feed(&payload).is_err()) {
+        if !binary
+            && (self.bad_utf8_so_far()
+                || frame_bad
+                || self.incoming.utf8.feed(&payload[checked.min(payload.len())..]).is_err())
+        {
             let before = self.incoming.message.as_ref().map_or(&[][..], |m| &m.data[..]);
             let at = utf8_reject_index(&[before, &payload].concat());
             self.invalid_utf8(h.fin, at);
@@ -463,29 +486,6 @@ impl Peer {
         (!self.close.failed_by_me).then_some(Delivery::Message(data, binary))
     }
 
-    /// A text message's octets are not UTF-8. As the reference's fuzzer
-    /// (failByDrop off; autobahn.md §6.6): the connection fails with 1007
-    /// (our close goes out while open; TCP is dropped while closing), and
-    /// decoding goes on: the frame's end is checked too, and the text is
-    /// still invalid there, so at a final frame (or at the message's next
-    /// frame) that is a second failure, which drops TCP at once.
-    /// `at`: the message's first octet that cannot be UTF-8 there.
-    fn invalid_utf8(&mut self, fin: bool, at: usize) {
-        let reason = format!("encountered invalid UTF-8 while processing text message at payload octet index {at}");
-        self.fail(1007, &reason);
-        if fin && self.state == State::Closing {
-            self.fail(1007, &reason);
-        }
-        if let Some(m) = self.incoming.message.as_mut() {
-            m.bad_utf8 = true;
-        }
-    }
-
-    /// The message in progress already failed its UTF-8 check.
-    fn bad_utf8_so_far(&self) -> bool {
-        self.incoming.message.as_ref().is_some_and(|m| m.bad_utf8)
-    }
-
     /// A close frame's payload. As the reference's onCloseFrame (autobahn.md
     /// §2.7): the peer's code is recorded before it is judged, and a close
     /// that breaks a rule fails the connection and is then processed all
@@ -526,59 +526,5 @@ impl Peer {
             }
         };
         self.on_close_frame(code, reason);
-    }
-}
-
-/// Where a validator that reads `octets` one at a time (the reference's
-/// DFA) rejects them: the first octet that no UTF-8 text can have there.
-/// That is the start of the invalid sequence when its first octet can
-/// begin no character, else the octet after the valid part of it (`E0 80`:
-/// the `80`). `octets.len()` when they are UTF-8 or end inside a character.
-fn utf8_reject_index(octets: &[u8]) -> usize {
-    let Err(e) = std::str::from_utf8(octets) else { return octets.len() };
-    let (at, Some(len)) = (e.valid_up_to(), e.error_len()) else { return octets.len() };
-    if (0xc2..=0xf4).contains(&octets[at]) { at + len } else { at }
-}
-
-/// Python 2's UTF-8 codec decodes `octets` without raising: they are UTF-8
-/// once encoded surrogates (U+D800 to U+DFFF, which that codec takes) are
-/// allowed.
-pub(crate) fn python2_decodes(mut octets: &[u8]) -> bool {
-    loop {
-        let Err(e) = std::str::from_utf8(octets) else { return true };
-        let at = e.valid_up_to();
-        match octets[at..] {
-            [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => octets = &octets[at + 3..],
-            _ => return false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python2_decodes;
-
-    /// The octet the reference's validator stops at.
-    #[test]
-    fn utf8_is_rejected_where_an_octet_at_a_time_validator_stops() {
-        use super::utf8_reject_index as at;
-        assert_eq!(at(b"\x80"), 0);
-        assert_eq!(at(b"ab\xc0\x80"), 2);
-        assert_eq!(at(b"ab\xe0\x80"), 3);
-        assert_eq!(at(b"\xf0\x90\x80A"), 3);
-        assert_eq!(at(b"\xed\xa0\x80"), 1);
-        assert_eq!(at(b"\xf4\x90\x80\x80"), 1);
-        assert_eq!(at(b"a\xff"), 1);
-        assert_eq!(at(b"ok\xe2\x82"), 4);
-    }
-
-    #[test]
-    fn python2_decodes_encoded_surrogates_and_nothing_else_invalid() {
-        assert!(python2_decodes("κόσμε".as_bytes()));
-        assert!(python2_decodes(b"a\xed\xa0\x80b\xed\xbf\xbf"));
-        assert!(!python2_decodes(b"\xc3\xa9\xc3"));
-        assert!(!python2_decodes(b"Ferm\xe9: \xe9chec"));
-        assert!(!python2_decodes(b"\xc0\xaf"));
-        assert!(!python2_decodes(b"\xf4\x90\x80\x80"));
     }
 }
