@@ -107,7 +107,7 @@ pub(super) fn repeated_header(request: &Request<()>) -> Option<&'static str> {
 
 /// The fragment of the request target in `head` (the request as received),
 /// if it has a non-empty one. The target is the request line's second word,
-/// the line and its words cut as [`parse_head`] cuts them.
+/// the line and its words cut as [`parse_head`](super::parse_head) cuts them.
 pub(super) fn target_fragment(head: &str) -> Option<&str> {
     let target = read_head(head).0.split(py_space).filter(|w| !w.is_empty()).nth(1)?;
     target.split_once('#').map(|(_, fragment)| fragment).filter(|f| !f.is_empty())
