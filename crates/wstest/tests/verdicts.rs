@@ -144,6 +144,8 @@ agreement_tests! {
     server_greeting_in_binary_that_is_not_utf8_with_deflate: "greets-in-binary-compressed",
     server_cutting_a_bad_text_frame_short_and_dropping: "cuts-bad-text",
     server_stalling_inside_a_bad_text_frame: "stalls-bad-text",
+    server_echoing_with_a_reserved_opcode: "echoes-reserved-opcode",
+    server_fragmenting_under_a_reserved_opcode: "fragments-reserved-opcode",
     server_validating_utf8_per_fragment: "utf8-per-fragment",
     server_putting_1005_and_1006_on_the_wire: "leaks-pseudo-codes",
     server_echoing_close_payloads_unchecked: "echoes-close-payload",

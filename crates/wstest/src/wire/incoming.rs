@@ -48,6 +48,9 @@ struct Partial {
     data: BytesMut,
     /// Its text was found to be invalid UTF-8 (the connection failed).
     bad_utf8: bool,
+    /// Started by a reserved data opcode: its frames are logged, nothing
+    /// more (no UTF-8 check, no delivery).
+    unread: bool,
 }
 
 /// Something to hand to the case.
@@ -278,9 +281,20 @@ impl Peer {
                     }
                 }
                 // Only after a violation: the reference logs such a frame
-                // and delivers nothing.
+                // and delivers nothing, but it starts a message all the
+                // same (a data opcode): without FIN, continuations follow
+                // it lawfully, and end it, delivered to no one.
                 OpCode::Reserved(_) if !h.opcode.is_control() => {
                     self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
+                    if !h.fin {
+                        self.incoming.message = Some(Partial {
+                            binary: true,
+                            compressed: false,
+                            data: BytesMut::new(),
+                            bad_utf8: false,
+                            unread: true,
+                        });
+                    }
                 }
                 OpCode::Reserved(_) => {}
                 _ => {
@@ -370,6 +384,7 @@ impl Peer {
                 compressed,
                 data: BytesMut::new(),
                 bad_utf8: false,
+                unread: false,
             });
             // (Reset when its first octets were checked, as they arrived.)
             if checked == 0 {
@@ -382,6 +397,13 @@ impl Peer {
             self.traffic.incoming.websocket += payload.len() as u64;
         }
         let info = FrameInfo { opcode: h.opcode.bits(), fin: h.fin, rsv: h.rsv, mask: h.mask };
+        if self.incoming.message.as_ref().is_some_and(|m| m.unread) {
+            self.log.rx_frame(&info, &payload);
+            if h.fin {
+                self.incoming.message = None;
+            }
+            return None;
+        }
         if compressed {
             return self.on_compressed_frame(&info, &payload, binary, open);
         }
