@@ -106,11 +106,12 @@ fn no_duplicates(ext: &Extension) -> Result<(), String> {
 /// declined, as no case accepts it.
 const BZIP2: &str = "permessage-bzip2";
 
-/// Reads a `permessage-bzip2` answer as the reference does before
-/// declining it: each parameter once, only the two compress levels, each
-/// an integer from 1 to 9 (a level without a value reads as True, which
-/// Python takes as 1).
-fn bzip2_response(ext: &Extension) -> Result<(), String> {
+/// Reads `permessage-bzip2` parameters as the reference does before
+/// declining the extension: each parameter once, only the two compress
+/// levels, each an integer from 1 to 9 (a level without a value reads as
+/// True, which Python takes as 1); in a client's offer (`offer`),
+/// `client_max_compress_level` takes no value at all.
+fn bzip2_params(ext: &Extension, offer: bool) -> Result<(), String> {
     if let Some(name) = first_repeat(ext.params.iter().map(|(name, _)| name.as_str())) {
         return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{BZIP2}'"));
     }
@@ -120,36 +121,15 @@ fn bzip2_response(ext: &Extension) -> Result<(), String> {
         }
         let illegal =
             |v: &str| format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{BZIP2}'");
-        match value.as_deref().map(py_int) {
-            None | Some(Some(1..=9)) => {}
-            Some(Some(level)) => return Err(illegal(&level.to_string())),
-            Some(None) => return Err(illegal(value.as_deref().unwrap_or_default())),
-        }
-    }
-    Ok(())
-}
-
-/// Reads a client's `permessage-bzip2` offer as the reference's server
-/// does on every connection (and then declines it): each parameter once,
-/// `client_max_compress_level` without a value, `server_max_compress_level`
-/// an integer from 1 to 9 (without a value it reads as True, which Python
-/// takes as 1), nothing else.
-fn bzip2_offer(ext: &Extension) -> Result<(), String> {
-    if let Some(name) = first_repeat(ext.params.iter().map(|(name, _)| name.as_str())) {
-        return Err(format!("multiple occurrence of extension parameter '{name}' for extension '{BZIP2}'"));
-    }
-    for (name, value) in &ext.params {
-        let illegal =
-            |v: &str| format!("illegal extension parameter value '{v}' for parameter '{name}' of extension '{BZIP2}'");
-        match (name.as_str(), value.as_deref()) {
-            ("client_max_compress_level", None) => {}
-            ("client_max_compress_level", Some(v)) => return Err(illegal(v)),
-            ("server_max_compress_level", v) => match v.map(py_int) {
-                None | Some(Some(1..=9)) => {}
-                Some(Some(level)) => return Err(illegal(&level.to_string())),
-                Some(None) => return Err(illegal(v.unwrap_or_default())),
+        let valueless = offer && name == "client_max_compress_level";
+        match value.as_deref() {
+            Some(v) if valueless => return Err(illegal(v)),
+            Some(v) => match py_int(v) {
+                Some(1..=9) => {}
+                Some(level) => return Err(illegal(&level.to_string())),
+                None => return Err(illegal(v)),
             },
-            _ => return Err(format!("illegal extension parameter '{name}' for extension '{BZIP2}'")),
+            None => {}
         }
     }
     Ok(())
@@ -165,7 +145,7 @@ pub fn parse_response(answer: &[Extension]) -> Result<Option<Agreement>, String>
             if agreed.is_some() {
                 return Err("multiple occurrence of a permessage-compress extension".into());
             }
-            bzip2_response(ext)?;
+            bzip2_params(ext, false)?;
             return Err("WebSocket permessage-compress extension response from server denied by client".into());
         }
         if ext.name != NAME {
@@ -244,7 +224,7 @@ fn parse_offers(offered: &[Extension]) -> Result<Vec<ClientOffer>, String> {
         if ext.name == NAME {
             offers.push(parse_offer(ext)?);
         } else if ext.name == BZIP2 {
-            bzip2_offer(ext)?;
+            bzip2_params(ext, true)?;
         }
     }
     Ok(offers)
