@@ -26,10 +26,6 @@ impl Peer {
             return;
         }
         let start = parsed.header_len;
-        let mut part = self.incoming.buf[start + from..start + arrived].to_vec();
-        if let Some(key) = h.mask {
-            apply_mask(&mut part, key, from);
-        }
         if from == 0 && h.opcode == OpCode::Text {
             self.incoming.utf8.reset();
         }
@@ -37,7 +33,19 @@ impl Peer {
         // A continuation adds to the message so far; a text frame starts one.
         let continuing = h.opcode == OpCode::Continuation;
         let bad_before = self.incoming.frame_bad || (continuing && self.bad_utf8_so_far());
-        if bad_before || self.incoming.utf8.feed(&part).is_err() {
+        // Unmasked (a server's frames), the new octets are read where they
+        // lie; masked, they are unmasked in a copy.
+        let new = &self.incoming.buf[start + from..start + arrived];
+        let failed = bad_before
+            || match h.mask {
+                Some(key) => {
+                    let mut part = new.to_vec();
+                    apply_mask(&mut part, key, from);
+                    self.incoming.utf8.feed(&part).is_err()
+                }
+                None => self.incoming.utf8.feed(new).is_err(),
+            };
+        if failed {
             self.incoming.frame_bad = true;
             let mut so_far =
                 self.incoming.message.as_ref().filter(|_| continuing).map_or_else(Vec::new, |m| m.data.to_vec());
@@ -46,11 +54,7 @@ impl Peer {
                 apply_mask(&mut frame, key, 0);
             }
             so_far.extend_from_slice(&frame);
-            let reason = format!(
-                "encountered invalid UTF-8 while processing text message at payload octet index {}",
-                utf8_reject_index(&so_far)
-            );
-            self.fail(1007, &reason);
+            self.fail(1007, &invalid_utf8_reason(utf8_reject_index(&so_far)));
         }
     }
 
@@ -62,7 +66,7 @@ impl Peer {
     /// frame) that is a second failure, which drops TCP at once.
     /// `at`: the message's first octet that cannot be UTF-8 there.
     pub(super) fn invalid_utf8(&mut self, fin: bool, at: usize) {
-        let reason = format!("encountered invalid UTF-8 while processing text message at payload octet index {at}");
+        let reason = invalid_utf8_reason(at);
         self.fail(1007, &reason);
         if fin && self.state == State::Closing {
             self.fail(1007, &reason);
@@ -76,6 +80,12 @@ impl Peer {
     pub(super) fn bad_utf8_so_far(&self) -> bool {
         self.incoming.message.as_ref().is_some_and(|m| m.bad_utf8)
     }
+}
+
+/// The reference's reason for text that is not UTF-8 from octet `at` of
+/// its message on.
+fn invalid_utf8_reason(at: usize) -> String {
+    format!("encountered invalid UTF-8 while processing text message at payload octet index {at}")
 }
 
 /// Where a validator that reads `octets` one at a time (the reference's
