@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run -p wstest --example flawed_server -- no-utf8-check 127.0.0.1:9010
 //! ```
-//! Flaws: see `Flaw::ALL` in tests/fixtures/flawed_list.rs (no-utf8-check, waits-for-close, keeps-context, ...)
+//! Flaws: see `Flaw::ALL` in tests/fixtures/flawed_catalog.rs (no-utf8-check, waits-for-close, keeps-context, ...)
 //! and `Quirk::ALL` in tests/fixtures/flawed_list2.rs (lf-line-endings, drops-late, ...).
 
 #[path = "../tests/fixtures/flawed.rs"]

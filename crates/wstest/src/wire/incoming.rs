@@ -7,6 +7,7 @@
 use autostrada::proto::{FrameHeader, LengthForm, OpCode, ParsedHeader, Role, Utf8Validator, apply_mask};
 use bytes::{Buf, Bytes, BytesMut};
 
+mod compressed;
 mod text;
 
 pub(crate) use text::python2_decodes;
@@ -31,11 +32,16 @@ pub(crate) struct Incoming {
     excused: bool,
     /// The message length that went past [`MAX_MESSAGE`], if one did.
     over_limit: Option<u64>,
-    /// Payload octets of the (text) frame at the front of the buffer that
-    /// were checked for UTF-8 before the frame was whole (see `text.rs`).
+    /// Payload octets of the frame at the front of the buffer that were
+    /// taken before the frame was whole: checked for UTF-8, if it is
+    /// uncompressed text (`text.rs`), inflated (and checked), if it is
+    /// compressed (`compressed.rs`).
     frame_checked: usize,
     /// What of that frame was checked is not UTF-8 (the connection failed).
     frame_bad: bool,
+    /// Where the front frame's inflated octets begin in its message's data,
+    /// once some of them were inflated before the frame was whole.
+    frame_inflated_from: usize,
 }
 
 /// A data message being received.
@@ -227,8 +233,12 @@ impl Peer {
             // Far above the suite's largest message (16 MiB): a peer that
             // announces or assembles more is failed, not buffered (a control
             // frame only gets this far so long after a violation).
-            let so_far =
-                self.incoming.message.as_ref().filter(|_| !h.opcode.is_control()).map_or(0, |m| m.data.len() as u64);
+            let so_far = self
+                .incoming
+                .message
+                .as_ref()
+                .filter(|_| h.opcode == OpCode::Continuation)
+                .map_or(0, |m| m.data.len() as u64);
             if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 {
                 // The result names the limit only when it is what failed the
                 // connection: a frame that broke a header rule first (a
@@ -242,7 +252,13 @@ impl Peer {
             }
             let len = h.payload_len as usize;
             if self.incoming.buf.len() < parsed.header_len + len {
-                self.check_text_so_far(&parsed);
+                // As the reference: what arrived of a data frame is taken
+                // (inflated, checked for UTF-8) before the rest comes.
+                if self.message_is_compressed(&h) {
+                    self.inflate_so_far(&parsed);
+                } else {
+                    self.check_text_so_far(&parsed);
+                }
                 return None;
             }
             let checked =
@@ -314,7 +330,10 @@ impl Peer {
         // The reasons (our close frame's, and the report's localCloseReason)
         // are the reference's own words, numbers included.
         let h = &parsed.header;
-        let in_message = self.incoming.message.is_some();
+        // (A text or binary frame taken as it arrived began its message
+        // then: what counts is whether one was in progress before it.)
+        let begun_here = self.incoming.frame_checked > 0 && h.opcode != OpCode::Continuation;
+        let in_message = self.incoming.message.is_some() && !begun_here;
         let deflate = self.deflate.is_some();
         // RFC 7692 §6: with permessage-deflate, RSV1 marks the first frame of
         // a compressed message; nothing else may set it, or any other bit.
@@ -368,33 +387,39 @@ impl Peer {
         broken
     }
 
-    /// `checked`: how much of the frame's payload was checked for UTF-8 as
-    /// it arrived, and whether that failed.
+    /// A text or binary frame starts a message (replacing any in progress,
+    /// which only a violation while closing leaves).
+    fn begin_message(&mut self, h: &FrameHeader) {
+        // As the reference: compressed when deflate was agreed and the RSV
+        // bits are RSV1 alone. Past a violation (RSV1 with nothing agreed,
+        // RSV1 with RSV2), the payload is taken as it is: a text one is
+        // then checked for UTF-8 like any other.
+        let compressed = h.rsv == 4 && self.deflate.is_some();
+        self.incoming.message = Some(Partial {
+            binary: h.opcode == OpCode::Binary,
+            compressed,
+            data: BytesMut::new(),
+            bad_utf8: false,
+            unread: false,
+        });
+        self.incoming.utf8.reset();
+    }
+
+    /// `checked`: how much of the frame's payload was taken as it arrived
+    /// (checked for UTF-8, or inflated), and whether its text failed.
     fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes, checked: (usize, bool)) -> Option<Delivery> {
         let (checked, frame_bad) = checked;
         let open = self.state == State::Open;
-        if h.opcode != OpCode::Continuation {
-            // As the reference: compressed when deflate was agreed and the
-            // RSV bits are RSV1 alone. Past a violation (RSV1 with nothing
-            // agreed, RSV1 with RSV2), the payload is taken as it is: a text
-            // one is then checked for UTF-8 like any other.
-            let compressed = h.rsv == 4 && self.deflate.is_some();
-            self.incoming.message = Some(Partial {
-                binary: h.opcode == OpCode::Binary,
-                compressed,
-                data: BytesMut::new(),
-                bad_utf8: false,
-                unread: false,
-            });
-            // (Reset when its first octets were checked, as they arrived.)
-            if checked == 0 {
-                self.incoming.utf8.reset();
-            }
+        // (Begun already when its first octets were taken as they arrived.)
+        if h.opcode != OpCode::Continuation && checked == 0 {
+            self.begin_message(&h);
         }
         let (binary, compressed) = self.incoming.message.as_ref().map(|m| (m.binary, m.compressed))?;
+        // What was taken as it arrived was counted then.
+        let rest = checked.min(payload.len());
         if open {
             self.traffic.incoming.frames += 1;
-            self.traffic.incoming.websocket += payload.len() as u64;
+            self.traffic.incoming.websocket += (payload.len() - rest) as u64;
         }
         let info = FrameInfo { opcode: h.opcode.bits(), fin: h.fin, rsv: h.rsv, mask: h.mask };
         if self.incoming.message.as_ref().is_some_and(|m| m.unread) {
@@ -405,17 +430,13 @@ impl Peer {
             return None;
         }
         if compressed {
-            return self.on_compressed_frame(&info, &payload, binary, open);
+            return self.on_compressed_frame(&info, &payload, (rest, frame_bad), open);
         }
         self.log.rx_frame(&info, &payload);
         if open {
-            self.traffic.incoming.app += payload.len() as u64;
+            self.traffic.incoming.app += (payload.len() - rest) as u64;
         }
-        if !binary
-            && (self.bad_utf8_so_far()
-                || frame_bad
-                || self.incoming.utf8.feed(&payload[checked.min(payload.len())..]).is_err())
-        {
+        if !binary && (self.bad_utf8_so_far() || frame_bad || self.incoming.utf8.feed(&payload[rest..]).is_err()) {
             let before = self.incoming.message.as_ref().map_or(&[][..], |m| &m.data[..]);
             let at = utf8_reject_index(&[before, &payload].concat());
             self.invalid_utf8(h.fin, at);
@@ -433,43 +454,6 @@ impl Peer {
             }
             self.incoming.message.take()?.data.freeze()
         };
-        self.message_done(data, binary, open)
-    }
-
-    /// A frame of a compressed message (RFC 7692 §7.2.2): inflated onto
-    /// the message so far, then checked like any other.
-    fn on_compressed_frame(&mut self, info: &FrameInfo, payload: &[u8], binary: bool, open: bool) -> Option<Delivery> {
-        let deflate = self.deflate.as_mut()?;
-        let message = self.incoming.message.as_mut()?;
-        let before = message.data.len();
-        let mut inflated = deflate.inflate(payload, &mut message.data);
-        if inflated.is_ok() && info.fin {
-            inflated = deflate.finish(&mut message.data);
-        }
-        let new = &message.data[before..];
-        self.log.rx_frame(info, new);
-        if open {
-            self.traffic.incoming.app += new.len() as u64;
-        }
-        let bad_before = message.bad_utf8;
-        let utf8_ok = binary || (!bad_before && self.incoming.utf8.feed(new).is_ok());
-        if inflated.is_err() {
-            // The reference's inflater raises here (zlib.error, e.g. "invalid
-            // distance too far back"): the reference's fuzzingserver on the
-            // `deflate-keeps-context` / `deflate-ignores-window-bits` fixture
-            // clients, 13.2.1 and 13.3.1.
-            self.torn_down();
-            return None;
-        }
-        if !utf8_ok {
-            let at = self.incoming.message.as_ref().map_or(0, |m| utf8_reject_index(&m.data));
-            self.invalid_utf8(info.fin, at);
-            return None;
-        }
-        if !info.fin {
-            return None;
-        }
-        let data = self.incoming.message.take()?.data.freeze();
         self.message_done(data, binary, open)
     }
 

@@ -3,14 +3,16 @@
 //!
 //! RFC 7692 §7.1.2.1 / §7.1.2.2: a peer that agreed to `*_max_window_bits=N`
 //! must not refer back more than 2^N octets. The reference inflates with
-//! zlib opened for exactly that window and hands it each frame's payload in
-//! one `decompress` call, whose output buffer starts at 16 KiB and doubles
-//! whenever it fills. zlib resolves a back-reference from the output of the
+//! zlib opened for exactly that window and hands it each read's share of a
+//! frame's payload (the whole frame, when it came in one read) in one
+//! `decompress` call, whose output buffer starts at 16 KiB and doubles
+//! whenever it fills; we inflate in the same calls (`incoming/compressed.rs`). zlib resolves a back-reference from the output of the
 //! current `inflate()` call plus the last 2^N octets of what came before it;
 //! anything further back is "invalid distance too far back", and the
 //! reference's connection dies with it. So a peer that ignores the window
 //! passes while its messages fit in one output buffer and fails once a
-//! reference crosses a buffer boundary (rows of 32 KiB and more in 13.x).
+//! reference crosses a buffer boundary (rows of 32 KiB and more in 13.x),
+//! or a read boundary (a frame trickled in small writes).
 //!
 //! zlib-rs keeps a 32 KiB window whatever it is told, so our main inflater
 //! cannot say this. [`WindowAudit`] replays each call with `miniz_oxide` on

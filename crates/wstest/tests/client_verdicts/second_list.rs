@@ -125,6 +125,13 @@ async fn deflate_client_ending_its_echoes_with_an_empty_continuation() {
     agrees_with_reference("deflate-empty-last-fragment").await;
 }
 
+/// (wstest inflated a compressed frame only once it was whole: the
+/// reference inflates, and checks, each part as it arrives.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deflate_client_stalling_inside_bad_compressed_text() {
+    agrees_with_reference("deflate-stalls-bad-text").await;
+}
+
 /// (wstest refused agents past 200 letters, which the reference serves.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_with_an_agent_of_230_letters() {

@@ -3,8 +3,8 @@
 //! whole frames: a frame whose arrived part is not UTF-8 fails the
 //! connection (1007) before the rest of it comes, and each further part
 //! of it that arrives fails it again (which, while closing, drops TCP).
-//! Only uncompressed messages are checked early: a compressed frame's
-//! octets are inflated, and checked, once it is whole.
+//! (A compressed frame's octets are inflated as they arrive, and checked
+//! then: `compressed.rs`.)
 
 use autostrada::proto::{OpCode, ParsedHeader, apply_mask};
 
@@ -27,9 +27,13 @@ impl Peer {
         }
         let start = parsed.header_len;
         if from == 0 && h.opcode == OpCode::Text {
-            self.incoming.utf8.reset();
+            self.begin_message(h);
         }
         self.incoming.frame_checked = arrived;
+        if self.state == State::Open {
+            self.traffic.incoming.websocket += (arrived - from) as u64;
+            self.traffic.incoming.app += (arrived - from) as u64;
+        }
         // A continuation adds to the message so far; a text frame starts one.
         let continuing = h.opcode == OpCode::Continuation;
         let bad_before = self.incoming.frame_bad || (continuing && self.bad_utf8_so_far());
@@ -84,7 +88,7 @@ impl Peer {
 
 /// The reference's reason for text that is not UTF-8 from octet `at` of
 /// its message on.
-fn invalid_utf8_reason(at: usize) -> String {
+pub(super) fn invalid_utf8_reason(at: usize) -> String {
     format!("encountered invalid UTF-8 while processing text message at payload octet index {at}")
 }
 
