@@ -4,7 +4,7 @@
 //! pings, run the closing handshake, and hand complete messages and pongs to
 //! the case.
 
-use autostrada::proto::{FrameHeader, LengthForm, OpCode, ParsedHeader, Role, Utf8Validator, apply_mask};
+use autostrada::proto::{FrameHeader, OpCode, ParsedHeader, Role, Utf8Validator, apply_mask};
 use bytes::{Buf, Bytes, BytesMut};
 
 mod compressed;
@@ -119,6 +119,19 @@ fn close_code_ok(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
 }
 
+/// The rules of a whole header's extended length, checked once the header
+/// is in (after those of [`Peer::check_start`]).
+fn check_length(parsed: &ParsedHeader) -> Vec<String> {
+    let mut broken = Vec::new();
+    if parsed.header.payload_len > i64::MAX as u64 {
+        broken.push("invalid data frame length (>2^63)".into());
+    }
+    if !parsed.length_is_minimal() {
+        broken.push("invalid data frame length (not using minimal length encoding)".into());
+    }
+    broken
+}
+
 impl Peer {
     /// Octets arrived from the socket.
     pub(crate) fn receive(&mut self, data: &[u8]) {
@@ -209,9 +222,19 @@ impl Peer {
             if self.incoming.stopped || !matches!(self.state, State::Open | State::Closing) {
                 return None;
             }
-            let parsed = FrameHeader::parse(&self.incoming.buf)?;
-            let h = parsed.header;
-            let broken = if self.incoming.excused { Vec::new() } else { self.check(&parsed) };
+            let [b0, b1, ..] = self.incoming.buf[..] else { return None };
+            // As the reference: a header's first two octets are judged as
+            // soon as they are in, and again at every read until the rest of
+            // the header is (so a header that breaks a rule and arrives in
+            // parts fails the connection, then drops TCP).
+            let parsed = FrameHeader::parse(&self.incoming.buf);
+            let broken = if self.incoming.excused {
+                Vec::new()
+            } else {
+                let mut broken = self.check_start(b0, b1);
+                broken.extend(parsed.as_ref().map(check_length).unwrap_or_default());
+                broken
+            };
             for reason in &broken {
                 // As the reference's fuzzer (failByDrop off, autobahn.md
                 // §6.6): a violation while open sends our close, and then
@@ -230,6 +253,11 @@ impl Peer {
                 }
                 self.incoming.excused = true;
             }
+            let Some(parsed) = parsed else {
+                self.incoming.excused = false;
+                return None;
+            };
+            let h = parsed.header;
             // Far above the suite's largest message (16 MiB): a peer that
             // announces or assembles more is failed, not buffered (a control
             // frame only gets this far so long after a violation).
@@ -322,48 +350,52 @@ impl Peer {
         }
     }
 
-    /// RFC 6455's rules for a header, as the reference fuzzer applies them:
-    /// every rule the header breaks, in the order it checks them (the RSV
-    /// bits, the mask, the opcode against the message state, then the
-    /// extended length), since each one fails the connection again.
-    fn check(&self, parsed: &ParsedHeader) -> Vec<String> {
+    /// RFC 6455's rules for a header, as the reference fuzzer applies them
+    /// to its first two octets `b0` and `b1`: every rule the header breaks,
+    /// in the order it checks them (the RSV bits, the mask, the opcode
+    /// against the message state), since each one fails the connection
+    /// again. The rules of the extended length follow in [`check_length`].
+    fn check_start(&self, b0: u8, b1: u8) -> Vec<String> {
         // The reasons (our close frame's, and the report's localCloseReason)
         // are the reference's own words, numbers included.
-        let h = &parsed.header;
+        let (fin, rsv, opcode) = (b0 & 0x80 != 0, (b0 >> 4) & 7, OpCode::from_bits(b0 & 0x0f));
+        let (masked, len7) = (b1 & 0x80 != 0, b1 & 0x7f);
         // (A text or binary frame taken as it arrived began its message
         // then: what counts is whether one was in progress before it.)
-        let begun_here = self.incoming.frame_checked > 0 && h.opcode != OpCode::Continuation;
+        let begun_here = self.incoming.frame_checked > 0 && opcode != OpCode::Continuation;
         let in_message = self.incoming.message.is_some() && !begun_here;
         let deflate = self.deflate.is_some();
         // RFC 7692 §6: with permessage-deflate, RSV1 marks the first frame of
         // a compressed message; nothing else may set it, or any other bit.
-        let rsv1 = h.rsv == 4 && deflate;
+        let rsv1 = rsv == 4 && deflate;
         let mut broken = Vec::new();
-        if h.rsv != 0 && !rsv1 {
+        if rsv != 0 && !rsv1 {
             // (Worded so even when an extension was agreed.)
-            broken.push(format!("RSV = {} and no extension negotiated", h.rsv));
+            broken.push(format!("RSV = {rsv} and no extension negotiated"));
         }
-        if h.mask.is_some() && self.role == Role::Client {
+        if masked && self.role == Role::Client {
             broken.push("masked server-to-client frame".into());
         }
-        if h.mask.is_none() && self.role == Role::Server {
+        if !masked && self.role == Role::Server {
             broken.push("unmasked client-to-server frame".into());
         }
-        // The length rule looks at the 7-bit length field: a control frame
-        // whose length takes the extended form breaks it, however short.
-        let extended = parsed.length_form != LengthForm::Short;
-        let op = h.opcode.bits();
-        let rules: Vec<(bool, String)> = if h.opcode.is_control() {
+        let op = opcode.bits();
+        let rules: Vec<(bool, String)> = if opcode.is_control() {
             vec![
-                (!h.fin, "fragmented control frame".into()),
-                (extended, "control frame with payload length > 125 octets".into()),
-                (matches!(h.opcode, OpCode::Reserved(_)), format!("control frame using reserved opcode {op}")),
+                (!fin, "fragmented control frame".into()),
+                // The 7-bit length field: a control frame whose length takes
+                // the extended form breaks it, however short.
+                (len7 > 125, "control frame with payload length > 125 octets".into()),
+                (matches!(opcode, OpCode::Reserved(_)), format!("control frame using reserved opcode {op}")),
+                // RFC 6455 §5.5.1: a close's body, if any, starts with a
+                // two-octet code.
+                (opcode == OpCode::Close && len7 == 1, "received close control frame with payload len 1".into()),
                 (rsv1, "received compressed control frame [permessage-deflate]".into()),
             ]
         } else {
-            let continuation = h.opcode == OpCode::Continuation;
+            let continuation = opcode == OpCode::Continuation;
             vec![
-                (matches!(h.opcode, OpCode::Reserved(_)), format!("data frame using reserved opcode {op}")),
+                (matches!(opcode, OpCode::Reserved(_)), format!("data frame using reserved opcode {op}")),
                 (continuation && !in_message, "received continuation data frame outside fragmented message".into()),
                 (
                     !continuation && in_message,
@@ -378,12 +410,6 @@ impl Peer {
             ]
         };
         broken.extend(rules.into_iter().filter(|(b, _)| *b).map(|(_, reason)| reason));
-        if h.payload_len > i64::MAX as u64 {
-            broken.push("invalid data frame length (>2^63)".into());
-        }
-        if !parsed.length_is_minimal() {
-            broken.push("invalid data frame length (not using minimal length encoding)".into());
-        }
         broken
     }
 
@@ -503,10 +529,8 @@ impl Peer {
             [hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
             _ => None,
         };
+        // (A body of one octet failed the connection at the header.)
         self.close.remote_close_code = code;
-        if payload.len() == 1 {
-            self.fail(1002, "received close control frame with payload len 1");
-        }
         if let Some(code) = code.filter(|&c| !close_code_ok(c)) {
             self.fail(1002, &format!("invalid close code {code}"));
         }
