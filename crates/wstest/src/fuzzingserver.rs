@@ -483,10 +483,10 @@ async fn run_accepted(state: &Arc<State>, pending: Pending, agent: &str, n: usiz
         // case leaves no result behind, no row in the reports, and its
         // agent is not recorded.
         Err(Refusal::Upgrade(_)) => return,
-        Err(Refusal::Handshake(reason)) => {
+        Err(Refusal::Handshake { reason, peer, head }) => {
             // Refused later (a malformed deflate offer): the case ran and
             // failed, as in the reference, rather than going missing.
-            let result = never_opened(agent, n, def, &reason, started);
+            let result = never_opened(agent, n, def, &reason, started, *peer, head);
             let shared = state.clone();
             let ended = std::time::Instant::now();
             let _ = tokio::task::spawn_blocking(move || store(&shared, result, ended)).await;

@@ -344,3 +344,43 @@ async fn the_testee_client_refuses_a_case_count_no_fuzzing_server_has() {
     let err = wstest::testee::run(&format!("ws://{addr}"), "count", 1, |_, _| {}).await.unwrap_err();
     assert!(err.to_string().contains("says it runs 18446744073709551615 cases"), "{err}");
 }
+
+/// A case refused at its handshake (a malformed deflate offer) is reported
+/// as the reference reports it: the request head, the request read and the
+/// refusal written in the wire log and octet counts, the refusal the
+/// reference's to the octet, and a compression case's expected close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_refused_at_its_handshake_keeps_its_request_and_refusal() {
+    let (addr, outdir, stop, task) = start(&["12.1.1"], "refused-offer").await;
+    let mut tcp = TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "GET /runCase?case=1&agent=probe HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; foo=1\r\n\r\n",
+        generate_key()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    let refusal = "HTTP/1.1 400 illegal extension parameter 'foo' for extension 'permessage-deflate'\r\n\r\n";
+    assert_eq!(String::from_utf8_lossy(&answer), refusal);
+    drop(tcp);
+    let _ = stop.send(());
+    let results = task.await.unwrap();
+    assert_eq!(results.len(), 1);
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outdir.join("probe_case_12_1_1.json")).unwrap()).unwrap();
+    assert_eq!(case["httpRequest"], request);
+    assert_eq!(case["resultClose"], "The WebSocket opening handshake was never completed!");
+    assert_eq!(
+        case["expectedClose"],
+        serde_json::json!({"closeCode": [1000], "closedByMe": true, "requireClean": true})
+    );
+    let rows: Vec<(&str, u64)> = case["wirelog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row[0].as_str().unwrap(), row[1][0].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rows, [("RO", request.len() as u64), ("TO", refusal.len() as u64)]);
+    assert_eq!(case["rxOctetStats"], serde_json::json!({ request.len().to_string(): 1 }));
+    assert_eq!(case["txOctetStats"], serde_json::json!({ refusal.len().to_string(): 1 }));
+}

@@ -8,17 +8,20 @@ use crate::wire::Peer;
 
 use super::State;
 
-/// The result of a case whose opening handshake we refused.
+/// The result of a case whose opening handshake we refused, `peer` the
+/// connection's (its log and octet counts hold the request, `head`, and
+/// the refusal).
 pub(super) fn never_opened(
     agent: String,
     n: usize,
     def: &CaseDef,
     reason: &str,
     started: chrono::DateTime<chrono::Utc>,
+    mut peer: Peer,
+    head: String,
 ) -> CaseResult {
     let mut verdict = crate::verdict::Verdict::not_run("The WebSocket opening handshake was never completed!");
     verdict.result = "Actual events differ from any expected.".into();
-    let mut peer = Peer::new(autostrada::Role::Server);
     peer.close.dropped_by_me = true;
     peer.close.was_not_clean_reason = Some(reason.to_owned());
     peer.state = crate::wire::State::Closed;
@@ -27,7 +30,7 @@ pub(super) fn never_opened(
         opened: false,
         started,
         open_time: None,
-        http_request: "?".into(),
+        http_request: head,
         http_response: None,
         server_header: None,
         skipped: false,
@@ -39,7 +42,9 @@ pub(super) fn never_opened(
         description: def.description.clone(),
         expectation: def.expectation.clone(),
         expected: Vec::new(),
-        expected_close: None,
+        // The compression cases expect their close from the start (the
+        // reference sets it as it makes the case, not when it opens).
+        expected_close: matches!(def.logic, crate::cases::Logic::Compression(_)).then(|| def.expect.close.clone()),
         verdict,
         session: Some(session),
         duration_ms: 0,

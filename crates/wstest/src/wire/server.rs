@@ -240,7 +240,12 @@ impl Pending {
     pub async fn refuse(mut self, status: u16, reason: &str, body: &str) {
         let response = error_response(status, reason, body);
         send_refusal(&mut self.wr, response.as_bytes()).await;
-        // Let the client read the answer before the socket goes.
+        self.drain_briefly().await;
+    }
+
+    /// Lets the client read a refusal before the socket goes: reads (and
+    /// discards) what it sends for up to a second, or until it goes.
+    async fn drain_briefly(&mut self) {
         let mut sink = [0u8; 1024];
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
             while self.rd.read(&mut sink).await.unwrap_or(0) > 0 {}
@@ -320,9 +325,15 @@ impl Pending {
             }
             Ok(None) => {}
             Err(reason) => {
-                let body = format!("wstest: malformed permessage-deflate offer: {reason}");
-                self.refuse(400, "Bad Request", &body).await;
-                return Err(Refusal::Handshake(reason));
+                // The reference's answer, to the octet: its reason as the
+                // status line's reason phrase, no headers, no body; logged
+                // and counted, for the case's report.
+                let response = format!("HTTP/1.1 400 {reason}\r\n\r\n");
+                self.peer.log.wrote(response.as_bytes(), false);
+                self.peer.stats.tx_octets.add(response.len() as u64);
+                send_refusal(&mut self.wr, response.as_bytes()).await;
+                self.drain_briefly().await;
+                return Err(Refusal::Handshake { reason, peer: Box::new(self.peer), head: self.head });
             }
         }
         response.push_str("\r\n");
@@ -357,7 +368,15 @@ pub enum Refusal {
     /// offer is malformed. (The 101 leaves with the case's first frames,
     /// or by [`Open::answer_now`]: a write that fails then ends the
     /// connection, not the handshake.)
-    Handshake(String),
+    Handshake {
+        /// Why, in the reference's words.
+        reason: String,
+        /// The connection's peer, closed: its log and octet counts hold
+        /// the request and our refusal.
+        peer: Box<Peer>,
+        /// The request head as received.
+        head: String,
+    },
 }
 
 /// A connection whose opening handshake (server side) is complete.
