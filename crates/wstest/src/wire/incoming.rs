@@ -28,8 +28,12 @@ pub(crate) struct Incoming {
     /// own size limit: nothing more is decoded.
     stopped: bool,
     /// The frame at the front of the buffer broke a header rule and failed
-    /// the connection already; it is processed all the same.
+    /// the connection already; it is processed all the same. (While its
+    /// header is incomplete, only until more octets come: they have it
+    /// judged again, as the reference re-reads an incomplete header.)
     excused: bool,
+    /// The buffer's length when an incomplete header broke a rule.
+    judged_at: Option<usize>,
     /// The message length that went past [`MAX_MESSAGE`], if one did.
     over_limit: Option<u64>,
     /// Payload octets of the frame at the front of the buffer that were
@@ -223,6 +227,12 @@ impl Peer {
                 return None;
             }
             let [b0, b1, ..] = self.incoming.buf[..] else { return None };
+            // New octets behind an incomplete header that broke a rule: it
+            // is judged again (a timer firing meanwhile does not).
+            if self.incoming.judged_at.is_some_and(|at| self.incoming.buf.len() > at) {
+                self.incoming.judged_at = None;
+                self.incoming.excused = false;
+            }
             // As the reference: a header's first two octets are judged as
             // soon as they are in, and again at every read until the rest of
             // the header is (so a header that breaks a rule and arrives in
@@ -254,19 +264,27 @@ impl Peer {
                 self.incoming.excused = true;
             }
             let Some(parsed) = parsed else {
-                self.incoming.excused = false;
+                if self.incoming.excused {
+                    self.incoming.judged_at = Some(self.incoming.buf.len());
+                }
                 return None;
             };
             let h = parsed.header;
             // Far above the suite's largest message (16 MiB): a peer that
             // announces or assembles more is failed, not buffered (a control
             // frame only gets this far so long after a violation).
-            let so_far = self
-                .incoming
-                .message
-                .as_ref()
-                .filter(|_| h.opcode == OpCode::Continuation)
-                .map_or(0, |m| m.data.len() as u64);
+            // (The message before this frame: a compressed frame's octets
+            // inflated as they arrived are in it already.)
+            let so_far = match self.incoming.message.as_ref() {
+                Some(m) if h.opcode == OpCode::Continuation => {
+                    if m.compressed && self.incoming.frame_checked > 0 {
+                        self.incoming.frame_inflated_from
+                    } else {
+                        m.data.len()
+                    }
+                }
+                _ => 0,
+            } as u64;
             if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 {
                 // The result names the limit only when it is what failed the
                 // connection: a frame that broke a header rule first (a
@@ -285,7 +303,7 @@ impl Peer {
                 if self.message_is_compressed(&h) {
                     self.inflate_so_far(&parsed);
                 } else {
-                    self.check_text_so_far(&parsed);
+                    self.take_plain_so_far(&parsed);
                 }
                 return None;
             }
@@ -293,6 +311,7 @@ impl Peer {
                 (std::mem::take(&mut self.incoming.frame_checked), std::mem::take(&mut self.incoming.frame_bad));
             self.incoming.buf.advance(parsed.header_len);
             self.incoming.excused = false;
+            self.incoming.judged_at = None;
             let mut payload = self.incoming.buf.split_to(len);
             if let Some(key) = h.mask {
                 apply_mask(&mut payload, key, 0);

@@ -191,3 +191,34 @@ fn a_recorded_payload_does_not_hold_the_buffer_it_was_cut_from() {
     // Its own storage, outside the megabyte it arrived behind.
     assert!(!(start..end).contains(&(kept.as_ptr() as usize)));
 }
+
+/// An incomplete header that breaks a rule fails the connection, and is
+/// judged again only when more octets come (then, while closing, TCP is
+/// dropped), not whenever something else has the decoder run.
+#[test]
+fn an_incomplete_bad_header_is_judged_again_only_on_new_octets() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    // A masked server frame whose 16-bit length has not arrived.
+    p.receive(&[0x81, 0xfe]);
+    assert!(p.next_delivery().is_none());
+    assert_eq!((p.state, p.close.failed_by_me, p.close.dropped_by_me), (State::Closing, true, false));
+    // A timer's turn: nothing new, nothing judged again.
+    assert!(p.next_delivery().is_none());
+    assert_eq!((p.state, p.close.dropped_by_me), (State::Closing, false));
+    // One more octet of the header: judged again, and dropped.
+    p.receive(&[0x00]);
+    assert!(p.next_delivery().is_none());
+    assert!(p.close.dropped_by_me);
+}
+
+/// A close whose 7-bit length is 1 fails the connection at its header,
+/// before its body arrives.
+#[test]
+fn a_one_octet_close_body_fails_at_the_header() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    p.receive(&[0x88, 0x01]);
+    assert!(p.next_delivery().is_none());
+    assert_eq!((p.state, p.close.failed_by_me), (State::Closing, true));
+}

@@ -6,7 +6,8 @@
 //! zlib opened for exactly that window and hands it each read's share of a
 //! frame's payload (the whole frame, when it came in one read) in one
 //! `decompress` call, whose output buffer starts at 16 KiB and doubles
-//! whenever it fills; we inflate in the same calls (`incoming/compressed.rs`). zlib resolves a back-reference from the output of the
+//! whenever it fills; we inflate in the same calls
+//! (`incoming/compressed.rs`). zlib resolves a back-reference from the output of the
 //! current `inflate()` call plus the last 2^N octets of what came before it;
 //! anything further back is "invalid distance too far back", and the
 //! reference's connection dies with it. So a peer that ignores the window

@@ -11,28 +11,38 @@ use autostrada::proto::{OpCode, ParsedHeader, apply_mask};
 use super::super::peer::{Peer, State};
 
 impl Peer {
-    /// The frame at the front of the buffer is not whole yet: what arrived
-    /// of its payload since the last look is checked, if it is text.
-    pub(super) fn check_text_so_far(&mut self, parsed: &ParsedHeader) {
+    /// The uncompressed data frame at the front of the buffer is not whole
+    /// yet: what arrived of its payload since the last look is taken as the
+    /// reference takes each read's share (counted while open, and checked,
+    /// if it is text). Compressed frames: `compressed.rs`.
+    pub(super) fn take_plain_so_far(&mut self, parsed: &ParsedHeader) {
         let h = &parsed.header;
-        let text = match h.opcode {
-            OpCode::Text => !(h.rsv == 4 && self.deflate.is_some()),
-            OpCode::Continuation => self.incoming.message.as_ref().is_some_and(|m| !m.binary && !m.compressed),
-            _ => false,
+        let (data, text) = match h.opcode {
+            OpCode::Text => (true, true),
+            OpCode::Binary => (true, false),
+            // (A message begun by a reserved opcode is only logged.)
+            OpCode::Continuation => match self.incoming.message.as_ref() {
+                Some(m) if !m.unread => (true, !m.binary),
+                _ => (false, false),
+            },
+            _ => (false, false),
         };
         let arrived = self.incoming.buf.len().saturating_sub(parsed.header_len);
         let from = self.incoming.frame_checked;
-        if !text || arrived <= from {
+        if !data || arrived <= from {
             return;
         }
         let start = parsed.header_len;
-        if from == 0 && h.opcode == OpCode::Text {
+        if from == 0 && h.opcode != OpCode::Continuation {
             self.begin_message(h);
         }
         self.incoming.frame_checked = arrived;
         if self.state == State::Open {
             self.traffic.incoming.websocket += (arrived - from) as u64;
             self.traffic.incoming.app += (arrived - from) as u64;
+        }
+        if !text {
+            return;
         }
         // A continuation adds to the message so far; a text frame starts one.
         let continuing = h.opcode == OpCode::Continuation;
