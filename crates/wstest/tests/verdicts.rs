@@ -149,6 +149,8 @@ agreement_tests! {
     server_stalling_inside_a_corrupt_compressed_frame: "stalls-corrupt-deflate",
     server_trickling_frames_compressed_past_its_window: "trickles-wide-window",
     server_sending_a_short_close_header_before_its_body: "splits-short-close",
+    server_fragmenting_with_no_message_begun: "orphan-fragments",
+    server_restarting_a_message_midway: "restarts-mid-message",
     server_echoing_with_a_reserved_opcode: "echoes-reserved-opcode",
     server_fragmenting_under_a_reserved_opcode: "fragments-reserved-opcode",
     server_validating_utf8_per_fragment: "utf8-per-fragment",

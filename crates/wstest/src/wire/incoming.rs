@@ -46,11 +46,19 @@ pub(crate) struct Incoming {
     /// Where the front frame's inflated octets begin in its message's data,
     /// once some of them were inflated before the frame was whole.
     frame_inflated_from: usize,
+    /// The front frame began its message when its first octets were taken
+    /// (no message was in progress before it).
+    frame_began: bool,
 }
 
-/// A data message being received.
+/// A data message being received. As in the reference, any data frame
+/// begins one when none is in progress (after a violation, a continuation
+/// or a reserved opcode too), and continues the one in progress otherwise
+/// (after a violation, a text or binary frame too): its first frame alone
+/// decides whether it is compressed and whether it is checked for UTF-8.
 #[derive(Debug)]
 struct Partial {
+    /// Not checked for UTF-8: begun by anything but a text frame.
     binary: bool,
     /// RSV1 on its first frame: permessage-deflate compressed.
     compressed: bool,
@@ -58,9 +66,18 @@ struct Partial {
     data: BytesMut,
     /// Its text was found to be invalid UTF-8 (the connection failed).
     bad_utf8: bool,
-    /// Started by a reserved data opcode: its frames are logged, nothing
-    /// more (no UTF-8 check, no delivery).
-    unread: bool,
+}
+
+/// What of the frame at the front of the buffer was taken before it was
+/// whole.
+#[derive(Debug, Clone, Copy)]
+struct Taken {
+    /// Payload octets taken (checked for UTF-8, or inflated).
+    octets: usize,
+    /// Their text was not UTF-8 (the connection failed).
+    bad: bool,
+    /// The frame began its message.
+    began: bool,
 }
 
 /// Something to hand to the case.
@@ -276,7 +293,7 @@ impl Peer {
             // (The message before this frame: a compressed frame's octets
             // inflated as they arrived are in it already.)
             let so_far = match self.incoming.message.as_ref() {
-                Some(m) if h.opcode == OpCode::Continuation => {
+                Some(m) if !self.incoming.frame_began => {
                     if m.compressed && self.incoming.frame_checked > 0 {
                         self.incoming.frame_inflated_from
                     } else {
@@ -286,13 +303,16 @@ impl Peer {
                 _ => 0,
             } as u64;
             if h.payload_len.saturating_add(so_far) > MAX_MESSAGE as u64 {
-                // The result names the limit only when it is what failed the
-                // connection: a frame that broke a header rule first (a
-                // length with its top bit set, say) already failed it with
-                // 1002, and is only dropped here.
-                if !self.incoming.excused {
-                    self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
+                // A frame that broke a header rule first (a length with its
+                // top bit set, say) failed the connection already: the
+                // reference reads on, taking all that comes as its payload,
+                // until the closing handshake times out or the peer goes.
+                // So do we, without keeping it: nothing more is decoded.
+                if self.incoming.excused {
+                    self.incoming.stopped = true;
+                    return None;
                 }
+                self.incoming.over_limit = Some(h.payload_len.saturating_add(so_far));
                 self.violation(1009, "message larger than wstest's limit of 64 MiB");
                 return None;
             }
@@ -307,8 +327,11 @@ impl Peer {
                 }
                 return None;
             }
-            let checked =
-                (std::mem::take(&mut self.incoming.frame_checked), std::mem::take(&mut self.incoming.frame_bad));
+            let checked = Taken {
+                octets: std::mem::take(&mut self.incoming.frame_checked),
+                bad: std::mem::take(&mut self.incoming.frame_bad),
+                began: std::mem::take(&mut self.incoming.frame_began),
+            };
             self.incoming.buf.advance(parsed.header_len);
             self.incoming.excused = false;
             self.incoming.judged_at = None;
@@ -343,23 +366,10 @@ impl Peer {
                         return None;
                     }
                 }
-                // Only after a violation: the reference logs such a frame
-                // and delivers nothing, but it starts a message all the
-                // same (a data opcode): without FIN, continuations follow
-                // it lawfully, and end it, delivered to no one.
-                OpCode::Reserved(_) if !h.opcode.is_control() => {
-                    self.log.rx_frame(&FrameInfo { opcode: op, fin: h.fin, rsv: h.rsv, mask: h.mask }, &payload);
-                    if !h.fin {
-                        self.incoming.message = Some(Partial {
-                            binary: true,
-                            compressed: false,
-                            data: BytesMut::new(),
-                            bad_utf8: false,
-                            unread: true,
-                        });
-                    }
-                }
-                OpCode::Reserved(_) => {}
+                // (A reserved data opcode gets this far only after its
+                // violation failed the connection: it is a data frame like
+                // any other there, its message delivered to no one.)
+                OpCode::Reserved(_) if h.opcode.is_control() => {}
                 _ => {
                     if let Some(d) = self.on_data_frame(h, payload, checked) {
                         return Some(d);
@@ -381,8 +391,7 @@ impl Peer {
         let (masked, len7) = (b1 & 0x80 != 0, b1 & 0x7f);
         // (A text or binary frame taken as it arrived began its message
         // then: what counts is whether one was in progress before it.)
-        let begun_here = self.incoming.frame_checked > 0 && opcode != OpCode::Continuation;
-        let in_message = self.incoming.message.is_some() && !begun_here;
+        let in_message = self.incoming.message.is_some() && !self.incoming.frame_began;
         let deflate = self.deflate.is_some();
         // RFC 7692 §6: with permessage-deflate, RSV1 marks the first frame of
         // a compressed message; nothing else may set it, or any other bit.
@@ -432,31 +441,25 @@ impl Peer {
         broken
     }
 
-    /// A text or binary frame starts a message (replacing any in progress,
-    /// which only a violation while closing leaves).
+    /// A data frame begins a message (none is in progress).
     fn begin_message(&mut self, h: &FrameHeader) {
         // As the reference: compressed when deflate was agreed and the RSV
         // bits are RSV1 alone. Past a violation (RSV1 with nothing agreed,
         // RSV1 with RSV2), the payload is taken as it is: a text one is
         // then checked for UTF-8 like any other.
         let compressed = h.rsv == 4 && self.deflate.is_some();
-        self.incoming.message = Some(Partial {
-            binary: h.opcode == OpCode::Binary,
-            compressed,
-            data: BytesMut::new(),
-            bad_utf8: false,
-            unread: false,
-        });
+        self.incoming.message =
+            Some(Partial { binary: h.opcode != OpCode::Text, compressed, data: BytesMut::new(), bad_utf8: false });
         self.incoming.utf8.reset();
     }
 
-    /// `checked`: how much of the frame's payload was taken as it arrived
-    /// (checked for UTF-8, or inflated), and whether its text failed.
-    fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes, checked: (usize, bool)) -> Option<Delivery> {
-        let (checked, frame_bad) = checked;
+    /// `checked`: what of the frame's payload was taken as it arrived.
+    fn on_data_frame(&mut self, h: FrameHeader, payload: Bytes, checked: Taken) -> Option<Delivery> {
+        let Taken { octets: checked, bad: frame_bad, began } = checked;
         let open = self.state == State::Open;
-        // (Begun already when its first octets were taken as they arrived.)
-        if h.opcode != OpCode::Continuation && checked == 0 {
+        // (Begun already, if at all, when its first octets were taken.)
+        let began = began || (checked == 0 && self.incoming.message.is_none());
+        if began && checked == 0 {
             self.begin_message(&h);
         }
         let (binary, compressed) = self.incoming.message.as_ref().map(|m| (m.binary, m.compressed))?;
@@ -467,13 +470,6 @@ impl Peer {
             self.traffic.incoming.websocket += (payload.len() - rest) as u64;
         }
         let info = FrameInfo { opcode: h.opcode.bits(), fin: h.fin, rsv: h.rsv, mask: h.mask };
-        if self.incoming.message.as_ref().is_some_and(|m| m.unread) {
-            self.log.rx_frame(&info, &payload);
-            if h.fin {
-                self.incoming.message = None;
-            }
-            return None;
-        }
         if compressed {
             return self.on_compressed_frame(&info, &payload, (rest, frame_bad), open);
         }
@@ -487,7 +483,7 @@ impl Peer {
             self.invalid_utf8(h.fin, at);
             return None;
         }
-        let data = if h.fin && h.opcode != OpCode::Continuation {
+        let data = if h.fin && began {
             // An unfragmented message: hand over the frame's payload as it is.
             self.incoming.message = None;
             payload

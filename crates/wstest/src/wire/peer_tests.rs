@@ -222,3 +222,18 @@ fn a_one_octet_close_body_fails_at_the_header() {
     assert!(p.next_delivery().is_none());
     assert_eq!((p.state, p.close.failed_by_me), (State::Closing, true));
 }
+
+/// A length with its top bit set fails the connection (1002); as in the
+/// reference, what comes next is taken as that frame's payload, not
+/// decoded (the peer's close reply included), and TCP is not dropped for it.
+#[test]
+fn a_frame_past_2_63_swallows_what_follows() {
+    let mut p = Peer::new(Role::Client);
+    p.state = State::Open;
+    p.receive(&[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 5]);
+    assert!(p.next_delivery().is_none());
+    assert_eq!((p.state, p.close.failed_by_me, p.close.dropped_by_me), (State::Closing, true, false));
+    p.receive(&[0x88, 0x02, 0x03, 0xe8]);
+    assert!(p.next_delivery().is_none());
+    assert_eq!((p.state, p.close.dropped_by_me, p.close.remote_close_code), (State::Closing, false, None));
+}

@@ -139,6 +139,13 @@ async fn client_sending_a_short_close_header_before_its_body() {
     agrees_with_reference("splits-short-close").await;
 }
 
+/// (wstest judged every continuation after an orphan one outside a message
+/// again; the reference takes the orphan as a message's start.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_fragmenting_with_no_message_begun() {
+    agrees_with_reference("orphan-fragments").await;
+}
+
 /// (wstest refused agents past 200 letters, which the reference serves.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_with_an_agent_of_230_letters() {

@@ -6,7 +6,7 @@
 //! (torn down, or 1007) before the rest of the frame comes; a server that
 //! then stalls or drops TCP is judged on that.
 
-use autostrada::proto::{FrameHeader, OpCode, ParsedHeader, apply_mask};
+use autostrada::proto::{FrameHeader, ParsedHeader, apply_mask};
 use bytes::Bytes;
 
 use super::super::deflate::MAX_INFLATED;
@@ -16,13 +16,15 @@ use super::Delivery;
 use super::text::{invalid_utf8_reason, utf8_reject_index};
 
 impl Peer {
-    /// The data frame `h` belongs to a compressed message: it starts one
-    /// (RSV1 alone, deflate agreed), or continues one.
+    /// The data frame `h` belongs to a compressed message: it continues
+    /// one, or starts one (RSV1 alone, deflate agreed).
     pub(super) fn message_is_compressed(&self, h: &FrameHeader) -> bool {
-        match h.opcode {
-            OpCode::Text | OpCode::Binary => h.rsv == 4 && self.deflate.is_some(),
-            OpCode::Continuation => self.incoming.message.as_ref().is_some_and(|m| m.compressed && !m.unread),
-            _ => false,
+        if h.opcode.is_control() {
+            return false;
+        }
+        match self.incoming.message.as_ref() {
+            Some(m) => m.compressed,
+            None => h.rsv == 4 && self.deflate.is_some(),
         }
     }
 
@@ -36,8 +38,9 @@ impl Peer {
         if arrived <= from {
             return;
         }
-        if from == 0 && h.opcode != OpCode::Continuation {
+        if from == 0 && self.incoming.message.is_none() {
             self.begin_message(h);
+            self.incoming.frame_began = true;
         }
         let start = parsed.header_len;
         let mut part = self.incoming.buf[start + from..start + arrived].to_vec();

@@ -6,7 +6,7 @@
 //! (A compressed frame's octets are inflated as they arrive, and checked
 //! then: `compressed.rs`.)
 
-use autostrada::proto::{OpCode, ParsedHeader, apply_mask};
+use autostrada::proto::{ParsedHeader, apply_mask};
 
 use super::super::peer::{Peer, State};
 
@@ -17,35 +17,27 @@ impl Peer {
     /// if it is text). Compressed frames: `compressed.rs`.
     pub(super) fn take_plain_so_far(&mut self, parsed: &ParsedHeader) {
         let h = &parsed.header;
-        let (data, text) = match h.opcode {
-            OpCode::Text => (true, true),
-            OpCode::Binary => (true, false),
-            // (A message begun by a reserved opcode is only logged.)
-            OpCode::Continuation => match self.incoming.message.as_ref() {
-                Some(m) if !m.unread => (true, !m.binary),
-                _ => (false, false),
-            },
-            _ => (false, false),
-        };
         let arrived = self.incoming.buf.len().saturating_sub(parsed.header_len);
         let from = self.incoming.frame_checked;
-        if !data || arrived <= from {
+        if h.opcode.is_control() || arrived <= from {
             return;
         }
         let start = parsed.header_len;
-        if from == 0 && h.opcode != OpCode::Continuation {
+        if from == 0 && self.incoming.message.is_none() {
             self.begin_message(h);
+            self.incoming.frame_began = true;
         }
         self.incoming.frame_checked = arrived;
         if self.state == State::Open {
             self.traffic.incoming.websocket += (arrived - from) as u64;
             self.traffic.incoming.app += (arrived - from) as u64;
         }
+        let text = self.incoming.message.as_ref().is_some_and(|m| !m.binary);
         if !text {
             return;
         }
-        // A continuation adds to the message so far; a text frame starts one.
-        let continuing = h.opcode == OpCode::Continuation;
+        // A frame adds to the message so far, or starts one.
+        let continuing = !self.incoming.frame_began;
         let bad_before = self.incoming.frame_bad || (continuing && self.bad_utf8_so_far());
         // Unmasked (a server's frames), the new octets are read where they
         // lie; masked, they are unmasked in a copy.
